@@ -1,0 +1,90 @@
+//! The command line: `serve` (the default), `migrate`, `seed`, `schema`.
+
+use crate::settings::Settings;
+use crate::{db, schema, seed, server::Application, telemetry};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "public-voice",
+    version,
+    about = "Public Voice: a GraphQL API for the evidence on what the public thinks about AI in public services"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates, and seeds an empty database, first). The default.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load the curated seed corpus (adds what is missing; running it twice changes nothing).
+    Seed,
+    /// Print the GraphQL schema (SDL) to standard output; needs no database.
+    Schema,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Schema) = cli.command {
+        print!("{}", schema::sdl());
+        return ExitCode::SUCCESS;
+    }
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format, &settings.log_filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("could not start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "stopped with an error");
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(&settings).await?;
+            tracing::info!(
+                address = %format!("http://{}:{}", settings.host, app.port()),
+                "serving GraphQL at /graphql, GraphiQL at /graphiql"
+            );
+            app.run_until_stopped().await?;
+            tracing::info!("stopped");
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings.database_url, 1).await?;
+            db::migrate(&conn).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed => {
+            let conn = db::connect(&settings.database_url, 1).await?;
+            db::migrate(&conn).await?;
+            let report = seed::seed(&conn).await?;
+            tracing::info!(created = report.created, "seed corpus loaded");
+            println!("seed corpus loaded: {} rows created", report.created);
+        }
+        Command::Schema => print!("{}", schema::sdl()),
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! The one public error type. Every error a client sees carries a stable `extensions.code`;
+//! database failures are logged with their cause and reach the client only as `INTERNAL`.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::{DbErr, SqlErr};
+
+/// The stable codes clients may match on (`errors[].extensions.code`).
+pub mod code {
+    /// No object exists with the given ID or slug.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// An argument is malformed or out of range.
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    /// The change clashes with existing data.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// No valid credentials were given.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The credentials do not allow this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// Too many requests.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// Something failed on the server; the log has the cause.
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The document is not valid GraphQL syntax.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not validate against the schema.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The document is nested deeper than the configured limit.
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    /// The document's computed cost exceeds the configured limit.
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    /// The HTTP request itself is malformed (not JSON, no query...).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The request body is larger than the configured limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The request's Content-Type is not accepted (CSRF protection: only application/json).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// None of the media types in the Accept header can be served.
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    /// The operation cannot run over this HTTP method (mutations over GET).
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+}
+
+/// An error returned to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    NotFound(String),
+    BadUserInput {
+        message: String,
+        /// The argument or input field at fault, e.g. `id` or `filter.from`.
+        field: Option<String>,
+    },
+    Conflict(String),
+    Internal,
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_string()),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => code::NOT_FOUND,
+            Self::BadUserInput { .. } => code::BAD_USER_INPUT,
+            Self::Conflict(_) => code::CONFLICT,
+            Self::Internal => code::INTERNAL,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::NotFound(m) | Self::Conflict(m) => m.clone(),
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::Internal => "Internal server error".to_string(),
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Self::BadUserInput {
+                field: Some(field), ..
+            } = self
+            {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+// ApiError deliberately does not implement Display: async-graphql's blanket conversion for
+// Display types would keep only the message and drop `extensions.code`.
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
+            tracing::info!(%detail, "unique constraint violated");
+            return Self::Conflict("An object with the same unique key already exists".into());
+        }
+        tracing::error!(error = %err, "database error");
+        Self::Internal
+    }
+}
+
+/// Result type of resolvers: errors are always `ApiError`, converted at the edge.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Converts a database result into an API result, logging the cause of any failure.
+pub fn db<T>(result: Result<T, DbErr>) -> ApiResult<T> {
+    result.map_err(ApiError::from)
+}

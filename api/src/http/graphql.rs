@@ -1,0 +1,331 @@
+//! `/graphql` over HTTP, following the GraphQL-over-HTTP specification:
+//! - POST takes `application/json` only. Form-encoded, multipart and `text/plain` bodies, which a
+//!   browser can send cross-site without a preflight, are refused with 415 (CSRF protection).
+//! - GET takes `query`, `operationName`, `variables` and `extensions` in the query string and runs
+//!   queries only: a mutation over GET is refused with 405.
+//! - The response is `application/graphql-response+json` when the client accepts it (with the
+//!   specification's status codes: 400 when the document could not be executed at all), else
+//!   `application/json` (always 200 once the request was understood); 406 when neither is
+//!   acceptable.
+//! - Every error carries a stable `extensions.code`.
+
+use crate::errors::code;
+use crate::http::request_id::RequestId;
+use crate::schema::AppSchema;
+use actix_web::{
+    http::{header, StatusCode},
+    web, HttpMessage, HttpRequest, HttpResponse,
+};
+use async_graphql::{
+    parser::types::{DocumentOperations, OperationType},
+    ServerError,
+};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use tracing::Instrument;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Limits the handler enforces before any GraphQL work.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Media {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> &'static str {
+        match self {
+            Media::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the response media type from `Accept`, by quality then by our preference.
+fn negotiate(req: &HttpRequest) -> Option<Media> {
+    let Some(accept) = req.headers().get(header::ACCEPT) else {
+        return Some(Media::Json);
+    };
+    let accept = accept.to_str().ok()?;
+    if accept.trim().is_empty() {
+        return Some(Media::Json);
+    }
+    let mut best: Option<(f32, Media)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let mut q = 1.0f32;
+        for param in parts {
+            if let Some(v) = param.trim().strip_prefix("q=") {
+                q = v.trim().parse().unwrap_or(0.0);
+            }
+        }
+        if q <= 0.0 {
+            continue;
+        }
+        let media = match range.as_str() {
+            GRAPHQL_RESPONSE_JSON => Media::GraphqlResponseJson,
+            JSON | "application/*" | "*/*" => Media::Json,
+            _ => continue,
+        };
+        let better = match best {
+            None => true,
+            Some((bq, bm)) => q > bq || (q == bq && media == Media::GraphqlResponseJson && bm != media),
+        };
+        if better {
+            best = Some((q, media));
+        }
+    }
+    best.map(|(_, m)| m)
+}
+
+fn error_body(message: &str, error_code: &str) -> serde_json::Value {
+    serde_json::json!({"errors": [{"message": message, "extensions": {"code": error_code}}]})
+}
+
+fn http_error(status: StatusCode, media: Media, message: &str, error_code: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(media.content_type())
+        .json(error_body(message, error_code))
+}
+
+/// Parameters of a GET request.
+#[derive(Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+pub async fn get(req: HttpRequest, schema: web::Data<AppSchema>) -> HttpResponse {
+    let Some(media) = negotiate(&req) else {
+        return not_acceptable();
+    };
+    let params = match web::Query::<GetParams>::from_query(req.query_string()) {
+        Ok(p) => p.into_inner(),
+        Err(_) => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "Malformed query string",
+                code::BAD_REQUEST,
+            )
+        }
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        return http_error(
+            StatusCode::BAD_REQUEST,
+            media,
+            "The `query` parameter is required",
+            code::BAD_REQUEST,
+        );
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
+        request = request.operation_name(name);
+    }
+    for (field, raw) in [("variables", &params.variables), ("extensions", &params.extensions)] {
+        let Some(raw) = raw.as_deref().filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let value: serde_json::Value = match serde_json::from_str(raw) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            _ => {
+                return http_error(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    &format!("The `{field}` parameter must be a JSON object"),
+                    code::BAD_REQUEST,
+                )
+            }
+        };
+        if field == "variables" {
+            request = request.variables(async_graphql::Variables::from_json(value));
+        } else if let Ok(ext) = serde_json::from_value(value) {
+            request.extensions = ext;
+        }
+    }
+    // Only queries may run over GET: a GET must be safe, and a link or image tag can send one.
+    let operation_name = request.operation_name.clone();
+    if let Ok(doc) = request.parsed_query() {
+        let operation = match &doc.operations {
+            DocumentOperations::Single(op) => Some(op.node.ty),
+            DocumentOperations::Multiple(ops) => match &operation_name {
+                Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
+                None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+                None => None,
+            },
+        };
+        if matches!(
+            operation,
+            Some(OperationType::Mutation | OperationType::Subscription)
+        ) {
+            return HttpResponse::MethodNotAllowed()
+                .insert_header((header::ALLOW, "POST"))
+                .content_type(media.content_type())
+                .json(error_body(
+                    "Only queries can be sent with GET; send mutations with POST",
+                    code::METHOD_NOT_ALLOWED,
+                ));
+        }
+    }
+    execute(&req, &schema, request, media).await
+}
+
+pub async fn post(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    schema: web::Data<AppSchema>,
+    limits: web::Data<HttpLimits>,
+) -> HttpResponse {
+    let Some(media) = negotiate(&req) else {
+        return not_acceptable();
+    };
+    let content_type = req.mime_type().ok().flatten();
+    let is_json = content_type
+        .as_ref()
+        .is_some_and(|m| m.essence_str() == JSON);
+    if !is_json {
+        return http_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "POST bodies must be application/json",
+            code::UNSUPPORTED_MEDIA_TYPE,
+        );
+    }
+    let too_large = || {
+        http_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media,
+            &format!(
+                "The request body is larger than the limit of {} bytes",
+                limits.max_body_bytes
+            ),
+            code::PAYLOAD_TOO_LARGE,
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limits.max_body_bytes) {
+        return too_large();
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let Ok(chunk) = chunk else {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "The request body could not be read",
+                code::BAD_REQUEST,
+            );
+        };
+        if body.len() + chunk.len() > limits.max_body_bytes {
+            return too_large();
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(err) => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("The body is not a GraphQL request: {err}"),
+                code::BAD_REQUEST,
+            )
+        }
+    };
+    execute(&req, &schema, request, media).await
+}
+
+fn not_acceptable() -> HttpResponse {
+    HttpResponse::NotAcceptable()
+        .content_type(Media::Json.content_type())
+        .json(error_body(
+            "Acceptable media types are application/graphql-response+json and application/json",
+            code::NOT_ACCEPTABLE,
+        ))
+}
+
+async fn execute(
+    req: &HttpRequest,
+    schema: &AppSchema,
+    mut request: async_graphql::Request,
+    media: Media,
+) -> HttpResponse {
+    let operation = request.operation_name.clone().unwrap_or_default();
+    if let Some(id) = req.extensions().get::<RequestId>() {
+        request = request.data(id.clone());
+    }
+    // A document that does not parse never reaches execution; remember that for its error code.
+    let parse_failed = request.parsed_query().is_err();
+    let span = tracing::info_span!("graphql", operation = %operation);
+    let mut response = schema.execute(request).instrument(span).await;
+    let mut not_executed = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    for error in &mut response.errors {
+        if !error.path.is_empty() {
+            not_executed = false;
+        }
+        ensure_code(error, parse_failed);
+    }
+    let status = if media == Media::GraphqlResponseJson && not_executed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => HttpResponse::build(status)
+            .content_type(media.content_type())
+            .body(body),
+        Err(err) => {
+            tracing::error!(error = %err, "could not serialise a GraphQL response");
+            http_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                "Internal server error",
+                code::INTERNAL,
+            )
+        }
+    }
+}
+
+/// Gives errors raised by the GraphQL engine itself (parsing, validation, limits) a stable code.
+fn ensure_code(error: &mut ServerError, parse_failed: bool) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|ext| ext.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let error_code = if parse_failed {
+        code::GRAPHQL_PARSE_FAILED
+    } else if error.message.starts_with("Query is nested too deep") {
+        code::QUERY_TOO_DEEP
+    } else if error.message.starts_with("Query is too complex") {
+        code::QUERY_TOO_COMPLEX
+    } else if error.path.is_empty() {
+        code::GRAPHQL_VALIDATION_FAILED
+    } else {
+        // Resolvers always raise coded ApiErrors; anything else is a server fault.
+        tracing::error!(message = %error.message, "uncoded resolver error");
+        error.message = "Internal server error".to_string();
+        code::INTERNAL
+    };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", error_code);
+}

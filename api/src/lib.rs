@@ -1,0 +1,21 @@
+//! Public Voice: the GraphQL service for the evidence on what the public thinks about AI in public
+//! services. This crate owns the whole public surface; `entity` and `migration` own storage.
+//!
+//! Where to look: `settings` (configuration), `telemetry` (logs), `db` (connecting and migrating),
+//! `server` (the HTTP application), `http/` (endpoints), `schema` (builds the GraphQL schema once),
+//! `query/` (root query fields, one file per domain), `types/` (GraphQL object types), `errors`
+//! (the one public error type), `ids` (opaque global IDs), `seed` (the curated corpus), `cli`.
+
+pub mod cli;
+pub mod db;
+pub mod errors;
+pub mod http;
+pub mod pagination;
+pub mod ids;
+pub mod query;
+pub mod schema;
+pub mod seed;
+pub mod server;
+pub mod settings;
+pub mod telemetry;
+pub mod types;

@@ -1,0 +1,111 @@
+//! Root fields for the evidence itself: findings, participant views, metrics and resources.
+
+use crate::errors::ApiResult;
+use crate::ids::NodeKind;
+use crate::pagination::{paginate, Page, PageArgs};
+use crate::types::{fetch_one, Finding, Lookup, Metric, ParticipantView, Resource};
+use async_graphql::{Context, Object, ID};
+use entity::{finding, metric, participant_view, resource};
+use sea_orm::EntityTrait;
+
+#[derive(Default)]
+pub struct EvidenceQuery;
+
+#[Object]
+impl EvidenceQuery {
+    /// One finding, by global ID or by slug (give exactly one).
+    async fn finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The finding's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The finding's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Finding>> {
+        let lookup = Lookup::from_args(NodeKind::Finding, id, slug)?;
+        let model = fetch_one::<finding::Entity>(ctx, NodeKind::Finding, lookup, finding::Column::Id, finding::Column::Slug).await?;
+        Ok(Some(Finding(model)))
+    }
+
+    /// All findings of all exercises.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        paginate(ctx, finding::Entity::find(), finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// One participant view, by global ID or by slug (give exactly one).
+    async fn participant_view(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The view's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The view's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<ParticipantView>> {
+        let lookup = Lookup::from_args(NodeKind::ParticipantView, id, slug)?;
+        let model = fetch_one::<participant_view::Entity>(ctx, NodeKind::ParticipantView, lookup, participant_view::Column::Id, participant_view::Column::Slug).await?;
+        Ok(Some(ParticipantView(model)))
+    }
+
+    /// All participant views.
+    async fn participant_views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        paginate(ctx, participant_view::Entity::find(), participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// One reported figure, by global ID or by slug (give exactly one).
+    async fn metric(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The metric's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The metric's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Metric>> {
+        let lookup = Lookup::from_args(NodeKind::Metric, id, slug)?;
+        let model = fetch_one::<metric::Entity>(ctx, NodeKind::Metric, lookup, metric::Column::Id, metric::Column::Slug).await?;
+        Ok(Some(Metric(model)))
+    }
+
+    /// All reported figures.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Metric>> {
+        paginate(ctx, metric::Entity::find(), metric::Column::Id, |m| m.id, Metric, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// One linked resource, by global ID or by slug (give exactly one).
+    async fn resource(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The resource's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The resource's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Resource>> {
+        let lookup = Lookup::from_args(NodeKind::Resource, id, slug)?;
+        let model = fetch_one::<resource::Entity>(ctx, NodeKind::Resource, lookup, resource::Column::Id, resource::Column::Slug).await?;
+        Ok(Some(Resource(model)))
+    }
+
+    /// All linked resources.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Resource>> {
+        paginate(ctx, resource::Entity::find(), resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+    }
+}

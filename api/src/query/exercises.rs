@@ -1,0 +1,63 @@
+//! Root fields for engagement exercises and their sessions.
+
+use crate::errors::ApiResult;
+use crate::ids::NodeKind;
+use crate::pagination::{paginate, Page, PageArgs};
+use crate::types::{fetch_one, Exercise, Lookup, Session};
+use async_graphql::{Context, Object, ID};
+use entity::{exercise, session};
+use sea_orm::EntityTrait;
+
+#[derive(Default)]
+pub struct ExerciseQuery;
+
+#[Object]
+impl ExerciseQuery {
+    /// One engagement exercise, by global ID or by slug (give exactly one).
+    async fn exercise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The exercise's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The exercise's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Exercise>> {
+        let lookup = Lookup::from_args(NodeKind::Exercise, id, slug)?;
+        let model = fetch_one::<exercise::Entity>(ctx, NodeKind::Exercise, lookup, exercise::Column::Id, exercise::Column::Slug).await?;
+        Ok(Some(Exercise(model)))
+    }
+
+    /// All engagement exercises.
+    async fn exercises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Exercise>> {
+        paginate(ctx, exercise::Entity::find(), exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// One session, by global ID or by slug (give exactly one).
+    async fn session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The session's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Session>> {
+        let lookup = Lookup::from_args(NodeKind::Session, id, slug)?;
+        let model = fetch_one::<session::Entity>(ctx, NodeKind::Session, lookup, session::Column::Id, session::Column::Slug).await?;
+        Ok(Some(Session(model)))
+    }
+
+    /// All sessions of all exercises.
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Session>> {
+        paginate(ctx, session::Entity::find(), session::Column::Id, |m| m.id, Session, PageArgs::new(first, after, last, before)).await
+    }
+}

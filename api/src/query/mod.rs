@@ -1,0 +1,19 @@
+//! The root `Query` type, merged from one part per domain.
+
+mod evidence;
+mod exercises;
+mod node;
+mod organisations;
+mod vocabulary;
+
+use async_graphql::MergedObject;
+
+/// The read API: every object by ID (and slug), every list as a Relay connection.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    node::NodeQuery,
+    exercises::ExerciseQuery,
+    evidence::EvidenceQuery,
+    organisations::OrganisationQuery,
+    vocabulary::VocabularyQuery,
+);

@@ -1,0 +1,45 @@
+//! Builds the GraphQL schema once per process; the server clones the handle into every worker.
+
+use crate::query::QueryRoot;
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use sea_orm::DatabaseConnection;
+
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Paging limits every connection field obeys.
+#[derive(Clone, Copy, Debug)]
+pub struct PageLimits {
+    pub default_size: usize,
+    pub max_size: usize,
+}
+
+/// What the schema needs at run time.
+pub struct SchemaConfig {
+    pub db: DatabaseConnection,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub page_limits: PageLimits,
+}
+
+fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
+    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+}
+
+/// The schema the server runs.
+pub fn build(config: SchemaConfig) -> AppSchema {
+    builder()
+        .data(config.db)
+        .data(config.page_limits)
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .finish()
+}
+
+/// The SDL, sorted so that the committed `schema.graphql` diffs cleanly. Needs no database.
+pub fn sdl() -> String {
+    let options = async_graphql::SDLExportOptions::new()
+        .sorted_fields()
+        .sorted_arguments()
+        .sorted_enum_items();
+    builder().finish().sdl_with_options(options)
+}

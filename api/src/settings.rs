@@ -1,0 +1,295 @@
+//! Typed settings, read once at start from the environment (and `.env` when present). Every
+//! problem is collected and reported together, each with the variable's name.
+
+use std::fmt;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Which browser origins may call the API.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any origin (`*`): the API is read-only and uses no cookies, so this is the default.
+    Any,
+    /// Only these exact origins, e.g. `https://dashboard.example.org`.
+    List(Vec<String>),
+}
+
+/// Everything the service can be configured with. See `.env.example` for the variables.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub host: String,
+    pub port: u16,
+    pub cors_allowed_origins: AllowedOrigins,
+    pub max_body_bytes: usize,
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+    pub graphiql_enabled: bool,
+    pub graphiql_assets_url: String,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub seed_on_start: bool,
+    pub db_max_connections: u32,
+    pub workers: Option<usize>,
+    pub shutdown_timeout_secs: u64,
+}
+
+/// All the problems found in the environment, each naming its variable.
+#[derive(Debug)]
+pub struct SettingsError(pub Vec<String>);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid settings ({} problem(s)):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// The default database: an SQLite file in the working directory, created on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://public-voice.db?mode=rwc";
+
+impl Settings {
+    /// Reads `.env` (if present) and then the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        // A missing .env is normal; a malformed one is worth knowing about.
+        if let Err(err) = dotenvy::dotenv() {
+            if !err.not_found() {
+                return Err(SettingsError(vec![format!(".env: {err}")]));
+            }
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any variable lookup, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let mut p = Parser {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+        let settings = Settings {
+            database_url: p.string("DATABASE_URL", DEFAULT_DATABASE_URL),
+            host: p.string("PUBLIC_VOICE_HOST", "127.0.0.1"),
+            port: p.number("PUBLIC_VOICE_PORT", 8000u16, 0),
+            cors_allowed_origins: p.origins("PUBLIC_VOICE_CORS_ALLOWED_ORIGINS"),
+            max_body_bytes: p.number("PUBLIC_VOICE_MAX_BODY_BYTES", 1_048_576usize, 1024),
+            max_query_depth: p.number("PUBLIC_VOICE_MAX_QUERY_DEPTH", 12usize, 1),
+            max_query_complexity: p.number("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", 5000usize, 1),
+            default_page_size: p.number("PUBLIC_VOICE_DEFAULT_PAGE_SIZE", 20usize, 1),
+            max_page_size: p.number("PUBLIC_VOICE_MAX_PAGE_SIZE", 100usize, 1),
+            graphiql_enabled: p.boolean("PUBLIC_VOICE_GRAPHIQL", true),
+            graphiql_assets_url: p.string("PUBLIC_VOICE_GRAPHIQL_ASSETS_URL", "/graphiql/assets"),
+            log_format: p.log_format("PUBLIC_VOICE_LOG_FORMAT"),
+            log_filter: p.string("RUST_LOG", "info"),
+            seed_on_start: p.boolean("PUBLIC_VOICE_SEED_ON_START", true),
+            db_max_connections: p.number("PUBLIC_VOICE_DB_MAX_CONNECTIONS", 10u32, 1),
+            workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
+            shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
+        };
+        if settings.default_page_size > settings.max_page_size {
+            p.problems.push(format!(
+                "PUBLIC_VOICE_DEFAULT_PAGE_SIZE: {} is larger than PUBLIC_VOICE_MAX_PAGE_SIZE ({})",
+                settings.default_page_size, settings.max_page_size
+            ));
+        }
+        if settings.database_url.trim().is_empty() {
+            p.problems
+                .push("DATABASE_URL: must not be empty".to_string());
+        } else if !(settings.database_url.starts_with("sqlite:")
+            || settings.database_url.starts_with("postgres://")
+            || settings.database_url.starts_with("postgresql://"))
+        {
+            p.problems.push(
+                "DATABASE_URL: expected a sqlite:// or postgres:// URL (the value is not shown, it may hold a password)"
+                    .to_string(),
+            );
+        }
+        if p.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(SettingsError(p.problems))
+        }
+    }
+
+    /// The address the server binds to.
+    pub fn bind_address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+struct Parser<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    problems: Vec<String>,
+}
+
+impl Parser<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn string(&mut self, name: &str, default: &str) -> String {
+        self.raw(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn number<T>(&mut self, name: &str, default: T, min: T) -> T
+    where
+        T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        match self.raw(name) {
+            None => default,
+            Some(v) => match v.trim().parse::<T>() {
+                Ok(n) if n >= min => n,
+                Ok(n) => {
+                    self.problems
+                        .push(format!("{name}: {n} is too small (the minimum is {min})"));
+                    default
+                }
+                Err(_) => {
+                    self.problems
+                        .push(format!("{name}: expected a whole number, got {v:?}"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn optional_number(&mut self, name: &str) -> Option<usize> {
+        let v = self.raw(name)?;
+        match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                self.problems
+                    .push(format!("{name}: expected a positive whole number, got {v:?}"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str, default: bool) -> bool {
+        match self.raw(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => default,
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => true,
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => false,
+            Some(v) => {
+                self.problems
+                    .push(format!("{name}: expected true or false, got {v:?}"));
+                default
+            }
+        }
+    }
+
+    fn log_format(&mut self, name: &str) -> LogFormat {
+        match self.raw(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => LogFormat::Pretty,
+            Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) => {
+                self.problems
+                    .push(format!("{name}: expected pretty or json, got {v:?}"));
+                LogFormat::Pretty
+            }
+        }
+    }
+
+    fn origins(&mut self, name: &str) -> AllowedOrigins {
+        let Some(v) = self.raw(name) else {
+            return AllowedOrigins::Any;
+        };
+        if v.trim() == "*" {
+            return AllowedOrigins::Any;
+        }
+        let mut list = Vec::new();
+        for origin in v.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+            if (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+            {
+                list.push(origin.to_string());
+            } else {
+                self.problems.push(format!(
+                    "{name}: {origin:?} is not an origin (expected e.g. https://dashboard.example.org, no trailing slash, or *)"
+                ));
+            }
+        }
+        AllowedOrigins::List(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let s = from(&[]).expect("defaults are valid");
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind_address(), "127.0.0.1:8000");
+        assert_eq!(s.cors_allowed_origins, AllowedOrigins::Any);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert!(s.seed_on_start);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_name() {
+        let err = from(&[
+            ("PUBLIC_VOICE_PORT", "eighty"),
+            ("PUBLIC_VOICE_LOG_FORMAT", "xml"),
+            ("PUBLIC_VOICE_CORS_ALLOWED_ORIGINS", "https://ok.example, nope"),
+            ("PUBLIC_VOICE_GRAPHIQL", "maybe"),
+            ("DATABASE_URL", "mysql://x"),
+        ])
+        .expect_err("invalid settings");
+        let names: Vec<&str> = err
+            .0
+            .iter()
+            .map(|p| p.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "PUBLIC_VOICE_PORT",
+                "PUBLIC_VOICE_CORS_ALLOWED_ORIGINS",
+                "PUBLIC_VOICE_GRAPHIQL",
+                "PUBLIC_VOICE_LOG_FORMAT",
+                "DATABASE_URL"
+            ]
+        );
+    }
+
+    #[test]
+    fn origins_list_is_parsed() {
+        let s = from(&[(
+            "PUBLIC_VOICE_CORS_ALLOWED_ORIGINS",
+            "https://a.example, http://localhost:3000",
+        )])
+        .expect("valid");
+        assert_eq!(
+            s.cors_allowed_origins,
+            AllowedOrigins::List(vec![
+                "https://a.example".into(),
+                "http://localhost:3000".into()
+            ])
+        );
+    }
+}

@@ -1,0 +1,335 @@
+//! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
+
+use super::support::{conn, members, optional, required, PartialDate, Provenance};
+use super::{
+    ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission, Organisation,
+    OrganisationRole, ParticipantView, Resource, SessionFormat,
+};
+use crate::errors::{db, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::{paginate, Page, PageArgs};
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+use entity::{
+    exercise, exercise_mission, exercise_organisation, finding, metric, organisation,
+    participant_view, resource, resource_exercise, session,
+};
+use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// An engagement exercise.
+pub struct Exercise(pub exercise::Model);
+
+/// An engagement exercise that gathered public views: a public dialogue, a community of practice,
+/// a survey, or a programme that holds several of them.
+#[Object]
+impl Exercise {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Exercise, self.0.id)
+    }
+
+    /// Stable, URL-friendly key, e.g. `ai-cam-public-dialogues-2024`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The exercise's name.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// What kind of exercise it is.
+    async fn kind(&self) -> ExerciseKind {
+        self.0.kind.into()
+    }
+
+    /// How it was run (e.g. "deliberative dialogue sessions", "online survey"), when known.
+    async fn method(&self) -> Option<&str> {
+        self.0.method.as_deref()
+    }
+
+    /// A short account of the exercise.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// When it started, at the precision the source gives.
+    async fn start_date(&self) -> Option<PartialDate> {
+        self.0.start_date.clone().map(PartialDate)
+    }
+
+    /// When it ended, at the precision the source gives.
+    async fn end_date(&self) -> Option<PartialDate> {
+        self.0.end_date.clone().map(PartialDate)
+    }
+
+    /// The places it was held (towns or cities); empty when online or not stated.
+    async fn places(&self) -> Vec<String> {
+        match &self.0.places {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How many people took part (or responded), when the source says.
+    async fn participant_count(&self) -> Option<i32> {
+        self.0.participant_count
+    }
+
+    /// How many sessions or meetings were held, when the source says. May exceed the sessions
+    /// listed under `sessions`, which holds only those the sources describe.
+    async fn session_count(&self) -> Option<i32> {
+        self.0.session_count
+    }
+
+    /// Where the exercise stands.
+    async fn status(&self) -> ExerciseStatus {
+        self.0.status.into()
+    }
+
+    /// The programme or exercise this one was part of.
+    async fn part_of(&self, ctx: &Context<'_>) -> ApiResult<Option<Exercise>> {
+        let Some(parent) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(optional(ctx, exercise::Entity::find_by_id(parent))
+            .await?
+            .map(Exercise))
+    }
+
+    /// Exercises that were part of this one.
+    async fn parts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Exercise>> {
+        let select = exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
+        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// The Government Missions the exercise covered.
+    async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
+        let mut codes: Vec<Mission> = db(exercise_mission::Entity::find()
+            .filter(exercise_mission::Column::ExerciseId.eq(self.0.id))
+            .all(conn(ctx))
+            .await)?
+        .into_iter()
+        .map(|row| row.mission_code.into())
+        .collect();
+        codes.sort_by_key(|m| *m as u8);
+        Ok(codes)
+    }
+
+    /// The organisations involved and the part each played.
+    async fn involvements(&self, ctx: &Context<'_>) -> ApiResult<Vec<Involvement>> {
+        let rows = db(exercise_organisation::Entity::find()
+            .filter(exercise_organisation::Column::ExerciseId.eq(self.0.id))
+            .order_by_asc(exercise_organisation::Column::OrganisationId)
+            .all(conn(ctx))
+            .await)?;
+        Ok(rows.into_iter().map(Involvement).collect())
+    }
+
+    /// The organisations involved, optionally only those in one role.
+    async fn organisations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only organisations that played this role.")] role: Option<OrganisationRole>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Organisation>> {
+        let mut sub = Query::select()
+            .column(exercise_organisation::Column::OrganisationId)
+            .from(exercise_organisation::Entity)
+            .and_where(exercise_organisation::Column::ExerciseId.eq(self.0.id))
+            .to_owned();
+        if let Some(role) = role {
+            sub.and_where(
+                exercise_organisation::Column::Role
+                    .eq(entity::enums::OrganisationRole::from(role)),
+            );
+        }
+        let select = organisation::Entity::find().filter(organisation::Column::Id.in_subquery(sub));
+        paginate(ctx, select, organisation::Column::Id, |m| m.id, Organisation, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// The sessions (meetings) of the exercise that the sources describe.
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Session>> {
+        let select = session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
+        paginate(ctx, select, session::Column::Id, |m| m.id, Session, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// The exercise's findings: its key messages and conclusions.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        let select = finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
+        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// What participants said or were reported to say in this exercise.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find()
+            .filter(participant_view::Column::ExerciseId.eq(self.0.id));
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Figures the exercise reported.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Metric>> {
+        let select = metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
+        paginate(ctx, select, metric::Column::Id, |m| m.id, Metric, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Reports, posts, notes and videos about the exercise.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Resource>> {
+        let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
+            resource_exercise::Entity,
+        >(
+            resource_exercise::Column::ResourceId,
+            resource_exercise::Column::ExerciseId,
+            self.0.id,
+        )));
+        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Where this record comes from.
+    async fn provenance(&self) -> Provenance {
+        Provenance {
+            source_document_id: self.0.source_document_id,
+            locator: self.0.locator.clone(),
+        }
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// One meeting of an exercise.
+pub struct Session(pub session::Model);
+
+/// One meeting of an exercise: a dialogue session in a city, a community-of-practice meeting.
+#[Object]
+impl Session {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Session, self.0.id)
+    }
+
+    /// Stable, URL-friendly key.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// A short name for the session.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The session's number in its exercise's series, when known.
+    async fn sequence(&self) -> Option<i32> {
+        self.0.sequence
+    }
+
+    /// When it was held, at the precision the source gives.
+    async fn date(&self) -> Option<PartialDate> {
+        self.0.date.clone().map(PartialDate)
+    }
+
+    /// Where it was held (a town or city), when known.
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+
+    /// In person, online or hybrid, when known.
+    async fn format(&self) -> Option<SessionFormat> {
+        self.0.format.map(Into::into)
+    }
+
+    /// The exercise the session belongs to.
+    async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
+        Ok(Exercise(
+            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+        ))
+    }
+
+    /// Views attributed to this session.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find()
+            .filter(participant_view::Column::SessionId.eq(self.0.id));
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Where this record comes from.
+    async fn provenance(&self) -> Provenance {
+        Provenance {
+            source_document_id: self.0.source_document_id,
+            locator: self.0.locator.clone(),
+        }
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+

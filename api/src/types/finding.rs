@@ -1,0 +1,267 @@
+//! Findings (an exercise's key messages and conclusions) and the participant views behind them.
+
+use super::support::{conn, members, optional, required, Provenance};
+use super::vocabulary::themes_where;
+use super::{Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
+use crate::errors::{db, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::{paginate, Page, PageArgs};
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+use entity::{
+    exercise, finding, finding_mission, finding_theme, participant_view, resource,
+    resource_exercise, resource_finding, session, view_mission, view_theme,
+};
+use sea_orm::{sea_query::Condition, ColumnTrait, EntityTrait, QueryFilter};
+
+/// A finding of an exercise.
+pub struct Finding(pub finding::Model);
+
+/// A key message or conclusion of an exercise (e.g. "AI should be a co-pilot, not a
+/// replacement"), tagged with missions and themes, with the participant views behind it.
+#[Object]
+impl Finding {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Finding, self.0.id)
+    }
+
+    /// Stable, URL-friendly key.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The finding in one line.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The finding explained.
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+
+    /// What kind of statement it is.
+    async fn kind(&self) -> FindingKind {
+        self.0.kind.into()
+    }
+
+    /// Its place in the exercise's list of findings (1 = first).
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+
+    /// The exercise that reached the finding.
+    async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
+        Ok(Exercise(
+            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+        ))
+    }
+
+    /// The Government Missions the finding relates to.
+    async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
+        let mut codes: Vec<Mission> = db(finding_mission::Entity::find()
+            .filter(finding_mission::Column::FindingId.eq(self.0.id))
+            .all(conn(ctx))
+            .await)?
+        .into_iter()
+        .map(|row| row.mission_code.into())
+        .collect();
+        codes.sort_by_key(|m| *m as u8);
+        Ok(codes)
+    }
+
+    /// The themes the finding is tagged with, by label.
+    async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
+        themes_where(
+            ctx,
+            members::<finding_theme::Entity>(
+                finding_theme::Column::ThemeId,
+                finding_theme::Column::FindingId,
+                self.0.id,
+            ),
+        )
+        .await
+    }
+
+    /// The participant views that support the finding.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find()
+            .filter(participant_view::Column::FindingId.eq(self.0.id));
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Reports and other material that set out the finding.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Resource>> {
+        let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
+            resource_finding::Entity,
+        >(
+            resource_finding::Column::ResourceId,
+            resource_finding::Column::FindingId,
+            self.0.id,
+        )));
+        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Where this finding comes from.
+    async fn provenance(&self) -> Provenance {
+        Provenance {
+            source_document_id: self.0.source_document_id,
+            locator: self.0.locator.clone(),
+        }
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A participant view.
+pub struct ParticipantView(pub participant_view::Model);
+
+/// What participants said, or were reported to say. Views are anonymous by construction: there is
+/// no field for a person's name or contact details.
+#[Object]
+impl ParticipantView {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::ParticipantView, self.0.id)
+    }
+
+    /// Stable, URL-friendly key.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The view: a verbatim quote when `verbatim` is true, else the source's paraphrase.
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+
+    /// True when `text` is the participant's own words as quoted by the source; false when it is
+    /// the source's paraphrase of what participants said.
+    async fn verbatim(&self) -> bool {
+        self.0.is_verbatim
+    }
+
+    /// The stance the view takes.
+    async fn stance(&self) -> Stance {
+        self.0.stance.into()
+    }
+
+    /// The Government Missions the view relates to.
+    async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
+        let mut codes: Vec<Mission> = db(view_mission::Entity::find()
+            .filter(view_mission::Column::ViewId.eq(self.0.id))
+            .all(conn(ctx))
+            .await)?
+        .into_iter()
+        .map(|row| row.mission_code.into())
+        .collect();
+        codes.sort_by_key(|m| *m as u8);
+        Ok(codes)
+    }
+
+    /// The themes the view is tagged with, by label.
+    async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
+        themes_where(
+            ctx,
+            members::<view_theme::Entity>(
+                view_theme::Column::ThemeId,
+                view_theme::Column::ViewId,
+                self.0.id,
+            ),
+        )
+        .await
+    }
+
+    /// The finding the view supports, if any.
+    async fn finding(&self, ctx: &Context<'_>) -> ApiResult<Option<Finding>> {
+        let Some(id) = self.0.finding_id else {
+            return Ok(None);
+        };
+        Ok(optional(ctx, finding::Entity::find_by_id(id)).await?.map(Finding))
+    }
+
+    /// The exercise in which the view was gathered.
+    async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
+        Ok(Exercise(
+            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+        ))
+    }
+
+    /// The session in which the view was gathered, when the source says.
+    async fn session(&self, ctx: &Context<'_>) -> ApiResult<Option<Session>> {
+        let Some(id) = self.0.session_id else {
+            return Ok(None);
+        };
+        Ok(optional(ctx, session::Entity::find_by_id(id)).await?.map(Session))
+    }
+
+    /// Material that reports the view: the resources linked to its finding or to its exercise.
+    async fn resources(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Resource>> {
+        let mut linked = Condition::any().add(resource::Column::Id.in_subquery(members::<
+            resource_exercise::Entity,
+        >(
+            resource_exercise::Column::ResourceId,
+            resource_exercise::Column::ExerciseId,
+            self.0.exercise_id,
+        )));
+        if let Some(finding_id) = self.0.finding_id {
+            linked = linked.add(resource::Column::Id.in_subquery(members::<
+                resource_finding::Entity,
+            >(
+                resource_finding::Column::ResourceId,
+                resource_finding::Column::FindingId,
+                finding_id,
+            )));
+        }
+        let select = resource::Entity::find().filter(linked);
+        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Where this view comes from.
+    async fn provenance(&self) -> Provenance {
+        Provenance {
+            source_document_id: self.0.source_document_id,
+            locator: self.0.locator.clone(),
+        }
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,20 @@
+//! GraphQL object types, each wrapping an `entity` model (`From<Model>`), with the resolvers that
+//! follow its relations. Storage types never derive GraphQL traits themselves.
+
+mod enums;
+mod evidence;
+mod exercise;
+mod finding;
+mod node;
+mod organisation;
+mod support;
+mod vocabulary;
+
+pub use enums::*;
+pub use evidence::{Metric, Resource};
+pub use exercise::{Exercise, Session};
+pub use finding::{Finding, ParticipantView};
+pub use node::{load_node, Node};
+pub use organisation::{Involvement, Organisation};
+pub use support::{fetch_one, Lookup, PartialDate, Provenance};
+pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

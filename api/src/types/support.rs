@@ -1,0 +1,130 @@
+//! Small pieces every type shares: the partial-date scalar, provenance, and row look-ups.
+
+use crate::errors::{db, ApiError, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::types::SourceDocument;
+use async_graphql::{scalar, Context, Object, ID};
+use entity::source_document;
+use sea_orm::{
+    sea_query::{Query, SelectStatement},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+};
+use serde::{Deserialize, Serialize};
+
+/// A calendar date at the precision the source gives: `2024`, `2024-09` or `2024-10-26` (ISO 8601).
+/// Sorting the strings sorts the dates.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct PartialDate(pub String);
+
+scalar!(
+    PartialDate,
+    "PartialDate",
+    "A calendar date at the precision its source gives: a year (`2024`), a month (`2024-09`) or a day (`2024-10-26`), in ISO 8601 form."
+);
+
+/// The database handle every resolver uses.
+pub fn conn<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The rows of a join table that match `value`, as a subquery yielding the `pick` column.
+pub fn members<J: EntityTrait>(pick: J::Column, by: J::Column, value: i32) -> SelectStatement {
+    Query::select()
+        .column(pick)
+        .from(J::default())
+        .and_where(by.eq(value))
+        .to_owned()
+}
+
+/// Loads a row a foreign key points at; a dangling key is a server fault, not a client error.
+pub async fn required<E: EntityTrait>(ctx: &Context<'_>, select: Select<E>) -> ApiResult<E::Model> {
+    match db(select.one(conn(ctx)).await)? {
+        Some(model) => Ok(model),
+        None => {
+            tracing::error!(entity = %E::default().table_name(), "dangling reference");
+            Err(ApiError::Internal)
+        }
+    }
+}
+
+/// Loads an optional related row.
+pub async fn optional<E: EntityTrait>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+) -> ApiResult<Option<E::Model>> {
+    db(select.one(conn(ctx)).await)
+}
+
+/// How a root field was asked to find one object: by ID or by slug, exactly one of them.
+pub enum Lookup {
+    Id(i32),
+    Slug(String),
+}
+
+impl Lookup {
+    pub fn from_args(kind: NodeKind, id: Option<ID>, slug: Option<String>) -> ApiResult<Self> {
+        match (id, slug) {
+            (Some(id), None) => Ok(Lookup::Id(GlobalId::decode_int(&id, kind, "id")?)),
+            (None, Some(slug)) if !slug.trim().is_empty() => Ok(Lookup::Slug(slug)),
+            (None, Some(_)) => Err(ApiError::bad_input("slug", "`slug` must not be empty")),
+            _ => Err(ApiError::bad_input(
+                "id",
+                "Give exactly one of `id` or `slug`",
+            )),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Lookup::Id(_) => "this ID".to_string(),
+            Lookup::Slug(slug) => format!("slug {slug:?}"),
+        }
+    }
+}
+
+/// Fetches one row by ID or slug; `NOT_FOUND` when there is none.
+pub async fn fetch_one<E: EntityTrait>(
+    ctx: &Context<'_>,
+    kind: NodeKind,
+    lookup: Lookup,
+    id_column: E::Column,
+    slug_column: E::Column,
+) -> ApiResult<E::Model> {
+    let select = match &lookup {
+        Lookup::Id(id) => E::find().filter(id_column.eq(*id)),
+        Lookup::Slug(slug) => E::find().filter(slug_column.eq(slug.as_str())),
+    };
+    db(select.one(conn(ctx)).await)?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "No {} with {}",
+            kind.type_name(),
+            lookup.describe()
+        ))
+    })
+}
+
+/// Where a piece of evidence comes from: the source document and the passage in it.
+pub struct Provenance {
+    pub source_document_id: i32,
+    pub locator: String,
+}
+
+/// Where a piece of evidence comes from, so every statement can be checked against its source.
+#[Object]
+impl Provenance {
+    /// The document the evidence was taken from.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<SourceDocument> {
+        let model = required(
+            ctx,
+            source_document::Entity::find_by_id(self.source_document_id),
+        )
+        .await?;
+        Ok(SourceDocument(model))
+    }
+
+    /// A short verbatim passage of the source document (or a section name) that locates the evidence.
+    async fn locator(&self) -> &str {
+        &self.locator
+    }
+}

@@ -1,0 +1,289 @@
+//! The controlled vocabularies evidence is tagged with (missions, themes) and the source
+//! documents it is taken from.
+
+use super::support::{conn, members, PartialDate};
+use super::{Exercise, Finding, Mission, ParticipantView};
+use crate::errors::{db, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::{paginate, Page, PageArgs};
+use async_graphql::{Context, Object, ID};
+use chrono::{DateTime, Utc};
+use entity::{
+    exercise, exercise_mission, finding, finding_mission, finding_theme, participant_view,
+    source_document, theme, view_mission, view_theme,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+/// A UK Government Mission, with the evidence that relates to it.
+pub struct GovernmentMission(pub entity::mission::Model);
+
+/// A UK Government Mission ("Missions for Government"), with the exercises, findings and
+/// participant views that relate to it.
+#[Object]
+impl GovernmentMission {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        let code: Mission = self.0.code.into();
+        GlobalId::encode(NodeKind::GovernmentMission, mission_key(code))
+    }
+
+    /// The mission's code, as used in filters and tags.
+    async fn code(&self) -> Mission {
+        self.0.code.into()
+    }
+
+    /// Short name, e.g. "Health".
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+
+    /// What the mission is about.
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Engagement exercises that covered this mission.
+    async fn exercises(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Exercise>> {
+        let select = exercise::Entity::find().filter(
+            exercise::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(exercise_mission::Column::ExerciseId)
+                    .from(exercise_mission::Entity)
+                    .and_where(exercise_mission::Column::MissionCode.eq(self.0.code))
+                    .to_owned(),
+            ),
+        );
+        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Findings tagged with this mission.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        let select = finding::Entity::find().filter(
+            finding::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(finding_mission::Column::FindingId)
+                    .from(finding_mission::Entity)
+                    .and_where(finding_mission::Column::MissionCode.eq(self.0.code))
+                    .to_owned(),
+            ),
+        );
+        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Participant views tagged with this mission.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find().filter(
+            participant_view::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(view_mission::Column::ViewId)
+                    .from(view_mission::Entity)
+                    .and_where(view_mission::Column::MissionCode.eq(self.0.code))
+                    .to_owned(),
+            ),
+        );
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+}
+
+/// The key of a mission's global ID: its code as the schema spells it.
+pub fn mission_key(code: Mission) -> &'static str {
+    match code {
+        Mission::Health => "HEALTH",
+        Mission::Education => "EDUCATION",
+        Mission::CrimeAndPolicing => "CRIME_AND_POLICING",
+        Mission::EnergyAndNetZero => "ENERGY_AND_NET_ZERO",
+        Mission::EconomicGrowth => "ECONOMIC_GROWTH",
+    }
+}
+
+/// A theme of the controlled vocabulary.
+pub struct Theme(pub theme::Model);
+
+/// A theme of the controlled vocabulary that findings and views are tagged with (e.g. privacy,
+/// trust in developers, admin burden).
+#[Object]
+impl Theme {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::Theme, self.0.id)
+    }
+
+    /// Stable, URL-friendly key, e.g. `privacy`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// Human-readable name.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+
+    /// What the theme covers, so taggers and readers agree.
+    async fn definition(&self) -> &str {
+        &self.0.definition
+    }
+
+    /// Findings tagged with this theme.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
+            finding_theme::Entity,
+        >(
+            finding_theme::Column::FindingId,
+            finding_theme::Column::ThemeId,
+            self.0.id,
+        )));
+        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Participant views tagged with this theme.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find().filter(
+            participant_view::Column::Id.in_subquery(members::<view_theme::Entity>(
+                view_theme::Column::ViewId,
+                view_theme::Column::ThemeId,
+                self.0.id,
+            )),
+        );
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A source document evidence was taken from.
+pub struct SourceDocument(pub source_document::Model);
+
+/// A public document the evidence was curated from (a blog post, a report...). Every finding,
+/// view, metric and resource names one in its provenance.
+#[Object]
+impl SourceDocument {
+    /// Stable global ID.
+    pub async fn id(&self) -> ID {
+        GlobalId::encode(NodeKind::SourceDocument, self.0.id)
+    }
+
+    /// Stable, URL-friendly key.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The file name of the document in the curated corpus.
+    async fn file_name(&self) -> &str {
+        &self.0.file_name
+    }
+
+    /// The document's title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Who published the document.
+    async fn publisher(&self) -> &str {
+        &self.0.publisher
+    }
+
+    /// When it was published, at the precision the document gives.
+    async fn published_on(&self) -> Option<PartialDate> {
+        self.0.published_on.clone().map(PartialDate)
+    }
+
+    /// Where the document can be read, when known.
+    async fn url(&self) -> Option<&str> {
+        self.0.url.as_deref()
+    }
+
+    /// Findings curated from this document.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        let select = finding::Entity::find()
+            .filter(finding::Column::SourceDocumentId.eq(self.0.id));
+        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// Participant views curated from this document.
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find()
+            .filter(participant_view::Column::SourceDocumentId.eq(self.0.id));
+        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+    }
+
+    /// When this row was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// Lists the themes of a tagged row, ordered by label.
+pub async fn themes_where(
+    ctx: &Context<'_>,
+    subquery: sea_orm::sea_query::SelectStatement,
+) -> ApiResult<Vec<Theme>> {
+    use sea_orm::QueryOrder;
+    let rows = db(theme::Entity::find()
+        .filter(theme::Column::Id.in_subquery(subquery))
+        .order_by_asc(theme::Column::Label)
+        .all(conn(ctx))
+        .await)?;
+    Ok(rows.into_iter().map(Theme).collect())
+}

@@ -1,0 +1,15 @@
+//! Schema migrations for the evidence corpus, applied in order by [`Migrator`].
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_evidence_tables;
+
+/// Runs every migration of the evidence database, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_create_evidence_tables::Migration)]
+    }
+}

@@ -1,0 +1,1 @@
+//! The seed corpus served exactly, on both backends.

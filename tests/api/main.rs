@@ -1,0 +1,12 @@
+//! Integration tests: one binary (so the stack links once) with one module per area. Every test
+//! starts the real server on port 0 and talks HTTP to it.
+
+mod helpers;
+
+mod corpus;
+mod errors;
+mod http;
+mod migrations;
+mod pagination;
+mod schema_file;
+mod seed;

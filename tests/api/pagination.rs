@@ -1,0 +1,121 @@
+//! Relay connections: forwards, backwards, empty and last pages, and bad paging arguments.
+
+use crate::on_each_backend;
+use serde_json::{json, Value};
+
+const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
+  participantViews(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { slug } }
+    nodes { slug }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+fn slugs(conn: &Value) -> Vec<String> {
+    conn["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["slug"].as_str().expect("slug").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn forwards_and_backwards_walks_agree() {
+    on_each_backend!(|app| {
+        let all = app.data(PAGE, json!({"first": 100})).await["participantViews"].clone();
+        let everything = slugs(&all);
+        let total = all["totalCount"].as_u64().expect("totalCount") as usize;
+        assert_eq!(everything.len(), total);
+        assert!(total > 7, "the corpus has more than one page of 3 views");
+        assert_eq!(all["pageInfo"]["hasNextPage"], false);
+
+        // Forwards, three at a time.
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let page = app.data(PAGE, json!({"first": 3, "after": after})).await["participantViews"].clone();
+            assert_eq!(page["totalCount"].as_u64(), Some(total as u64));
+            let got = slugs(&page);
+            assert!(got.len() <= 3);
+            let edge_slugs: Vec<String> = page["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"]["slug"].as_str().expect("slug").to_string())
+                .collect();
+            assert_eq!(edge_slugs, got);
+            seen.extend(got);
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, everything);
+
+        // Backwards, four at a time.
+        let mut seen_back: Vec<String> = Vec::new();
+        let mut before = Value::Null;
+        loop {
+            let page = app.data(PAGE, json!({"last": 4, "before": before})).await["participantViews"].clone();
+            let mut got = slugs(&page);
+            got.extend(seen_back);
+            seen_back = got;
+            if page["pageInfo"]["hasPreviousPage"] == false {
+                break;
+            }
+            before = page["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(seen_back, everything);
+    });
+}
+
+#[tokio::test]
+async fn empty_and_last_pages() {
+    on_each_backend!(|app| {
+        let all = app.data(PAGE, json!({"first": 100})).await["participantViews"].clone();
+        let last_cursor = all["pageInfo"]["endCursor"].clone();
+        let beyond = app.data(PAGE, json!({"first": 5, "after": last_cursor})).await["participantViews"].clone();
+        assert_eq!(beyond["nodes"], json!([]));
+        assert_eq!(beyond["pageInfo"]["hasNextPage"], false);
+        assert_eq!(beyond["pageInfo"]["hasPreviousPage"], true);
+        assert_eq!(beyond["pageInfo"]["startCursor"], Value::Null);
+
+        let none = app.data(PAGE, json!({"first": 0})).await["participantViews"].clone();
+        assert_eq!(none["nodes"], json!([]));
+        assert_eq!(none["pageInfo"]["hasNextPage"], true);
+
+        let tail = app.data(PAGE, json!({"last": 2})).await["participantViews"].clone();
+        let everything = slugs(&all);
+        assert_eq!(slugs(&tail), everything[everything.len() - 2..].to_vec());
+        assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
+        assert_eq!(tail["pageInfo"]["hasNextPage"], false);
+    });
+}
+
+#[tokio::test]
+async fn default_page_size_applies() {
+    on_each_backend!(|app| {
+        let page = app.data("{ participantViews { nodes { slug } } }", json!({})).await;
+        assert_eq!(page["participantViews"]["nodes"].as_array().map(Vec::len), Some(20));
+    });
+}
+
+#[tokio::test]
+async fn bad_paging_arguments_are_rejected() {
+    on_each_backend!(|app| {
+        for vars in [
+            json!({"first": 101}),
+            json!({"last": 1000}),
+            json!({"first": -1}),
+            json!({"first": 2, "last": 2}),
+            json!({"first": 2, "after": "forged"}),
+            json!({"last": 2, "before": "Y3Vyc29yOmRhdGU6Mw"}),
+        ] {
+            assert_eq!(app.error_code(PAGE, vars.clone()).await, "BAD_USER_INPUT", "{vars}");
+        }
+        let body = app.graphql(PAGE, json!({"first": 2, "after": "forged"})).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "after");
+    });
+}

@@ -1,0 +1,1 @@
+//! Loading the seed corpus: idempotent, and every record traceable to its source.
