@@ -4,25 +4,89 @@
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::schema::PageLimits;
-use async_graphql::{
-    connection::{Connection, Edge},
-    Context, OutputType, SimpleObject,
-};
+use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
 
-/// Fields every connection has besides edges, nodes and pageInfo.
-#[derive(SimpleObject, Default)]
-pub struct ConnectionTotals {
-    /// How many items the whole list holds, across all pages.
-    pub total_count: u64,
+/// A page of a list, in Relay's connection shape; named `<Node>Connection` in the schema.
+pub struct Page<T> {
+    edges: Vec<PageEdge<T>>,
+    page_info: PageInfo,
+    total_count: u64,
 }
 
-/// A page of a list, in Relay's connection shape.
-pub type Page<T> = Connection<String, T, ConnectionTotals>;
+/// A page of a list (a Relay connection): the items with their cursors, how to get the next or
+/// previous page, and how many items the whole list holds.
+#[Object(name_type)]
+impl<T: OutputType> Page<T> {
+    /// The items of this page, each with its cursor.
+    async fn edges(&self) -> &[PageEdge<T>] {
+        &self.edges
+    }
+
+    /// The items of this page, without cursors.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|e| &e.node).collect()
+    }
+
+    /// Where this page sits in the list, and the cursors to move on from it.
+    async fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+
+    /// How many items the whole list holds, across all pages.
+    async fn total_count(&self) -> u64 {
+        self.total_count
+    }
+}
+
+impl<T: OutputType> TypeName for Page<T> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
+
+/// One item of a page, with its cursor; named `<Node>Edge` in the schema.
+pub struct PageEdge<T> {
+    cursor: String,
+    node: T,
+}
+
+/// One item of a page (a Relay edge), with the cursor to page on from it.
+#[Object(name_type)]
+impl<T: OutputType> PageEdge<T> {
+    /// Opaque cursor: pass it as `after` or `before` to page on from this item.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The item.
+    async fn node(&self) -> &T {
+        &self.node
+    }
+}
+
+impl<T: OutputType> TypeName for PageEdge<T> {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        format!("{}Edge", T::type_name()).into()
+    }
+}
+
+/// Where a page sits in its list (Relay's PageInfo).
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// True when items exist after this page.
+    pub has_next_page: bool,
+    /// True when items exist before this page.
+    pub has_previous_page: bool,
+    /// The cursor of the first item of this page; null when the page is empty.
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item of this page; null when the page is empty.
+    pub end_cursor: Option<String>,
+}
 
 /// The four Relay paging arguments, as every connection field takes them.
 #[derive(Clone, Debug, Default)]
@@ -149,13 +213,23 @@ where
     } else {
         (after.is_some(), more)
     };
-    let mut connection =
-        Connection::with_additional_fields(has_previous, has_next, ConnectionTotals { total_count });
-    connection.edges = rows
+    let edges: Vec<PageEdge<T>> = rows
         .into_iter()
-        .map(|row| Edge::new(encode_cursor(id_of(&row)), wrap(row)))
+        .map(|row| PageEdge {
+            cursor: encode_cursor(id_of(&row)),
+            node: wrap(row),
+        })
         .collect();
-    Ok(connection)
+    Ok(Page {
+        page_info: PageInfo {
+            has_next_page: has_next,
+            has_previous_page: has_previous,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+        total_count,
+    })
 }
 
 #[cfg(test)]

@@ -35,11 +35,16 @@ pub fn build(config: SchemaConfig) -> AppSchema {
         .finish()
 }
 
+/// The schema with no database behind it: enough for SDL export and introspection.
+pub fn without_database() -> AppSchema {
+    builder().finish()
+}
+
 /// The SDL, sorted so that the committed `schema.graphql` diffs cleanly. Needs no database.
 pub fn sdl() -> String {
     let options = async_graphql::SDLExportOptions::new()
         .sorted_fields()
         .sorted_arguments()
         .sorted_enum_items();
-    builder().finish().sdl_with_options(options)
+    without_database().sdl_with_options(options)
 }

@@ -18,7 +18,7 @@ use actix_web::{
 };
 use async_graphql::{
     parser::types::{DocumentOperations, OperationType},
-    ServerError,
+    PathSegment, ServerError,
 };
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -236,7 +236,15 @@ pub async fn post(
         }
         body.extend_from_slice(&chunk);
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(r) if r.query.trim().is_empty() => {
+            return http_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                "The request has no `query`",
+                code::BAD_REQUEST,
+            )
+        }
         Ok(r) => r,
         Err(err) => {
             return http_error(
@@ -277,6 +285,7 @@ async fn execute(
     for error in &mut response.errors {
         if !error.path.is_empty() {
             not_executed = false;
+            null_at(&mut response.data, &error.path);
         }
         ensure_code(error, parse_failed);
     }
@@ -298,6 +307,38 @@ async fn execute(
                 code::INTERNAL,
             )
         }
+    }
+}
+
+/// Puts `null` where a field failed. async-graphql leaves a failed field out of its parent object,
+/// but the GraphQL specification (and clients such as Relay) expect the key to be present as null.
+fn null_at(data: &mut async_graphql::Value, path: &[PathSegment]) {
+    use async_graphql::Value;
+    if *data == Value::Null {
+        *data = Value::Object(Default::default());
+    }
+    let mut current = data;
+    for (i, segment) in path.iter().enumerate() {
+        let last = i + 1 == path.len();
+        current = match (segment, current) {
+            (PathSegment::Field(name), Value::Object(map)) => {
+                let key = async_graphql::Name::new(name);
+                if last {
+                    map.entry(key).or_insert(Value::Null);
+                    return;
+                }
+                match map.get_mut(&key) {
+                    Some(next) => next,
+                    None => return,
+                }
+            }
+            (PathSegment::Index(index), Value::List(items)) if !last => match items.get_mut(*index) {
+                Some(next) => next,
+                None => return,
+            },
+            // An ancestor is already null (or the path does not fit): nothing to fill in.
+            _ => return,
+        };
     }
 }
 
