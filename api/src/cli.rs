@@ -43,7 +43,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format, &settings.log_filter);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("could not start the async runtime: {err}");

@@ -121,7 +121,12 @@ fn encode_cursor(id: i32) -> String {
 }
 
 fn decode_cursor(cursor: &str, field: &str) -> ApiResult<i32> {
-    let invalid = || ApiError::bad_input(field, format!("{cursor:?} is not a valid cursor for this list"));
+    let invalid = || {
+        ApiError::bad_input(
+            field,
+            format!("{cursor:?} is not a valid cursor for this list"),
+        )
+    };
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let rest = text
@@ -135,7 +140,10 @@ fn decode_cursor(cursor: &str, field: &str) -> ApiResult<i32> {
 fn page_size(value: Option<i32>, field: &str, limits: PageLimits) -> ApiResult<Option<u64>> {
     match value {
         None => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::bad_input(field, format!("`{field}` must not be negative"))),
+        Some(n) if n < 0 => Err(ApiError::bad_input(
+            field,
+            format!("`{field}` must not be negative"),
+        )),
         Some(n) if n as usize > limits.max_size => Err(ApiError::bad_input(
             field,
             format!("`{field}` may be at most {} (got {n})", limits.max_size),
@@ -193,9 +201,7 @@ where
         page = page.filter(id_column.lt(before));
     }
     let backwards = last.is_some();
-    let size = last
-        .or(first)
-        .unwrap_or(limits.default_size as u64);
+    let size = last.or(first).unwrap_or(limits.default_size as u64);
     page = if backwards {
         page.order_by_desc(id_column)
     } else {
@@ -239,7 +245,12 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
         assert_eq!(decode_cursor(&encode_cursor(7), "after"), Ok(7));
-        for forged in ["", "abc", &URL_SAFE_NO_PAD.encode("cursor:date:7"), &URL_SAFE_NO_PAD.encode("cursor:id:x")] {
+        for forged in [
+            "",
+            "abc",
+            &URL_SAFE_NO_PAD.encode("cursor:date:7"),
+            &URL_SAFE_NO_PAD.encode("cursor:id:x"),
+        ] {
             assert_eq!(
                 decode_cursor(forged, "after").map_err(|e| e.code()),
                 Err("BAD_USER_INPUT")

@@ -9,12 +9,12 @@ use entity::enums::{
 };
 use entity::{
     exercise, exercise_mission, exercise_organisation, finding, finding_mission, finding_theme,
-    metric, mission, organisation, participant_view, resource, resource_exercise,
-    resource_finding, session, source_document, theme, view_mission, view_theme,
+    metric, mission, organisation, participant_view, resource, resource_exercise, resource_finding,
+    session, source_document, theme, view_mission, view_theme,
 };
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    Set, TransactionTrait,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -224,12 +224,24 @@ pub fn corpus() -> Result<Corpus, SeedError> {
                 (format!("exercise {} endDate", e.slug), &e.end_date),
             ]
         }))
-        .chain(corpus.sessions.iter().map(|s| (format!("session {}", s.slug), &s.date)))
-        .chain(corpus.resources.iter().map(|r| (format!("resource {}", r.slug), &r.published_on)));
+        .chain(
+            corpus
+                .sessions
+                .iter()
+                .map(|s| (format!("session {}", s.slug), &s.date)),
+        )
+        .chain(
+            corpus
+                .resources
+                .iter()
+                .map(|r| (format!("resource {}", r.slug), &r.published_on)),
+        );
     for (what, date) in dates {
         if let Some(date) = date {
             if !is_partial_date(date) {
-                return Err(SeedError::Invalid(format!("{what}: {date:?} is not a partial date")));
+                return Err(SeedError::Invalid(format!(
+                    "{what}: {date:?} is not a partial date"
+                )));
             }
         }
     }
@@ -259,21 +271,45 @@ pub async fn seed_if_empty(db: &DatabaseConnection) -> Result<Option<SeedReport>
         return Ok(None);
     }
     let report = seed(db).await?;
-    tracing::info!(created = report.created, "seed corpus loaded into an empty database");
+    tracing::info!(
+        created = report.created,
+        "seed corpus loaded into an empty database"
+    );
     Ok(Some(report))
 }
 
-/// Loads the corpus, adding what is missing; all or nothing.
+/// Loads the embedded corpus, adding what is missing; all or nothing.
 pub async fn seed(db: &DatabaseConnection) -> Result<SeedReport, SeedError> {
-    let corpus = corpus()?;
+    load(db, &corpus()?).await
+}
+
+/// Loads any corpus in one transaction: on any error nothing is written.
+pub async fn load(db: &DatabaseConnection, corpus: &Corpus) -> Result<SeedReport, SeedError> {
     let txn = db.begin().await?;
-    let report = Loader::new(&txn).load(&corpus).await?;
+    let report = Loader::new(&txn).load(corpus).await?;
     txn.commit().await?;
     Ok(report)
 }
 
 /// Slug -> id of the rows of one table.
 type Ids = HashMap<String, i32>;
+
+/// The slug -> id map of one table, read with a two-column query.
+async fn slugs<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    slug: E::Column,
+    id: E::Column,
+) -> Result<Ids, DbErr> {
+    Ok(E::find()
+        .select_only()
+        .column(slug)
+        .column(id)
+        .into_tuple::<(String, i32)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect())
+}
 
 fn lookup(ids: &Ids, list: &str, slug: &str, at: &str) -> Result<i32, SeedError> {
     ids.get(slug)
@@ -295,12 +331,12 @@ impl<'a> Loader<'a> {
         let now = Utc::now();
         let txn = self.txn;
 
-        let mut sources: Ids = source_document::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut sources = slugs::<source_document::Entity>(
+            txn,
+            source_document::Column::Slug,
+            source_document::Column::Id,
+        )
+        .await?;
         for s in &c.sources {
             if sources.contains_key(&s.slug) {
                 continue;
@@ -346,12 +382,8 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let mut themes: Ids = theme::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut themes =
+            slugs::<theme::Entity>(txn, theme::Column::Slug, theme::Column::Id).await?;
         for t in &c.themes {
             if themes.contains_key(&t.slug) {
                 continue;
@@ -370,12 +402,12 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let mut orgs: Ids = organisation::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut orgs = slugs::<organisation::Entity>(
+            txn,
+            organisation::Column::Slug,
+            organisation::Column::Id,
+        )
+        .await?;
         for o in &c.organisations {
             if orgs.contains_key(&o.slug) {
                 continue;
@@ -399,12 +431,8 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let mut exercises: Ids = exercise::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut exercises =
+            slugs::<exercise::Entity>(txn, exercise::Column::Slug, exercise::Column::Id).await?;
         let mut new_exercises = Vec::new();
         for e in &c.exercises {
             if exercises.contains_key(&e.slug) {
@@ -467,12 +495,8 @@ impl<'a> Loader<'a> {
             }
         }
 
-        let mut sessions: Ids = session::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut sessions =
+            slugs::<session::Entity>(txn, session::Column::Slug, session::Column::Id).await?;
         for s in &c.sessions {
             if sessions.contains_key(&s.slug) {
                 continue;
@@ -498,12 +522,8 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let mut findings: Ids = finding::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let mut findings =
+            slugs::<finding::Entity>(txn, finding::Column::Slug, finding::Column::Id).await?;
         for f in &c.findings {
             if findings.contains_key(&f.slug) {
                 continue;
@@ -546,12 +566,12 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let views: Ids = participant_view::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let views = slugs::<participant_view::Entity>(
+            txn,
+            participant_view::Column::Slug,
+            participant_view::Column::Id,
+        )
+        .await?;
         for v in &c.views {
             if views.contains_key(&v.slug) {
                 continue;
@@ -602,12 +622,8 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let metrics: Ids = metric::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let metrics =
+            slugs::<metric::Entity>(txn, metric::Column::Slug, metric::Column::Id).await?;
         for x in &c.metrics {
             if metrics.contains_key(&x.slug) {
                 continue;
@@ -631,12 +647,8 @@ impl<'a> Loader<'a> {
             self.created += 1;
         }
 
-        let resources: Ids = resource::Entity::find()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|m| (m.slug, m.id))
-            .collect();
+        let resources =
+            slugs::<resource::Entity>(txn, resource::Column::Slug, resource::Column::Id).await?;
         for r in &c.resources {
             if resources.contains_key(&r.slug) {
                 continue;
@@ -697,7 +709,15 @@ mod tests {
         for ok in ["2024", "2024-09", "2024-10-26", "2024-02-29"] {
             assert!(is_partial_date(ok), "{ok}");
         }
-        for bad in ["", "24", "2024-13", "2024-9", "2023-02-29", "2024-10-26T00:00", "September 2024"] {
+        for bad in [
+            "",
+            "24",
+            "2024-13",
+            "2024-9",
+            "2023-02-29",
+            "2024-10-26T00:00",
+            "September 2024",
+        ] {
             assert!(!is_partial_date(bad), "{bad}");
         }
     }

@@ -171,8 +171,9 @@ impl Parser<'_> {
         match v.trim().parse::<usize>() {
             Ok(n) if n > 0 => Some(n),
             _ => {
-                self.problems
-                    .push(format!("{name}: expected a positive whole number, got {v:?}"));
+                self.problems.push(format!(
+                    "{name}: expected a positive whole number, got {v:?}"
+                ));
                 None
             }
         }
@@ -255,7 +256,10 @@ mod tests {
         let err = from(&[
             ("PUBLIC_VOICE_PORT", "eighty"),
             ("PUBLIC_VOICE_LOG_FORMAT", "xml"),
-            ("PUBLIC_VOICE_CORS_ALLOWED_ORIGINS", "https://ok.example, nope"),
+            (
+                "PUBLIC_VOICE_CORS_ALLOWED_ORIGINS",
+                "https://ok.example, nope",
+            ),
             ("PUBLIC_VOICE_GRAPHIQL", "maybe"),
             ("DATABASE_URL", "mysql://x"),
         ])

@@ -13,29 +13,54 @@ async fn unknown_and_malformed_ids() {
     on_each_backend!(|app| {
         let q = "query($id: ID!) { finding(id: $id) { title } }";
         // Well-formed, but no such row.
-        assert_eq!(app.error_code(q, json!({"id": raw_id("Finding:999999")})).await, "NOT_FOUND");
+        assert_eq!(
+            app.error_code(q, json!({"id": raw_id("Finding:999999")}))
+                .await,
+            "NOT_FOUND"
+        );
         // Not an ID at all.
-        assert_eq!(app.error_code(q, json!({"id": "definitely not an id"})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(q, json!({"id": "definitely not an id"}))
+                .await,
+            "BAD_USER_INPUT"
+        );
         // The ID of another type.
-        assert_eq!(app.error_code(q, json!({"id": raw_id("Exercise:1")})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(q, json!({"id": raw_id("Exercise:1")})).await,
+            "BAD_USER_INPUT"
+        );
         // A non-numeric key.
-        assert_eq!(app.error_code(q, json!({"id": raw_id("Finding:abc")})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(q, json!({"id": raw_id("Finding:abc")}))
+                .await,
+            "BAD_USER_INPUT"
+        );
 
-        let body = app.graphql(q, json!({"id": raw_id("Finding:999999")})).await;
+        let body = app
+            .graphql(q, json!({"id": raw_id("Finding:999999")}))
+            .await;
         assert_eq!(body["data"], json!({"finding": null}));
         assert_eq!(body["errors"][0]["path"], json!(["finding"]));
 
         // node() follows Relay: null for a missing object, an error only for a malformed ID.
         let body = app
-            .graphql("query($id: ID!) { node(id: $id) { id } }", json!({"id": raw_id("Finding:999999")}))
+            .graphql(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({"id": raw_id("Finding:999999")}),
+            )
             .await;
         assert_eq!(body, json!({"data": {"node": null}}));
         assert_eq!(
-            app.error_code("{ node(id: \"%%%\") { id } }", json!({})).await,
+            app.error_code("{ node(id: \"%%%\") { id } }", json!({}))
+                .await,
             "BAD_USER_INPUT"
         );
         assert_eq!(
-            app.error_code("query($id: ID!) { node(id: $id) { id } }", json!({"id": raw_id("GovernmentMission:NOPE")})).await,
+            app.error_code(
+                "query($id: ID!) { node(id: $id) { id } }",
+                json!({"id": raw_id("GovernmentMission:NOPE")})
+            )
+            .await,
             "BAD_USER_INPUT"
         );
     });
@@ -44,16 +69,27 @@ async fn unknown_and_malformed_ids() {
 #[tokio::test]
 async fn lookups_need_exactly_one_key() {
     on_each_backend!(|app| {
-        assert_eq!(app.error_code("{ exercise { title } }", json!({})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code("{ exercise { title } }", json!({})).await,
+            "BAD_USER_INPUT"
+        );
         let both = r#"{ exercise(id: "x", slug: "y") { title } }"#;
         assert_eq!(app.error_code(both, json!({})).await, "BAD_USER_INPUT");
         let body = app.graphql(both, json!({})).await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "id");
         assert_eq!(
-            app.error_code(r#"{ organisation(slug: "no-such-org") { name } }"#, json!({})).await,
+            app.error_code(
+                r#"{ organisation(slug: "no-such-org") { name } }"#,
+                json!({})
+            )
+            .await,
             "NOT_FOUND"
         );
-        assert_eq!(app.error_code(r#"{ theme(slug: "") { label } }"#, json!({})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(r#"{ theme(slug: "") { label } }"#, json!({}))
+                .await,
+            "BAD_USER_INPUT"
+        );
     });
 }
 
@@ -62,7 +98,11 @@ async fn nodes_are_bounded() {
     on_each_backend!(|app| {
         let ids: Vec<String> = (1..=101).map(|i| raw_id(&format!("Finding:{i}"))).collect();
         assert_eq!(
-            app.error_code("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({"ids": ids})).await,
+            app.error_code(
+                "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                json!({"ids": ids})
+            )
+            .await,
             "BAD_USER_INPUT"
         );
     });
@@ -72,11 +112,16 @@ async fn nodes_are_bounded() {
 async fn wrong_argument_types_fail_validation() {
     on_each_backend!(|app| {
         assert_eq!(
-            app.error_code("{ mission(code: NOT_A_MISSION) { label } }", json!({})).await,
+            app.error_code("{ mission(code: NOT_A_MISSION) { label } }", json!({}))
+                .await,
             "GRAPHQL_VALIDATION_FAILED"
         );
         assert_eq!(
-            app.error_code("query($n: Int) { findings(first: $n) { totalCount } }", json!({"n": "ten"})).await,
+            app.error_code(
+                "query($n: Int) { findings(first: $n) { totalCount } }",
+                json!({"n": "ten"})
+            )
+            .await,
             "GRAPHQL_VALIDATION_FAILED"
         );
     });

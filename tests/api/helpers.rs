@@ -159,7 +159,10 @@ impl TestApp {
             ("DATABASE_URL".to_string(), db.url().to_string()),
             ("PUBLIC_VOICE_PORT".to_string(), "0".to_string()),
             ("PUBLIC_VOICE_WORKERS".to_string(), "2".to_string()),
-            ("PUBLIC_VOICE_DB_MAX_CONNECTIONS".to_string(), "4".to_string()),
+            (
+                "PUBLIC_VOICE_DB_MAX_CONNECTIONS".to_string(),
+                "4".to_string(),
+            ),
         ]);
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
@@ -217,7 +220,10 @@ impl TestApp {
 #[macro_export]
 macro_rules! on_each_backend {
     (|$app:ident| $body:block) => {
-        for backend in [$crate::helpers::Backend::Sqlite, $crate::helpers::Backend::Postgres] {
+        for backend in [
+            $crate::helpers::Backend::Sqlite,
+            $crate::helpers::Backend::Postgres,
+        ] {
             if let Some($app) = $crate::helpers::TestApp::spawn(backend).await {
                 $body
             }

@@ -7,7 +7,9 @@ use serde_json::{json, Value};
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
 async fn app() -> TestApp {
-    TestApp::spawn(Backend::Sqlite).await.expect("SQLite is always available")
+    TestApp::spawn(Backend::Sqlite)
+        .await
+        .expect("SQLite is always available")
 }
 
 fn content_type(res: &reqwest::Response) -> String {
@@ -29,8 +31,15 @@ async fn code_of(res: reqwest::Response) -> String {
 #[tokio::test]
 async fn health_checks_the_database() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(app) = TestApp::spawn(backend).await else { continue };
-        let res = app.client.get(format!("{}/health", app.address)).send().await.expect("request");
+        let Some(app) = TestApp::spawn(backend).await else {
+            continue;
+        };
+        let res = app
+            .client
+            .get(format!("{}/health", app.address))
+            .send()
+            .await
+            .expect("request");
         assert_eq!(res.status().as_u16(), 200);
         assert!(res.headers().contains_key("x-request-id"));
         let body: Value = res.json().await.expect("json");
@@ -51,7 +60,10 @@ async fn json_is_served_to_clients_that_ask_for_it_or_say_nothing() {
         }
         let res = req.send().await.expect("request");
         assert_eq!(res.status().as_u16(), 200);
-        assert!(content_type(&res).starts_with("application/json"), "{accept:?}");
+        assert!(
+            content_type(&res).starts_with("application/json"),
+            "{accept:?}"
+        );
     }
 }
 
@@ -61,7 +73,10 @@ async fn graphql_response_json_is_preferred_and_uses_400_for_invalid_documents()
     let post = |query: &str| {
         app.client
             .post(format!("{}/graphql", app.address))
-            .header("accept", format!("{GRAPHQL_RESPONSE}, application/json;q=0.9"))
+            .header(
+                "accept",
+                format!("{GRAPHQL_RESPONSE}, application/json;q=0.9"),
+            )
             .json(&json!({"query": query}))
     };
     let ok = post("{ missions { code } }").send().await.expect("request");
@@ -90,7 +105,10 @@ async fn graphql_response_json_is_preferred_and_uses_400_for_invalid_documents()
 async fn application_json_reports_invalid_documents_with_200() {
     let app = app().await;
     let body = app.graphql("{ noSuchField }", json!({})).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +133,10 @@ async fn get_runs_queries() {
         .client
         .get(format!("{}/graphql", app.address))
         .query(&[
-            ("query", "query M($code: Mission!) { mission(code: $code) { label } }"),
+            (
+                "query",
+                "query M($code: Mission!) { mission(code: $code) { label } }",
+            ),
             ("variables", r#"{"code": "HEALTH"}"#),
         ])
         .send()
@@ -143,14 +164,22 @@ async fn get_refuses_mutations_and_malformed_parameters() {
     let res = app
         .client
         .get(format!("{}/graphql", app.address))
-        .query(&[("query", "{ missions { code } }"), ("variables", "not json")])
+        .query(&[
+            ("query", "{ missions { code } }"),
+            ("variables", "not json"),
+        ])
         .send()
         .await
         .expect("request");
     assert_eq!(res.status().as_u16(), 400);
     assert_eq!(code_of(res).await, "BAD_REQUEST");
 
-    let res = app.client.get(format!("{}/graphql", app.address)).send().await.expect("request");
+    let res = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status().as_u16(), 400);
     assert_eq!(code_of(res).await, "BAD_REQUEST");
 }
@@ -214,7 +243,10 @@ async fn oversized_bodies_are_413() {
 async fn depth_and_complexity_limits_give_clear_codes() {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("PUBLIC_VOICE_MAX_QUERY_DEPTH", "4"), ("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", "20")],
+        &[
+            ("PUBLIC_VOICE_MAX_QUERY_DEPTH", "4"),
+            ("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", "20"),
+        ],
     )
     .await
     .expect("app");
@@ -227,11 +259,21 @@ async fn depth_and_complexity_limits_give_clear_codes() {
 #[tokio::test]
 async fn graphiql_is_served_with_its_assets() {
     let app = app().await;
-    let page = app.client.get(format!("{}/graphiql", app.address)).send().await.expect("request");
+    let page = app
+        .client
+        .get(format!("{}/graphiql", app.address))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.expect("html");
     assert!(html.contains(r#"src="/graphiql/assets/graphiql.min.js""#));
-    for asset in ["graphiql.min.js", "graphiql.min.css", "react.production.min.js", "react-dom.production.min.js"] {
+    for asset in [
+        "graphiql.min.js",
+        "graphiql.min.css",
+        "react.production.min.js",
+        "react-dom.production.min.js",
+    ] {
         let res = app
             .client
             .get(format!("{}/graphiql/assets/{asset}", app.address))
@@ -241,12 +283,20 @@ async fn graphiql_is_served_with_its_assets() {
         assert_eq!(res.status().as_u16(), 200, "{asset}");
         assert!(res.bytes().await.expect("bytes").len() > 1000, "{asset}");
     }
-    let missing = app.client.get(format!("{}/graphiql/assets/nope.js", app.address)).send().await.expect("request");
+    let missing = app
+        .client
+        .get(format!("{}/graphiql/assets/nope.js", app.address))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(missing.status().as_u16(), 404);
 
     let elsewhere = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("PUBLIC_VOICE_GRAPHIQL_ASSETS_URL", "https://assets.example.org/graphiql/")],
+        &[(
+            "PUBLIC_VOICE_GRAPHIQL_ASSETS_URL",
+            "https://assets.example.org/graphiql/",
+        )],
     )
     .await
     .expect("app");
@@ -266,7 +316,10 @@ async fn graphiql_is_served_with_its_assets() {
 async fn cors_allows_configured_origins_only() {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("PUBLIC_VOICE_CORS_ALLOWED_ORIGINS", "https://dashboard.example.org")],
+        &[(
+            "PUBLIC_VOICE_CORS_ALLOWED_ORIGINS",
+            "https://dashboard.example.org",
+        )],
     )
     .await
     .expect("app");
@@ -278,14 +331,20 @@ async fn cors_allows_configured_origins_only() {
             .header("access-control-request-headers", "content-type")
             .send()
     };
-    let allowed = preflight("https://dashboard.example.org").await.expect("request");
+    let allowed = preflight("https://dashboard.example.org")
+        .await
+        .expect("request");
     assert_eq!(allowed.status().as_u16(), 200);
     assert_eq!(
         allowed.headers()["access-control-allow-origin"],
         "https://dashboard.example.org"
     );
-    let refused = preflight("https://evil.example.com").await.expect("request");
-    assert!(!refused.headers().contains_key("access-control-allow-origin"));
+    let refused = preflight("https://evil.example.com")
+        .await
+        .expect("request");
+    assert!(!refused
+        .headers()
+        .contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]

@@ -33,7 +33,11 @@ async fn up_down_up() {
         Migrator::down(&db, None).await.expect("down");
         assert_eq!(table_count(&db).await, 0, "{backend:?}: tables after down");
         Migrator::up(&db, None).await.expect("up again");
-        assert_eq!(table_count(&db).await, 18, "{backend:?}: tables after up again");
+        assert_eq!(
+            table_count(&db).await,
+            18,
+            "{backend:?}: tables after up again"
+        );
         db.close().await.ok();
     }
 }

@@ -35,7 +35,9 @@ async fn forwards_and_backwards_walks_agree() {
         let mut seen = Vec::new();
         let mut after = Value::Null;
         loop {
-            let page = app.data(PAGE, json!({"first": 3, "after": after})).await["participantViews"].clone();
+            let page = app.data(PAGE, json!({"first": 3, "after": after})).await
+                ["participantViews"]
+                .clone();
             assert_eq!(page["totalCount"].as_u64(), Some(total as u64));
             let got = slugs(&page);
             assert!(got.len() <= 3);
@@ -58,7 +60,9 @@ async fn forwards_and_backwards_walks_agree() {
         let mut seen_back: Vec<String> = Vec::new();
         let mut before = Value::Null;
         loop {
-            let page = app.data(PAGE, json!({"last": 4, "before": before})).await["participantViews"].clone();
+            let page = app.data(PAGE, json!({"last": 4, "before": before})).await
+                ["participantViews"]
+                .clone();
             let mut got = slugs(&page);
             got.extend(seen_back);
             seen_back = got;
@@ -76,7 +80,10 @@ async fn empty_and_last_pages() {
     on_each_backend!(|app| {
         let all = app.data(PAGE, json!({"first": 100})).await["participantViews"].clone();
         let last_cursor = all["pageInfo"]["endCursor"].clone();
-        let beyond = app.data(PAGE, json!({"first": 5, "after": last_cursor})).await["participantViews"].clone();
+        let beyond = app
+            .data(PAGE, json!({"first": 5, "after": last_cursor}))
+            .await["participantViews"]
+            .clone();
         assert_eq!(beyond["nodes"], json!([]));
         assert_eq!(beyond["pageInfo"]["hasNextPage"], false);
         assert_eq!(beyond["pageInfo"]["hasPreviousPage"], true);
@@ -97,8 +104,13 @@ async fn empty_and_last_pages() {
 #[tokio::test]
 async fn default_page_size_applies() {
     on_each_backend!(|app| {
-        let page = app.data("{ participantViews { nodes { slug } } }", json!({})).await;
-        assert_eq!(page["participantViews"]["nodes"].as_array().map(Vec::len), Some(20));
+        let page = app
+            .data("{ participantViews { nodes { slug } } }", json!({}))
+            .await;
+        assert_eq!(
+            page["participantViews"]["nodes"].as_array().map(Vec::len),
+            Some(20)
+        );
     });
 }
 
@@ -113,9 +125,15 @@ async fn bad_paging_arguments_are_rejected() {
             json!({"first": 2, "after": "forged"}),
             json!({"last": 2, "before": "Y3Vyc29yOmRhdGU6Mw"}),
         ] {
-            assert_eq!(app.error_code(PAGE, vars.clone()).await, "BAD_USER_INPUT", "{vars}");
+            assert_eq!(
+                app.error_code(PAGE, vars.clone()).await,
+                "BAD_USER_INPUT",
+                "{vars}"
+            );
         }
-        let body = app.graphql(PAGE, json!({"first": 2, "after": "forged"})).await;
+        let body = app
+            .graphql(PAGE, json!({"first": 2, "after": "forged"}))
+            .await;
         assert_eq!(body["errors"][0]["extensions"]["field"], "after");
     });
 }

@@ -22,7 +22,9 @@ const INTROSPECTION: &str = "{ __schema { types {
 } } }";
 
 fn documented(v: &Value) -> bool {
-    v["description"].as_str().is_some_and(|d| !d.trim().is_empty())
+    v["description"]
+        .as_str()
+        .is_some_and(|d| !d.trim().is_empty())
 }
 
 #[tokio::test]

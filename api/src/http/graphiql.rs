@@ -36,7 +36,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 
 pub async fn page(config: web::Data<GraphiqlConfig>) -> HttpResponse {
     let assets = html_escape(config.assets_url.trim_end_matches('/'));
-    let endpoint = serde_json::to_string(&config.endpoint).unwrap_or_else(|_| "\"/graphql\"".into());
+    let endpoint =
+        serde_json::to_string(&config.endpoint).unwrap_or_else(|_| "\"/graphql\"".into());
     let html = format!(
         r#"<!doctype html>
 <html lang="en">

@@ -77,7 +77,9 @@ fn negotiate(req: &HttpRequest) -> Option<Media> {
         };
         let better = match best {
             None => true,
-            Some((bq, bm)) => q > bq || (q == bq && media == Media::GraphqlResponseJson && bm != media),
+            Some((bq, bm)) => {
+                q > bq || (q == bq && media == Media::GraphqlResponseJson && bm != media)
+            }
         };
         if better {
             best = Some((q, media));
@@ -133,7 +135,10 @@ pub async fn get(req: HttpRequest, schema: web::Data<AppSchema>) -> HttpResponse
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
-    for (field, raw) in [("variables", &params.variables), ("extensions", &params.extensions)] {
+    for (field, raw) in [
+        ("variables", &params.variables),
+        ("extensions", &params.extensions),
+    ] {
         let Some(raw) = raw.as_deref().filter(|v| !v.trim().is_empty()) else {
             continue;
         };
@@ -281,7 +286,8 @@ async fn execute(
     let parse_failed = request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
     let mut response = schema.execute(request).instrument(span).await;
-    let mut not_executed = response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    let mut not_executed =
+        response.data == async_graphql::Value::Null && !response.errors.is_empty();
     for error in &mut response.errors {
         if !error.path.is_empty() {
             not_executed = false;
@@ -332,7 +338,8 @@ fn null_at(data: &mut async_graphql::Value, path: &[PathSegment]) {
                     None => return,
                 }
             }
-            (PathSegment::Index(index), Value::List(items)) if !last => match items.get_mut(*index) {
+            (PathSegment::Index(index), Value::List(items)) if !last => match items.get_mut(*index)
+            {
                 Some(next) => next,
                 None => return,
             },

@@ -21,7 +21,14 @@ impl EvidenceQuery {
         #[graphql(desc = "The finding's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Finding>> {
         let lookup = Lookup::from_args(NodeKind::Finding, id, slug)?;
-        let model = fetch_one::<finding::Entity>(ctx, NodeKind::Finding, lookup, finding::Column::Id, finding::Column::Slug).await?;
+        let model = fetch_one::<finding::Entity>(
+            ctx,
+            NodeKind::Finding,
+            lookup,
+            finding::Column::Id,
+            finding::Column::Slug,
+        )
+        .await?;
         Ok(Some(Finding(model)))
     }
 
@@ -29,12 +36,26 @@ impl EvidenceQuery {
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        paginate(ctx, finding::Entity::find(), finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            finding::Entity::find(),
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// One participant view, by global ID or by slug (give exactly one).
@@ -45,7 +66,14 @@ impl EvidenceQuery {
         #[graphql(desc = "The view's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<ParticipantView>> {
         let lookup = Lookup::from_args(NodeKind::ParticipantView, id, slug)?;
-        let model = fetch_one::<participant_view::Entity>(ctx, NodeKind::ParticipantView, lookup, participant_view::Column::Id, participant_view::Column::Slug).await?;
+        let model = fetch_one::<participant_view::Entity>(
+            ctx,
+            NodeKind::ParticipantView,
+            lookup,
+            participant_view::Column::Id,
+            participant_view::Column::Slug,
+        )
+        .await?;
         Ok(Some(ParticipantView(model)))
     }
 
@@ -53,12 +81,26 @@ impl EvidenceQuery {
     async fn participant_views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        paginate(ctx, participant_view::Entity::find(), participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            participant_view::Entity::find(),
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// One reported figure, by global ID or by slug (give exactly one).
@@ -69,7 +111,14 @@ impl EvidenceQuery {
         #[graphql(desc = "The metric's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Metric>> {
         let lookup = Lookup::from_args(NodeKind::Metric, id, slug)?;
-        let model = fetch_one::<metric::Entity>(ctx, NodeKind::Metric, lookup, metric::Column::Id, metric::Column::Slug).await?;
+        let model = fetch_one::<metric::Entity>(
+            ctx,
+            NodeKind::Metric,
+            lookup,
+            metric::Column::Id,
+            metric::Column::Slug,
+        )
+        .await?;
         Ok(Some(Metric(model)))
     }
 
@@ -77,12 +126,26 @@ impl EvidenceQuery {
     async fn metrics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Metric>> {
-        paginate(ctx, metric::Entity::find(), metric::Column::Id, |m| m.id, Metric, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            metric::Entity::find(),
+            metric::Column::Id,
+            |m| m.id,
+            Metric,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// One linked resource, by global ID or by slug (give exactly one).
@@ -93,7 +156,14 @@ impl EvidenceQuery {
         #[graphql(desc = "The resource's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Resource>> {
         let lookup = Lookup::from_args(NodeKind::Resource, id, slug)?;
-        let model = fetch_one::<resource::Entity>(ctx, NodeKind::Resource, lookup, resource::Column::Id, resource::Column::Slug).await?;
+        let model = fetch_one::<resource::Entity>(
+            ctx,
+            NodeKind::Resource,
+            lookup,
+            resource::Column::Id,
+            resource::Column::Slug,
+        )
+        .await?;
         Ok(Some(Resource(model)))
     }
 
@@ -101,11 +171,25 @@ impl EvidenceQuery {
     async fn resources(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        paginate(ctx, resource::Entity::find(), resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            resource::Entity::find(),
+            resource::Column::Id,
+            |m| m.id,
+            Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }

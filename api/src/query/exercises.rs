@@ -21,7 +21,14 @@ impl ExerciseQuery {
         #[graphql(desc = "The exercise's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Exercise>> {
         let lookup = Lookup::from_args(NodeKind::Exercise, id, slug)?;
-        let model = fetch_one::<exercise::Entity>(ctx, NodeKind::Exercise, lookup, exercise::Column::Id, exercise::Column::Slug).await?;
+        let model = fetch_one::<exercise::Entity>(
+            ctx,
+            NodeKind::Exercise,
+            lookup,
+            exercise::Column::Id,
+            exercise::Column::Slug,
+        )
+        .await?;
         Ok(Some(Exercise(model)))
     }
 
@@ -29,12 +36,26 @@ impl ExerciseQuery {
     async fn exercises(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        paginate(ctx, exercise::Entity::find(), exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            exercise::Entity::find(),
+            exercise::Column::Id,
+            |m| m.id,
+            Exercise,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// One session, by global ID or by slug (give exactly one).
@@ -45,7 +66,14 @@ impl ExerciseQuery {
         #[graphql(desc = "The session's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Session>> {
         let lookup = Lookup::from_args(NodeKind::Session, id, slug)?;
-        let model = fetch_one::<session::Entity>(ctx, NodeKind::Session, lookup, session::Column::Id, session::Column::Slug).await?;
+        let model = fetch_one::<session::Entity>(
+            ctx,
+            NodeKind::Session,
+            lookup,
+            session::Column::Id,
+            session::Column::Slug,
+        )
+        .await?;
         Ok(Some(Session(model)))
     }
 
@@ -53,11 +81,25 @@ impl ExerciseQuery {
     async fn sessions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Session>> {
-        paginate(ctx, session::Entity::find(), session::Column::Id, |m| m.id, Session, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            session::Entity::find(),
+            session::Column::Id,
+            |m| m.id,
+            Session,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }

@@ -15,7 +15,11 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global ID. Null when no object has this ID; a string that is not
     /// an ID at all is a `BAD_USER_INPUT` error.
-    async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global ID.")] id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global ID.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         let gid = GlobalId::decode(&id, "id")?;
         load_node(ctx, &gid, &id, "id").await
     }
@@ -30,7 +34,10 @@ impl NodeQuery {
         if ids.len() > MAX_NODES {
             return Err(ApiError::bad_input(
                 "ids",
-                format!("At most {MAX_NODES} IDs may be asked for at once (got {})", ids.len()),
+                format!(
+                    "At most {MAX_NODES} IDs may be asked for at once (got {})",
+                    ids.len()
+                ),
             ));
         }
         let decoded = ids

@@ -21,7 +21,14 @@ impl OrganisationQuery {
         #[graphql(desc = "The organisation's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<Organisation>> {
         let lookup = Lookup::from_args(NodeKind::Organisation, id, slug)?;
-        let model = fetch_one::<organisation::Entity>(ctx, NodeKind::Organisation, lookup, organisation::Column::Id, organisation::Column::Slug).await?;
+        let model = fetch_one::<organisation::Entity>(
+            ctx,
+            NodeKind::Organisation,
+            lookup,
+            organisation::Column::Id,
+            organisation::Column::Slug,
+        )
+        .await?;
         Ok(Some(Organisation(model)))
     }
 
@@ -29,11 +36,25 @@ impl OrganisationQuery {
     async fn organisations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Organisation>> {
-        paginate(ctx, organisation::Entity::find(), organisation::Column::Id, |m| m.id, Organisation, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            organisation::Entity::find(),
+            organisation::Column::Id,
+            |m| m.id,
+            Organisation,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }

@@ -28,9 +28,11 @@ impl VocabularyQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The mission's code.")] code: Mission,
     ) -> ApiResult<Option<GovernmentMission>> {
-        let row = db(mission::Entity::find_by_id(entity::enums::Mission::from(code))
-            .one(ctx.data_unchecked::<DatabaseConnection>())
-            .await)?;
+        let row = db(
+            mission::Entity::find_by_id(entity::enums::Mission::from(code))
+                .one(ctx.data_unchecked::<DatabaseConnection>())
+                .await,
+        )?;
         match row {
             Some(m) => Ok(Some(GovernmentMission(m))),
             None => Err(ApiError::not_found("No GovernmentMission with this code")),
@@ -45,7 +47,14 @@ impl VocabularyQuery {
         #[graphql(desc = "The theme's slug, e.g. `privacy`.")] slug: Option<String>,
     ) -> ApiResult<Option<Theme>> {
         let lookup = Lookup::from_args(NodeKind::Theme, id, slug)?;
-        let model = fetch_one::<theme::Entity>(ctx, NodeKind::Theme, lookup, theme::Column::Id, theme::Column::Slug).await?;
+        let model = fetch_one::<theme::Entity>(
+            ctx,
+            NodeKind::Theme,
+            lookup,
+            theme::Column::Id,
+            theme::Column::Slug,
+        )
+        .await?;
         Ok(Some(Theme(model)))
     }
 
@@ -53,12 +62,26 @@ impl VocabularyQuery {
     async fn themes(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Theme>> {
-        paginate(ctx, theme::Entity::find(), theme::Column::Id, |m| m.id, Theme, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            theme::Entity::find(),
+            theme::Column::Id,
+            |m| m.id,
+            Theme,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// One source document, by global ID or by slug (give exactly one).
@@ -69,7 +92,14 @@ impl VocabularyQuery {
         #[graphql(desc = "The document's slug.")] slug: Option<String>,
     ) -> ApiResult<Option<SourceDocument>> {
         let lookup = Lookup::from_args(NodeKind::SourceDocument, id, slug)?;
-        let model = fetch_one::<source_document::Entity>(ctx, NodeKind::SourceDocument, lookup, source_document::Column::Id, source_document::Column::Slug).await?;
+        let model = fetch_one::<source_document::Entity>(
+            ctx,
+            NodeKind::SourceDocument,
+            lookup,
+            source_document::Column::Id,
+            source_document::Column::Slug,
+        )
+        .await?;
         Ok(Some(SourceDocument(model)))
     }
 
@@ -77,11 +107,25 @@ impl VocabularyQuery {
     async fn source_documents(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<SourceDocument>> {
-        paginate(ctx, source_document::Entity::find(), source_document::Column::Id, |m| m.id, SourceDocument, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            source_document::Entity::find(),
+            source_document::Column::Id,
+            |m| m.id,
+            SourceDocument,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }

@@ -7,7 +7,9 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
-use entity::{exercise, finding, metric, organisation, resource, resource_exercise, resource_finding};
+use entity::{
+    exercise, finding, metric, organisation, resource, resource_exercise, resource_finding,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// A reported figure.
@@ -124,9 +126,15 @@ impl Resource {
     async fn exercises(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
         let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
@@ -136,16 +144,30 @@ impl Resource {
             resource_exercise::Column::ResourceId,
             self.0.id,
         )));
-        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            exercise::Column::Id,
+            |m| m.id,
+            Exercise,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// The findings it sets out.
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
         let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
@@ -155,7 +177,15 @@ impl Resource {
             resource_finding::Column::ResourceId,
             self.0.id,
         )));
-        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this record comes from.

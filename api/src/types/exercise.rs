@@ -104,13 +104,27 @@ impl Exercise {
     async fn parts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
         let select = exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
-        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            exercise::Column::Id,
+            |m| m.id,
+            Exercise,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// The Government Missions the exercise covered.
@@ -140,10 +154,18 @@ impl Exercise {
     async fn organisations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only organisations that played this role.")] role: Option<OrganisationRole>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(desc = "Only organisations that played this role.")] role: Option<
+            OrganisationRole,
+        >,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Organisation>> {
         let mut sub = Query::select()
@@ -153,74 +175,143 @@ impl Exercise {
             .to_owned();
         if let Some(role) = role {
             sub.and_where(
-                exercise_organisation::Column::Role
-                    .eq(entity::enums::OrganisationRole::from(role)),
+                exercise_organisation::Column::Role.eq(entity::enums::OrganisationRole::from(role)),
             );
         }
         let select = organisation::Entity::find().filter(organisation::Column::Id.in_subquery(sub));
-        paginate(ctx, select, organisation::Column::Id, |m| m.id, Organisation, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            organisation::Column::Id,
+            |m| m.id,
+            Organisation,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// The sessions (meetings) of the exercise that the sources describe.
     async fn sessions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Session>> {
         let select = session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
-        paginate(ctx, select, session::Column::Id, |m| m.id, Session, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            session::Column::Id,
+            |m| m.id,
+            Session,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// The exercise's findings: its key messages and conclusions.
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
         let select = finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
-        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// What participants said or were reported to say in this exercise.
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::ExerciseId.eq(self.0.id));
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Figures the exercise reported.
     async fn metrics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Metric>> {
         let select = metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
-        paginate(ctx, select, metric::Column::Id, |m| m.id, Metric, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            metric::Column::Id,
+            |m| m.id,
+            Metric,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Reports, posts, notes and videos about the exercise.
     async fn resources(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
         let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
@@ -230,7 +321,15 @@ impl Exercise {
             resource_exercise::Column::ExerciseId,
             self.0.id,
         )));
-        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            resource::Column::Id,
+            |m| m.id,
+            Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this record comes from.
@@ -304,14 +403,28 @@ impl Session {
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::SessionId.eq(self.0.id));
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this record comes from.
@@ -332,4 +445,3 @@ impl Session {
         self.0.updated_at
     }
 }
-

@@ -88,23 +88,43 @@ impl Finding {
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::FindingId.eq(self.0.id));
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Reports and other material that set out the finding.
     async fn resources(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
         let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
@@ -114,7 +134,15 @@ impl Finding {
             resource_finding::Column::FindingId,
             self.0.id,
         )));
-        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            resource::Column::Id,
+            |m| m.id,
+            Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this finding comes from.
@@ -200,7 +228,9 @@ impl ParticipantView {
         let Some(id) = self.0.finding_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, finding::Entity::find_by_id(id)).await?.map(Finding))
+        Ok(optional(ctx, finding::Entity::find_by_id(id))
+            .await?
+            .map(Finding))
     }
 
     /// The exercise in which the view was gathered.
@@ -215,16 +245,24 @@ impl ParticipantView {
         let Some(id) = self.0.session_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, session::Entity::find_by_id(id)).await?.map(Session))
+        Ok(optional(ctx, session::Entity::find_by_id(id))
+            .await?
+            .map(Session))
     }
 
     /// Material that reports the view: the resources linked to its finding or to its exercise.
     async fn resources(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
         let mut linked = Condition::any().add(resource::Column::Id.in_subquery(members::<
@@ -244,7 +282,15 @@ impl ParticipantView {
             )));
         }
         let select = resource::Entity::find().filter(linked);
-        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            resource::Column::Id,
+            |m| m.id,
+            Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this view comes from.

@@ -2,8 +2,8 @@
 
 use super::support::conn;
 use super::{
-    Exercise, Finding, GovernmentMission, Metric, Organisation, ParticipantView, Resource,
-    Session, SourceDocument, Theme,
+    Exercise, Finding, GovernmentMission, Metric, Organisation, ParticipantView, Resource, Session,
+    SourceDocument, Theme,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
@@ -31,11 +31,19 @@ pub enum Node {
 }
 
 /// Loads the object an ID names; `None` when it no longer (or never did) exist.
-pub async fn load_node(ctx: &Context<'_>, gid: &GlobalId, raw: &str, field: &str) -> ApiResult<Option<Node>> {
+pub async fn load_node(
+    ctx: &Context<'_>,
+    gid: &GlobalId,
+    raw: &str,
+    field: &str,
+) -> ApiResult<Option<Node>> {
     let c = conn(ctx);
     if gid.kind == NodeKind::GovernmentMission {
         let Ok(code) = entity::enums::Mission::try_from_value(&gid.key) else {
-            return Err(ApiError::bad_input(field, format!("{raw:?} is not a valid ID")));
+            return Err(ApiError::bad_input(
+                field,
+                format!("{raw:?} is not a valid ID"),
+            ));
         };
         return Ok(db(mission::Entity::find_by_id(code).one(c).await)?
             .map(|m| Node::GovernmentMission(GovernmentMission(m))));
@@ -49,19 +57,23 @@ pub async fn load_node(ctx: &Context<'_>, gid: &GlobalId, raw: &str, field: &str
         }
         NodeKind::Organisation => db(organisation::Entity::find_by_id(id).one(c).await)?
             .map(|m| Node::Organisation(Organisation(m))),
-        NodeKind::Exercise => db(exercise::Entity::find_by_id(id).one(c).await)?
-            .map(|m| Node::Exercise(Exercise(m))),
-        NodeKind::Session => db(session::Entity::find_by_id(id).one(c).await)?
-            .map(|m| Node::Session(Session(m))),
-        NodeKind::Finding => db(finding::Entity::find_by_id(id).one(c).await)?
-            .map(|m| Node::Finding(Finding(m))),
+        NodeKind::Exercise => {
+            db(exercise::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Exercise(Exercise(m)))
+        }
+        NodeKind::Session => {
+            db(session::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Session(Session(m)))
+        }
+        NodeKind::Finding => {
+            db(finding::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Finding(Finding(m)))
+        }
         NodeKind::ParticipantView => db(participant_view::Entity::find_by_id(id).one(c).await)?
             .map(|m| Node::ParticipantView(ParticipantView(m))),
         NodeKind::Metric => {
             db(metric::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Metric(Metric(m)))
         }
-        NodeKind::Resource => db(resource::Entity::find_by_id(id).one(c).await)?
-            .map(|m| Node::Resource(Resource(m))),
+        NodeKind::Resource => {
+            db(resource::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Resource(Resource(m)))
+        }
         NodeKind::GovernmentMission => None,
     })
 }

@@ -64,9 +64,15 @@ impl Organisation {
         #[graphql(desc = "Only exercises where the organisation played this role.")] role: Option<
             OrganisationRole,
         >,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
         let mut sub = Query::select()
@@ -76,25 +82,46 @@ impl Organisation {
             .to_owned();
         if let Some(role) = role {
             sub.and_where(
-                exercise_organisation::Column::Role
-                    .eq(entity::enums::OrganisationRole::from(role)),
+                exercise_organisation::Column::Role.eq(entity::enums::OrganisationRole::from(role)),
             );
         }
         let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(sub));
-        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            exercise::Column::Id,
+            |m| m.id,
+            Exercise,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Resources it published.
     async fn published_resources(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
         let select = resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
-        paginate(ctx, select, resource::Column::Id, |m| m.id, Resource, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            resource::Column::Id,
+            |m| m.id,
+            Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Where this record comes from.
@@ -130,7 +157,11 @@ impl Involvement {
     /// The organisation.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         Ok(Organisation(
-            required(ctx, organisation::Entity::find_by_id(self.0.organisation_id)).await?,
+            required(
+                ctx,
+                organisation::Entity::find_by_id(self.0.organisation_id),
+            )
+            .await?,
         ))
     }
 

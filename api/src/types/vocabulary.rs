@@ -46,9 +46,15 @@ impl GovernmentMission {
     async fn exercises(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
         let select = exercise::Entity::find().filter(
@@ -60,16 +66,30 @@ impl GovernmentMission {
                     .to_owned(),
             ),
         );
-        paginate(ctx, select, exercise::Column::Id, |m| m.id, Exercise, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            exercise::Column::Id,
+            |m| m.id,
+            Exercise,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Findings tagged with this mission.
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
         let select = finding::Entity::find().filter(
@@ -81,16 +101,30 @@ impl GovernmentMission {
                     .to_owned(),
             ),
         );
-        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Participant views tagged with this mission.
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find().filter(
@@ -102,7 +136,15 @@ impl GovernmentMission {
                     .to_owned(),
             ),
         );
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }
 
@@ -148,9 +190,15 @@ impl Theme {
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
         let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
@@ -160,16 +208,30 @@ impl Theme {
             finding_theme::Column::ThemeId,
             self.0.id,
         )));
-        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Participant views tagged with this theme.
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find().filter(
@@ -179,7 +241,15 @@ impl Theme {
                 self.0.id,
             )),
         );
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// When this row was created.
@@ -239,28 +309,56 @@ impl SourceDocument {
     async fn findings(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find()
-            .filter(finding::Column::SourceDocumentId.eq(self.0.id));
-        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, PageArgs::new(first, after, last, before)).await
+        let select =
+            finding::Entity::find().filter(finding::Column::SourceDocumentId.eq(self.0.id));
+        paginate(
+            ctx,
+            select,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// Participant views curated from this document.
     async fn views(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Page forwards: at most this many items from the start (or after `after`).")] first: Option<i32>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
         #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
-        #[graphql(desc = "Page backwards: at most this many items from the end (or before `before`).")] last: Option<i32>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::SourceDocumentId.eq(self.0.id));
-        paginate(ctx, select, participant_view::Column::Id, |m| m.id, ParticipantView, PageArgs::new(first, after, last, before)).await
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 
     /// When this row was created.
