@@ -258,3 +258,18 @@ mod tests {
         }
     }
 }
+
+/// The page size a query plans for when it gives neither `first` nor `last`: the largest default
+/// a deployment is expected to configure, so cost is never under-estimated.
+const PLANNED_DEFAULT_PAGE: usize = 20;
+
+/// The cost of a connection field for the complexity limit: its items' cost times the page size
+/// asked for, so that 100 views each with 100 resources costs far more than one view.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let page = first
+        .or(last)
+        .map(|n| n.max(0) as usize)
+        .unwrap_or(PLANNED_DEFAULT_PAGE)
+        .max(1);
+    page.saturating_mul(child_complexity).saturating_add(1)
+}

@@ -241,19 +241,29 @@ async fn oversized_bodies_are_413() {
 
 #[tokio::test]
 async fn depth_and_complexity_limits_give_clear_codes() {
-    let app = TestApp::spawn_with(
+    let shallow = TestApp::spawn_with(Backend::Sqlite, &[("PUBLIC_VOICE_MAX_QUERY_DEPTH", "4")])
+        .await
+        .expect("app");
+    let deep =
+        "{ exercises(first: 1) { nodes { findings(first: 1) { nodes { exercise { title } } } } } }";
+    assert_eq!(shallow.error_code(deep, json!({})).await, "QUERY_TOO_DEEP");
+
+    let frugal = TestApp::spawn_with(
         Backend::Sqlite,
-        &[
-            ("PUBLIC_VOICE_MAX_QUERY_DEPTH", "4"),
-            ("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", "20"),
-        ],
+        &[("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", "20")],
     )
     .await
     .expect("app");
-    let deep = "{ exercises { nodes { findings { nodes { exercise { title } } } } } }";
-    assert_eq!(app.error_code(deep, json!({})).await, "QUERY_TOO_DEEP");
     let wide = "{ a: missions { code label description } b: missions { code label description } c: missions { code label description } d: missions { code label description } e: missions { code label description } f: missions { code } }";
-    assert_eq!(app.error_code(wide, json!({})).await, "QUERY_TOO_COMPLEX");
+    assert_eq!(
+        frugal.error_code(wide, json!({})).await,
+        "QUERY_TOO_COMPLEX"
+    );
+    assert!(frugal
+        .graphql("{ missions { code } }", json!({}))
+        .await
+        .get("errors")
+        .is_none());
 }
 
 #[tokio::test]
@@ -358,4 +368,23 @@ async fn request_ids_are_echoed_or_made() {
         .await
         .expect("request");
     assert_eq!(res.headers()["x-request-id"], "abc-123");
+}
+
+#[tokio::test]
+async fn cost_grows_with_page_size() {
+    let app = app().await;
+    let q = "query($n: Int!, $m: Int!) { participantViews(first: $n) { nodes { text resources(first: $m) { nodes { title url } } } } }";
+    let small = app.graphql(q, json!({"n": 1, "m": 1})).await;
+    assert!(small.get("errors").is_none(), "{small}");
+    assert_eq!(
+        app.error_code(q, json!({"n": 100, "m": 100})).await,
+        "QUERY_TOO_COMPLEX"
+    );
+    // The page size alone decides: the same document with a larger page costs more.
+    let medium = app.graphql(q, json!({"n": 20, "m": 20})).await;
+    assert!(medium.get("errors").is_none(), "{medium}");
+    assert_eq!(
+        app.error_code(q, json!({"n": 100, "m": 40})).await,
+        "QUERY_TOO_COMPLEX"
+    );
 }

@@ -119,7 +119,7 @@ async fn bad_paging_arguments_are_rejected() {
     on_each_backend!(|app| {
         for vars in [
             json!({"first": 101}),
-            json!({"last": 1000}),
+            json!({"last": 101}),
             json!({"first": -1}),
             json!({"first": 2, "last": 2}),
             json!({"first": 2, "after": "forged"}),

@@ -33,6 +33,7 @@ impl EvidenceQuery {
     }
 
     /// All findings of all exercises.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -78,6 +79,7 @@ impl EvidenceQuery {
     }
 
     /// All participant views.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn participant_views(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +125,7 @@ impl EvidenceQuery {
     }
 
     /// All reported figures.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -168,6 +171,7 @@ impl EvidenceQuery {
     }
 
     /// All linked resources.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn resources(
         &self,
         ctx: &Context<'_>,

@@ -33,6 +33,7 @@ impl ExerciseQuery {
     }
 
     /// All engagement exercises.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn exercises(
         &self,
         ctx: &Context<'_>,
@@ -78,6 +79,7 @@ impl ExerciseQuery {
     }
 
     /// All sessions of all exercises.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,

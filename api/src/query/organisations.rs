@@ -33,6 +33,7 @@ impl OrganisationQuery {
     }
 
     /// All organisations.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,

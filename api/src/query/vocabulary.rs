@@ -59,6 +59,7 @@ impl VocabularyQuery {
     }
 
     /// The theme vocabulary.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn themes(
         &self,
         ctx: &Context<'_>,
@@ -104,6 +105,7 @@ impl VocabularyQuery {
     }
 
     /// The documents the corpus was curated from.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn source_documents(
         &self,
         ctx: &Context<'_>,

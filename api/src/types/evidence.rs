@@ -123,6 +123,7 @@ impl Resource {
     }
 
     /// The exercises it is about.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn exercises(
         &self,
         ctx: &Context<'_>,
@@ -156,6 +157,7 @@ impl Resource {
     }
 
     /// The findings it sets out.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,

@@ -101,6 +101,7 @@ impl Exercise {
     }
 
     /// Exercises that were part of this one.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn parts(
         &self,
         ctx: &Context<'_>,
@@ -151,6 +152,7 @@ impl Exercise {
     }
 
     /// The organisations involved, optionally only those in one role.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn organisations(
         &self,
         ctx: &Context<'_>,
@@ -191,6 +193,7 @@ impl Exercise {
     }
 
     /// The sessions (meetings) of the exercise that the sources describe.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn sessions(
         &self,
         ctx: &Context<'_>,
@@ -218,6 +221,7 @@ impl Exercise {
     }
 
     /// The exercise's findings: its key messages and conclusions.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -245,6 +249,7 @@ impl Exercise {
     }
 
     /// What participants said or were reported to say in this exercise.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,
@@ -273,6 +278,7 @@ impl Exercise {
     }
 
     /// Figures the exercise reported.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -300,6 +306,7 @@ impl Exercise {
     }
 
     /// Reports, posts, notes and videos about the exercise.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn resources(
         &self,
         ctx: &Context<'_>,
@@ -400,6 +407,7 @@ impl Session {
     }
 
     /// Views attributed to this session.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,

@@ -85,6 +85,7 @@ impl Finding {
     }
 
     /// The participant views that support the finding.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +114,7 @@ impl Finding {
     }
 
     /// Reports and other material that set out the finding.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn resources(
         &self,
         ctx: &Context<'_>,
@@ -251,6 +253,7 @@ impl ParticipantView {
     }
 
     /// Material that reports the view: the resources linked to its finding or to its exercise.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn resources(
         &self,
         ctx: &Context<'_>,

@@ -58,6 +58,7 @@ impl Organisation {
     }
 
     /// The exercises it was involved in, optionally only those where it played one role.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn exercises(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +99,7 @@ impl Organisation {
     }
 
     /// Resources it published.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn published_resources(
         &self,
         ctx: &Context<'_>,

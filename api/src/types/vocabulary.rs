@@ -43,6 +43,7 @@ impl GovernmentMission {
     }
 
     /// Engagement exercises that covered this mission.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn exercises(
         &self,
         ctx: &Context<'_>,
@@ -78,6 +79,7 @@ impl GovernmentMission {
     }
 
     /// Findings tagged with this mission.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +115,7 @@ impl GovernmentMission {
     }
 
     /// Participant views tagged with this mission.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +190,7 @@ impl Theme {
     }
 
     /// Findings tagged with this theme.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -220,6 +224,7 @@ impl Theme {
     }
 
     /// Participant views tagged with this theme.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,
@@ -306,6 +311,7 @@ impl SourceDocument {
     }
 
     /// Findings curated from this document.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn findings(
         &self,
         ctx: &Context<'_>,
@@ -334,6 +340,7 @@ impl SourceDocument {
     }
 
     /// Participant views curated from this document.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
         ctx: &Context<'_>,
