@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod db;
 pub mod errors;
+pub mod filters;
 pub mod http;
 pub mod ids;
 pub mod pagination;

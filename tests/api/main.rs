@@ -6,6 +6,7 @@ mod helpers;
 mod cli;
 mod corpus;
 mod errors;
+mod filters;
 mod http;
 mod migrations;
 mod pagination;

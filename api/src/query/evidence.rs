@@ -1,12 +1,16 @@
 //! Root fields for the evidence itself: findings, participant views, metrics and resources.
 
 use crate::errors::ApiResult;
+use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
-use crate::types::{fetch_one, Finding, Lookup, Metric, ParticipantView, Resource};
+use crate::types::{
+    evidence_map, fetch_one, EvidenceDimension, EvidenceMap, Finding, Lookup, Metric,
+    ParticipantView, Resource,
+};
 use async_graphql::{Context, Object, ID};
 use entity::{finding, metric, participant_view, resource};
-use sea_orm::EntityTrait;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
 #[derive(Default)]
 pub struct EvidenceQuery;
@@ -37,6 +41,9 @@ impl EvidenceQuery {
     async fn findings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only findings that match every condition given.")] filter: Option<
+            FindingFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -50,7 +57,12 @@ impl EvidenceQuery {
     ) -> ApiResult<Page<Finding>> {
         paginate(
             ctx,
-            finding::Entity::find(),
+            finding::Entity::find().filter(
+                filter
+                    .unwrap_or_default()
+                    .condition(ctx.data_unchecked::<DatabaseConnection>())
+                    .await?,
+            ),
             finding::Column::Id,
             |m| m.id,
             Finding,
@@ -83,6 +95,9 @@ impl EvidenceQuery {
     async fn participant_views(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only views that match every condition given.")] filter: Option<
+            ViewFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -96,13 +111,34 @@ impl EvidenceQuery {
     ) -> ApiResult<Page<ParticipantView>> {
         paginate(
             ctx,
-            participant_view::Entity::find(),
+            participant_view::Entity::find().filter(
+                filter
+                    .unwrap_or_default()
+                    .condition(ctx.data_unchecked::<DatabaseConnection>())
+                    .await?,
+            ),
             participant_view::Column::Id,
             |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
         )
         .await
+    }
+
+    /// The evidence map for charts: counts of participant views for every pair of `rows` x
+    /// `columns` values (e.g. Mission x Theme), split by stance, under an optional filter. Empty
+    /// cells are included; each cell's `views` lists the views behind it.
+    async fn evidence_map(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What the rows are.")] rows: EvidenceDimension,
+        #[graphql(desc = "What the columns are (a different dimension from `rows`).")]
+        columns: EvidenceDimension,
+        #[graphql(desc = "Only count views that match every condition given.")] filter: Option<
+            ViewFilter,
+        >,
+    ) -> ApiResult<EvidenceMap> {
+        evidence_map(ctx, rows, columns, filter.unwrap_or_default()).await
     }
 
     /// One reported figure, by global ID or by slug (give exactly one).

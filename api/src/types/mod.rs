@@ -3,6 +3,7 @@
 
 mod enums;
 mod evidence;
+mod evidence_map;
 mod exercise;
 mod finding;
 mod node;
@@ -12,6 +13,7 @@ mod vocabulary;
 
 pub use enums::*;
 pub use evidence::{Metric, Resource};
+pub use evidence_map::{evidence_map, EvidenceDimension, EvidenceMap};
 pub use exercise::{Exercise, Session};
 pub use finding::{Finding, ParticipantView};
 pub use node::{load_node, Node};

@@ -1,0 +1,297 @@
+//! Typed filters for lists, translated into SQL conditions (subqueries on indexed join-table and
+//! foreign-key columns), so filtering happens in the database.
+
+use crate::errors::{db, ApiError, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::types::{FindingKind, Mission, Stance};
+use async_graphql::{InputObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{
+    exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
+    view_theme,
+};
+use sea_orm::{
+    sea_query::{Condition, Query, SelectStatement},
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
+use std::collections::HashMap;
+
+/// Which missions an item must be tagged with.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct MissionMatch {
+    /// Tagged with at least one of these missions.
+    pub any_of: Option<Vec<Mission>>,
+    /// Tagged with every one of these missions.
+    pub all_of: Option<Vec<Mission>>,
+}
+
+/// Which themes an item must be tagged with, by theme slug (e.g. `privacy`).
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ThemeMatch {
+    /// Tagged with at least one of these themes.
+    pub any_of: Option<Vec<String>>,
+    /// Tagged with every one of these themes.
+    pub all_of: Option<Vec<String>>,
+}
+
+/// A range of dates; either end may be left open. Dates may be partial (`2024`, `2024-09`), and
+/// `to` includes the whole period it names (`to: "2024"` includes 2024-12-31).
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct DateRange {
+    /// On or after this date.
+    pub from: Option<String>,
+    /// On or before this date (inclusive of the whole year or month given).
+    pub to: Option<String>,
+}
+
+/// Narrows a list of participant views. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ViewFilter {
+    /// Missions the views are tagged with.
+    pub missions: Option<MissionMatch>,
+    /// Themes the views are tagged with.
+    pub themes: Option<ThemeMatch>,
+    /// Only views with one of these stances.
+    pub stances: Option<Vec<Stance>>,
+    /// Only views gathered in this exercise (global ID).
+    pub exercise: Option<ID>,
+    /// Only views gathered in this session (global ID).
+    pub session: Option<ID>,
+    /// Only views that support this finding (global ID).
+    pub finding: Option<ID>,
+    /// True: verbatim quotes only; false: paraphrases only.
+    pub verbatim: Option<bool>,
+    /// Only views from exercises that started within this range.
+    pub exercise_started: Option<DateRange>,
+    /// Only views changed at or after this time (for incremental sync).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// Narrows a list of findings. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FindingFilter {
+    /// Missions the findings are tagged with.
+    pub missions: Option<MissionMatch>,
+    /// Themes the findings are tagged with.
+    pub themes: Option<ThemeMatch>,
+    /// Only findings of one of these kinds.
+    pub kinds: Option<Vec<FindingKind>>,
+    /// Only findings of this exercise (global ID).
+    pub exercise: Option<ID>,
+    /// Only findings from exercises that started within this range.
+    pub exercise_started: Option<DateRange>,
+    /// Only findings changed at or after this time (for incremental sync).
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+fn db_missions(list: &[Mission]) -> Vec<entity::enums::Mission> {
+    list.iter().map(|m| (*m).into()).collect()
+}
+
+/// Resolves theme slugs to ids; an unknown slug is a `BAD_USER_INPUT` naming it.
+async fn theme_ids(
+    conn: &DatabaseConnection,
+    slugs: &[String],
+    field: &str,
+) -> ApiResult<Vec<i32>> {
+    let found: HashMap<String, i32> = db(theme::Entity::find()
+        .select_only()
+        .column(theme::Column::Slug)
+        .column(theme::Column::Id)
+        .filter(theme::Column::Slug.is_in(slugs.iter().cloned()))
+        .into_tuple::<(String, i32)>()
+        .all(conn)
+        .await)?
+    .into_iter()
+    .collect();
+    slugs
+        .iter()
+        .map(|s| {
+            found
+                .get(s)
+                .copied()
+                .ok_or_else(|| ApiError::bad_input(field, format!("No theme with slug {s:?}")))
+        })
+        .collect()
+}
+
+/// Subquery: the ids (`pick`) of the join table's rows whose `by` column is in `values`.
+fn tagged<J: EntityTrait, V>(pick: J::Column, by: J::Column, values: V) -> SelectStatement
+where
+    V: IntoIterator,
+    V::Item: Into<sea_orm::Value>,
+{
+    Query::select()
+        .column(pick)
+        .from(J::default())
+        .and_where(by.is_in(values))
+        .to_owned()
+}
+
+/// Tag conditions (missions and themes, any-of and all-of) over one tagged table.
+#[allow(clippy::too_many_arguments)]
+async fn tag_conditions<M: EntityTrait, T: EntityTrait>(
+    conn: &DatabaseConnection,
+    id: impl ColumnTrait,
+    missions: &Option<MissionMatch>,
+    themes: &Option<ThemeMatch>,
+    (m_pick, m_by): (M::Column, M::Column),
+    (t_pick, t_by): (T::Column, T::Column),
+    mut cond: Condition,
+) -> ApiResult<Condition> {
+    if let Some(m) = missions {
+        if let Some(any) = m.any_of.as_ref().filter(|l| !l.is_empty()) {
+            cond = cond.add(id.in_subquery(tagged::<M, _>(m_pick, m_by, db_missions(any))));
+        }
+        for one in m.all_of.iter().flatten() {
+            cond = cond.add(id.in_subquery(tagged::<M, _>(m_pick, m_by, db_missions(&[*one]))));
+        }
+    }
+    if let Some(t) = themes {
+        if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
+            let ids = theme_ids(conn, any, "filter.themes.anyOf").await?;
+            cond = cond.add(id.in_subquery(tagged::<T, _>(t_pick, t_by, ids)));
+        }
+        if let Some(all) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
+            for one in theme_ids(conn, all, "filter.themes.allOf").await? {
+                cond = cond.add(id.in_subquery(tagged::<T, _>(t_pick, t_by, [one])));
+            }
+        }
+    }
+    Ok(cond)
+}
+
+/// Subquery: the exercises whose start date lies in `range`.
+fn exercises_started(range: &DateRange, field: &str) -> ApiResult<SelectStatement> {
+    let mut q = Query::select()
+        .column(exercise::Column::Id)
+        .from(exercise::Entity)
+        .to_owned();
+    if let Some(from) = &range.from {
+        check_date(from, &format!("{field}.from"))?;
+        q.and_where(exercise::Column::StartDate.gte(from.as_str()));
+    }
+    if let Some(to) = &range.to {
+        check_date(to, &format!("{field}.to"))?;
+        // Partial dates sort as strings; "2024-99" sorts after every day of 2024.
+        let upper = if to.len() == 10 {
+            to.clone()
+        } else {
+            format!("{to}-99")
+        };
+        q.and_where(exercise::Column::StartDate.lte(upper));
+    }
+    Ok(q)
+}
+
+fn check_date(value: &str, field: &str) -> ApiResult<()> {
+    if crate::seed::is_partial_date(value) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            format!("{value:?} is not a date (expected 2024, 2024-09 or 2024-10-26)"),
+        ))
+    }
+}
+
+impl ViewFilter {
+    /// The SQL condition on `participant_view` this filter stands for.
+    pub async fn condition(&self, conn: &DatabaseConnection) -> ApiResult<Condition> {
+        use participant_view::Column as C;
+        let mut cond = Condition::all();
+        if let Some(stances) = self.stances.as_ref().filter(|l| !l.is_empty()) {
+            let values: Vec<entity::enums::Stance> = stances.iter().map(|s| (*s).into()).collect();
+            cond = cond.add(C::Stance.is_in(values));
+        }
+        if let Some(id) = &self.exercise {
+            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Exercise,
+                "filter.exercise",
+            )?));
+        }
+        if let Some(id) = &self.session {
+            cond = cond.add(C::SessionId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Session,
+                "filter.session",
+            )?));
+        }
+        if let Some(id) = &self.finding {
+            cond = cond.add(C::FindingId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Finding,
+                "filter.finding",
+            )?));
+        }
+        if let Some(verbatim) = self.verbatim {
+            cond = cond.add(C::IsVerbatim.eq(verbatim));
+        }
+        if let Some(range) = &self.exercise_started {
+            cond = cond.add(
+                C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
+            );
+        }
+        if let Some(since) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        tag_conditions::<view_mission::Entity, view_theme::Entity>(
+            conn,
+            C::Id,
+            &self.missions,
+            &self.themes,
+            (
+                view_mission::Column::ViewId,
+                view_mission::Column::MissionCode,
+            ),
+            (view_theme::Column::ViewId, view_theme::Column::ThemeId),
+            cond,
+        )
+        .await
+    }
+}
+
+impl FindingFilter {
+    /// The SQL condition on `finding` this filter stands for.
+    pub async fn condition(&self, conn: &DatabaseConnection) -> ApiResult<Condition> {
+        use finding::Column as C;
+        let mut cond = Condition::all();
+        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
+            let values: Vec<entity::enums::FindingKind> =
+                kinds.iter().map(|k| (*k).into()).collect();
+            cond = cond.add(C::Kind.is_in(values));
+        }
+        if let Some(id) = &self.exercise {
+            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Exercise,
+                "filter.exercise",
+            )?));
+        }
+        if let Some(range) = &self.exercise_started {
+            cond = cond.add(
+                C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
+            );
+        }
+        if let Some(since) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        tag_conditions::<finding_mission::Entity, finding_theme::Entity>(
+            conn,
+            C::Id,
+            &self.missions,
+            &self.themes,
+            (
+                finding_mission::Column::FindingId,
+                finding_mission::Column::MissionCode,
+            ),
+            (
+                finding_theme::Column::FindingId,
+                finding_theme::Column::ThemeId,
+            ),
+            cond,
+        )
+        .await
+    }
+}

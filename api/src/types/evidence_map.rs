@@ -1,0 +1,372 @@
+//! The evidence map: counts of participant views for every cell of two dimensions (e.g. Mission
+//! x Theme), split by stance, computed in the database with one GROUP BY, including the empty
+//! cells where no evidence exists yet. Each cell drills into the paginated views behind it.
+
+use super::support::conn;
+use super::{ParticipantView, Stance};
+use crate::errors::{db, ApiError, ApiResult};
+use crate::filters::ViewFilter;
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::{paginate, Page, PageArgs};
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use entity::{exercise, mission, participant_view, theme, view_mission, view_theme};
+use sea_orm::{
+    sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement},
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
+use std::collections::HashMap;
+
+/// A way to group participant views.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum EvidenceDimension {
+    /// By UK Government Mission (a view tagged with two missions counts in both).
+    Mission,
+    /// By theme (a view tagged with two themes counts in both).
+    Theme,
+    /// By the view's stance.
+    Stance,
+    /// By the exercise that gathered the view.
+    Exercise,
+}
+
+/// One value of a dimension: a mission, a theme, a stance or an exercise.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct EvidenceKey {
+    /// The stable key: a mission code, theme slug, stance or exercise slug.
+    pub key: String,
+    /// A human-readable label.
+    pub label: String,
+    /// The global ID of the mission, theme or exercise; null for a stance.
+    pub id: Option<ID>,
+}
+
+/// How many views of one stance a cell holds.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StanceCount {
+    /// The stance.
+    pub stance: Stance,
+    /// How many views take it.
+    pub count: u64,
+}
+
+/// Counts of views for every pair of values of two dimensions.
+pub struct EvidenceMap {
+    pub rows: Vec<EvidenceKey>,
+    pub columns: Vec<EvidenceKey>,
+    pub cells: Vec<EvidenceCell>,
+    pub total_views: u64,
+}
+
+/// A matrix of view counts (rows x columns), with every cell present, empty ones included.
+#[Object]
+impl EvidenceMap {
+    /// The row values, in display order.
+    async fn rows(&self) -> &[EvidenceKey] {
+        &self.rows
+    }
+
+    /// The column values, in display order.
+    async fn columns(&self) -> &[EvidenceKey] {
+        &self.columns
+    }
+
+    /// Every cell, row by row; a cell with no evidence has a count of 0.
+    async fn cells(&self) -> &[EvidenceCell] {
+        &self.cells
+    }
+
+    /// How many distinct views match the filter (a view can count in several cells).
+    async fn total_views(&self) -> u64 {
+        self.total_views
+    }
+}
+
+/// One cell of the evidence map.
+pub struct EvidenceCell {
+    row: EvidenceKey,
+    column: EvidenceKey,
+    by_stance: Vec<StanceCount>,
+    /// The filter and the cell's two keys, as SQL, for drilling in.
+    condition: Condition,
+}
+
+/// One cell of the evidence map: the views matching the filter and both the row and the column.
+#[Object]
+impl EvidenceCell {
+    /// The row value.
+    async fn row(&self) -> &EvidenceKey {
+        &self.row
+    }
+
+    /// The column value.
+    async fn column(&self) -> &EvidenceKey {
+        &self.column
+    }
+
+    /// How many distinct views the cell holds.
+    async fn count(&self) -> u64 {
+        self.by_stance.iter().map(|s| s.count).sum()
+    }
+
+    /// The cell's count split by stance (every stance listed, zero included).
+    async fn by_stance(&self) -> &[StanceCount] {
+        &self.by_stance
+    }
+
+    /// The views behind the cell, page by page.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn views(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<ParticipantView>> {
+        let select = participant_view::Entity::find().filter(self.condition.clone());
+        paginate(
+            ctx,
+            select,
+            participant_view::Column::Id,
+            |m| m.id,
+            ParticipantView,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+}
+
+const STANCES: [Stance; 5] = [
+    Stance::Hope,
+    Stance::Concern,
+    Stance::Condition,
+    Stance::Suggestion,
+    Stance::Neutral,
+];
+
+fn stance_key(s: Stance) -> String {
+    entity::enums::Stance::from(s).to_value()
+}
+
+/// Every value of a dimension, in display order.
+async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Vec<EvidenceKey>> {
+    Ok(match dim {
+        EvidenceDimension::Mission => db(mission::Entity::find()
+            .order_by_asc(mission::Column::Position)
+            .all(conn)
+            .await)?
+        .into_iter()
+        .map(|m| {
+            let key = m.code.to_value();
+            EvidenceKey {
+                id: Some(GlobalId::encode(NodeKind::GovernmentMission, &key)),
+                key,
+                label: m.label,
+            }
+        })
+        .collect(),
+        EvidenceDimension::Theme => db(theme::Entity::find()
+            .order_by_asc(theme::Column::Label)
+            .all(conn)
+            .await)?
+        .into_iter()
+        .map(|t| EvidenceKey {
+            id: Some(GlobalId::encode(NodeKind::Theme, t.id)),
+            key: t.slug,
+            label: t.label,
+        })
+        .collect(),
+        EvidenceDimension::Stance => STANCES
+            .iter()
+            .map(|s| EvidenceKey {
+                key: stance_key(*s),
+                label: format!("{s:?}"),
+                id: None,
+            })
+            .collect(),
+        EvidenceDimension::Exercise => db(exercise::Entity::find()
+            .order_by_asc(exercise::Column::Id)
+            .all(conn)
+            .await)?
+        .into_iter()
+        .map(|e| EvidenceKey {
+            id: Some(GlobalId::encode(NodeKind::Exercise, e.id)),
+            key: e.slug,
+            label: e.title,
+        })
+        .collect(),
+    })
+}
+
+/// The key column of a dimension (joining its tag table when it has one), as text.
+fn key_expr(q: &mut SelectStatement, dim: EvidenceDimension) -> Expr {
+    match dim {
+        EvidenceDimension::Mission => {
+            q.inner_join(
+                view_mission::Entity,
+                Expr::col((view_mission::Entity, view_mission::Column::ViewId))
+                    .equals((participant_view::Entity, participant_view::Column::Id)),
+            );
+            Expr::col((view_mission::Entity, view_mission::Column::MissionCode))
+        }
+        EvidenceDimension::Theme => {
+            q.inner_join(
+                view_theme::Entity,
+                Expr::col((view_theme::Entity, view_theme::Column::ViewId))
+                    .equals((participant_view::Entity, participant_view::Column::Id)),
+            );
+            Expr::col((view_theme::Entity, view_theme::Column::ThemeId))
+        }
+        EvidenceDimension::Stance => {
+            Expr::col((participant_view::Entity, participant_view::Column::Stance))
+        }
+        EvidenceDimension::Exercise => Expr::col((
+            participant_view::Entity,
+            participant_view::Column::ExerciseId,
+        )),
+    }
+    .cast_as(Alias::new("TEXT"))
+}
+
+/// The SQL key of a dimension value: mission code, theme id, stance, exercise id.
+fn sql_key(dim: EvidenceDimension, key: &EvidenceKey) -> ApiResult<String> {
+    match (dim, &key.id) {
+        (EvidenceDimension::Theme, Some(id)) => {
+            Ok(GlobalId::decode_int(id, NodeKind::Theme, "id")?.to_string())
+        }
+        (EvidenceDimension::Exercise, Some(id)) => {
+            Ok(GlobalId::decode_int(id, NodeKind::Exercise, "id")?.to_string())
+        }
+        _ => Ok(key.key.clone()),
+    }
+}
+
+/// The condition "this view has value `key` on `dim`".
+fn key_condition(dim: EvidenceDimension, sql_key: &str) -> ApiResult<Condition> {
+    use participant_view::Column as C;
+    let int = || sql_key.parse::<i32>().map_err(|_| ApiError::Internal);
+    Ok(Condition::all().add(match dim {
+        EvidenceDimension::Mission => {
+            let code = entity::enums::Mission::try_from_value(&sql_key.to_string())
+                .map_err(|_| ApiError::Internal)?;
+            C::Id.in_subquery(
+                Query::select()
+                    .column(view_mission::Column::ViewId)
+                    .from(view_mission::Entity)
+                    .and_where(view_mission::Column::MissionCode.eq(code))
+                    .to_owned(),
+            )
+        }
+        EvidenceDimension::Theme => C::Id.in_subquery(
+            Query::select()
+                .column(view_theme::Column::ViewId)
+                .from(view_theme::Entity)
+                .and_where(view_theme::Column::ThemeId.eq(int()?))
+                .to_owned(),
+        ),
+        EvidenceDimension::Stance => {
+            let stance = entity::enums::Stance::try_from_value(&sql_key.to_string())
+                .map_err(|_| ApiError::Internal)?;
+            C::Stance.eq(stance)
+        }
+        EvidenceDimension::Exercise => C::ExerciseId.eq(int()?),
+    }))
+}
+
+/// Builds the evidence map for `rows` x `columns` over the views matching `filter`.
+pub async fn evidence_map(
+    ctx: &Context<'_>,
+    rows: EvidenceDimension,
+    columns: EvidenceDimension,
+    filter: ViewFilter,
+) -> ApiResult<EvidenceMap> {
+    if rows == columns {
+        return Err(ApiError::bad_input(
+            "columns",
+            "`rows` and `columns` must be different dimensions",
+        ));
+    }
+    let c = conn(ctx);
+    let base = filter.condition(c).await?;
+    let matching = participant_view::Entity::find().filter(base.clone());
+
+    let mut q = Query::select();
+    q.from(participant_view::Entity);
+    let row_expr = key_expr(&mut q, rows);
+    let col_expr = key_expr(&mut q, columns);
+    let stance_expr: Expr = Expr::col((participant_view::Entity, participant_view::Column::Stance))
+        .cast_as(Alias::new("TEXT"))
+        .into();
+    q.expr_as(row_expr.clone(), Alias::new("r"))
+        .expr_as(col_expr.clone(), Alias::new("c"))
+        .expr_as(stance_expr.clone(), Alias::new("s"))
+        .expr_as(
+            Expr::col((participant_view::Entity, participant_view::Column::Id)).count_distinct(),
+            Alias::new("n"),
+        )
+        .and_where(
+            Expr::col((participant_view::Entity, participant_view::Column::Id)).in_subquery(
+                matching
+                    .clone()
+                    .select_only()
+                    .column(participant_view::Column::Id)
+                    .into_query(),
+            ),
+        )
+        .add_group_by([row_expr, col_expr, stance_expr]);
+    let found = db(c.query_all(&q).await)?;
+    let mut counts: HashMap<(String, String, String), u64> = HashMap::new();
+    for row in found {
+        let key = (
+            db(row.try_get::<String>("", "r"))?,
+            db(row.try_get::<String>("", "c"))?,
+            db(row.try_get::<String>("", "s"))?,
+        );
+        let n = db(row.try_get::<i64>("", "n"))?;
+        counts.insert(key, u64::try_from(n).unwrap_or(0));
+    }
+
+    let row_keys = keys(c, rows).await?;
+    let col_keys = keys(c, columns).await?;
+    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
+    for r in &row_keys {
+        let r_sql = sql_key(rows, r)?;
+        for col in &col_keys {
+            let c_sql = sql_key(columns, col)?;
+            let by_stance = STANCES
+                .iter()
+                .map(|s| StanceCount {
+                    stance: *s,
+                    count: counts
+                        .get(&(r_sql.clone(), c_sql.clone(), stance_key(*s)))
+                        .copied()
+                        .unwrap_or(0),
+                })
+                .collect();
+            let condition = base
+                .clone()
+                .add(key_condition(rows, &r_sql)?)
+                .add(key_condition(columns, &c_sql)?);
+            cells.push(EvidenceCell {
+                row: r.clone(),
+                column: col.clone(),
+                by_stance,
+                condition,
+            });
+        }
+    }
+    let total_views = db(matching.count(c).await)?;
+    Ok(EvidenceMap {
+        rows: row_keys,
+        columns: col_keys,
+        cells,
+        total_views,
+    })
+}

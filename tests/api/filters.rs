@@ -1,0 +1,269 @@
+//! Filters on views and findings, and the evidence map, on both backends.
+
+use crate::on_each_backend;
+use serde_json::{json, Value};
+
+const VIEWS: &str = "query($f: ViewFilter) { participantViews(filter: $f, first: 100) { totalCount nodes { slug } } }";
+const FINDINGS: &str =
+    "query($f: FindingFilter) { findings(filter: $f, first: 100) { totalCount nodes { slug } } }";
+
+fn slugs(conn: &Value) -> Vec<String> {
+    conn["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn view_filters_combine() {
+    on_each_backend!(|app| {
+        let views = |f: Value| {
+            let app = &app;
+            async move { app.data(VIEWS, json!({"f": f})).await["participantViews"].clone() }
+        };
+        assert_eq!(views(json!({})).await["totalCount"], 40);
+        assert_eq!(
+            views(json!({"missions": {"anyOf": ["HEALTH"]}})).await["totalCount"],
+            25
+        );
+        assert_eq!(
+            views(json!({"missions": {"allOf": ["HEALTH", "EDUCATION"]}})).await["totalCount"],
+            25
+        );
+        assert_eq!(
+            views(json!({"missions": {"anyOf": ["ECONOMIC_GROWTH"]}})).await["totalCount"],
+            0
+        );
+        assert_eq!(
+            slugs(
+                &views(json!({"themes": {"anyOf": ["privacy", "bias-and-discrimination"]}})).await
+            ),
+            vec![
+                "personal-data-sold",
+                "regulators-prevent-bias",
+                "regulators-protect-privacy"
+            ]
+        );
+        assert_eq!(
+            slugs(&views(json!({"themes": {"anyOf": ["privacy", "bias-and-discrimination"]}, "stances": ["CONCERN"],
+                                "missions": {"anyOf": ["HEALTH", "EDUCATION"]}})).await),
+            vec!["personal-data-sold"]
+        );
+        assert_eq!(
+            slugs(
+                &views(json!({"themes": {"allOf": ["commercial-use-of-data", "privacy"]}})).await
+            ),
+            vec!["personal-data-sold"]
+        );
+        assert_eq!(views(json!({"verbatim": true})).await["totalCount"], 5);
+        assert_eq!(views(json!({"verbatim": false})).await["totalCount"], 35);
+        assert_eq!(
+            views(json!({"exerciseStarted": {"from": "2024", "to": "2024"}})).await["totalCount"],
+            25
+        );
+        assert_eq!(
+            views(json!({"exerciseStarted": {"to": "2024-08"}})).await["totalCount"],
+            0
+        );
+        assert_eq!(
+            views(json!({"updatedSince": "2999-01-01T00:00:00Z"})).await["totalCount"],
+            0
+        );
+        assert_eq!(
+            views(json!({"updatedSince": "2000-01-01T00:00:00Z"})).await["totalCount"],
+            40
+        );
+
+        let survey = app
+            .data(
+                r#"{ exercise(slug: "data-ai-public-engagement-cop-survey") { id } }"#,
+                json!({}),
+            )
+            .await["exercise"]["id"]
+            .clone();
+        assert_eq!(views(json!({"exercise": survey})).await["totalCount"], 15);
+        let finding = app
+            .data(
+                r#"{ finding(slug: "robust-governance-checks-and-balances") { id } }"#,
+                json!({}),
+            )
+            .await["finding"]["id"]
+            .clone();
+        assert_eq!(
+            views(json!({"finding": finding, "stances": ["CONDITION"]})).await["totalCount"],
+            4
+        );
+    });
+}
+
+#[tokio::test]
+async fn bad_filters_name_the_field() {
+    on_each_backend!(|app| {
+        for (filter, field) in [
+            (
+                json!({"themes": {"anyOf": ["no-such-theme"]}}),
+                "filter.themes.anyOf",
+            ),
+            (
+                json!({"exerciseStarted": {"from": "last year"}}),
+                "filter.exerciseStarted.from",
+            ),
+            (json!({"exercise": "not-an-id"}), "filter.exercise"),
+        ] {
+            let body = app.graphql(VIEWS, json!({"f": filter})).await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{filter}"
+            );
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{filter}");
+        }
+        let body = app
+            .graphql(VIEWS, json!({"f": {"stances": ["ANGRY"]}}))
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "GRAPHQL_VALIDATION_FAILED"
+        );
+    });
+}
+
+#[tokio::test]
+async fn finding_filters() {
+    on_each_backend!(|app| {
+        let findings = |f: Value| {
+            let app = &app;
+            async move { app.data(FINDINGS, json!({"f": f})).await["findings"].clone() }
+        };
+        assert_eq!(findings(json!({})).await["totalCount"], 12);
+        assert_eq!(
+            slugs(&findings(json!({"kinds": ["REFLECTION"]})).await),
+            vec![
+                "cop-civil-servant-participation",
+                "cop-early-stages",
+                "cop-engagement-has-real-value"
+            ]
+        );
+        assert_eq!(
+            findings(json!({"missions": {"anyOf": ["HEALTH"]}})).await["totalCount"],
+            5
+        );
+        assert_eq!(
+            slugs(
+                &findings(json!({"themes": {"anyOf": ["privacy"]}, "kinds": ["PRINCIPLE"]})).await
+            ),
+            vec!["robust-governance-checks-and-balances"]
+        );
+    });
+}
+
+const MAP: &str = "query($rows: EvidenceDimension!, $columns: EvidenceDimension!, $f: ViewFilter) {
+  evidenceMap(rows: $rows, columns: $columns, filter: $f) {
+    totalViews
+    rows { key label }
+    columns { key }
+    cells { row { key } column { key } count byStance { stance count } views(first: 10) { totalCount nodes { slug } } }
+  }
+}";
+
+#[tokio::test]
+async fn evidence_map_counts_every_cell() {
+    on_each_backend!(|app| {
+        let map = app
+            .data(MAP, json!({"rows": "MISSION", "columns": "THEME"}))
+            .await["evidenceMap"]
+            .clone();
+        assert_eq!(map["totalViews"], 40);
+        assert_eq!(map["rows"].as_array().map(Vec::len), Some(5));
+        assert_eq!(
+            map["rows"][4],
+            json!({"key": "ECONOMIC_GROWTH", "label": "Economic growth"})
+        );
+        assert_eq!(map["columns"].as_array().map(Vec::len), Some(20));
+        let cells = map["cells"].as_array().expect("cells");
+        assert_eq!(cells.len(), 100, "empty cells included");
+        let cell = |row: &str, col: &str| {
+            cells
+                .iter()
+                .find(|c| c["row"]["key"] == row && c["column"]["key"] == col)
+                .unwrap_or_else(|| panic!("cell {row} x {col}"))
+                .clone()
+        };
+        let privacy = cell("HEALTH", "privacy");
+        assert_eq!(privacy["count"], 2);
+        assert_eq!(
+            privacy["byStance"],
+            json!([
+                {"stance": "HOPE", "count": 0}, {"stance": "CONCERN", "count": 1},
+                {"stance": "CONDITION", "count": 1}, {"stance": "SUGGESTION", "count": 0},
+                {"stance": "NEUTRAL", "count": 0}
+            ])
+        );
+        assert_eq!(privacy["views"]["totalCount"], 2);
+        assert_eq!(
+            slugs(&privacy["views"]),
+            vec!["personal-data-sold", "regulators-protect-privacy"]
+        );
+        let empty = cell("ECONOMIC_GROWTH", "privacy");
+        assert_eq!(empty["count"], 0);
+        assert_eq!(empty["views"]["nodes"], json!([]));
+        // Every cell's count equals the length of the list it drills into.
+        for c in cells {
+            assert_eq!(c["count"], c["views"]["totalCount"], "{c}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn evidence_map_under_a_filter_and_other_dimensions() {
+    on_each_backend!(|app| {
+        let map = app
+            .data(MAP, json!({"rows": "STANCE", "columns": "EXERCISE"}))
+            .await["evidenceMap"]
+            .clone();
+        let total: u64 = map["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .map(|c| c["count"].as_u64().unwrap_or_default())
+            .sum();
+        assert_eq!(total, 40, "each view has one stance and one exercise");
+
+        let concerns = app
+            .data(
+                MAP,
+                json!({"rows": "EXERCISE", "columns": "STANCE", "f": {"stances": ["CONCERN"], "verbatim": true}}),
+            )
+            .await["evidenceMap"]
+            .clone();
+        assert_eq!(concerns["totalViews"], 2);
+        let nonzero: Vec<(String, String, u64)> = concerns["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .filter(|c| c["count"] != 0)
+            .map(|c| {
+                (
+                    c["row"]["key"].as_str().unwrap_or_default().to_string(),
+                    c["column"]["key"].as_str().unwrap_or_default().to_string(),
+                    c["count"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            nonzero,
+            vec![(
+                "data-ai-public-engagement-cop-survey".to_string(),
+                "CONCERN".to_string(),
+                2
+            )]
+        );
+
+        assert_eq!(
+            app.error_code(MAP, json!({"rows": "THEME", "columns": "THEME"}))
+                .await,
+            "BAD_USER_INPUT"
+        );
+    });
+}
