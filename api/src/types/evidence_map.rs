@@ -301,9 +301,8 @@ pub async fn evidence_map(
     q.from(participant_view::Entity);
     let row_expr = key_expr(&mut q, rows);
     let col_expr = key_expr(&mut q, columns);
-    let stance_expr: Expr = Expr::col((participant_view::Entity, participant_view::Column::Stance))
-        .cast_as(Alias::new("TEXT"))
-        .into();
+    let stance_expr = Expr::col((participant_view::Entity, participant_view::Column::Stance))
+        .cast_as(Alias::new("TEXT"));
     q.expr_as(row_expr.clone(), Alias::new("r"))
         .expr_as(col_expr.clone(), Alias::new("c"))
         .expr_as(stance_expr.clone(), Alias::new("s"))
