@@ -12,6 +12,7 @@ pub mod errors;
 pub mod filters;
 pub mod http;
 pub mod ids;
+pub mod loaders;
 pub mod pagination;
 pub mod query;
 pub mod schema;

@@ -37,11 +37,20 @@ impl std::error::Error for StartError {}
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let listener = TcpListener::bind(settings.bind_address()).map_err(StartError::Bind)?;
-        let port = listener.local_addr().map_err(StartError::Bind)?.port();
         let conn = db::connect(&settings.database_url, settings.db_max_connections)
             .await
             .map_err(StartError::Database)?;
+        Self::build_with_connection(settings, conn).await
+    }
+
+    /// Builds the application over a connection the caller opened (tests use this to observe the
+    /// statements the server issues); `settings.database_url` is then not used.
+    pub async fn build_with_connection(
+        settings: &Settings,
+        conn: sea_orm::DatabaseConnection,
+    ) -> Result<Self, StartError> {
+        let listener = TcpListener::bind(settings.bind_address()).map_err(StartError::Bind)?;
+        let port = listener.local_addr().map_err(StartError::Bind)?.port();
         db::migrate(&conn).await.map_err(StartError::Database)?;
         if settings.seed_on_start {
             seed::seed_if_empty(&conn).await.map_err(StartError::Seed)?;

@@ -9,6 +9,7 @@ mod errors;
 mod filters;
 mod http;
 mod migrations;
+mod n_plus_one;
 mod pagination;
 mod schema_file;
 mod seed;

@@ -11,6 +11,7 @@
 
 use crate::errors::code;
 use crate::http::request_id::RequestId;
+use crate::loaders;
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -21,6 +22,7 @@ use async_graphql::{
     PathSegment, ServerError,
 };
 use futures_util::StreamExt;
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use tracing::Instrument;
 
@@ -108,7 +110,11 @@ struct GetParams {
     extensions: Option<String>,
 }
 
-pub async fn get(req: HttpRequest, schema: web::Data<AppSchema>) -> HttpResponse {
+pub async fn get(
+    req: HttpRequest,
+    schema: web::Data<AppSchema>,
+    conn: web::Data<DatabaseConnection>,
+) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
     };
@@ -183,7 +189,7 @@ pub async fn get(req: HttpRequest, schema: web::Data<AppSchema>) -> HttpResponse
                 ));
         }
     }
-    execute(&req, &schema, request, media).await
+    execute(&req, &schema, &conn, request, media).await
 }
 
 pub async fn post(
@@ -191,6 +197,7 @@ pub async fn post(
     mut payload: web::Payload,
     schema: web::Data<AppSchema>,
     limits: web::Data<HttpLimits>,
+    conn: web::Data<DatabaseConnection>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -260,7 +267,7 @@ pub async fn post(
             )
         }
     };
-    execute(&req, &schema, request, media).await
+    execute(&req, &schema, &conn, request, media).await
 }
 
 fn not_acceptable() -> HttpResponse {
@@ -275,10 +282,12 @@ fn not_acceptable() -> HttpResponse {
 async fn execute(
     req: &HttpRequest,
     schema: &AppSchema,
+    conn: &DatabaseConnection,
     mut request: async_graphql::Request,
     media: Media,
 ) -> HttpResponse {
     let operation = request.operation_name.clone().unwrap_or_default();
+    request = request.data(loaders::for_request(conn.clone()));
     if let Some(id) = req.extensions().get::<RequestId>() {
         request = request.data(id.clone());
     }

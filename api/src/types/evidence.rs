@@ -1,15 +1,14 @@
 //! Reported figures (metrics) and linked material (resources).
 
-use super::support::{members, optional, required, PartialDate, Provenance};
+use super::support::{members, PartialDate, Provenance};
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
+use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
-use entity::{
-    exercise, finding, metric, organisation, resource, resource_exercise, resource_finding,
-};
+use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 /// A reported figure.
@@ -52,7 +51,7 @@ impl Metric {
     /// The exercise that reported the figure.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
         Ok(Exercise(
-            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
         ))
     }
 
@@ -117,7 +116,7 @@ impl Resource {
         let Some(id) = self.0.publisher_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, organisation::Entity::find_by_id(id))
+        Ok(loaders::optional(ctx, OrganisationById(id))
             .await?
             .map(Organisation))
     }

@@ -1,18 +1,19 @@
 //! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
 
-use super::support::{conn, members, optional, required, PartialDate, Provenance};
+use super::support::{conn, members, PartialDate, Provenance};
 use super::{
     ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission, Organisation,
     OrganisationRole, ParticipantView, Resource, SessionFormat,
 };
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::loaders::{self, ExerciseById, ExerciseMissions};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{
-    exercise, exercise_mission, exercise_organisation, finding, metric, organisation,
-    participant_view, resource, resource_exercise, session,
+    exercise, exercise_organisation, finding, metric, organisation, participant_view, resource,
+    resource_exercise, session,
 };
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -95,7 +96,7 @@ impl Exercise {
         let Some(parent) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, exercise::Entity::find_by_id(parent))
+        Ok(loaders::optional(ctx, ExerciseById(parent))
             .await?
             .map(Exercise))
     }
@@ -130,15 +131,8 @@ impl Exercise {
 
     /// The Government Missions the exercise covered.
     async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
-        let mut codes: Vec<Mission> = db(exercise_mission::Entity::find()
-            .filter(exercise_mission::Column::ExerciseId.eq(self.0.id))
-            .all(conn(ctx))
-            .await)?
-        .into_iter()
-        .map(|row| row.mission_code.into())
-        .collect();
-        codes.sort_by_key(|m| *m as u8);
-        Ok(codes)
+        let codes = loaders::optional(ctx, ExerciseMissions(self.0.id)).await?;
+        Ok(codes.into_iter().flatten().map(Mission::from).collect())
     }
 
     /// The organisations involved and the part each played.
@@ -402,7 +396,7 @@ impl Session {
     /// The exercise the session belongs to.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
         Ok(Exercise(
-            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
         ))
     }
 

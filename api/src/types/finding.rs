@@ -1,17 +1,17 @@
 //! Findings (an exercise's key messages and conclusions) and the participant views behind them.
 
-use super::support::{conn, members, optional, required, Provenance};
-use super::vocabulary::themes_where;
+use super::support::{members, Provenance};
 use super::{Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
+use crate::loaders::{
+    self, ExerciseById, FindingById, FindingMissions, FindingThemes, SessionById, ViewMissions,
+    ViewThemes,
+};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
-use entity::{
-    exercise, finding, finding_mission, finding_theme, participant_view, resource,
-    resource_exercise, resource_finding, session, view_mission, view_theme,
-};
+use entity::{finding, participant_view, resource, resource_exercise, resource_finding};
 use sea_orm::{sea_query::Condition, ColumnTrait, EntityTrait, QueryFilter};
 
 /// A finding of an exercise.
@@ -54,34 +54,20 @@ impl Finding {
     /// The exercise that reached the finding.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
         Ok(Exercise(
-            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
         ))
     }
 
     /// The Government Missions the finding relates to.
     async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
-        let mut codes: Vec<Mission> = db(finding_mission::Entity::find()
-            .filter(finding_mission::Column::FindingId.eq(self.0.id))
-            .all(conn(ctx))
-            .await)?
-        .into_iter()
-        .map(|row| row.mission_code.into())
-        .collect();
-        codes.sort_by_key(|m| *m as u8);
-        Ok(codes)
+        let codes = loaders::optional(ctx, FindingMissions(self.0.id)).await?;
+        Ok(codes.into_iter().flatten().map(Mission::from).collect())
     }
 
     /// The themes the finding is tagged with, by label.
     async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
-        themes_where(
-            ctx,
-            members::<finding_theme::Entity>(
-                finding_theme::Column::ThemeId,
-                finding_theme::Column::FindingId,
-                self.0.id,
-            ),
-        )
-        .await
+        let themes = loaders::optional(ctx, FindingThemes(self.0.id)).await?;
+        Ok(themes.into_iter().flatten().map(Theme).collect())
     }
 
     /// The participant views that support the finding.
@@ -201,28 +187,14 @@ impl ParticipantView {
 
     /// The Government Missions the view relates to.
     async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Mission>> {
-        let mut codes: Vec<Mission> = db(view_mission::Entity::find()
-            .filter(view_mission::Column::ViewId.eq(self.0.id))
-            .all(conn(ctx))
-            .await)?
-        .into_iter()
-        .map(|row| row.mission_code.into())
-        .collect();
-        codes.sort_by_key(|m| *m as u8);
-        Ok(codes)
+        let codes = loaders::optional(ctx, ViewMissions(self.0.id)).await?;
+        Ok(codes.into_iter().flatten().map(Mission::from).collect())
     }
 
     /// The themes the view is tagged with, by label.
     async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
-        themes_where(
-            ctx,
-            members::<view_theme::Entity>(
-                view_theme::Column::ThemeId,
-                view_theme::Column::ViewId,
-                self.0.id,
-            ),
-        )
-        .await
+        let themes = loaders::optional(ctx, ViewThemes(self.0.id)).await?;
+        Ok(themes.into_iter().flatten().map(Theme).collect())
     }
 
     /// The finding the view supports, if any.
@@ -230,15 +202,13 @@ impl ParticipantView {
         let Some(id) = self.0.finding_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, finding::Entity::find_by_id(id))
-            .await?
-            .map(Finding))
+        Ok(loaders::optional(ctx, FindingById(id)).await?.map(Finding))
     }
 
     /// The exercise in which the view was gathered.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
         Ok(Exercise(
-            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
         ))
     }
 
@@ -247,9 +217,7 @@ impl ParticipantView {
         let Some(id) = self.0.session_id else {
             return Ok(None);
         };
-        Ok(optional(ctx, session::Entity::find_by_id(id))
-            .await?
-            .map(Session))
+        Ok(loaders::optional(ctx, SessionById(id)).await?.map(Session))
     }
 
     /// Material that reports the view: the resources linked to its finding or to its exercise.

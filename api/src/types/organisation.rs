@@ -1,9 +1,10 @@
 //! Organisations and the parts they played in exercises.
 
-use super::support::{conn, required, Provenance};
+use super::support::{conn, Provenance};
 use super::{Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
@@ -159,18 +160,14 @@ impl Involvement {
     /// The organisation.
     async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
         Ok(Organisation(
-            required(
-                ctx,
-                organisation::Entity::find_by_id(self.0.organisation_id),
-            )
-            .await?,
+            loaders::required(ctx, OrganisationById(self.0.organisation_id)).await?,
         ))
     }
 
     /// The exercise.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
         Ok(Exercise(
-            required(ctx, exercise::Entity::find_by_id(self.0.exercise_id)).await?,
+            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
         ))
     }
 }

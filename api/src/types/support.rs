@@ -2,12 +2,12 @@
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::loaders::{self, SourceById};
 use crate::types::SourceDocument;
 use async_graphql::{scalar, Context, Object, ID};
-use entity::source_document;
 use sea_orm::{
     sea_query::{Query, SelectStatement},
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -35,25 +35,6 @@ pub fn members<J: EntityTrait>(pick: J::Column, by: J::Column, value: i32) -> Se
         .from(J::default())
         .and_where(by.eq(value))
         .to_owned()
-}
-
-/// Loads a row a foreign key points at; a dangling key is a server fault, not a client error.
-pub async fn required<E: EntityTrait>(ctx: &Context<'_>, select: Select<E>) -> ApiResult<E::Model> {
-    match db(select.one(conn(ctx)).await)? {
-        Some(model) => Ok(model),
-        None => {
-            tracing::error!(entity = %E::default().table_name(), "dangling reference");
-            Err(ApiError::Internal)
-        }
-    }
-}
-
-/// Loads an optional related row.
-pub async fn optional<E: EntityTrait>(
-    ctx: &Context<'_>,
-    select: Select<E>,
-) -> ApiResult<Option<E::Model>> {
-    db(select.one(conn(ctx)).await)
 }
 
 /// How a root field was asked to find one object: by ID or by slug, exactly one of them.
@@ -115,11 +96,7 @@ pub struct Provenance {
 impl Provenance {
     /// The document the evidence was taken from.
     async fn source(&self, ctx: &Context<'_>) -> ApiResult<SourceDocument> {
-        let model = required(
-            ctx,
-            source_document::Entity::find_by_id(self.source_document_id),
-        )
-        .await?;
+        let model = loaders::required(ctx, SourceById(self.source_document_id)).await?;
         Ok(SourceDocument(model))
     }
 

@@ -1,9 +1,9 @@
 //! The controlled vocabularies evidence is tagged with (missions, themes) and the source
 //! documents it is taken from.
 
-use super::support::{conn, members, PartialDate};
+use super::support::{members, PartialDate};
 use super::{Exercise, Finding, Mission, ParticipantView};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
@@ -377,18 +377,4 @@ impl SourceDocument {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-}
-
-/// Lists the themes of a tagged row, ordered by label.
-pub async fn themes_where(
-    ctx: &Context<'_>,
-    subquery: sea_orm::sea_query::SelectStatement,
-) -> ApiResult<Vec<Theme>> {
-    use sea_orm::QueryOrder;
-    let rows = db(theme::Entity::find()
-        .filter(theme::Column::Id.in_subquery(subquery))
-        .order_by_asc(theme::Column::Label)
-        .all(conn(ctx))
-        .await)?;
-    Ok(rows.into_iter().map(Theme).collect())
 }

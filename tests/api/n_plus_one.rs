@@ -1,0 +1,71 @@
+//! No N+1: the statements a nested query issues are bounded by its nesting, not by its rows.
+
+use crate::helpers::{Backend, TestDb};
+use api::server::Application;
+use api::settings::Settings;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+const NESTED: &str = "query($n: Int!) { participantViews(first: $n) { nodes {
+    text missions themes { label }
+    exercise { title missions }
+    finding { title missions themes { slug } exercise { title } }
+    session { place }
+    provenance { locator source { title } }
+} } }";
+
+#[tokio::test]
+async fn statements_do_not_grow_with_rows() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(test_db) = TestDb::create(backend).await else {
+            continue;
+        };
+        let mut conn = api::db::connect(test_db.url(), 4).await.expect("connect");
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let vars: HashMap<&str, &str> =
+            HashMap::from([("PUBLIC_VOICE_PORT", "0"), ("PUBLIC_VOICE_WORKERS", "1")]);
+        let settings =
+            Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("settings");
+        let app = Application::build_with_connection(&settings, conn)
+            .await
+            .expect("app");
+        let url = format!("http://127.0.0.1:{}/graphql", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::new();
+
+        let mut counts = Vec::new();
+        for n in [1, 5, 40] {
+            let before = statements.load(Ordering::SeqCst);
+            let body: Value = client
+                .post(&url)
+                .json(&json!({"query": NESTED, "variables": {"n": n}}))
+                .send()
+                .await
+                .expect("request")
+                .json()
+                .await
+                .expect("json");
+            assert!(body.get("errors").is_none(), "{body}");
+            assert_eq!(
+                body["data"]["participantViews"]["nodes"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(n as usize)
+            );
+            counts.push(statements.load(Ordering::SeqCst) - before);
+        }
+        println!("{backend:?}: statements for 1, 5, 40 views: {counts:?}");
+        // One statement for the page, then one batch per relation and level: view missions,
+        // view themes, exercises, sessions, findings, source documents; then exercise missions,
+        // finding missions, finding themes (finding -> exercise joins the exercises' batch or
+        // its cache). Ten, whether the page holds 1 view or 40; without loaders, 40 views cost
+        // several hundred.
+        assert_eq!(counts, vec![10, 10, 10], "{backend:?}");
+    }
+}
