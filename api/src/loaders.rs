@@ -6,8 +6,8 @@ use crate::errors::{db, ApiError, ApiResult};
 use async_graphql::{dataloader::DataLoader, dataloader::Loader, Context};
 use entity::enums::Mission;
 use entity::{
-    exercise, exercise_mission, finding, finding_mission, finding_theme, organisation, session,
-    source_document, theme, view_mission, view_theme,
+    exercise, exercise_mission, finding, finding_mission, finding_theme, organisation,
+    participant_view, resource, session, source_document, theme, view_mission, view_theme,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::collections::HashMap;
@@ -60,6 +60,10 @@ by_id!(/// An exercise by id.
     ExerciseById => exercise);
 by_id!(/// A finding by id.
     FindingById => finding);
+by_id!(/// A participant view by id.
+    ViewById => participant_view);
+by_id!(/// A resource by id.
+    ResourceById => resource);
 by_id!(/// A session by id.
     SessionById => session);
 by_id!(/// An organisation by id.

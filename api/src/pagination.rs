@@ -43,6 +43,33 @@ impl<T: OutputType> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// A page built by a caller that does its own querying (e.g. search).
+    pub fn new(
+        edges: Vec<PageEdge<T>>,
+        has_previous: bool,
+        has_next: bool,
+        total_count: u64,
+    ) -> Self {
+        Page {
+            page_info: PageInfo {
+                has_next_page: has_next,
+                has_previous_page: has_previous,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+            total_count,
+        }
+    }
+}
+
+impl<T> PageEdge<T> {
+    pub fn new(cursor: String, node: T) -> Self {
+        PageEdge { cursor, node }
+    }
+}
+
 impl<T: OutputType> TypeName for Page<T> {
     fn type_name() -> std::borrow::Cow<'static, str> {
         format!("{}Connection", T::type_name()).into()
@@ -226,16 +253,7 @@ where
             node: wrap(row),
         })
         .collect();
-    Ok(Page {
-        page_info: PageInfo {
-            has_next_page: has_next,
-            has_previous_page: has_previous,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        },
-        edges,
-        total_count,
-    })
+    Ok(Page::new(edges, has_previous, has_next, total_count))
 }
 
 #[cfg(test)]

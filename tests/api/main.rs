@@ -12,4 +12,5 @@ mod migrations;
 mod n_plus_one;
 mod pagination;
 mod schema_file;
+mod search;
 mod seed;

@@ -4,6 +4,7 @@ mod evidence;
 mod exercises;
 mod node;
 mod organisations;
+mod search;
 mod vocabulary;
 
 use async_graphql::MergedObject;
@@ -15,5 +16,6 @@ pub struct QueryRoot(
     exercises::ExerciseQuery,
     evidence::EvidenceQuery,
     organisations::OrganisationQuery,
+    search::SearchQuery,
     vocabulary::VocabularyQuery,
 );

@@ -8,6 +8,7 @@ mod exercise;
 mod finding;
 mod node;
 mod organisation;
+mod search;
 mod support;
 mod vocabulary;
 
@@ -18,5 +19,6 @@ pub use exercise::{Exercise, Session};
 pub use finding::{Finding, ParticipantView};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
+pub use search::{search, SearchHit, SearchKind};
 pub use support::{fetch_one, Lookup, PartialDate, Provenance};
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};
