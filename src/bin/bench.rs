@@ -1,0 +1,500 @@
+//! The benchmark: generates a synthetic corpus in proportion to the seed (exercises, findings,
+//! resources, tagged participant views), loads it into SQLite and PostgreSQL, starts the release
+//! server as its own process, and drives a fixed mix of dashboard, analyst and integrator queries
+//! at fixed concurrency. Reports requests per second, p50 and p99 latency, SQL statements per
+//! request and the server's peak resident memory.
+//!
+//! Run: `cargo build --release && cargo run --release --features bench --bin pv-bench -- 10000 100000`
+//! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres).
+
+use api::pagination::encode_cursor;
+use chrono::Utc;
+use entity::enums::{ExerciseKind, ExerciseStatus, FindingKind, Mission, ResourceKind, Stance};
+use entity::{
+    exercise, finding, participant_view, resource, resource_finding, view_mission, view_theme,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Set, TransactionTrait};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CONCURRENCY: usize = 16;
+const SECONDS_PER_QUERY: u64 = 8;
+
+/// A tiny deterministic generator, so every run builds the same corpus.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const WORDS: &[&str] = &[
+    "privacy",
+    "data",
+    "trust",
+    "health",
+    "school",
+    "police",
+    "energy",
+    "bias",
+    "oversight",
+    "staff",
+    "decisions",
+    "services",
+    "support",
+    "human",
+    "contact",
+    "commercial",
+    "security",
+    "transparency",
+    "accountable",
+    "community",
+    "engagement",
+    "public",
+    "benefit",
+    "pressure",
+    "co-pilot",
+    "replacement",
+    "personal",
+    "records",
+    "teachers",
+    "patients",
+    "officers",
+    "costs",
+];
+
+fn sentence(rng: &mut Rng, n: usize) -> String {
+    (0..n)
+        .map(|_| WORDS[rng.below(WORDS.len() as u64) as usize])
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn std::error::Error>> {
+    api::db::migrate(db).await?;
+    api::seed::seed(db).await?;
+    let now = Utc::now();
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    let exercises = (views / 1000).max(4);
+    let findings = (views / 10).max(10);
+    let resources = (views / 20).max(10);
+    let missions = [
+        Mission::Health,
+        Mission::Education,
+        Mission::CrimeAndPolicing,
+        Mission::EnergyAndNetZero,
+        Mission::EconomicGrowth,
+    ];
+    let stances = [
+        Stance::Hope,
+        Stance::Concern,
+        Stance::Condition,
+        Stance::Suggestion,
+        Stance::Neutral,
+    ];
+    let themes: i32 = 20;
+    let txn = db.begin().await?;
+    let base_ex = exercise::Entity::find().all(&txn).await?.len() as i32;
+    let base_f = finding::Entity::find().all(&txn).await?.len() as i32;
+    let base_v = participant_view::Entity::find().all(&txn).await?.len() as i32;
+    let base_r = resource::Entity::find().all(&txn).await?.len() as i32;
+    for chunk in (0..exercises).collect::<Vec<_>>().chunks(500) {
+        exercise::Entity::insert_many(chunk.iter().map(|i| exercise::ActiveModel {
+            slug: Set(format!("bench-exercise-{i}")),
+            title: Set(format!("Bench dialogue {i}")),
+            kind: Set(ExerciseKind::PublicDialogue),
+            summary: Set(sentence(&mut Rng(*i as u64 + 1), 20)),
+            start_date: Set(Some(format!("{}-{:02}", 2020 + i % 6, 1 + i % 12))),
+            places: Set(json!(["Cambridge"])),
+            status: Set(ExerciseStatus::Completed),
+            source_document_id: Set(1),
+            locator: Set("synthetic".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    for chunk in (0..findings).collect::<Vec<_>>().chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|i| finding::ActiveModel {
+                slug: Set(format!("bench-finding-{i}")),
+                exercise_id: Set(base_ex + 1 + (i % exercises) as i32),
+                title: Set(sentence(&mut rng, 6)),
+                summary: Set(sentence(&mut rng, 30)),
+                kind: Set(FindingKind::Principle),
+                position: Set(1 + (*i / exercises) as i32),
+                source_document_id: Set(1),
+                locator: Set("synthetic".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        finding::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in (0..resources).collect::<Vec<_>>().chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|i| resource::ActiveModel {
+                slug: Set(format!("bench-resource-{i}")),
+                title: Set(format!("Report {i}: {}", sentence(&mut rng, 5))),
+                kind: Set(ResourceKind::Report),
+                url: Set(Some(format!("https://example.org/report/{i}"))),
+                source_document_id: Set(1),
+                locator: Set("synthetic".into()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .collect();
+        resource::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+        let links: Vec<_> = chunk
+            .iter()
+            .flat_map(|i| {
+                (0..2).map(move |k| resource_finding::ActiveModel {
+                    resource_id: Set(base_r + 1 + *i as i32),
+                    finding_id: Set(base_f + 1 + ((i * 2 + k) % findings) as i32),
+                })
+            })
+            .collect();
+        resource_finding::Entity::insert_many(links)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in (0..views).collect::<Vec<_>>().chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let f = i % findings;
+                participant_view::ActiveModel {
+                    slug: Set(format!("bench-view-{i}")),
+                    exercise_id: Set(base_ex + 1 + (f % exercises) as i32),
+                    finding_id: Set(Some(base_f + 1 + f as i32)),
+                    text: Set(sentence(&mut rng, 18)),
+                    is_verbatim: Set(i % 7 == 0),
+                    stance: Set(stances[i % 5]),
+                    source_document_id: Set(1),
+                    locator: Set("synthetic".into()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        participant_view::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+        let mut tags_m = Vec::new();
+        let mut tags_t = Vec::new();
+        for i in chunk {
+            let id = base_v + 1 + *i as i32;
+            let m1 = rng.below(5) as usize;
+            tags_m.push(view_mission::ActiveModel {
+                view_id: Set(id),
+                mission_code: Set(missions[m1]),
+            });
+            if rng.below(3) == 0 {
+                tags_m.push(view_mission::ActiveModel {
+                    view_id: Set(id),
+                    mission_code: Set(missions[(m1 + 1) % 5]),
+                });
+            }
+            let t1 = rng.below(themes as u64) as i32;
+            for k in 0..(1 + rng.below(3) as i32) {
+                tags_t.push(view_theme::ActiveModel {
+                    view_id: Set(id),
+                    theme_id: Set(1 + (t1 + k * 7) % themes),
+                });
+            }
+        }
+        view_mission::Entity::insert_many(tags_m)
+            .exec_without_returning(&txn)
+            .await?;
+        view_theme::Entity::insert_many(tags_t)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    } else {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    Ok(())
+}
+
+struct Case {
+    name: &'static str,
+    query: &'static str,
+    variables: Value,
+}
+
+const DASHBOARD: &str = "query($after: String) { participantViews(first: 50, after: $after, filter: {
+  missions: { anyOf: [HEALTH, EDUCATION] }, themes: { anyOf: [\"privacy\", \"bias-and-discrimination\"] },
+  stances: [CONCERN, CONDITION] }) { totalCount nodes { text stance exercise { title startDate }
+  finding { title resources(first: 3) { nodes { title url } } } } pageInfo { endCursor hasNextPage } } }";
+
+async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> Vec<Case> {
+    // The deep page: the cursor of the row at 80% of the id range.
+    let max: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT MAX(id) AS n FROM participant_view",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|r| r.try_get::<i32>("", "n").ok().map(i64::from))
+        .unwrap_or(1);
+    let deep = encode_cursor((max * 8 / 10) as i32);
+    let node: Value = client
+        .post(url)
+        .json(&json!({"query": "{ findings(first: 1, after: \"".to_string() + &encode_cursor((max / 20) as i32) + "\") { nodes { id } } }"}))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("node id")
+        .json()
+        .await
+        .expect("json");
+    let id = node["data"]["findings"]["nodes"][0]["id"].clone();
+    vec![
+        Case { name: "dashboard, first page", query: DASHBOARD, variables: json!({}) },
+        Case { name: "dashboard, deep page", query: DASHBOARD, variables: json!({"after": deep}) },
+        Case {
+            name: "search",
+            query: "{ search(query: \"personal data privacy\", first: 20) { edges { node { score snippet node { __typename } } } } }",
+            variables: json!({}),
+        },
+        Case {
+            name: "evidence map",
+            query: "{ evidenceMap(rows: MISSION, columns: THEME, filter: { stances: [CONCERN] }) { totalViews cells { count byStance { stance count } } } }",
+            variables: json!({}),
+        },
+        Case {
+            name: "node lookup",
+            query: "query($id: ID!) { node(id: $id) { id ... on Finding { title exercise { title } themes { label } } } }",
+            variables: json!({"id": id}),
+        },
+    ]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Counts the statements one request of each case issues, on an in-process server whose
+/// connection reports every statement.
+async fn statements_per_request(url_db: &str, cases: &[Case]) -> Vec<usize> {
+    let mut conn = api::db::connect(url_db, 4).await.expect("connect");
+    let counter = Arc::new(AtomicUsize::new(0));
+    let c = counter.clone();
+    conn.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    let vars = [
+        ("PUBLIC_VOICE_PORT", "0"),
+        ("PUBLIC_VOICE_WORKERS", "1"),
+        ("PUBLIC_VOICE_SEED_ON_START", "false"),
+    ];
+    let settings = api::settings::Settings::from_lookup(|k| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("settings");
+    let app = api::server::Application::build_with_connection(&settings, conn)
+        .await
+        .expect("app");
+    let url = format!("http://127.0.0.1:{}/graphql", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let mut out = Vec::new();
+    for case in cases {
+        let before = counter.load(Ordering::SeqCst);
+        let _ = client
+            .post(&url)
+            .json(&json!({"query": case.query, "variables": case.variables}))
+            .send()
+            .await;
+        out.push(counter.load(Ordering::SeqCst) - before);
+    }
+    out
+}
+
+fn start_server(db_url: &str, port: u16) -> Child {
+    let exe = std::env::current_exe().expect("exe");
+    let server = exe.with_file_name("public-voice");
+    Command::new(server)
+        .env("DATABASE_URL", db_url)
+        .env("PUBLIC_VOICE_PORT", port.to_string())
+        .env("PUBLIC_VOICE_SEED_ON_START", "false")
+        .env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", "16")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start target/release/public-voice (run `cargo build --release` first)")
+}
+
+async fn run(backend: &str, db_url: &str, views: usize) {
+    let db = api::db::connect(db_url, 4).await.expect("connect");
+    let started = Instant::now();
+    generate(&db, views).await.expect("generate");
+    let load_secs = started.elapsed().as_secs_f64();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let mut child = start_server(db_url, port);
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    for _ in 0..100 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cases = cases(&client, &url, &db).await;
+    let statements = statements_per_request(db_url, &cases).await;
+    println!("\n{backend}, {views} views (generated and loaded in {load_secs:.1} s), {CONCURRENCY} clients, {SECONDS_PER_QUERY} s per query");
+    println!("| query | req/s | p50 ms | p99 ms | errors | SQL statements/request |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (case, stmts) in cases.iter().zip(statements) {
+        let body = json!({"query": case.query, "variables": case.variables});
+        let deadline = Instant::now() + Duration::from_secs(SECONDS_PER_QUERY);
+        let mut tasks = Vec::new();
+        for _ in 0..CONCURRENCY {
+            let (client, url, body) = (client.clone(), url.clone(), body.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0usize;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match client.post(&url).json(&body).send().await {
+                        Ok(r) => match r.json::<Value>().await {
+                            Ok(v) if v.get("errors").is_none() => lat.push(t.elapsed()),
+                            _ => errors += 1,
+                        },
+                        Err(_) => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (lat, e) = t.await.expect("task");
+            all.extend(lat);
+            errors += e;
+        }
+        all.sort();
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            case.name,
+            all.len() as f64 / SECONDS_PER_QUERY as f64,
+            percentile(&all, 0.5),
+            percentile(&all, 0.99),
+            errors,
+            stmts
+        );
+    }
+    println!(
+        "server peak resident memory: {:.1} MiB",
+        peak_rss_kib(child.id()) as f64 / 1024.0
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10_000]
+    } else {
+        sizes
+    };
+    let pg_admin = std::env::var("PUBLIC_VOICE_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let dir = std::env::temp_dir().join("public-voice-bench");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    for views in sizes {
+        let file = dir.join(format!("bench-{views}.db"));
+        for ext in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
+        }
+        run(
+            "SQLite",
+            &format!("sqlite://{}?mode=rwc", file.display()),
+            views,
+        )
+        .await;
+
+        let name = format!("public_voice_bench_{views}");
+        let admin = api::db::connect(&pg_admin, 1).await.expect("PostgreSQL");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create");
+        let base = pg_admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(pg_admin.clone());
+        run("PostgreSQL", &format!("{base}/{name}"), views).await;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop");
+    }
+}
