@@ -171,3 +171,162 @@ where
 {
     of(ctx)?.load_one(key).await
 }
+
+/// How a parent's children are found, for batched first pages of nested connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChildRelation {
+    /// The SQL expression naming the parent id of a child row, e.g. `participant_view.finding_id`
+    /// or `resource_finding.finding_id`.
+    pub parent: &'static str,
+    /// A join to a link table, for many-to-many relations.
+    pub join: Option<&'static str>,
+}
+
+/// The first `limit` children (by id) of one parent, plus one more to tell whether more exist.
+#[derive(Debug)]
+pub struct FirstChildren<E> {
+    pub relation: ChildRelation,
+    pub parent: i32,
+    pub limit: u64,
+    pub entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for FirstChildren<E> {
+    fn clone(&self) -> Self {
+        FirstChildren {
+            relation: self.relation,
+            parent: self.parent,
+            limit: self.limit,
+            entity: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<E> PartialEq for FirstChildren<E> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.relation, self.parent, self.limit) == (other.relation, other.parent, other.limit)
+    }
+}
+
+impl<E> Eq for FirstChildren<E> {}
+
+impl<E> std::hash::Hash for FirstChildren<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (self.relation, self.parent, self.limit).hash(state);
+    }
+}
+
+impl<E> Loader<FirstChildren<E>> for Store
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
+{
+    type Value = Vec<E::Model>;
+    type Error = ApiError;
+
+    /// One windowed statement per (relation, page size): `ROW_NUMBER() OVER (PARTITION BY
+    /// parent ORDER BY id)` keeps each parent's first page, on SQLite and PostgreSQL alike.
+    async fn load(
+        &self,
+        keys: &[FirstChildren<E>],
+    ) -> Result<HashMap<FirstChildren<E>, Self::Value>, ApiError> {
+        use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
+        let mut groups: HashMap<(ChildRelation, u64), Vec<i32>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.relation, k.limit))
+                .or_default()
+                .push(k.parent);
+        }
+        let table = E::default().table_name().to_string();
+        let mut out = HashMap::new();
+        for ((relation, limit), parents) in groups {
+            let ids = parents
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT * FROM (SELECT {table}.*, {parent} AS pv_parent, \
+                 ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {table}.id) AS pv_rank \
+                 FROM {table} {join} WHERE {parent} IN ({ids})) AS ranked \
+                 WHERE pv_rank <= {take} ORDER BY pv_parent, id",
+                parent = relation.parent,
+                join = relation.join.unwrap_or(""),
+                take = limit + 1,
+            );
+            let backend = self.db.get_database_backend();
+            let rows = db(self
+                .db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await)?;
+            let mut by_parent: HashMap<i32, Vec<E::Model>> = HashMap::new();
+            for row in rows {
+                let parent = db(row.try_get::<i32>("", "pv_parent"))?;
+                let model = db(E::Model::from_query_result(&row, ""))?;
+                by_parent.entry(parent).or_default().push(model);
+            }
+            for parent in parents {
+                out.insert(
+                    FirstChildren {
+                        relation,
+                        parent,
+                        limit,
+                        entity: std::marker::PhantomData,
+                    },
+                    by_parent.remove(&parent).unwrap_or_default(),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The relations whose nested first pages are batched.
+pub mod rel {
+    use super::ChildRelation;
+
+    const fn direct(parent: &'static str) -> ChildRelation {
+        ChildRelation { parent, join: None }
+    }
+
+    const fn linked(parent: &'static str, join: &'static str) -> ChildRelation {
+        ChildRelation {
+            parent,
+            join: Some(join),
+        }
+    }
+
+    pub const FINDING_VIEWS: ChildRelation = direct("participant_view.finding_id");
+    pub const FINDING_RESOURCES: ChildRelation = linked(
+        "resource_finding.finding_id",
+        "JOIN resource_finding ON resource_finding.resource_id = resource.id",
+    );
+    pub const EXERCISE_FINDINGS: ChildRelation = direct("finding.exercise_id");
+    pub const EXERCISE_VIEWS: ChildRelation = direct("participant_view.exercise_id");
+    pub const EXERCISE_METRICS: ChildRelation = direct("metric.exercise_id");
+    pub const EXERCISE_SESSIONS: ChildRelation = direct("session.exercise_id");
+    pub const EXERCISE_PARTS: ChildRelation = direct("exercise.parent_id");
+    pub const EXERCISE_RESOURCES: ChildRelation = linked(
+        "resource_exercise.exercise_id",
+        "JOIN resource_exercise ON resource_exercise.resource_id = resource.id",
+    );
+    pub const RESOURCE_FINDINGS: ChildRelation = linked(
+        "resource_finding.resource_id",
+        "JOIN resource_finding ON resource_finding.finding_id = finding.id",
+    );
+    pub const RESOURCE_EXERCISES: ChildRelation = linked(
+        "resource_exercise.resource_id",
+        "JOIN resource_exercise ON resource_exercise.exercise_id = exercise.id",
+    );
+    pub const SESSION_VIEWS: ChildRelation = direct("participant_view.session_id");
+    pub const THEME_VIEWS: ChildRelation = linked(
+        "view_theme.theme_id",
+        "JOIN view_theme ON view_theme.view_id = participant_view.id",
+    );
+    pub const THEME_FINDINGS: ChildRelation = linked(
+        "finding_theme.theme_id",
+        "JOIN finding_theme ON finding_theme.finding_id = finding.id",
+    );
+    pub const PUBLISHED_RESOURCES: ChildRelation = direct("resource.publisher_id");
+}

@@ -3,6 +3,7 @@
 //! and name the ordering they belong to, so a cursor from another ordering is rejected.
 
 use crate::errors::{db, ApiError, ApiResult};
+use crate::loaders;
 use crate::schema::PageLimits;
 use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -292,4 +293,53 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
         .unwrap_or(PLANNED_DEFAULT_PAGE)
         .max(1);
     page.saturating_mul(child_complexity).saturating_add(1)
+}
+
+/// Like [`paginate`], for a list nested under a parent. A plain first page (no cursor, no
+/// `last`, no `totalCount`) is loaded for all the parents of the enclosing page in one windowed
+/// statement; anything else pages this parent alone.
+#[allow(clippy::too_many_arguments)]
+pub async fn paginate_children<E, T>(
+    ctx: &Context<'_>,
+    relation: loaders::ChildRelation,
+    parent: i32,
+    select: Select<E>,
+    id_column: E::Column,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: PageArgs,
+) -> ApiResult<Page<T>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
+    T: OutputType,
+{
+    let plain = args.after.is_none()
+        && args.before.is_none()
+        && args.last.is_none()
+        && !ctx.look_ahead().field("totalCount").exists();
+    if !plain {
+        return paginate(ctx, select, id_column, id_of, wrap, args).await;
+    }
+    let limits = *ctx.data_unchecked::<PageLimits>();
+    let size = page_size(args.first, "first", limits)?.unwrap_or(limits.default_size as u64);
+    let mut rows = loaders::of(ctx)?
+        .load_one(loaders::FirstChildren::<E> {
+            relation,
+            parent,
+            limit: size,
+            entity: std::marker::PhantomData,
+        })
+        .await?
+        .unwrap_or_default();
+    let more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    let edges = rows
+        .into_iter()
+        .map(|row| PageEdge {
+            cursor: encode_cursor(id_of(&row)),
+            node: wrap(row),
+        })
+        .collect();
+    Ok(Page::new(edges, false, more, 0))
 }

@@ -5,7 +5,7 @@ use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
@@ -144,8 +144,10 @@ impl Resource {
             resource_exercise::Column::ResourceId,
             self.0.id,
         )));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::RESOURCE_EXERCISES,
+            self.0.id,
             select,
             exercise::Column::Id,
             |m| m.id,
@@ -178,8 +180,10 @@ impl Resource {
             resource_finding::Column::ResourceId,
             self.0.id,
         )));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::RESOURCE_FINDINGS,
+            self.0.id,
             select,
             finding::Column::Id,
             |m| m.id,

@@ -8,7 +8,7 @@ use super::{
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, ExerciseMissions};
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -118,8 +118,10 @@ impl Exercise {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
         let select = exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_PARTS,
+            self.0.id,
             select,
             exercise::Column::Id,
             |m| m.id,
@@ -203,8 +205,10 @@ impl Exercise {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Session>> {
         let select = session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_SESSIONS,
+            self.0.id,
             select,
             session::Column::Id,
             |m| m.id,
@@ -231,8 +235,10 @@ impl Exercise {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
         let select = finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_FINDINGS,
+            self.0.id,
             select,
             finding::Column::Id,
             |m| m.id,
@@ -260,8 +266,10 @@ impl Exercise {
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::ExerciseId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_VIEWS,
+            self.0.id,
             select,
             participant_view::Column::Id,
             |m| m.id,
@@ -288,8 +296,10 @@ impl Exercise {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Metric>> {
         let select = metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_METRICS,
+            self.0.id,
             select,
             metric::Column::Id,
             |m| m.id,
@@ -322,8 +332,10 @@ impl Exercise {
             resource_exercise::Column::ExerciseId,
             self.0.id,
         )));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::EXERCISE_RESOURCES,
+            self.0.id,
             select,
             resource::Column::Id,
             |m| m.id,
@@ -418,8 +430,10 @@ impl Session {
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::SessionId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::SESSION_VIEWS,
+            self.0.id,
             select,
             participant_view::Column::Id,
             |m| m.id,

@@ -8,7 +8,7 @@ use crate::loaders::{
     self, ExerciseById, FindingById, FindingMissions, FindingThemes, SessionById, ViewMissions,
     ViewThemes,
 };
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{finding, participant_view, resource, resource_exercise, resource_finding};
@@ -88,8 +88,10 @@ impl Finding {
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::FindingId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::FINDING_VIEWS,
+            self.0.id,
             select,
             participant_view::Column::Id,
             |m| m.id,
@@ -122,8 +124,10 @@ impl Finding {
             resource_finding::Column::FindingId,
             self.0.id,
         )));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::FINDING_RESOURCES,
+            self.0.id,
             select,
             resource::Column::Id,
             |m| m.id,

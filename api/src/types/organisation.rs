@@ -5,7 +5,7 @@ use super::{Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{exercise, exercise_organisation, organisation, resource};
@@ -116,8 +116,10 @@ impl Organisation {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
         let select = resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::PUBLISHED_RESOURCES,
+            self.0.id,
             select,
             resource::Column::Id,
             |m| m.id,

@@ -5,7 +5,8 @@ use super::support::{members, PartialDate};
 use super::{Exercise, Finding, Mission, ParticipantView};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::loaders;
+use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::{
@@ -212,8 +213,10 @@ impl Theme {
             finding_theme::Column::ThemeId,
             self.0.id,
         )));
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::THEME_FINDINGS,
+            self.0.id,
             select,
             finding::Column::Id,
             |m| m.id,
@@ -246,8 +249,10 @@ impl Theme {
                 self.0.id,
             )),
         );
-        paginate(
+        paginate_children(
             ctx,
+            loaders::rel::THEME_VIEWS,
+            self.0.id,
             select,
             participant_view::Column::Id,
             |m| m.id,
