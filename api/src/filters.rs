@@ -295,3 +295,207 @@ impl FindingFilter {
         .await
     }
 }
+
+/// Narrows a list of engagement exercises. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ExerciseFilter {
+    /// Only exercises of one of these kinds.
+    pub kinds: Option<Vec<crate::types::ExerciseKind>>,
+    /// Only exercises with one of these statuses.
+    pub statuses: Option<Vec<crate::types::ExerciseStatus>>,
+    /// Only exercises that covered at least one of these missions.
+    pub missions: Option<Vec<Mission>>,
+    /// Only exercises this organisation (global ID) was involved in.
+    pub organisation: Option<ID>,
+    /// Only exercises that started within this range.
+    pub started: Option<DateRange>,
+    /// Only exercises changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ExerciseFilter {
+    /// The SQL condition on `exercise` this filter stands for.
+    pub fn condition(&self) -> ApiResult<Condition> {
+        use entity::{exercise_mission, exercise_organisation};
+        use exercise::Column as C;
+        let mut cond = Condition::all();
+        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::ExerciseKind> = kinds.iter().map(|k| (*k).into()).collect();
+            cond = cond.add(C::Kind.is_in(v));
+        }
+        if let Some(statuses) = self.statuses.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::ExerciseStatus> =
+                statuses.iter().map(|k| (*k).into()).collect();
+            cond = cond.add(C::Status.is_in(v));
+        }
+        if let Some(missions) = self.missions.as_ref().filter(|l| !l.is_empty()) {
+            cond = cond.add(C::Id.in_subquery(tagged::<exercise_mission::Entity, _>(
+                exercise_mission::Column::ExerciseId,
+                exercise_mission::Column::MissionCode,
+                db_missions(missions),
+            )));
+        }
+        if let Some(id) = &self.organisation {
+            let org = GlobalId::decode_int(id, NodeKind::Organisation, "filter.organisation")?;
+            cond = cond.add(
+                C::Id.in_subquery(tagged::<exercise_organisation::Entity, _>(
+                    exercise_organisation::Column::ExerciseId,
+                    exercise_organisation::Column::OrganisationId,
+                    [org],
+                )),
+            );
+        }
+        if let Some(range) = &self.started {
+            cond = cond.add(C::Id.in_subquery(exercises_started(range, "filter.started")?));
+        }
+        if let Some(since) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        Ok(cond)
+    }
+}
+
+/// Narrows a list of resources. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct ResourceFilter {
+    /// Only resources of one of these kinds.
+    pub kinds: Option<Vec<crate::types::ResourceKind>>,
+    /// Only resources this organisation (global ID) published.
+    pub publisher: Option<ID>,
+    /// Only resources about this exercise (global ID).
+    pub exercise: Option<ID>,
+    /// Only resources that set out this finding (global ID).
+    pub finding: Option<ID>,
+    /// Only resources published within this range.
+    pub published: Option<DateRange>,
+    /// Only resources changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl ResourceFilter {
+    /// The SQL condition on `resource` this filter stands for.
+    pub fn condition(&self) -> ApiResult<Condition> {
+        use entity::{resource, resource_exercise, resource_finding};
+        use resource::Column as C;
+        let mut cond = Condition::all();
+        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::ResourceKind> = kinds.iter().map(|k| (*k).into()).collect();
+            cond = cond.add(C::Kind.is_in(v));
+        }
+        if let Some(id) = &self.publisher {
+            cond = cond.add(C::PublisherId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Organisation,
+                "filter.publisher",
+            )?));
+        }
+        if let Some(id) = &self.exercise {
+            let ex = GlobalId::decode_int(id, NodeKind::Exercise, "filter.exercise")?;
+            cond = cond.add(C::Id.in_subquery(tagged::<resource_exercise::Entity, _>(
+                resource_exercise::Column::ResourceId,
+                resource_exercise::Column::ExerciseId,
+                [ex],
+            )));
+        }
+        if let Some(id) = &self.finding {
+            let f = GlobalId::decode_int(id, NodeKind::Finding, "filter.finding")?;
+            cond = cond.add(C::Id.in_subquery(tagged::<resource_finding::Entity, _>(
+                resource_finding::Column::ResourceId,
+                resource_finding::Column::FindingId,
+                [f],
+            )));
+        }
+        if let Some(range) = &self.published {
+            if let Some(from) = &range.from {
+                check_date(from, "filter.published.from")?;
+                cond = cond.add(C::PublishedOn.gte(from.as_str()));
+            }
+            if let Some(to) = &range.to {
+                check_date(to, "filter.published.to")?;
+                let upper = if to.len() == 10 {
+                    to.clone()
+                } else {
+                    format!("{to}-99")
+                };
+                cond = cond.add(C::PublishedOn.lte(upper));
+            }
+        }
+        if let Some(since) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        Ok(cond)
+    }
+}
+
+/// Narrows a list of organisations. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct OrganisationFilter {
+    /// Only organisations of one of these kinds.
+    pub kinds: Option<Vec<crate::types::OrganisationKind>>,
+    /// Only organisations that played one of these roles in some exercise.
+    pub roles: Option<Vec<crate::types::OrganisationRole>>,
+    /// Only organisations involved in this exercise (global ID).
+    pub exercise: Option<ID>,
+}
+
+impl OrganisationFilter {
+    /// The SQL condition on `organisation` this filter stands for.
+    pub fn condition(&self) -> ApiResult<Condition> {
+        use entity::{exercise_organisation, organisation};
+        use organisation::Column as C;
+        let mut cond = Condition::all();
+        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::OrganisationKind> =
+                kinds.iter().map(|k| (*k).into()).collect();
+            cond = cond.add(C::Kind.is_in(v));
+        }
+        let mut sub = Query::select()
+            .column(exercise_organisation::Column::OrganisationId)
+            .from(exercise_organisation::Entity)
+            .to_owned();
+        let mut involved = false;
+        if let Some(roles) = self.roles.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::OrganisationRole> =
+                roles.iter().map(|r| (*r).into()).collect();
+            sub.and_where(exercise_organisation::Column::Role.is_in(v));
+            involved = true;
+        }
+        if let Some(id) = &self.exercise {
+            let ex = GlobalId::decode_int(id, NodeKind::Exercise, "filter.exercise")?;
+            sub.and_where(exercise_organisation::Column::ExerciseId.eq(ex));
+            involved = true;
+        }
+        if involved {
+            cond = cond.add(C::Id.in_subquery(sub));
+        }
+        Ok(cond)
+    }
+}
+
+/// Narrows a list of metrics.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct MetricFilter {
+    /// Only figures reported by this exercise (global ID).
+    pub exercise: Option<ID>,
+    /// Only figures changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl MetricFilter {
+    /// The SQL condition on `metric` this filter stands for.
+    pub fn condition(&self) -> ApiResult<Condition> {
+        use entity::metric::Column as C;
+        let mut cond = Condition::all();
+        if let Some(id) = &self.exercise {
+            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Exercise,
+                "filter.exercise",
+            )?));
+        }
+        if let Some(since) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        Ok(cond)
+    }
+}

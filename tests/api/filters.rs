@@ -267,3 +267,166 @@ async fn evidence_map_under_a_filter_and_other_dimensions() {
         );
     });
 }
+
+#[tokio::test]
+async fn exercise_resource_organisation_and_metric_filters() {
+    on_each_backend!(|app| {
+        let ids = app
+            .data(
+                r#"{ dialogue: exercise(slug: "ai-cam-public-dialogues-2024") { id }
+                     survey: exercise(slug: "data-ai-public-engagement-cop-survey") { id }
+                     funder: organisation(slug: "mohn-westlake") { id }
+                     cbd: organisation(slug: "connected-by-data") { id }
+                     governance: finding(slug: "robust-governance-checks-and-balances") { id } }"#,
+                json!({}),
+            )
+            .await;
+        let id = |k: &str| ids[k]["id"].clone();
+        let list = |field: &'static str, ty: &'static str, f: Value| {
+            let app = &app;
+            async move {
+                let q = format!("query($f: {ty}) {{ {field}(filter: $f, first: 50) {{ totalCount nodes {{ slug }} }} }}");
+                app.data(&q, json!({"f": f})).await[field].clone()
+            }
+        };
+        assert_eq!(
+            slugs(&list("exercises", "ExerciseFilter", json!({"kinds": ["SURVEY"]})).await),
+            vec!["data-ai-public-engagement-cop-survey"]
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "exercises",
+                    "ExerciseFilter",
+                    json!({"missions": ["HEALTH"]})
+                )
+                .await
+            ),
+            vec!["ai-cam-public-dialogues-2024"]
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "exercises",
+                    "ExerciseFilter",
+                    json!({"organisation": id("funder")})
+                )
+                .await
+            ),
+            vec![
+                "giving-communities-a-powerful-say",
+                "data-ai-public-engagement-cop"
+            ]
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "exercises",
+                    "ExerciseFilter",
+                    json!({"started": {"from": "2024-07", "to": "2024-09"}})
+                )
+                .await
+            ),
+            vec![
+                "ai-cam-public-dialogues-2024",
+                "data-ai-public-engagement-cop"
+            ]
+        );
+        assert_eq!(
+            list(
+                "exercises",
+                "ExerciseFilter",
+                json!({"statuses": ["PLANNED"]})
+            )
+            .await["totalCount"],
+            0
+        );
+
+        assert_eq!(
+            slugs(&list("resources", "ResourceFilter", json!({"kinds": ["REPORT"]})).await),
+            vec!["ai-public-dialogue-report"]
+        );
+        assert_eq!(
+            list(
+                "resources",
+                "ResourceFilter",
+                json!({"publisher": id("cbd")})
+            )
+            .await["totalCount"],
+            6
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "resources",
+                    "ResourceFilter",
+                    json!({"finding": id("governance")})
+                )
+                .await
+            ),
+            vec![
+                "ai-public-dialogue-report",
+                "ai-cam-blog-using-ai-for-public-benefit"
+            ]
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "resources",
+                    "ResourceFilter",
+                    json!({"published": {"from": "2024", "to": "2024"}})
+                )
+                .await
+            ),
+            vec![
+                "ai-public-dialogue-report",
+                "ai-cam-blog-using-ai-for-public-benefit"
+            ]
+        );
+
+        assert_eq!(
+            slugs(
+                &list(
+                    "organisations",
+                    "OrganisationFilter",
+                    json!({"kinds": ["FUNDER"]})
+                )
+                .await
+            ),
+            vec!["mohn-westlake"]
+        );
+        assert_eq!(
+            list(
+                "organisations",
+                "OrganisationFilter",
+                json!({"roles": ["SUGGESTED_HOST_OR_SPEAKER"]})
+            )
+            .await["totalCount"],
+            9
+        );
+        assert_eq!(
+            slugs(
+                &list(
+                    "organisations",
+                    "OrganisationFilter",
+                    json!({"exercise": id("dialogue")})
+                )
+                .await
+            ),
+            vec!["ai-cam"]
+        );
+        assert_eq!(
+            list("metrics", "MetricFilter", json!({"exercise": id("survey")})).await["totalCount"],
+            6
+        );
+
+        let body = app
+            .graphql(
+                "query($f: ResourceFilter) { resources(filter: $f) { totalCount } }",
+                json!({"f": {"publisher": id("dialogue")}}),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "filter.publisher");
+    });
+}

@@ -2,6 +2,7 @@
 
 use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
+use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
 use crate::types::{
@@ -165,6 +166,9 @@ impl EvidenceQuery {
     async fn metrics(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only figures that match every condition given.")] filter: Option<
+            MetricFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -178,7 +182,7 @@ impl EvidenceQuery {
     ) -> ApiResult<Page<Metric>> {
         paginate(
             ctx,
-            metric::Entity::find(),
+            metric::Entity::find().filter(filter.unwrap_or_default().condition()?),
             metric::Column::Id,
             |m| m.id,
             Metric,
@@ -211,6 +215,9 @@ impl EvidenceQuery {
     async fn resources(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only resources that match every condition given.")] filter: Option<
+            ResourceFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -224,7 +231,7 @@ impl EvidenceQuery {
     ) -> ApiResult<Page<Resource>> {
         paginate(
             ctx,
-            resource::Entity::find(),
+            resource::Entity::find().filter(filter.unwrap_or_default().condition()?),
             resource::Column::Id,
             |m| m.id,
             Resource,

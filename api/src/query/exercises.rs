@@ -1,12 +1,14 @@
 //! Root fields for engagement exercises and their sessions.
 
 use crate::errors::ApiResult;
+use crate::filters::ExerciseFilter;
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
 use crate::types::{fetch_one, Exercise, Lookup, Session};
 use async_graphql::{Context, Object, ID};
 use entity::{exercise, session};
 use sea_orm::EntityTrait;
+use sea_orm::QueryFilter;
 
 #[derive(Default)]
 pub struct ExerciseQuery;
@@ -37,6 +39,9 @@ impl ExerciseQuery {
     async fn exercises(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only exercises that match every condition given.")] filter: Option<
+            ExerciseFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -50,7 +55,7 @@ impl ExerciseQuery {
     ) -> ApiResult<Page<Exercise>> {
         paginate(
             ctx,
-            exercise::Entity::find(),
+            exercise::Entity::find().filter(filter.unwrap_or_default().condition()?),
             exercise::Column::Id,
             |m| m.id,
             Exercise,

@@ -1,12 +1,14 @@
 //! Root fields for organisations.
 
 use crate::errors::ApiResult;
+use crate::filters::OrganisationFilter;
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
 use crate::types::{fetch_one, Lookup, Organisation};
 use async_graphql::{Context, Object, ID};
 use entity::organisation;
 use sea_orm::EntityTrait;
+use sea_orm::QueryFilter;
 
 #[derive(Default)]
 pub struct OrganisationQuery;
@@ -37,6 +39,9 @@ impl OrganisationQuery {
     async fn organisations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only organisations that match every condition given.")] filter: Option<
+            OrganisationFilter,
+        >,
         #[graphql(
             desc = "Page forwards: at most this many items from the start (or after `after`)."
         )]
@@ -50,7 +55,7 @@ impl OrganisationQuery {
     ) -> ApiResult<Page<Organisation>> {
         paginate(
             ctx,
-            organisation::Entity::find(),
+            organisation::Entity::find().filter(filter.unwrap_or_default().condition()?),
             organisation::Column::Id,
             |m| m.id,
             Organisation,
