@@ -282,6 +282,67 @@ where
     }
 }
 
+/// How many children one parent has in a relation (for `totalCount` on nested lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChildCount {
+    pub relation: ChildRelation,
+    pub table: &'static str,
+    pub parent: i32,
+}
+
+impl Loader<ChildCount> for Store {
+    type Value = u64;
+    type Error = ApiError;
+
+    /// One GROUP BY statement per relation for all the parents of a page.
+    async fn load(&self, keys: &[ChildCount]) -> Result<HashMap<ChildCount, u64>, ApiError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let mut groups: HashMap<(ChildRelation, &'static str), Vec<i32>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.relation, k.table))
+                .or_default()
+                .push(k.parent);
+        }
+        let mut out = HashMap::new();
+        for ((relation, table), parents) in groups {
+            let ids = parents
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {parent} AS pv_parent, COUNT(*) AS n FROM {table} {join} \
+                 WHERE {parent} IN ({ids}) GROUP BY {parent}",
+                parent = relation.parent,
+                join = relation.join.unwrap_or(""),
+            );
+            let backend = self.db.get_database_backend();
+            let rows = db(self
+                .db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await)?;
+            let mut counts: HashMap<i32, u64> = HashMap::new();
+            for row in rows {
+                let parent = db(row.try_get::<i32>("", "pv_parent"))?;
+                let n = db(row.try_get::<i64>("", "n"))?;
+                counts.insert(parent, u64::try_from(n).unwrap_or(0));
+            }
+            for parent in parents {
+                out.insert(
+                    ChildCount {
+                        relation,
+                        table,
+                        parent,
+                    },
+                    counts.get(&parent).copied().unwrap_or(0),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The relations whose nested first pages are batched.
 pub mod rel {
     use super::ChildRelation;

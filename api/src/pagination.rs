@@ -296,8 +296,8 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
 }
 
 /// Like [`paginate`], for a list nested under a parent. A plain first page (no cursor, no
-/// `last`, no `totalCount`) is loaded for all the parents of the enclosing page in one windowed
-/// statement; anything else pages this parent alone.
+/// `last`) is loaded for all the parents of the enclosing page in one windowed statement, and
+/// its `totalCount` in one GROUP BY; anything else pages this parent alone.
 #[allow(clippy::too_many_arguments)]
 pub async fn paginate_children<E, T>(
     ctx: &Context<'_>,
@@ -314,10 +314,7 @@ where
     E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
-    let plain = args.after.is_none()
-        && args.before.is_none()
-        && args.last.is_none()
-        && !ctx.look_ahead().field("totalCount").exists();
+    let plain = args.after.is_none() && args.before.is_none() && args.last.is_none();
     if !plain {
         return paginate(ctx, select, id_column, id_of, wrap, args).await;
     }
@@ -334,6 +331,18 @@ where
         .unwrap_or_default();
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        loaders::of(ctx)?
+            .load_one(loaders::ChildCount {
+                relation,
+                table: table_name::<E>(),
+                parent,
+            })
+            .await?
+            .unwrap_or(0)
+    } else {
+        0
+    };
     let edges = rows
         .into_iter()
         .map(|row| PageEdge {
@@ -341,5 +350,10 @@ where
             node: wrap(row),
         })
         .collect();
-    Ok(Page::new(edges, false, more, 0))
+    Ok(Page::new(edges, false, more, total_count))
+}
+
+/// The table name of an entity, as a static string for loader keys.
+fn table_name<E: EntityTrait>() -> &'static str {
+    E::default().table_name()
 }
