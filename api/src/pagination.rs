@@ -5,8 +5,10 @@
 use crate::errors::{db, ApiError, ApiResult};
 use crate::loaders;
 use crate::schema::PageLimits;
-use async_graphql::{Context, Object, OutputType, SimpleObject, TypeName};
+use async_graphql::{Context, Enum, Object, OutputType, SimpleObject, TypeName};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
@@ -196,6 +198,125 @@ where
     E::Model: Sync,
     T: OutputType,
 {
+    let order = Order::<E> {
+        list: ListOrder::OldestFirst,
+        id: id_column,
+        updated_at: None,
+    };
+    paginate_ordered(ctx, select, order, id_of, wrap, args).await
+}
+
+/// The orders a list can be read in. Every order ends with the ID, so paging is stable.
+#[derive(Enum, Copy, Clone, Debug, Default, Eq, PartialEq)]
+pub enum ListOrder {
+    /// In the order the records were added (by ID). The default.
+    #[default]
+    OldestFirst,
+    /// The most recently added first (by ID, descending).
+    NewestFirst,
+    /// The most recently changed first (by `updatedAt`, then ID, descending): for sync.
+    RecentlyUpdated,
+}
+
+/// How to order one list: the order asked for, the ID column, and the `updated_at` column with
+/// a way to read it from a row (needed for `RecentlyUpdated`).
+pub struct Order<E: EntityTrait> {
+    pub list: ListOrder,
+    pub id: E::Column,
+    pub updated_at: Option<(E::Column, fn(&E::Model) -> DateTime<Utc>)>,
+}
+
+/// A decoded cursor: the row's ID and, for `RecentlyUpdated`, its `updatedAt`.
+struct Position {
+    id: i32,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+fn ordered_cursor(list: ListOrder, id: i32, updated_at: Option<DateTime<Utc>>) -> String {
+    match (list, updated_at) {
+        (ListOrder::RecentlyUpdated, Some(at)) => URL_SAFE_NO_PAD.encode(format!(
+            "cursor:updated:{}:{id}",
+            at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+        )),
+        (ListOrder::NewestFirst, _) => URL_SAFE_NO_PAD.encode(format!("cursor:newest:{id}")),
+        _ => encode_cursor(id),
+    }
+}
+
+fn decode_ordered(list: ListOrder, cursor: &str, field: &str) -> ApiResult<Position> {
+    if list == ListOrder::OldestFirst {
+        return Ok(Position {
+            id: decode_cursor(cursor, field)?,
+            updated_at: None,
+        });
+    }
+    let invalid = || {
+        ApiError::bad_input(
+            field,
+            format!("{cursor:?} is not a valid cursor for this list"),
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    match list {
+        ListOrder::NewestFirst => {
+            let id = text.strip_prefix("cursor:newest:").ok_or_else(invalid)?;
+            Ok(Position {
+                id: id.parse().map_err(|_| invalid())?,
+                updated_at: None,
+            })
+        }
+        _ => {
+            let rest = text.strip_prefix("cursor:updated:").ok_or_else(invalid)?;
+            let (at, id) = rest.rsplit_once(':').ok_or_else(invalid)?;
+            Ok(Position {
+                id: id.parse().map_err(|_| invalid())?,
+                updated_at: Some(
+                    DateTime::parse_from_rfc3339(at)
+                        .map_err(|_| invalid())?
+                        .with_timezone(&Utc),
+                ),
+            })
+        }
+    }
+}
+
+/// Rows strictly after `p` when reading in `descending` order (or strictly before, if not).
+fn beyond<E: EntityTrait>(order: &Order<E>, p: &Position, descending: bool) -> Condition {
+    let past_id = if descending {
+        order.id.lt(p.id)
+    } else {
+        order.id.gt(p.id)
+    };
+    match (&order.updated_at, p.updated_at) {
+        (Some((column, _)), Some(at)) => {
+            let past_at = if descending {
+                column.lt(at)
+            } else {
+                column.gt(at)
+            };
+            Condition::any()
+                .add(past_at)
+                .add(Condition::all().add(column.eq(at)).add(past_id))
+        }
+        _ => Condition::all().add(past_id),
+    }
+}
+
+/// Pages through `select` in the given order, by keyset on (order key, ID).
+pub async fn paginate_ordered<E, T>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    order: Order<E>,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: PageArgs,
+) -> ApiResult<Page<T>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: OutputType,
+{
     let conn = ctx.data_unchecked::<DatabaseConnection>();
     let limits = *ctx.data_unchecked::<PageLimits>();
     let first = page_size(args.first, "first", limits)?;
@@ -206,15 +327,20 @@ where
             "Give `first` or `last`, not both",
         ));
     }
+    let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
+        ListOrder::NewestFirst
+    } else {
+        order.list
+    };
     let after = args
         .after
         .as_deref()
-        .map(|c| decode_cursor(c, "after"))
+        .map(|c| decode_ordered(list, c, "after"))
         .transpose()?;
     let before = args
         .before
         .as_deref()
-        .map(|c| decode_cursor(c, "before"))
+        .map(|c| decode_ordered(list, c, "before"))
         .transpose()?;
 
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
@@ -223,20 +349,28 @@ where
         0
     };
 
+    let descending = list != ListOrder::OldestFirst;
     let mut page = select;
-    if let Some(after) = after {
-        page = page.filter(id_column.gt(after));
+    if let Some(p) = &after {
+        page = page.filter(beyond(&order, p, descending));
     }
-    if let Some(before) = before {
-        page = page.filter(id_column.lt(before));
+    if let Some(p) = &before {
+        page = page.filter(beyond(&order, p, !descending));
     }
     let backwards = last.is_some();
     let size = last.or(first).unwrap_or(limits.default_size as u64);
-    page = if backwards {
-        page.order_by_desc(id_column)
+    let read_descending = descending != backwards;
+    let sort = if read_descending {
+        sea_orm::Order::Desc
     } else {
-        page.order_by_asc(id_column)
+        sea_orm::Order::Asc
     };
+    if list == ListOrder::RecentlyUpdated {
+        if let Some((column, _)) = &order.updated_at {
+            page = page.order_by(*column, sort.clone());
+        }
+    }
+    page = page.order_by(order.id, sort);
     let mut rows = db(page.limit(size + 1).all(conn).await)?;
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
@@ -249,10 +383,11 @@ where
     } else {
         (after.is_some(), more)
     };
+    let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
     let edges: Vec<PageEdge<T>> = rows
         .into_iter()
         .map(|row| PageEdge {
-            cursor: encode_cursor(id_of(&row)),
+            cursor: ordered_cursor(list, id_of(&row), read_at.map(|read| read(&row))),
             node: wrap(row),
         })
         .collect();

@@ -137,3 +137,107 @@ async fn bad_paging_arguments_are_rejected() {
         assert_eq!(body["errors"][0]["extensions"]["field"], "after");
     });
 }
+
+const ORDERED: &str =
+    "query($order: ListOrder, $first: Int, $after: String, $last: Int, $before: String) {
+  participantViews(order: $order, first: $first, after: $after, last: $last, before: $before) {
+    nodes { slug }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+async fn walk(app: &crate::helpers::TestApp, order: &str, forward: bool, size: i64) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor = Value::Null;
+    loop {
+        let vars = if forward {
+            json!({"order": order, "first": size, "after": cursor})
+        } else {
+            json!({"order": order, "last": size, "before": cursor})
+        };
+        let page = app.data(ORDERED, vars).await["participantViews"].clone();
+        let got = slugs(&page);
+        if forward {
+            seen.extend(got);
+            if page["pageInfo"]["hasNextPage"] == false {
+                return seen;
+            }
+            cursor = page["pageInfo"]["endCursor"].clone();
+        } else {
+            let mut got = got;
+            got.extend(seen);
+            seen = got;
+            if page["pageInfo"]["hasPreviousPage"] == false {
+                return seen;
+            }
+            cursor = page["pageInfo"]["startCursor"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn orders_page_stably_both_ways() {
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    on_each_backend!(|app| {
+        let oldest = slugs(&app.data(ORDERED, json!({"first": 100})).await["participantViews"]);
+        let mut newest = oldest.clone();
+        newest.reverse();
+        assert_eq!(walk(&app, "NEWEST_FIRST", true, 7).await, newest);
+        assert_eq!(walk(&app, "NEWEST_FIRST", false, 6).await, newest);
+
+        // Give three views distinct, later update times; the rest share the seed's time.
+        let db = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        let base = chrono::Utc::now() + chrono::Duration::hours(1);
+        for (i, slug) in [
+            "valued-networking",
+            "personal-data-sold",
+            "reduce-admin-burden",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let view = entity::participant_view::Entity::find()
+                .filter(entity::participant_view::Column::Slug.eq(*slug))
+                .one(&db)
+                .await
+                .expect("query")
+                .expect("view");
+            let mut am: entity::participant_view::ActiveModel = view.into();
+            am.updated_at = Set(base + chrono::Duration::minutes(i as i64));
+            am.update(&db).await.expect("update");
+        }
+        db.close().await.ok();
+        let mut expected: Vec<String> = [
+            "reduce-admin-burden",
+            "personal-data-sold",
+            "valued-networking",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        expected.extend(
+            newest
+                .iter()
+                .filter(|s| !expected.contains(s))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(walk(&app, "RECENTLY_UPDATED", true, 4).await, expected);
+        assert_eq!(walk(&app, "RECENTLY_UPDATED", false, 5).await, expected);
+
+        // A cursor belongs to its order.
+        let cursor = app.data(ORDERED, json!({"first": 2})).await["participantViews"]["pageInfo"]
+            ["endCursor"]
+            .clone();
+        assert_eq!(
+            app.error_code(
+                ORDERED,
+                json!({"order": "NEWEST_FIRST", "first": 2, "after": cursor})
+            )
+            .await,
+            "BAD_USER_INPUT"
+        );
+    });
+}

@@ -4,7 +4,7 @@ use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs};
 use crate::types::{
     evidence_map, fetch_one, EvidenceDimension, EvidenceMap, Finding, Lookup, Metric,
     ParticipantView, Resource,
@@ -42,6 +42,9 @@ impl EvidenceQuery {
     async fn findings(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The order to read the list in (default: OLDEST_FIRST).")] order: Option<
+            ListOrder,
+        >,
         #[graphql(desc = "Only findings that match every condition given.")] filter: Option<
             FindingFilter,
         >,
@@ -56,7 +59,7 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        paginate(
+        paginate_ordered(
             ctx,
             finding::Entity::find().filter(
                 filter
@@ -64,7 +67,13 @@ impl EvidenceQuery {
                     .condition(ctx.data_unchecked::<DatabaseConnection>())
                     .await?,
             ),
-            finding::Column::Id,
+            Order {
+                list: order.unwrap_or_default(),
+                id: finding::Column::Id,
+                updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
+                    m.updated_at
+                })),
+            },
             |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
@@ -96,6 +105,9 @@ impl EvidenceQuery {
     async fn participant_views(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The order to read the list in (default: OLDEST_FIRST).")] order: Option<
+            ListOrder,
+        >,
         #[graphql(desc = "Only views that match every condition given.")] filter: Option<
             ViewFilter,
         >,
@@ -110,7 +122,7 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        paginate(
+        paginate_ordered(
             ctx,
             participant_view::Entity::find().filter(
                 filter
@@ -118,7 +130,14 @@ impl EvidenceQuery {
                     .condition(ctx.data_unchecked::<DatabaseConnection>())
                     .await?,
             ),
-            participant_view::Column::Id,
+            Order {
+                list: order.unwrap_or_default(),
+                id: participant_view::Column::Id,
+                updated_at: Some((
+                    participant_view::Column::UpdatedAt,
+                    |m: &participant_view::Model| m.updated_at,
+                )),
+            },
             |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
@@ -215,6 +234,9 @@ impl EvidenceQuery {
     async fn resources(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The order to read the list in (default: OLDEST_FIRST).")] order: Option<
+            ListOrder,
+        >,
         #[graphql(desc = "Only resources that match every condition given.")] filter: Option<
             ResourceFilter,
         >,
@@ -229,10 +251,16 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        paginate(
+        paginate_ordered(
             ctx,
             resource::Entity::find().filter(filter.unwrap_or_default().condition()?),
-            resource::Column::Id,
+            Order {
+                list: order.unwrap_or_default(),
+                id: resource::Column::Id,
+                updated_at: Some((resource::Column::UpdatedAt, |m: &resource::Model| {
+                    m.updated_at
+                })),
+            },
             |m| m.id,
             Resource,
             PageArgs::new(first, after, last, before),

@@ -3,7 +3,7 @@
 use crate::errors::ApiResult;
 use crate::filters::ExerciseFilter;
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs};
 use crate::types::{fetch_one, Exercise, Lookup, Session};
 use async_graphql::{Context, Object, ID};
 use entity::{exercise, session};
@@ -39,6 +39,9 @@ impl ExerciseQuery {
     async fn exercises(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The order to read the list in (default: OLDEST_FIRST).")] order: Option<
+            ListOrder,
+        >,
         #[graphql(desc = "Only exercises that match every condition given.")] filter: Option<
             ExerciseFilter,
         >,
@@ -53,10 +56,16 @@ impl ExerciseQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        paginate(
+        paginate_ordered(
             ctx,
             exercise::Entity::find().filter(filter.unwrap_or_default().condition()?),
-            exercise::Column::Id,
+            Order {
+                list: order.unwrap_or_default(),
+                id: exercise::Column::Id,
+                updated_at: Some((exercise::Column::UpdatedAt, |m: &exercise::Model| {
+                    m.updated_at
+                })),
+            },
             |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
