@@ -223,8 +223,14 @@ pub enum ListOrder {
 pub struct Order<E: EntityTrait> {
     pub list: ListOrder,
     pub id: E::Column,
-    pub updated_at: Option<(E::Column, fn(&E::Model) -> DateTime<Utc>)>,
+    pub updated_at: Option<UpdatedAtKey<E>>,
 }
+
+/// The `updated_at` column of a list and how to read it from a row.
+pub type UpdatedAtKey<E> = (
+    <E as EntityTrait>::Column,
+    fn(&<E as EntityTrait>::Model) -> DateTime<Utc>,
+);
 
 /// A decoded cursor: the row's ID and, for `RecentlyUpdated`, its `updatedAt`.
 struct Position {

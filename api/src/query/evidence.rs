@@ -1,5 +1,9 @@
 //! Root fields for the evidence itself: findings, participant views, metrics and resources.
 
+// Each GraphQL argument is a Rust argument: a list field takes the four paging arguments plus
+// its filter and order.
+#![allow(clippy::too_many_arguments)]
+
 use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
