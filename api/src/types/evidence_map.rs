@@ -39,6 +39,9 @@ pub struct EvidenceKey {
     pub label: String,
     /// The global ID of the mission, theme or exercise; null for a stance.
     pub id: Option<ID>,
+    /// The value as stored: mission code, theme id, stance or exercise id.
+    #[graphql(skip)]
+    pub stored: String,
 }
 
 /// How many views of one stance a cell holds.
@@ -167,6 +170,7 @@ async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Ve
             let key = m.code.to_value();
             EvidenceKey {
                 id: Some(GlobalId::encode(NodeKind::GovernmentMission, &key)),
+                stored: key.clone(),
                 key,
                 label: m.label,
             }
@@ -179,6 +183,7 @@ async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Ve
         .into_iter()
         .map(|t| EvidenceKey {
             id: Some(GlobalId::encode(NodeKind::Theme, t.id)),
+            stored: t.id.to_string(),
             key: t.slug,
             label: t.label,
         })
@@ -189,6 +194,7 @@ async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Ve
                 key: stance_key(*s),
                 label: format!("{s:?}"),
                 id: None,
+                stored: stance_key(*s),
             })
             .collect(),
         EvidenceDimension::Exercise => db(exercise::Entity::find()
@@ -198,6 +204,7 @@ async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Ve
         .into_iter()
         .map(|e| EvidenceKey {
             id: Some(GlobalId::encode(NodeKind::Exercise, e.id)),
+            stored: e.id.to_string(),
             key: e.slug,
             label: e.title,
         })
@@ -233,19 +240,6 @@ fn key_expr(q: &mut SelectStatement, dim: EvidenceDimension) -> Expr {
         )),
     }
     .cast_as(Alias::new("TEXT"))
-}
-
-/// The SQL key of a dimension value: mission code, theme id, stance, exercise id.
-fn sql_key(dim: EvidenceDimension, key: &EvidenceKey) -> ApiResult<String> {
-    match (dim, &key.id) {
-        (EvidenceDimension::Theme, Some(id)) => {
-            Ok(GlobalId::decode_int(id, NodeKind::Theme, "id")?.to_string())
-        }
-        (EvidenceDimension::Exercise, Some(id)) => {
-            Ok(GlobalId::decode_int(id, NodeKind::Exercise, "id")?.to_string())
-        }
-        _ => Ok(key.key.clone()),
-    }
 }
 
 /// The condition "this view has value `key` on `dim`".
@@ -336,9 +330,9 @@ pub async fn evidence_map(
     let col_keys = keys(c, columns).await?;
     let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
     for r in &row_keys {
-        let r_sql = sql_key(rows, r)?;
+        let r_sql = &r.stored;
         for col in &col_keys {
-            let c_sql = sql_key(columns, col)?;
+            let c_sql = &col.stored;
             let by_stance = STANCES
                 .iter()
                 .map(|s| StanceCount {
@@ -351,8 +345,8 @@ pub async fn evidence_map(
                 .collect();
             let condition = base
                 .clone()
-                .add(key_condition(rows, &r_sql)?)
-                .add(key_condition(columns, &c_sql)?);
+                .add(key_condition(rows, r_sql)?)
+                .add(key_condition(columns, c_sql)?);
             cells.push(EvidenceCell {
                 row: r.clone(),
                 column: col.clone(),
