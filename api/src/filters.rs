@@ -163,13 +163,19 @@ async fn tag_conditions<M: EntityTrait, T: EntityTrait>(
 
 /// Subquery: the exercises whose start date lies in `range`.
 fn exercises_started(range: &DateRange, field: &str) -> ApiResult<SelectStatement> {
-    let mut q = Query::select()
+    Ok(Query::select()
         .column(exercise::Column::Id)
         .from(exercise::Entity)
-        .to_owned();
+        .cond_where(date_range(exercise::Column::StartDate, range, field)?)
+        .to_owned())
+}
+
+/// The condition "`column` (a partial-date text column) lies in `range`".
+fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiResult<Condition> {
+    let mut cond = Condition::all();
     if let Some(from) = &range.from {
         check_date(from, &format!("{field}.from"))?;
-        q.and_where(exercise::Column::StartDate.gte(from.as_str()));
+        cond = cond.add(column.gte(from.as_str()));
     }
     if let Some(to) = &range.to {
         check_date(to, &format!("{field}.to"))?;
@@ -179,9 +185,9 @@ fn exercises_started(range: &DateRange, field: &str) -> ApiResult<SelectStatemen
         } else {
             format!("{to}-99")
         };
-        q.and_where(exercise::Column::StartDate.lte(upper));
+        cond = cond.add(column.lte(upper));
     }
-    Ok(q)
+    Ok(cond)
 }
 
 fn check_date(value: &str, field: &str) -> ApiResult<()> {
@@ -346,7 +352,7 @@ impl ExerciseFilter {
             );
         }
         if let Some(range) = &self.started {
-            cond = cond.add(C::Id.in_subquery(exercises_started(range, "filter.started")?));
+            cond = cond.add(date_range(C::StartDate, range, "filter.started")?);
         }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
@@ -406,19 +412,7 @@ impl ResourceFilter {
             )));
         }
         if let Some(range) = &self.published {
-            if let Some(from) = &range.from {
-                check_date(from, "filter.published.from")?;
-                cond = cond.add(C::PublishedOn.gte(from.as_str()));
-            }
-            if let Some(to) = &range.to {
-                check_date(to, "filter.published.to")?;
-                let upper = if to.len() == 10 {
-                    to.clone()
-                } else {
-                    format!("{to}-99")
-                };
-                cond = cond.add(C::PublishedOn.lte(upper));
-            }
+            cond = cond.add(date_range(C::PublishedOn, range, "filter.published")?);
         }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
