@@ -29,7 +29,11 @@ pub fn conn<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
 }
 
 /// The rows of a join table that match `value`, as a subquery yielding the `pick` column.
-pub fn members<J: EntityTrait>(pick: J::Column, by: J::Column, value: i32) -> SelectStatement {
+pub fn members<J: EntityTrait>(
+    pick: J::Column,
+    by: J::Column,
+    value: impl Into<sea_orm::Value>,
+) -> SelectStatement {
     Query::select()
         .column(pick)
         .from(J::default())

@@ -59,15 +59,13 @@ impl GovernmentMission {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = exercise::Entity::find().filter(
-            exercise::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(exercise_mission::Column::ExerciseId)
-                    .from(exercise_mission::Entity)
-                    .and_where(exercise_mission::Column::MissionCode.eq(self.0.code))
-                    .to_owned(),
-            ),
-        );
+        let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
+            exercise_mission::Entity,
+        >(
+            exercise_mission::Column::ExerciseId,
+            exercise_mission::Column::MissionCode,
+            self.0.code,
+        )));
         paginate(
             ctx,
             select,
@@ -95,15 +93,13 @@ impl GovernmentMission {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find().filter(
-            finding::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(finding_mission::Column::FindingId)
-                    .from(finding_mission::Entity)
-                    .and_where(finding_mission::Column::MissionCode.eq(self.0.code))
-                    .to_owned(),
-            ),
-        );
+        let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
+            finding_mission::Entity,
+        >(
+            finding_mission::Column::FindingId,
+            finding_mission::Column::MissionCode,
+            self.0.code,
+        )));
         paginate(
             ctx,
             select,
@@ -132,13 +128,11 @@ impl GovernmentMission {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find().filter(
-            participant_view::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(view_mission::Column::ViewId)
-                    .from(view_mission::Entity)
-                    .and_where(view_mission::Column::MissionCode.eq(self.0.code))
-                    .to_owned(),
-            ),
+            participant_view::Column::Id.in_subquery(members::<view_mission::Entity>(
+                view_mission::Column::ViewId,
+                view_mission::Column::MissionCode,
+                self.0.code,
+            )),
         );
         paginate(
             ctx,
