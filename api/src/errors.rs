@@ -50,6 +50,8 @@ pub enum ApiError {
         field: Option<String>,
     },
     Conflict(String),
+    Unauthenticated(String),
+    Forbidden(String),
     Internal,
 }
 
@@ -65,18 +67,27 @@ impl ApiError {
         }
     }
 
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound(_) => code::NOT_FOUND,
             Self::BadUserInput { .. } => code::BAD_USER_INPUT,
             Self::Conflict(_) => code::CONFLICT,
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Forbidden(_) => code::FORBIDDEN,
             Self::Internal => code::INTERNAL,
         }
     }
 
-    fn message(&self) -> String {
+    pub fn message(&self) -> String {
         match self {
-            Self::NotFound(m) | Self::Conflict(m) => m.clone(),
+            Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Unauthenticated(m)
+            | Self::Forbidden(m) => m.clone(),
             Self::BadUserInput { message, .. } => message.clone(),
             Self::Internal => "Internal server error".to_string(),
         }

@@ -20,7 +20,7 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    pub const ALL: [NodeKind; 10] = [
         NodeKind::SourceDocument,
         NodeKind::GovernmentMission,
         NodeKind::Theme,

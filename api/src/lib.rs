@@ -6,18 +6,23 @@
 //! `query/` (root query fields, one file per domain), `types/` (GraphQL object types), `errors`
 //! (the one public error type), `ids` (opaque global IDs), `seed` (the curated corpus), `cli`.
 
+pub mod auth;
 pub mod cli;
+pub mod curation;
 pub mod db;
 pub mod errors;
 pub mod filters;
 pub mod http;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 pub mod pagination;
 pub mod query;
 pub mod schema;
 pub mod seed;
 pub mod server;
 pub mod settings;
+pub mod subscription;
 pub mod telemetry;
 pub mod types;
+pub mod visibility;

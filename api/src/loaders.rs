@@ -3,6 +3,7 @@
 //! its nesting depth, not with its number of rows. A fresh set per request keeps answers current.
 
 use crate::errors::{db, ApiError, ApiResult};
+use crate::visibility;
 use async_graphql::{dataloader::DataLoader, dataloader::Loader, Context};
 use entity::enums::Mission;
 use entity::{
@@ -15,14 +16,22 @@ use std::collections::HashMap;
 /// The batch functions, over the request's database handle.
 pub struct Store {
     db: DatabaseConnection,
+    /// Hide unpublished findings and views (see `visibility`).
+    published_only: bool,
 }
 
 /// The per-request loaders, in the GraphQL request's data.
 pub type Loaders = DataLoader<Store>;
 
 /// A new, empty set of loaders for one request.
-pub fn for_request(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(Store { db }, tokio::spawn)
+pub fn for_request(db: DatabaseConnection, sees_unpublished: bool) -> Loaders {
+    DataLoader::new(
+        Store {
+            db,
+            published_only: !sees_unpublished,
+        },
+        tokio::spawn,
+    )
 }
 
 /// The request's loaders.
@@ -46,7 +55,7 @@ macro_rules! by_id {
 
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, Self::Value>, ApiError> {
                 let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-                let rows = db($module::Entity::find()
+                let rows = db(visibility::restrict(self.published_only, $module::Entity::find())
                     .filter($module::Column::Id.is_in(ids))
                     .all(&self.db)
                     .await)?;
@@ -249,11 +258,12 @@ where
             let sql = format!(
                 "SELECT * FROM (SELECT {table}.*, {parent} AS pv_parent, \
                  ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {table}.id) AS pv_rank \
-                 FROM {table} {join} WHERE {parent} IN ({ids})) AS ranked \
+                 FROM {table} {join} WHERE {parent} IN ({ids}){guard}) AS ranked \
                  WHERE pv_rank <= {take} ORDER BY pv_parent, id",
                 parent = relation.parent,
                 join = relation.join.unwrap_or(""),
                 take = limit + 1,
+                guard = visibility::sql_guard(self.published_only, &table),
             );
             let backend = self.db.get_database_backend();
             let rows = db(self
@@ -313,9 +323,10 @@ impl Loader<ChildCount> for Store {
                 .join(", ");
             let sql = format!(
                 "SELECT {parent} AS pv_parent, COUNT(*) AS n FROM {table} {join} \
-                 WHERE {parent} IN ({ids}) GROUP BY {parent}",
+                 WHERE {parent} IN ({ids}){guard} GROUP BY {parent}",
                 parent = relation.parent,
                 join = relation.join.unwrap_or(""),
+                guard = visibility::sql_guard(self.published_only, table),
             );
             let backend = self.db.get_database_backend();
             let rows = db(self

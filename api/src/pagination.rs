@@ -67,6 +67,15 @@ impl<T> Page<T> {
     }
 }
 
+impl<T> Page<T> {
+    /// On an empty page, reports `cursor` as the end cursor (feeds: the caller keeps its place).
+    pub fn keep_end_cursor(&mut self, cursor: Option<String>) {
+        if self.edges.is_empty() {
+            self.page_info.end_cursor = cursor;
+        }
+    }
+}
+
 impl<T> PageEdge<T> {
     pub fn new(cursor: String, node: T) -> Self {
         PageEdge { cursor, node }
@@ -324,6 +333,7 @@ where
     T: OutputType,
 {
     let conn = ctx.data_unchecked::<DatabaseConnection>();
+    let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
     let limits = *ctx.data_unchecked::<PageLimits>();
     let first = page_size(args.first, "first", limits)?;
     let last = page_size(args.last, "last", limits)?;

@@ -1,10 +1,12 @@
 //! Builds the GraphQL schema once per process; the server clones the handle into every worker.
 
+use crate::mutation::MutationRoot;
 use crate::query::QueryRoot;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use crate::subscription::{Hub, SubscriptionRoot};
+use async_graphql::{Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Paging limits every connection field obeys.
 #[derive(Clone, Copy, Debug)]
@@ -19,10 +21,15 @@ pub struct SchemaConfig {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub page_limits: PageLimits,
+    pub hub: Hub,
 }
 
-fn builder() -> SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
 }
 
 /// The schema the server runs.
@@ -30,6 +37,7 @@ pub fn build(config: SchemaConfig) -> AppSchema {
     builder()
         .data(config.db)
         .data(config.page_limits)
+        .data(config.hub)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .finish()

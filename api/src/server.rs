@@ -4,6 +4,7 @@
 use crate::http::{graphiql, graphql, health, request_id};
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedOrigins, Settings};
+use crate::subscription::Hub;
 use crate::{db, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, http::header, middleware, web, App, HttpResponse, HttpServer};
@@ -55,7 +56,11 @@ impl Application {
         if settings.seed_on_start {
             seed::seed_if_empty(&conn).await.map_err(StartError::Seed)?;
         }
+        let hub = Hub::start(conn.clone())
+            .await
+            .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
         let schema = schema::build(SchemaConfig {
+            hub,
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -68,6 +73,7 @@ impl Application {
         let conn = web::Data::new(conn);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
+            require_token: settings.require_token,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),

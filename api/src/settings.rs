@@ -38,6 +38,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_filter: String,
     pub seed_on_start: bool,
+    /// When true, every request needs a valid API token, reads included.
+    pub require_token: bool,
     pub db_max_connections: u32,
     pub workers: Option<usize>,
     pub shutdown_timeout_secs: u64,
@@ -95,6 +97,7 @@ impl Settings {
             log_format: p.log_format("PUBLIC_VOICE_LOG_FORMAT"),
             log_filter: p.string("RUST_LOG", "info"),
             seed_on_start: p.boolean("PUBLIC_VOICE_SEED_ON_START", true),
+            require_token: p.boolean("PUBLIC_VOICE_REQUIRE_TOKEN", false),
             db_max_connections: p.number("PUBLIC_VOICE_DB_MAX_CONNECTIONS", 10u32, 1),
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),

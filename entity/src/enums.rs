@@ -178,3 +178,66 @@ pub enum ResourceKind {
     NewsArticle,
     PolicyDocument,
 }
+
+/// Where a finding or participant view is in review. Only `Published` rows are shown to readers.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "Text",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewStatus {
+    Draft,
+    InReview,
+    Published,
+    Retracted,
+}
+
+/// What an API token may do.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "Text",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    /// Reads published evidence (what anonymous callers see, for services that require a token).
+    Reader,
+    /// Also sees drafts, and creates, changes, reviews and deletes evidence.
+    Editor,
+    /// Also manages tokens and reads the audit log.
+    Admin,
+}
+
+/// The kind of change a change-log entry records.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "Text",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Delete,
+}

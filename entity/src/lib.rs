@@ -4,6 +4,8 @@
 pub mod enums;
 pub mod prelude;
 
+pub mod api_token;
+pub mod change_log;
 pub mod exercise;
 pub mod exercise_mission;
 pub mod exercise_organisation;

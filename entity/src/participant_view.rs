@@ -2,7 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-use crate::enums::Stance;
+use crate::enums::{ReviewStatus, Stance};
 
 /// A participant's view.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -36,6 +36,16 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When this row was last changed.
     pub updated_at: DateTimeUtc,
+    /// Bumped by every change: writers send the version they read (optimistic concurrency).
+    pub version: i64,
+    /// The system an integrator's row came from; with `external_id`, unique.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub external_source: Option<String>,
+    /// The row's key in that system.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub external_id: Option<String>,
+    /// Where the row is in review; only published rows are shown to readers.
+    pub review_status: ReviewStatus,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

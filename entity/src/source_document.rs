@@ -31,6 +31,14 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When this row was last changed.
     pub updated_at: DateTimeUtc,
+    /// Bumped by every change: writers send the version they read (optimistic concurrency).
+    pub version: i64,
+    /// The system an integrator's row came from; with `external_id`, unique.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub external_source: Option<String>,
+    /// The row's key in that system.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@
 //!   acceptable.
 //! - Every error carries a stable `extensions.code`.
 
+use crate::auth::{self, Viewer};
 use crate::errors::code;
 use crate::http::request_id::RequestId;
 use crate::loaders;
@@ -33,6 +34,8 @@ const JSON: &str = "application/json";
 #[derive(Clone, Copy, Debug)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
+    /// Refuse requests without a valid API token (reads included).
+    pub require_token: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +116,7 @@ struct GetParams {
 pub async fn get(
     req: HttpRequest,
     schema: web::Data<AppSchema>,
+    limits: web::Data<HttpLimits>,
     conn: web::Data<DatabaseConnection>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
@@ -189,7 +193,7 @@ pub async fn get(
                 ));
         }
     }
-    execute(&req, &schema, &conn, request, media).await
+    execute(&req, &schema, &conn, &limits, request, media).await
 }
 
 pub async fn post(
@@ -267,7 +271,7 @@ pub async fn post(
             )
         }
     };
-    execute(&req, &schema, &conn, request, media).await
+    execute(&req, &schema, &conn, &limits, request, media).await
 }
 
 fn not_acceptable() -> HttpResponse {
@@ -279,15 +283,57 @@ fn not_acceptable() -> HttpResponse {
         ))
 }
 
+/// Who is calling, or the 401 response that refuses them. The token itself is never logged.
+async fn viewer(
+    req: &HttpRequest,
+    conn: &DatabaseConnection,
+    limits: &HttpLimits,
+    media: Media,
+) -> Result<Viewer, HttpResponse> {
+    let header = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => Some(""),
+    };
+    let refuse = |message: &str, error_code: &str| {
+        let status = if error_code == code::INTERNAL {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        HttpResponse::build(status)
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .content_type(media.content_type())
+            .json(error_body(message, error_code))
+    };
+    match auth::authenticate(conn, header).await {
+        Ok(Viewer::Anonymous) if limits.require_token => Err(refuse(
+            "This service requires an API token: send `Authorization: Bearer <token>`",
+            code::UNAUTHENTICATED,
+        )),
+        Ok(viewer) => Ok(viewer),
+        Err(err) => Err(refuse(&err.message(), err.code())),
+    }
+}
+
 async fn execute(
     req: &HttpRequest,
     schema: &AppSchema,
     conn: &DatabaseConnection,
+    limits: &HttpLimits,
     mut request: async_graphql::Request,
     media: Media,
 ) -> HttpResponse {
+    let viewer = match viewer(req, conn, limits, media).await {
+        Ok(v) => v,
+        Err(response) => return response,
+    };
     let operation = request.operation_name.clone().unwrap_or_default();
-    request = request.data(loaders::for_request(conn.clone()));
+    request = request.data(loaders::for_request(
+        conn.clone(),
+        viewer.sees_unpublished(),
+    ));
+    request = request.data(viewer);
     if let Some(id) = req.extensions().get::<RequestId>() {
         request = request.data(id.clone());
     }

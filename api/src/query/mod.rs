@@ -1,5 +1,6 @@
 //! The root `Query` type, merged from one part per domain.
 
+mod curation;
 mod evidence;
 mod exercises;
 mod node;
@@ -9,10 +10,13 @@ mod vocabulary;
 
 use async_graphql::MergedObject;
 
+pub use curation::visible_change;
+
 /// The read API: every object by ID (and slug), every list as a Relay connection.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     node::NodeQuery,
+    curation::CurationQuery,
     exercises::ExerciseQuery,
     evidence::EvidenceQuery,
     organisations::OrganisationQuery,

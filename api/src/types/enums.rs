@@ -166,3 +166,42 @@ pub enum ResourceKind {
     /// A policy document or terms of reference.
     PolicyDocument,
 }
+
+/// Where a finding or participant view is in review. Readers without an editor token see only
+/// published rows.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "db::ReviewStatus")]
+pub enum ReviewStatus {
+    /// Being written; only editors see it.
+    Draft,
+    /// Submitted for review; only editors see it.
+    InReview,
+    /// Public.
+    Published,
+    /// Withdrawn after publication; only editors see it.
+    Retracted,
+}
+
+/// What an API token may do.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "db::Role")]
+pub enum Role {
+    /// Reads published evidence (for deployments that require a token to read).
+    Reader,
+    /// Also sees unpublished evidence, and creates, changes, reviews and deletes it.
+    Editor,
+    /// Also manages API tokens and reads the audit log.
+    Admin,
+}
+
+/// The kind of change a change event records.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "db::ChangeKind")]
+pub enum ChangeKind {
+    /// The object was created.
+    Create,
+    /// The object was changed (its review status included).
+    Update,
+    /// The object was deleted; the event is its tombstone.
+    Delete,
+}

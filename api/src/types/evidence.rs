@@ -72,6 +72,17 @@ impl Metric {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+
+    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
+    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The integrator's key for this object, when it was written through an upsert or import.
+    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
+        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
+    }
 }
 
 /// A linked resource.
@@ -209,5 +220,16 @@ impl Resource {
     /// When this row last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
+    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The integrator's key for this object, when it was written through an upsert or import.
+    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
+        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
     }
 }

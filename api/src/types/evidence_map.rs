@@ -288,7 +288,11 @@ pub async fn evidence_map(
         ));
     }
     let c = conn(ctx);
-    let base = filter.condition(c).await?;
+    let mut base = filter.condition(c).await?;
+    if crate::visibility::published_only(ctx) {
+        base = base
+            .add(participant_view::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
+    }
     let matching = participant_view::Entity::find().filter(base.clone());
 
     let mut q = Query::select();

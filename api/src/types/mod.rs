@@ -1,6 +1,7 @@
 //! GraphQL object types, each wrapping an `entity` model (`From<Model>`), with the resolvers that
 //! follow its relations. Storage types never derive GraphQL traits themselves.
 
+mod curation;
 mod enums;
 mod evidence;
 mod evidence_map;
@@ -12,6 +13,9 @@ mod search;
 mod support;
 mod vocabulary;
 
+pub use curation::{
+    change_cursor, decode_change_cursor, ApiToken, ChangeEvent, EntityKind, ViewerInfo,
+};
 pub use enums::*;
 pub use evidence::{Metric, Resource};
 pub use evidence_map::{evidence_map, EvidenceDimension, EvidenceMap};
@@ -20,5 +24,5 @@ pub use finding::{Finding, ParticipantView};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchHit, SearchKind};
-pub use support::{fetch_one, Lookup, PartialDate, Provenance};
+pub use support::{fetch_one, ExternalKey, JsonValue, Lookup, PartialDate, Provenance};
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::visibility::{published_only, restrict};
 use async_graphql::{Context, Interface, ID};
 use entity::{
     exercise, finding, metric, mission, organisation, participant_view, resource, session,
@@ -63,11 +64,19 @@ pub async fn load_node(
         NodeKind::Session => {
             db(session::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Session(Session(m)))
         }
-        NodeKind::Finding => {
-            db(finding::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Finding(Finding(m)))
-        }
-        NodeKind::ParticipantView => db(participant_view::Entity::find_by_id(id).one(c).await)?
-            .map(|m| Node::ParticipantView(ParticipantView(m))),
+        NodeKind::Finding => db(
+            restrict(published_only(ctx), finding::Entity::find_by_id(id))
+                .one(c)
+                .await,
+        )?
+        .map(|m| Node::Finding(Finding(m))),
+        NodeKind::ParticipantView => db(restrict(
+            published_only(ctx),
+            participant_view::Entity::find_by_id(id),
+        )
+        .one(c)
+        .await)?
+        .map(|m| Node::ParticipantView(ParticipantView(m))),
         NodeKind::Metric => {
             db(metric::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Metric(Metric(m)))
         }

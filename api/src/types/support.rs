@@ -80,6 +80,7 @@ pub async fn fetch_one<E: EntityTrait>(
         Lookup::Id(id) => E::find().filter(id_column.eq(*id)),
         Lookup::Slug(slug) => E::find().filter(slug_column.eq(slug.as_str())),
     };
+    let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
     db(select.one(conn(ctx)).await)?.ok_or_else(|| {
         ApiError::not_found(format!(
             "No {} with {}",
@@ -109,3 +110,35 @@ impl Provenance {
         &self.locator
     }
 }
+
+/// An integrator's key for an object: unique per source system.
+#[derive(async_graphql::SimpleObject, Clone, Debug, PartialEq, Eq)]
+pub struct ExternalKey {
+    /// The integrator's system, e.g. `acme-crm`.
+    pub source: String,
+    /// The object's ID in that system.
+    pub id: String,
+}
+
+impl ExternalKey {
+    pub fn of(source: &Option<String>, id: &Option<String>) -> Option<Self> {
+        match (source, id) {
+            (Some(source), Some(id)) => Some(ExternalKey {
+                source: source.clone(),
+                id: id.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON document (used for the before and after states in the audit log).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(transparent)]
+pub struct JsonValue(pub serde_json::Value);
+
+scalar!(
+    JsonValue,
+    "JSON",
+    "A JSON document, as stored: an object's writable fields with references as row IDs."
+);

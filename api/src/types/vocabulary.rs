@@ -265,6 +265,17 @@ impl Theme {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+
+    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
+    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The integrator's key for this object, when it was written through an upsert or import.
+    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
+        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
+    }
 }
 
 /// A source document evidence was taken from.
@@ -375,5 +386,16 @@ impl SourceDocument {
     /// When this row last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
+    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The integrator's key for this object, when it was written through an upsert or import.
+    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
+        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
     }
 }

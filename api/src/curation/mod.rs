@@ -1,0 +1,459 @@
+//! Writing the corpus: the domain operations behind GraphQL mutations and bulk imports.
+//!
+//! Every write runs in a transaction opened by [`begin`], which first ticks the one-row write
+//! clock. That orders writers: on PostgreSQL the clock's row lock queues them, on SQLite the
+//! update takes the database's write lock before anything is read. Because writers never overlap,
+//! change-log sequence numbers commit in order, so a change-feed reader that has seen `seq = n`
+//! can never later find a change numbered below `n` (the feed's no-gap guarantee).
+//!
+//! Each curated entity implements [`Curated`]: how to read its writable fields (tags included)
+//! and how to write them. The generic operations here add what every entity shares: validation,
+//! the version check, the change-log entry with before and after, and tombstones on delete.
+
+pub mod findings;
+pub mod views;
+
+use crate::errors::{db, ApiError, ApiResult};
+use crate::ids::NodeKind;
+use chrono::Utc;
+use entity::change_log;
+use entity::enums::{ChangeKind, Mission};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    Set, Statement, TransactionTrait,
+};
+use serde::Serialize;
+use std::future::Future;
+
+/// The PostgreSQL channel a committed change is announced on (its payload is the sequence
+/// number); every replica listens on it.
+pub const CHANNEL: &str = "public_voice_changes";
+
+/// One problem with an input, at a field path relative to the input (e.g. `title`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The problem as a GraphQL error, with the field under `prefix` (e.g. `input`).
+    pub fn into_error(self, prefix: &str) -> ApiError {
+        let field = if prefix.is_empty() {
+            self.field
+        } else {
+            format!("{prefix}.{}", self.field)
+        };
+        ApiError::bad_input(&field, self.message)
+    }
+}
+
+/// Opens a writing transaction, queued behind any other writer.
+pub async fn begin(conn: &DatabaseConnection) -> ApiResult<DatabaseTransaction> {
+    let txn = db(conn.begin().await)?;
+    db(txn
+        .execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
+        .await)?;
+    Ok(txn)
+}
+
+/// What an entity's writable state looks like, and how to read and write it.
+pub trait Curated: Sized + Send + Sync {
+    /// The node kind, which names the entity in the change log.
+    const KIND: NodeKind;
+    /// The row as stored.
+    type Model: Clone + Send + Sync;
+    /// Everything a writer sets: columns and tags, references as ids.
+    type Fields: Clone + PartialEq + Serialize + Send + Sync;
+
+    /// The row and its current fields; `None` when there is no such row.
+    fn load<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+    ) -> impl Future<Output = ApiResult<Option<(Self::Model, Self::Fields)>>> + Send;
+
+    /// Checks fields against each other and against the database (references that must exist).
+    fn validate<C: ConnectionTrait>(
+        conn: &C,
+        fields: &Self::Fields,
+    ) -> impl Future<Output = ApiResult<Vec<Problem>>> + Send;
+
+    /// Inserts (`id` is `None`) or overwrites a row and its tags; returns the stored row.
+    fn write<C: ConnectionTrait>(
+        conn: &C,
+        id: Option<i32>,
+        fields: &Self::Fields,
+        version: i64,
+        external: Option<&External>,
+    ) -> impl Future<Output = ApiResult<Self::Model>> + Send;
+
+    /// Deletes the row; refuses (`CONFLICT`) while other rows still depend on it.
+    fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> impl Future<Output = ApiResult<()>> + Send;
+
+    fn id(model: &Self::Model) -> i32;
+    fn version(model: &Self::Model) -> i64;
+    fn slug(fields: &Self::Fields) -> &str;
+    /// Whether readers without an editor role may see the row.
+    fn visible(fields: &Self::Fields) -> bool;
+    /// The missions the row bears on (for subscription filters).
+    fn missions(fields: &Self::Fields) -> Vec<Mission>;
+}
+
+/// An integrator's key for a row: unique per source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct External {
+    pub source: String,
+    pub id: String,
+}
+
+/// What a write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Adds a change-log entry and, on PostgreSQL, announces it to every replica at commit.
+#[allow(clippy::too_many_arguments)]
+async fn record<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    id: i32,
+    kind: ChangeKind,
+    version: i64,
+    before: Option<&T::Fields>,
+    after: Option<&T::Fields>,
+) -> ApiResult<i64> {
+    let current = after.or(before).ok_or(ApiError::Internal)?;
+    let json = |f: Option<&T::Fields>| -> ApiResult<Option<serde_json::Value>> {
+        f.map(|f| {
+            serde_json::to_value(f).map_err(|err| {
+                tracing::error!(error = %err, "could not serialise a change");
+                ApiError::Internal
+            })
+        })
+        .transpose()
+    };
+    let missions = T::missions(current)
+        .iter()
+        .map(|m| mission_code(*m))
+        .collect::<Vec<_>>()
+        .join(",");
+    let entry = change_log::ActiveModel {
+        entity: Set(T::KIND.type_name().to_string()),
+        entity_id: Set(id),
+        slug: Set(T::slug(current).to_string()),
+        kind: Set(kind),
+        version: Set(version),
+        visible: Set(after.is_some_and(T::visible)),
+        was_visible: Set(before.is_some_and(T::visible)),
+        missions: Set(missions),
+        actor: Set(actor.to_string()),
+        changed_at: Set(Utc::now()),
+        before: Set(json(before)?),
+        after: Set(json(after)?),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await;
+    let seq = db(entry)?.seq;
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        // NOTIFY is transactional: it is delivered when (and only if) the transaction commits.
+        db(conn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), seq.to_string().into()],
+            ))
+            .await)?;
+    }
+    Ok(seq)
+}
+
+/// The mission's code as the schema spells it.
+pub fn mission_code(m: Mission) -> &'static str {
+    match m {
+        Mission::Health => "HEALTH",
+        Mission::Education => "EDUCATION",
+        Mission::CrimeAndPolicing => "CRIME_AND_POLICING",
+        Mission::EnergyAndNetZero => "ENERGY_AND_NET_ZERO",
+        Mission::EconomicGrowth => "ECONOMIC_GROWTH",
+    }
+}
+
+async fn checked<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    fields: &T::Fields,
+    prefix: &str,
+) -> ApiResult<()> {
+    match T::validate(conn, fields).await?.into_iter().next() {
+        Some(problem) => Err(problem.into_error(prefix)),
+        None => Ok(()),
+    }
+}
+
+/// Loads a row for a write, checking the version the writer read.
+pub async fn current<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+    expected_version: Option<i64>,
+) -> ApiResult<(T::Model, T::Fields)> {
+    let (model, fields) = T::load(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No {} has this ID", T::KIND.type_name())))?;
+    if let Some(expected) = expected_version {
+        let actual = T::version(&model);
+        if actual != expected {
+            return Err(ApiError::conflict(format!(
+                "The {} is at version {actual}, not {expected}: it changed since it was read; \
+                 read it again and reapply the change",
+                T::KIND.type_name()
+            )));
+        }
+    }
+    Ok((model, fields))
+}
+
+/// Creates a row. `prefix` is where the input sits in the request, for error paths.
+pub async fn create<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    fields: &T::Fields,
+    external: Option<&External>,
+    prefix: &str,
+) -> ApiResult<T::Model> {
+    checked::<T, C>(conn, fields, prefix).await?;
+    let model = T::write(conn, None, fields, 1, external).await?;
+    record::<T, C>(
+        conn,
+        actor,
+        T::id(&model),
+        ChangeKind::Create,
+        1,
+        None,
+        Some(fields),
+    )
+    .await?;
+    Ok(model)
+}
+
+/// Replaces a row's fields; a write that changes nothing keeps the version and logs nothing.
+pub async fn update<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    model: &T::Model,
+    before: &T::Fields,
+    after: &T::Fields,
+    prefix: &str,
+) -> ApiResult<(T::Model, Outcome)> {
+    if before == after {
+        return Ok((model.clone(), Outcome::Unchanged));
+    }
+    checked::<T, C>(conn, after, prefix).await?;
+    let version = T::version(model) + 1;
+    let id = T::id(model);
+    let stored = T::write(conn, Some(id), after, version, None).await?;
+    record::<T, C>(
+        conn,
+        actor,
+        id,
+        ChangeKind::Update,
+        version,
+        Some(before),
+        Some(after),
+    )
+    .await?;
+    Ok((stored, Outcome::Updated))
+}
+
+/// Deletes a row and leaves a tombstone in the change log.
+pub async fn delete<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    model: &T::Model,
+    before: &T::Fields,
+) -> ApiResult<()> {
+    let id = T::id(model);
+    T::remove(conn, id).await?;
+    record::<T, C>(
+        conn,
+        actor,
+        id,
+        ChangeKind::Delete,
+        T::version(model),
+        Some(before),
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates or updates the row an integrator knows by `external`.
+pub async fn upsert<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    existing: Option<i32>,
+    fields: &T::Fields,
+    external: &External,
+    prefix: &str,
+) -> ApiResult<(T::Model, Outcome)> {
+    match existing {
+        None => Ok((
+            create::<T, C>(conn, actor, fields, Some(external), prefix).await?,
+            Outcome::Created,
+        )),
+        Some(id) => {
+            let (model, before) = current::<T, C>(conn, id, None).await?;
+            update::<T, C>(conn, actor, &model, &before, fields, prefix).await
+        }
+    }
+}
+
+// Shared checks.
+
+/// Slugs are lower-case ASCII words joined by single hyphens: stable URLs and bundle keys.
+pub fn check_slug(problems: &mut Vec<Problem>, field: &str, slug: &str) {
+    let ok = !slug.is_empty()
+        && slug.len() <= 120
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        problems.push(Problem::new(
+            field,
+            "A slug is 1 to 120 lower-case letters, digits and single hyphens",
+        ));
+    }
+}
+
+/// A required text: not blank, at most `max` characters.
+pub fn check_text(problems: &mut Vec<Problem>, field: &str, text: &str, max: usize) {
+    if text.trim().is_empty() {
+        problems.push(Problem::new(field, "Must not be blank"));
+    } else if text.chars().count() > max {
+        problems.push(Problem::new(
+            field,
+            format!("Must be at most {max} characters"),
+        ));
+    }
+}
+
+/// An optional text: when present, as [`check_text`].
+pub fn check_opt_text(problems: &mut Vec<Problem>, field: &str, text: Option<&str>, max: usize) {
+    if let Some(text) = text {
+        check_text(problems, field, text, max);
+    }
+}
+
+/// An absolute http(s) URL with a host and no whitespace.
+pub fn check_url(problems: &mut Vec<Problem>, field: &str, url: Option<&str>) {
+    let Some(url) = url else { return };
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    let ok = url.len() <= 2000
+        && !url.chars().any(char::is_whitespace)
+        && host.is_some_and(|h| !h.is_empty() && !h.starts_with(':') && !h.contains('@'));
+    if !ok {
+        problems.push(Problem::new(field, "Must be an absolute http or https URL"));
+    }
+}
+
+/// A partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+pub fn check_date(problems: &mut Vec<Problem>, field: &str, date: Option<&str>) {
+    if let Some(date) = date {
+        if !crate::seed::is_partial_date(date) {
+            problems.push(Problem::new(
+                field,
+                "Must be a date written YYYY, YYYY-MM or YYYY-MM-DD",
+            ));
+        }
+    }
+}
+
+/// An external key must have both parts, each 1 to 200 characters.
+pub fn check_external(external: &External, prefix: &str) -> ApiResult<()> {
+    for (field, value) in [
+        ("externalSource", &external.source),
+        ("externalId", &external.id),
+    ] {
+        if value.trim().is_empty() || value.chars().count() > 200 {
+            return Err(ApiError::bad_input(
+                &format!("{prefix}.{field}"),
+                "Must be 1 to 200 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a row with this id exists in `E`'s table.
+pub async fn exists<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+) -> ApiResult<bool>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    Ok(db(E::find_by_id(id).one(conn).await)?.is_some())
+}
+
+/// Checks that every id names a row of `E`, reporting `field[i]` for the ones that do not.
+pub async fn check_refs<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    problems: &mut Vec<Problem>,
+    field: &str,
+    ids: &[i32],
+    what: &str,
+) -> ApiResult<()>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    for (i, id) in ids.iter().enumerate() {
+        if !exists::<E, C>(conn, *id).await? {
+            problems.push(Problem::new(
+                format!("{field}[{i}]"),
+                format!("No {what} has this ID"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a single reference.
+pub async fn check_ref<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    problems: &mut Vec<Problem>,
+    field: &str,
+    id: i32,
+    what: &str,
+) -> ApiResult<()>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
+{
+    if !exists::<E, C>(conn, id).await? {
+        problems.push(Problem::new(field, format!("No {what} has this ID")));
+    }
+    Ok(())
+}
+
+/// Rejects duplicate entries in a tag list.
+pub fn check_unique<T: PartialEq>(problems: &mut Vec<Problem>, field: &str, items: &[T]) {
+    for (i, item) in items.iter().enumerate() {
+        if items[..i].contains(item) {
+            problems.push(Problem::new(format!("{field}[{i}]"), "Listed twice"));
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Creating, changing, upserting and deleting findings.
+
+use super::{
+    begin, by_external, caller, commit, id_of, ids_of, missions, version_arg, ExternalKeyInput,
+    Tombstone, WriteOutcome,
+};
+use crate::auth::Role;
+use crate::curation::{self, findings::FindingFields, findings::Findings};
+use crate::errors::ApiResult;
+use crate::ids::NodeKind;
+use crate::types::{Finding, FindingKind, Mission, ReviewStatus};
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use entity::finding;
+
+/// A new finding.
+#[derive(InputObject)]
+pub struct CreateFindingInput {
+    /// Stable key: lower-case letters, digits and single hyphens, unique among findings.
+    pub slug: String,
+    /// The exercise that reached the finding.
+    pub exercise_id: ID,
+    /// The finding in one line (at most 300 characters).
+    pub title: String,
+    /// The finding explained (at most 10,000 characters).
+    pub summary: String,
+    /// What kind of statement it is.
+    pub kind: FindingKind,
+    /// Its place in the exercise's list of findings.
+    #[graphql(default)]
+    pub position: i32,
+    /// The Government Missions it relates to.
+    #[graphql(default)]
+    pub missions: Vec<Mission>,
+    /// The themes it is tagged with.
+    #[graphql(default)]
+    pub theme_ids: Vec<ID>,
+    /// The source document it is transcribed from.
+    pub source_id: ID,
+    /// Where in that document it is stated (at most 500 characters).
+    pub locator: String,
+    /// The review status to start in: `DRAFT` unless given.
+    #[graphql(default_with = "ReviewStatus::Draft")]
+    pub review_status: ReviewStatus,
+}
+
+impl CreateFindingInput {
+    fn fields(&self, at: &str) -> ApiResult<FindingFields> {
+        Ok(FindingFields {
+            slug: self.slug.clone(),
+            exercise_id: id_of(
+                &self.exercise_id,
+                NodeKind::Exercise,
+                &format!("{at}.exerciseId"),
+            )?,
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            kind: self.kind.into(),
+            position: self.position,
+            missions: missions(&self.missions),
+            theme_ids: ids_of(&self.theme_ids, NodeKind::Theme, &format!("{at}.themeIds"))?,
+            source_document_id: id_of(
+                &self.source_id,
+                NodeKind::SourceDocument,
+                &format!("{at}.sourceId"),
+            )?,
+            locator: self.locator.clone(),
+            review_status: self.review_status.into(),
+        }
+        .normalised())
+    }
+}
+
+/// Changes to a finding: only the fields given change; lists given replace the old list.
+#[derive(InputObject)]
+pub struct UpdateFindingInput {
+    /// The finding to change.
+    pub id: ID,
+    /// The version the change was based on (`Finding.version`); if the finding has moved on,
+    /// the update is refused with `CONFLICT`.
+    pub expected_version: i64,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New exercise.
+    pub exercise_id: Option<ID>,
+    /// New title.
+    pub title: Option<String>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New kind.
+    pub kind: Option<FindingKind>,
+    /// New position.
+    pub position: Option<i32>,
+    /// New missions (replaces the list).
+    pub missions: Option<Vec<Mission>>,
+    /// New themes (replaces the list).
+    pub theme_ids: Option<Vec<ID>>,
+    /// New source document.
+    pub source_id: Option<ID>,
+    /// New locator.
+    pub locator: Option<String>,
+}
+
+impl UpdateFindingInput {
+    fn apply(&self, mut f: FindingFields) -> ApiResult<FindingFields> {
+        if let Some(v) = &self.slug {
+            f.slug = v.clone();
+        }
+        if let Some(v) = &self.exercise_id {
+            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
+        }
+        if let Some(v) = &self.title {
+            f.title = v.clone();
+        }
+        if let Some(v) = &self.summary {
+            f.summary = v.clone();
+        }
+        if let Some(v) = self.kind {
+            f.kind = v.into();
+        }
+        if let Some(v) = self.position {
+            f.position = v;
+        }
+        if let Some(v) = &self.missions {
+            f.missions = missions(v);
+        }
+        if let Some(v) = &self.theme_ids {
+            f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
+        }
+        if let Some(v) = &self.source_id {
+            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
+        }
+        if let Some(v) = &self.locator {
+            f.locator = v.clone();
+        }
+        Ok(f.normalised())
+    }
+}
+
+/// The result of an upsert.
+#[derive(SimpleObject)]
+pub struct FindingUpsert {
+    /// The finding as stored.
+    pub finding: Finding,
+    /// Whether it was created, updated or left unchanged.
+    pub outcome: WriteOutcome,
+}
+
+#[derive(Default)]
+pub struct FindingMutation;
+
+/// Findings.
+#[Object]
+impl FindingMutation {
+    /// Creates a finding (a draft unless `reviewStatus` says otherwise). Needs an editor token.
+    async fn create_finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new finding.")] input: CreateFindingInput,
+    ) -> ApiResult<Finding> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let model =
+            curation::create::<Findings, _>(&txn, viewer.actor(), &fields, None, "input").await?;
+        commit(ctx, txn).await?;
+        Ok(Finding(model))
+    }
+
+    /// Changes a finding, if it is still at `expectedVersion`. Needs an editor token.
+    async fn update_finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The finding and the changes.")] input: UpdateFindingInput,
+    ) -> ApiResult<Finding> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&input.id, NodeKind::Finding, "input.id")?;
+        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Findings, _>(&txn, id, Some(expected)).await?;
+        let after = input.apply(before.clone())?;
+        let (model, _) =
+            curation::update::<Findings, _>(&txn, viewer.actor(), &model, &before, &after, "input")
+                .await?;
+        commit(ctx, txn).await?;
+        Ok(Finding(model))
+    }
+
+    /// Creates or updates the finding an integrator knows by `externalKey`: sending the same
+    /// values again changes nothing. Needs an editor token.
+    async fn upsert_finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The integrator's key for the finding.")] external_key: ExternalKeyInput,
+        #[graphql(desc = "The finding's values.")] input: CreateFindingInput,
+    ) -> ApiResult<FindingUpsert> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let external = external_key.checked("externalKey")?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let existing = by_external::<finding::Entity, _>(
+            &txn,
+            &external,
+            finding::Column::ExternalSource,
+            finding::Column::ExternalId,
+            |m| m.id,
+        )
+        .await?;
+        let (model, outcome) = curation::upsert::<Findings, _>(
+            &txn,
+            viewer.actor(),
+            existing,
+            &fields,
+            &external,
+            "input",
+        )
+        .await?;
+        commit(ctx, txn).await?;
+        Ok(FindingUpsert {
+            finding: Finding(model),
+            outcome: outcome.into(),
+        })
+    }
+
+    /// Deletes a finding, if it is still at `expectedVersion`, leaving a tombstone in the change
+    /// feed. Refused (`CONFLICT`) while participant views are filed under it. Needs an editor
+    /// token.
+    async fn delete_finding(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The finding to delete.")] id: ID,
+        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
+    ) -> ApiResult<Tombstone> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&id, NodeKind::Finding, "id")?;
+        let expected = version_arg(expected_version, "expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Findings, _>(&txn, id, Some(expected)).await?;
+        curation::delete::<Findings, _>(&txn, viewer.actor(), &model, &before).await?;
+        commit(ctx, txn).await?;
+        Ok(Tombstone::new(NodeKind::Finding, id, model.version))
+    }
+}

@@ -1,0 +1,164 @@
+//! The root `Mutation` type, merged from one part per domain. Every mutation needs a token with
+//! the editor role (tokens: admin); each runs in one transaction, so a failed mutation writes
+//! nothing.
+
+mod findings;
+mod review;
+mod tokens;
+mod views;
+
+use crate::auth::{Role, Viewer};
+use crate::curation;
+use crate::errors::{db, ApiError, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use crate::types::Mission;
+use async_graphql::{Context, Enum, InputObject, MergedObject, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
+
+/// The write API: curation of the evidence, review, API tokens.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    findings::FindingMutation,
+    views::ViewMutation,
+    review::ReviewMutation,
+    tokens::TokenMutation,
+);
+
+/// The caller, who must hold at least `role`.
+pub(crate) fn caller<'a>(ctx: &Context<'a>, role: Role) -> ApiResult<&'a Viewer> {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    let viewer = ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS);
+    viewer.require(role)?;
+    Ok(viewer)
+}
+
+/// Opens the writing transaction of a mutation.
+pub(crate) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
+    curation::begin(ctx.data_unchecked::<DatabaseConnection>()).await
+}
+
+/// Commits a mutation's transaction and wakes subscribers on this replica.
+pub(crate) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction) -> ApiResult<()> {
+    db(txn.commit().await)?;
+    if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
+        hub.poke();
+    }
+    Ok(())
+}
+
+/// Decodes a reference argument of a given kind.
+pub(crate) fn id_of(id: &ID, kind: NodeKind, field: &str) -> ApiResult<i32> {
+    GlobalId::decode_int(id, kind, field)
+}
+
+/// Decodes a list of references.
+pub(crate) fn ids_of(ids: &[ID], kind: NodeKind, field: &str) -> ApiResult<Vec<i32>> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| id_of(id, kind, &format!("{field}[{i}]")))
+        .collect()
+}
+
+pub(crate) fn missions(list: &[Mission]) -> Vec<entity::enums::Mission> {
+    list.iter().map(|m| (*m).into()).collect()
+}
+
+/// The version the writer last read; must be positive.
+pub(crate) fn version_arg(v: i64, field: &str) -> ApiResult<i64> {
+    if v < 1 {
+        return Err(ApiError::bad_input(field, "Versions start at 1"));
+    }
+    Ok(v)
+}
+
+/// An integrator's key for an object.
+#[derive(InputObject, Clone, Debug)]
+pub struct ExternalKeyInput {
+    /// The integrator's system, e.g. `acme-crm` (1 to 200 characters).
+    pub source: String,
+    /// The object's ID in that system (1 to 200 characters).
+    pub id: String,
+}
+
+impl ExternalKeyInput {
+    pub(crate) fn checked(&self, field: &str) -> ApiResult<curation::External> {
+        let external = curation::External {
+            source: self.source.clone(),
+            id: self.id.clone(),
+        };
+        for (name, value) in [("source", &external.source), ("id", &external.id)] {
+            if value.trim().is_empty() || value.chars().count() > 200 {
+                return Err(ApiError::bad_input(
+                    &format!("{field}.{name}"),
+                    "Must be 1 to 200 characters",
+                ));
+            }
+        }
+        Ok(external)
+    }
+}
+
+/// What an upsert did.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum WriteOutcome {
+    /// No object had the external key: one was created.
+    Created,
+    /// The object existed and differed: it was updated (its version went up).
+    Updated,
+    /// The object existed and already held these values: nothing was written.
+    Unchanged,
+}
+
+impl From<curation::Outcome> for WriteOutcome {
+    fn from(o: curation::Outcome) -> Self {
+        match o {
+            curation::Outcome::Created => WriteOutcome::Created,
+            curation::Outcome::Updated => WriteOutcome::Updated,
+            curation::Outcome::Unchanged => WriteOutcome::Unchanged,
+        }
+    }
+}
+
+/// What remains of a deleted object; the change feed carries the same tombstone.
+#[derive(SimpleObject)]
+pub struct Tombstone {
+    /// The deleted object's global ID.
+    pub id: ID,
+    /// Its version when it was deleted.
+    pub version: i64,
+    /// When it was deleted.
+    pub deleted_at: DateTime<Utc>,
+}
+
+impl Tombstone {
+    pub(crate) fn new(kind: NodeKind, id: i32, version: i64) -> Self {
+        Tombstone {
+            id: GlobalId::encode(kind, id),
+            version,
+            deleted_at: Utc::now(),
+        }
+    }
+}
+
+/// Finds the row an external key names, in a table with external keys.
+pub(crate) async fn by_external<E, C>(
+    conn: &C,
+    key: &curation::External,
+    source: E::Column,
+    external_id: E::Column,
+    id_of: impl Fn(&E::Model) -> i32,
+) -> ApiResult<Option<i32>>
+where
+    E: sea_orm::EntityTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(db(E::find()
+        .filter(source.eq(key.source.as_str()))
+        .filter(external_id.eq(key.id.as_str()))
+        .one(conn)
+        .await)?
+    .as_ref()
+    .map(id_of))
+}

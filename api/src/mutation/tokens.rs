@@ -1,0 +1,55 @@
+//! API tokens, managed by admins.
+
+use super::caller;
+use crate::auth::{self, Role};
+use crate::errors::ApiResult;
+use crate::types::ApiToken;
+use async_graphql::{Context, Object, SimpleObject};
+use sea_orm::DatabaseConnection;
+
+/// A token just created: the only time the token itself is shown.
+#[derive(SimpleObject)]
+pub struct CreatedApiToken {
+    /// The bearer token. Store it now: only its hash is kept.
+    pub token: String,
+    /// The token's record.
+    pub api_token: ApiToken,
+}
+
+#[derive(Default)]
+pub struct TokenMutation;
+
+/// API tokens.
+#[Object]
+impl TokenMutation {
+    /// Creates an API token. Needs an admin token.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "A unique name (letters, digits, '-', '_', '.', '@'; at most 64), shown \
+                          as the actor of every change made with the token."
+        )]
+        name: String,
+        #[graphql(desc = "What the token may do.")] role: crate::types::Role,
+    ) -> ApiResult<CreatedApiToken> {
+        let viewer = caller(ctx, Role::Admin)?;
+        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let (model, token) = auth::create_token(conn, &name, role.into(), viewer.actor()).await?;
+        Ok(CreatedApiToken {
+            token,
+            api_token: ApiToken(model),
+        })
+    }
+
+    /// Revokes an API token by name: it authenticates nothing from now on. Needs an admin token.
+    async fn revoke_api_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's name.")] name: String,
+    ) -> ApiResult<ApiToken> {
+        caller(ctx, Role::Admin)?;
+        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        Ok(ApiToken(auth::revoke_token(conn, &name).await?))
+    }
+}

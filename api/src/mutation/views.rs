@@ -1,0 +1,278 @@
+//! Creating, changing, upserting and deleting participant views.
+
+use super::{
+    begin, by_external, caller, commit, id_of, ids_of, missions, version_arg, ExternalKeyInput,
+    Tombstone, WriteOutcome,
+};
+use crate::auth::Role;
+use crate::curation::{self, views::ViewFields, views::Views};
+use crate::errors::ApiResult;
+use crate::ids::NodeKind;
+use crate::types::{Mission, ParticipantView, ReviewStatus, Stance};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use entity::participant_view;
+
+/// A new participant view. Views are anonymous: there is no field for a name or contact details.
+#[derive(InputObject)]
+pub struct CreateViewInput {
+    /// Stable key: lower-case letters, digits and single hyphens, unique among views.
+    pub slug: String,
+    /// The exercise it was gathered in.
+    pub exercise_id: ID,
+    /// The session it was voiced in, if known (a session of the same exercise).
+    pub session_id: Option<ID>,
+    /// The finding it supports, if any (a finding of the same exercise).
+    pub finding_id: Option<ID>,
+    /// The view (at most 10,000 characters).
+    pub text: String,
+    /// True when `text` quotes the participant's own words.
+    #[graphql(default)]
+    pub verbatim: bool,
+    /// The stance the view takes.
+    pub stance: Stance,
+    /// The Government Missions it relates to.
+    #[graphql(default)]
+    pub missions: Vec<Mission>,
+    /// The themes it is tagged with.
+    #[graphql(default)]
+    pub theme_ids: Vec<ID>,
+    /// The source document it is transcribed from.
+    pub source_id: ID,
+    /// Where in that document it is stated (at most 500 characters).
+    pub locator: String,
+    /// The review status to start in: `DRAFT` unless given.
+    #[graphql(default_with = "ReviewStatus::Draft")]
+    pub review_status: ReviewStatus,
+}
+
+impl CreateViewInput {
+    fn fields(&self, at: &str) -> ApiResult<ViewFields> {
+        Ok(ViewFields {
+            slug: self.slug.clone(),
+            exercise_id: id_of(
+                &self.exercise_id,
+                NodeKind::Exercise,
+                &format!("{at}.exerciseId"),
+            )?,
+            session_id: self
+                .session_id
+                .as_ref()
+                .map(|id| id_of(id, NodeKind::Session, &format!("{at}.sessionId")))
+                .transpose()?,
+            finding_id: self
+                .finding_id
+                .as_ref()
+                .map(|id| id_of(id, NodeKind::Finding, &format!("{at}.findingId")))
+                .transpose()?,
+            text: self.text.clone(),
+            verbatim: self.verbatim,
+            stance: self.stance.into(),
+            missions: missions(&self.missions),
+            theme_ids: ids_of(&self.theme_ids, NodeKind::Theme, &format!("{at}.themeIds"))?,
+            source_document_id: id_of(
+                &self.source_id,
+                NodeKind::SourceDocument,
+                &format!("{at}.sourceId"),
+            )?,
+            locator: self.locator.clone(),
+            review_status: self.review_status.into(),
+        }
+        .normalised())
+    }
+}
+
+/// Changes to a participant view: only the fields given change; `null` clears an optional link;
+/// lists given replace the old list.
+#[derive(InputObject)]
+pub struct UpdateViewInput {
+    /// The view to change.
+    pub id: ID,
+    /// The version the change was based on (`ParticipantView.version`); if the view has moved
+    /// on, the update is refused with `CONFLICT`.
+    pub expected_version: i64,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New exercise.
+    pub exercise_id: Option<ID>,
+    /// New session, or `null` for none.
+    pub session_id: MaybeUndefined<ID>,
+    /// New finding, or `null` for none.
+    pub finding_id: MaybeUndefined<ID>,
+    /// New text.
+    pub text: Option<String>,
+    /// Whether the new text is verbatim.
+    pub verbatim: Option<bool>,
+    /// New stance.
+    pub stance: Option<Stance>,
+    /// New missions (replaces the list).
+    pub missions: Option<Vec<Mission>>,
+    /// New themes (replaces the list).
+    pub theme_ids: Option<Vec<ID>>,
+    /// New source document.
+    pub source_id: Option<ID>,
+    /// New locator.
+    pub locator: Option<String>,
+}
+
+fn optional_ref(
+    value: &MaybeUndefined<ID>,
+    current: Option<i32>,
+    kind: NodeKind,
+    field: &str,
+) -> ApiResult<Option<i32>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(current),
+        MaybeUndefined::Null => Ok(None),
+        MaybeUndefined::Value(id) => Ok(Some(id_of(id, kind, field)?)),
+    }
+}
+
+impl UpdateViewInput {
+    fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
+        if let Some(v) = &self.slug {
+            f.slug = v.clone();
+        }
+        if let Some(v) = &self.exercise_id {
+            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
+        }
+        f.session_id = optional_ref(
+            &self.session_id,
+            f.session_id,
+            NodeKind::Session,
+            "input.sessionId",
+        )?;
+        f.finding_id = optional_ref(
+            &self.finding_id,
+            f.finding_id,
+            NodeKind::Finding,
+            "input.findingId",
+        )?;
+        if let Some(v) = &self.text {
+            f.text = v.clone();
+        }
+        if let Some(v) = self.verbatim {
+            f.verbatim = v;
+        }
+        if let Some(v) = self.stance {
+            f.stance = v.into();
+        }
+        if let Some(v) = &self.missions {
+            f.missions = missions(v);
+        }
+        if let Some(v) = &self.theme_ids {
+            f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
+        }
+        if let Some(v) = &self.source_id {
+            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
+        }
+        if let Some(v) = &self.locator {
+            f.locator = v.clone();
+        }
+        Ok(f.normalised())
+    }
+}
+
+/// The result of an upsert.
+#[derive(SimpleObject)]
+pub struct ViewUpsert {
+    /// The view as stored.
+    pub view: ParticipantView,
+    /// Whether it was created, updated or left unchanged.
+    pub outcome: WriteOutcome,
+}
+
+#[derive(Default)]
+pub struct ViewMutation;
+
+/// Participant views.
+#[Object]
+impl ViewMutation {
+    /// Creates a participant view (a draft unless `reviewStatus` says otherwise). Needs an
+    /// editor token.
+    async fn create_view(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new view.")] input: CreateViewInput,
+    ) -> ApiResult<ParticipantView> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let model =
+            curation::create::<Views, _>(&txn, viewer.actor(), &fields, None, "input").await?;
+        commit(ctx, txn).await?;
+        Ok(ParticipantView(model))
+    }
+
+    /// Changes a participant view, if it is still at `expectedVersion`. Needs an editor token.
+    async fn update_view(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The view and the changes.")] input: UpdateViewInput,
+    ) -> ApiResult<ParticipantView> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&input.id, NodeKind::ParticipantView, "input.id")?;
+        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Views, _>(&txn, id, Some(expected)).await?;
+        let after = input.apply(before.clone())?;
+        let (model, _) =
+            curation::update::<Views, _>(&txn, viewer.actor(), &model, &before, &after, "input")
+                .await?;
+        commit(ctx, txn).await?;
+        Ok(ParticipantView(model))
+    }
+
+    /// Creates or updates the view an integrator knows by `externalKey`: sending the same values
+    /// again changes nothing. Needs an editor token.
+    async fn upsert_view(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The integrator's key for the view.")] external_key: ExternalKeyInput,
+        #[graphql(desc = "The view's values.")] input: CreateViewInput,
+    ) -> ApiResult<ViewUpsert> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let external = external_key.checked("externalKey")?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let existing = by_external::<participant_view::Entity, _>(
+            &txn,
+            &external,
+            participant_view::Column::ExternalSource,
+            participant_view::Column::ExternalId,
+            |m| m.id,
+        )
+        .await?;
+        let (model, outcome) = curation::upsert::<Views, _>(
+            &txn,
+            viewer.actor(),
+            existing,
+            &fields,
+            &external,
+            "input",
+        )
+        .await?;
+        commit(ctx, txn).await?;
+        Ok(ViewUpsert {
+            view: ParticipantView(model),
+            outcome: outcome.into(),
+        })
+    }
+
+    /// Deletes a participant view, if it is still at `expectedVersion`, leaving a tombstone in
+    /// the change feed. Needs an editor token.
+    async fn delete_view(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The view to delete.")] id: ID,
+        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
+    ) -> ApiResult<Tombstone> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&id, NodeKind::ParticipantView, "id")?;
+        let expected = version_arg(expected_version, "expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Views, _>(&txn, id, Some(expected)).await?;
+        curation::delete::<Views, _>(&txn, viewer.actor(), &model, &before).await?;
+        commit(ctx, txn).await?;
+        Ok(Tombstone::new(NodeKind::ParticipantView, id, model.version))
+    }
+}

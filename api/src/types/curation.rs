@@ -1,0 +1,229 @@
+//! Types of the curation API: API tokens, the caller, change events (the change feed and audit
+//! log).
+
+use super::support::JsonValue;
+use super::{load_node, ChangeKind, Node, Role};
+use crate::auth::Viewer;
+use crate::errors::{ApiError, ApiResult};
+use crate::ids::{GlobalId, NodeKind};
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use entity::{api_token, change_log};
+
+/// An API token's record (never the token itself).
+pub struct ApiToken(pub api_token::Model);
+
+/// An API token's record. The token itself is shown once, when it is created.
+#[Object]
+impl ApiToken {
+    /// The token's unique name: the actor recorded for its changes.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What the token may do.
+    async fn role(&self) -> Role {
+        self.0.role.into()
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Who created it: a token name, or `cli`.
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+
+    /// When it was revoked; null while it is valid.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+}
+
+/// Who the API thinks is calling.
+#[derive(SimpleObject)]
+pub struct ViewerInfo {
+    /// The token's name, or null for an anonymous caller.
+    pub name: Option<String>,
+    /// The token's role, or null for an anonymous caller.
+    pub role: Option<Role>,
+    /// Whether this caller sees drafts and rows in review.
+    pub sees_unpublished: bool,
+}
+
+impl From<&Viewer> for ViewerInfo {
+    fn from(v: &Viewer) -> Self {
+        match v {
+            Viewer::Anonymous => ViewerInfo {
+                name: None,
+                role: None,
+                sees_unpublished: false,
+            },
+            Viewer::Token { name, role } => ViewerInfo {
+                name: Some(name.clone()),
+                role: Some((*role).into()),
+                sees_unpublished: v.sees_unpublished(),
+            },
+        }
+    }
+}
+
+/// The kinds of object the change feed reports on.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum EntityKind {
+    /// Source documents.
+    SourceDocument,
+    /// Themes.
+    Theme,
+    /// Organisations.
+    Organisation,
+    /// Engagement exercises.
+    Exercise,
+    /// Sessions of exercises.
+    Session,
+    /// Findings.
+    Finding,
+    /// Participant views.
+    ParticipantView,
+    /// Metrics.
+    Metric,
+    /// Resources.
+    Resource,
+}
+
+impl EntityKind {
+    pub fn node_kind(self) -> NodeKind {
+        match self {
+            EntityKind::SourceDocument => NodeKind::SourceDocument,
+            EntityKind::Theme => NodeKind::Theme,
+            EntityKind::Organisation => NodeKind::Organisation,
+            EntityKind::Exercise => NodeKind::Exercise,
+            EntityKind::Session => NodeKind::Session,
+            EntityKind::Finding => NodeKind::Finding,
+            EntityKind::ParticipantView => NodeKind::ParticipantView,
+            EntityKind::Metric => NodeKind::Metric,
+            EntityKind::Resource => NodeKind::Resource,
+        }
+    }
+}
+
+/// The opaque cursor of a change event.
+pub fn change_cursor(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("change:{seq}"))
+}
+
+/// Decodes a change cursor; anything else is `BAD_USER_INPUT` on `field`.
+pub fn decode_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> {
+    let bad = || ApiError::bad_input(field, "Not a cursor of the change feed");
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    text.strip_prefix("change:")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(bad)
+}
+
+/// One change to one object.
+#[derive(Clone)]
+pub struct ChangeEvent(pub change_log::Model);
+
+fn admin_only(ctx: &Context<'_>) -> ApiResult<()> {
+    crate::mutation::caller(ctx, crate::auth::Role::Admin).map(|_| ())
+}
+
+/// One change to one object, in commit order. Deletions are tombstones: `node` is null and
+/// `kind` is `DELETE`. A change that made an object invisible to readers (retraction) has
+/// `visible: false`: public copies should drop the object.
+#[Object]
+impl ChangeEvent {
+    /// Opaque cursor: pass it as `after` to read the changes that follow this one.
+    async fn cursor(&self) -> String {
+        change_cursor(self.0.seq)
+    }
+
+    /// The change's position in the log; strictly increasing in commit order.
+    async fn sequence(&self) -> i64 {
+        self.0.seq
+    }
+
+    /// Created, updated or deleted.
+    async fn kind(&self) -> ChangeKind {
+        self.0.kind.into()
+    }
+
+    /// The type of the changed object, e.g. `Finding`.
+    async fn entity(&self) -> &str {
+        &self.0.entity
+    }
+
+    /// The changed object's global ID (stable across its life, still valid in a tombstone).
+    async fn object_id(&self) -> ID {
+        GlobalId::encode(self.kind_of(), self.0.entity_id)
+    }
+
+    /// The object's slug at the time of the change.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The object's version after the change (its last version, for a deletion).
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// When the change was committed.
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.0.changed_at
+    }
+
+    /// Whether readers can see the object after this change. False for deletions, and for
+    /// changes that took an object out of publication.
+    async fn visible(&self) -> bool {
+        self.0.visible
+    }
+
+    /// The object as it is now, when it still exists and the caller may see it.
+    async fn node(&self, ctx: &Context<'_>) -> ApiResult<Option<Node>> {
+        if self.0.kind == entity::enums::ChangeKind::Delete {
+            return Ok(None);
+        }
+        let gid = GlobalId {
+            kind: self.kind_of(),
+            key: self.0.entity_id.to_string(),
+        };
+        load_node(ctx, &gid, "", "node").await
+    }
+
+    /// The token name that made the change (`cli` for the command line). Admins only.
+    async fn actor(&self, ctx: &Context<'_>) -> ApiResult<&str> {
+        admin_only(ctx)?;
+        Ok(&self.0.actor)
+    }
+
+    /// The object's fields before the change; null for a creation. Admins only.
+    async fn before(&self, ctx: &Context<'_>) -> ApiResult<Option<JsonValue>> {
+        admin_only(ctx)?;
+        Ok(self.0.before.clone().map(JsonValue))
+    }
+
+    /// The object's fields after the change; null for a deletion. Admins only.
+    async fn after(&self, ctx: &Context<'_>) -> ApiResult<Option<JsonValue>> {
+        admin_only(ctx)?;
+        Ok(self.0.after.clone().map(JsonValue))
+    }
+}
+
+impl ChangeEvent {
+    fn kind_of(&self) -> NodeKind {
+        NodeKind::ALL
+            .into_iter()
+            .find(|k| k.type_name() == self.0.entity)
+            .unwrap_or(NodeKind::Finding)
+    }
+}
