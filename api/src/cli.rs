@@ -1,7 +1,7 @@
-//! The command line: `serve` (the default), `migrate`, `seed`, `schema`.
+//! The command line: `serve` (the default), `migrate`, `seed`, `schema`, `token`.
 
 use crate::settings::Settings;
-use crate::{db, schema, seed, server::Application, telemetry};
+use crate::{auth, db, schema, seed, server::Application, telemetry};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -26,6 +26,28 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to standard output; needs no database.
     Schema,
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        /// A unique name, recorded as the actor of the token's changes.
+        name: String,
+        /// reader, editor or admin.
+        #[arg(long, default_value = "reader")]
+        role: String,
+    },
+    /// List tokens: name, role, created, revoked.
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -88,6 +110,68 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             println!("seed corpus loaded: {} rows created", report.created);
         }
         Command::Schema => print!("{}", schema::sdl()),
+        Command::Token(command) => {
+            let conn = db::connect(&settings.database_url, 1).await?;
+            db::migrate(&conn).await?;
+            token(&conn, command).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A GraphQL-facing error, reported on the command line by its message and code.
+#[derive(Debug)]
+struct CommandError(crate::errors::ApiError);
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.0.message(), self.0.code())
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+async fn token(
+    conn: &sea_orm::DatabaseConnection,
+    command: TokenCommand,
+) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        TokenCommand::Create { name, role } => {
+            let Some(role) = auth::parse_role(&role) else {
+                return Err(format!("unknown role {role:?}: use reader, editor or admin").into());
+            };
+            let (model, token) = auth::create_token(conn, &name, role, "cli")
+                .await
+                .map_err(CommandError)?;
+            eprintln!(
+                "created token {:?} with role {}; it is shown only now:",
+                model.name,
+                auth::role_name(model.role)
+            );
+            println!("{token}");
+        }
+        TokenCommand::List => {
+            for t in auth::list_tokens(conn).await.map_err(CommandError)? {
+                let revoked = t
+                    .revoked_at
+                    .map(|at| format!("revoked {}", at.to_rfc3339()))
+                    .unwrap_or_else(|| "active".to_string());
+                println!(
+                    "{}\t{}\tcreated {} by {}\t{}",
+                    t.name,
+                    auth::role_name(t.role),
+                    t.created_at.to_rfc3339(),
+                    t.created_by,
+                    revoked
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            let t = auth::revoke_token(conn, &name)
+                .await
+                .map_err(CommandError)?;
+            println!("revoked {}", t.name);
+        }
     }
     Ok(())
 }

@@ -195,6 +195,54 @@ impl TestApp {
         res.json().await.expect("JSON body")
     }
 
+    /// Creates an API token with `role` ("reader", "editor" or "admin") directly in the database.
+    pub async fn token(&self, name: &str, role: &str) -> String {
+        let conn = sea_orm::Database::connect(self.db.url())
+            .await
+            .expect("connect");
+        let role = api::auth::parse_role(role).expect("role");
+        let (_, token) = api::auth::create_token(&conn, name, role, "test")
+            .await
+            .expect("token");
+        conn.close().await.ok();
+        token
+    }
+
+    /// POSTs a GraphQL request with a bearer token; returns (HTTP status, JSON body).
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> (u16, Value) {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.expect("JSON body"))
+    }
+
+    /// Runs a request with a token that must succeed and returns its `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.graphql_as(token, query, variables).await;
+        assert_eq!(status, 200, "HTTP status: {body}");
+        assert!(
+            body.get("errors").is_none(),
+            "unexpected errors on {:?}: {body}",
+            self.backend()
+        );
+        body["data"].clone()
+    }
+
+    /// Runs a request with a token that must fail and returns `errors[0].extensions.code`.
+    pub async fn error_code_as(&self, token: &str, query: &str, variables: Value) -> String {
+        let (_, body) = self.graphql_as(token, query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code, got {body}"))
+            .to_string()
+    }
+
     /// Runs a query that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
