@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_create_evidence_tables;
 mod m20261123_000002_create_search_index;
+mod m20261123_000010_add_exercise_places;
 
 /// Runs every migration of the evidence database, oldest first.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_evidence_tables::Migration),
             Box::new(m20261123_000002_create_search_index::Migration),
+            Box::new(m20261123_000010_add_exercise_places::Migration),
         ]
     }
 }

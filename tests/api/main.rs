@@ -11,6 +11,7 @@ mod http;
 mod migrations;
 mod n_plus_one;
 mod pagination;
+mod places;
 mod schema_file;
 mod search;
 mod seed;
