@@ -10,6 +10,7 @@ mod filters;
 mod http;
 mod migrations;
 mod n_plus_one;
+mod orders;
 mod pagination;
 mod places;
 mod schema_file;

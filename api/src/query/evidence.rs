@@ -8,7 +8,7 @@ use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs};
+use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys};
 use crate::types::{
     evidence_map, fetch_one, EvidenceDimension, EvidenceMap, Finding, Lookup, Metric,
     ParticipantView, Resource,
@@ -77,6 +77,10 @@ impl EvidenceQuery {
                 updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
                     m.updated_at
                 })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("exercise_start_date"),
+                },
             },
             |m| m.id,
             Finding,
@@ -141,6 +145,10 @@ impl EvidenceQuery {
                     participant_view::Column::UpdatedAt,
                     |m: &participant_view::Model| m.updated_at,
                 )),
+                sort: SortKeys {
+                    title: None,
+                    date: Some("exercise_start_date"),
+                },
             },
             |m| m.id,
             ParticipantView,
@@ -264,6 +272,10 @@ impl EvidenceQuery {
                 updated_at: Some((resource::Column::UpdatedAt, |m: &resource::Model| {
                     m.updated_at
                 })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("published_on"),
+                },
             },
             |m| m.id,
             Resource,
