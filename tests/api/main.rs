@@ -5,6 +5,7 @@ mod helpers;
 
 mod cli;
 mod corpus;
+mod dashboards;
 mod errors;
 mod filters;
 mod http;

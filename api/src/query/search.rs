@@ -1,5 +1,8 @@
 //! Root field for full-text search.
 
+// Each GraphQL argument is a Rust argument: the query, its kinds and the four paging arguments.
+#![allow(clippy::too_many_arguments)]
+
 use crate::errors::ApiResult;
 use crate::pagination::{Page, PageArgs};
 use crate::types::{search, SearchHit, SearchKind};
