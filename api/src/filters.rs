@@ -63,6 +63,9 @@ pub struct ViewFilter {
     pub verbatim: Option<bool>,
     /// Only views from exercises that started within this range.
     pub exercise_started: Option<DateRange>,
+    /// Only views from exercises held in at least one of these places (e.g. `Cambridge`; case
+    /// is ignored).
+    pub places: Option<Vec<String>>,
     /// Only views changed at or after this time (for incremental sync).
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -80,6 +83,9 @@ pub struct FindingFilter {
     pub exercise: Option<ID>,
     /// Only findings from exercises that started within this range.
     pub exercise_started: Option<DateRange>,
+    /// Only findings of exercises held in at least one of these places (e.g. `Liverpool`; case
+    /// is ignored).
+    pub places: Option<Vec<String>>,
     /// Only findings changed at or after this time (for incremental sync).
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -170,6 +176,25 @@ fn exercises_started(range: &DateRange, field: &str) -> ApiResult<SelectStatemen
         .to_owned())
 }
 
+/// Subquery: the exercises held in at least one of `places` (through the `exercise_place`
+/// index, matched on the lower-cased name). `None` when no place is given.
+fn exercises_in(places: &Option<Vec<String>>) -> Option<SelectStatement> {
+    use entity::exercise_place;
+    let keys: Vec<String> = places
+        .iter()
+        .flatten()
+        .map(|p| crate::places::place_key(p))
+        .collect();
+    if keys.is_empty() {
+        return None;
+    }
+    Some(tagged::<exercise_place::Entity, _>(
+        exercise_place::Column::ExerciseId,
+        exercise_place::Column::PlaceKey,
+        keys,
+    ))
+}
+
 /// The condition "`column` (a partial-date text column) lies in `range`".
 fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiResult<Condition> {
     let mut cond = Condition::all();
@@ -239,6 +264,9 @@ impl ViewFilter {
                 C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
             );
         }
+        if let Some(sub) = exercises_in(&self.places) {
+            cond = cond.add(C::ExerciseId.in_subquery(sub));
+        }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
@@ -280,6 +308,9 @@ impl FindingFilter {
                 C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
             );
         }
+        if let Some(sub) = exercises_in(&self.places) {
+            cond = cond.add(C::ExerciseId.in_subquery(sub));
+        }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
@@ -315,6 +346,8 @@ pub struct ExerciseFilter {
     pub organisation: Option<ID>,
     /// Only exercises that started within this range.
     pub started: Option<DateRange>,
+    /// Only exercises held in at least one of these places (e.g. `Cambridge`; case is ignored).
+    pub places: Option<Vec<String>>,
     /// Only exercises changed at or after this time.
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -353,6 +386,9 @@ impl ExerciseFilter {
         }
         if let Some(range) = &self.started {
             cond = cond.add(date_range(C::StartDate, range, "filter.started")?);
+        }
+        if let Some(sub) = exercises_in(&self.places) {
+            cond = cond.add(C::Id.in_subquery(sub));
         }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));

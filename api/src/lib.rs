@@ -4,7 +4,8 @@
 //! Where to look: `settings` (configuration), `telemetry` (logs), `db` (connecting and migrating),
 //! `server` (the HTTP application), `http/` (endpoints), `schema` (builds the GraphQL schema once),
 //! `query/` (root query fields, one file per domain), `types/` (GraphQL object types), `errors`
-//! (the one public error type), `ids` (opaque global IDs), `seed` (the curated corpus), `cli`.
+//! (the one public error type), `ids` (opaque global IDs), `places` (exercise places and their
+//! index), `seed` (the curated corpus), `cli`.
 
 pub mod auth;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod ids;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;
+pub mod places;
 pub mod query;
 pub mod schema;
 pub mod seed;

@@ -402,3 +402,146 @@ pub mod rel {
     );
     pub const PUBLISHED_RESOURCES: ChildRelation = direct("resource.publisher_id");
 }
+
+/// Counts of one owner's related rows for dashboards, from GROUP BY statements: by kind of row
+/// (`finding`, `view`, `resource`...) and, for views, by stance.
+#[derive(Clone, Debug, Default)]
+pub struct Tally(HashMap<(String, String), u64>);
+
+impl Tally {
+    /// How many rows of this kind, all stances together.
+    pub fn total(&self, what: &str) -> u64 {
+        self.0
+            .iter()
+            .filter(|((w, _), _)| w == what)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// How many rows of this kind take this stance (stored value, e.g. `CONCERN`).
+    pub fn with_stance(&self, what: &str, stance: &str) -> u64 {
+        self.0
+            .get(&(what.to_string(), stance.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Runs one UNION ALL of GROUP BY branches, each yielding (what, owner, stance, n), and
+/// returns the tallies by owner (read as text).
+async fn tallies(
+    db_conn: &DatabaseConnection,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<HashMap<String, Tally>, ApiError> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db_conn.get_database_backend();
+    let rows = db(db_conn
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await)?;
+    let mut out: HashMap<String, Tally> = HashMap::new();
+    for row in rows {
+        let what = db(row.try_get::<String>("", "what"))?;
+        let owner = db(row.try_get::<String>("", "owner"))?;
+        let stance = db(row.try_get::<String>("", "stance"))?;
+        let n = u64::try_from(db(row.try_get::<i64>("", "n"))?).unwrap_or(0);
+        out.entry(owner).or_default().0.insert((what, stance), n);
+    }
+    Ok(out)
+}
+
+/// The dashboard counts of an exercise: its findings, views (by stance), resources, metrics
+/// and sessions, for every exercise of a page in one statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ExerciseTally(pub i32);
+
+impl Loader<ExerciseTally> for Store {
+    type Value = Tally;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ExerciseTally],
+    ) -> Result<HashMap<ExerciseTally, Tally>, ApiError> {
+        // Ids are integers from the database, so they are written into the statement.
+        let ids = keys
+            .iter()
+            .map(|k| k.0.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let branch = |what: &str, table: &str| {
+            format!(
+                "SELECT '{what}' AS what, CAST(exercise_id AS TEXT) AS owner, '' AS stance, \
+                 COUNT(*) AS n FROM {table} WHERE exercise_id IN ({ids}){guard} GROUP BY exercise_id",
+                guard = visibility::sql_guard(self.published_only, table),
+            )
+        };
+        let sql = [
+            branch("finding", "finding"),
+            format!(
+                "SELECT 'view' AS what, CAST(exercise_id AS TEXT) AS owner, \
+                 CAST(stance AS TEXT) AS stance, COUNT(*) AS n FROM participant_view \
+                 WHERE exercise_id IN ({ids}){guard} GROUP BY exercise_id, stance",
+                guard = visibility::sql_guard(self.published_only, "participant_view"),
+            ),
+            branch("resource", "resource_exercise"),
+            branch("metric", "metric"),
+            branch("session", "session"),
+        ]
+        .join(" UNION ALL ");
+        let mut found = tallies(&self.db, sql, Vec::new()).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.0.to_string()).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The dashboard counts of a mission: the exercises, findings and views (by stance) tagged
+/// with it, for every mission asked for in one statement. The key is the stored mission code.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MissionTally(pub String);
+
+impl Loader<MissionTally> for Store {
+    type Value = Tally;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[MissionTally]) -> Result<HashMap<MissionTally, Tally>, ApiError> {
+        let values: Vec<sea_orm::Value> = keys.iter().map(|k| k.0.clone().into()).collect();
+        let params = (1..=values.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let branch = |what: &str, table: &str| {
+            format!(
+                "SELECT '{what}' AS what, CAST(mission_code AS TEXT) AS owner, '' AS stance, \
+                 COUNT(*) AS n FROM {table} WHERE mission_code IN ({params}) GROUP BY mission_code"
+            )
+        };
+        let sql = [
+            branch("exercise", "exercise_mission"),
+            format!(
+                "SELECT 'finding' AS what, CAST(finding_mission.mission_code AS TEXT) AS owner, \
+                 '' AS stance, COUNT(*) AS n \
+                 FROM finding_mission JOIN finding ON finding.id = finding_mission.finding_id \
+                 WHERE finding_mission.mission_code IN ({params}){guard} \
+                 GROUP BY finding_mission.mission_code",
+                guard = visibility::sql_guard(self.published_only, "finding"),
+            ),
+            format!(
+                "SELECT 'view' AS what, CAST(view_mission.mission_code AS TEXT) AS owner, \
+                 CAST(participant_view.stance AS TEXT) AS stance, COUNT(*) AS n \
+                 FROM view_mission JOIN participant_view ON participant_view.id = view_mission.view_id \
+                 WHERE view_mission.mission_code IN ({params}){guard} \
+                 GROUP BY view_mission.mission_code, participant_view.stance",
+                guard = visibility::sql_guard(self.published_only, "participant_view"),
+            ),
+        ]
+        .join(" UNION ALL ");
+        let mut found = tallies(&self.db, sql, values).await?;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
+            .collect())
+    }
+}

@@ -8,10 +8,10 @@ use crate::schema::PageLimits;
 use async_graphql::{Context, Enum, Object, OutputType, SimpleObject, TypeName};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 /// A page of a list, in Relay's connection shape; named `<Node>Connection` in the schema.
@@ -211,6 +211,7 @@ where
         list: ListOrder::OldestFirst,
         id: id_column,
         updated_at: None,
+        sort: SortKeys::default(),
     };
     paginate_ordered(ctx, select, order, id_of, wrap, args).await
 }
@@ -225,6 +226,32 @@ pub enum ListOrder {
     NewestFirst,
     /// The most recently changed first (by `updatedAt`, then ID, descending): for sync.
     RecentlyUpdated,
+    /// By title, A to Z, ignoring the case of ASCII letters, then by ID (findings, exercises and
+    /// resources).
+    #[graphql(name = "TITLE_A_TO_Z")]
+    TitleAToZ,
+    /// By title, Z to A, ignoring the case of ASCII letters, then by ID descending (findings,
+    /// exercises and resources).
+    #[graphql(name = "TITLE_Z_TO_A")]
+    TitleZToA,
+    /// By date, earliest first, then by ID: an exercise's start date, a resource's publication
+    /// date, a finding's or view's exercise's start date. A partial date sorts before the more
+    /// precise dates inside it (`2024` before `2024-01`); undated items come last.
+    DateEarliestFirst,
+    /// By date, latest first, then by ID descending (the same dates as `DATE_EARLIEST_FIRST`);
+    /// undated items come last.
+    DateLatestFirst,
+}
+
+/// The text columns a list can be ordered by with `TITLE_*` and `DATE_*` (`None`: the list has
+/// no such order, and asking for it is `BAD_USER_INPUT`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SortKeys {
+    /// The title column.
+    pub title: Option<&'static str>,
+    /// The partial-date column (for findings and views, the copy of their exercise's start date
+    /// that migration `000010` keeps, so the order has an index of its own).
+    pub date: Option<&'static str>,
 }
 
 /// How to order one list: the order asked for, the ID column, and the `updated_at` column with
@@ -233,6 +260,7 @@ pub struct Order<E: EntityTrait> {
     pub list: ListOrder,
     pub id: E::Column,
     pub updated_at: Option<UpdatedAtKey<E>>,
+    pub sort: SortKeys,
 }
 
 /// The `updated_at` column of a list and how to read it from a row.
@@ -343,6 +371,9 @@ where
             "Give `first` or `last`, not both",
         ));
     }
+    if let Some(key) = text_key(&order, conn.get_database_backend())? {
+        return paginate_by_key(ctx, select, order.id, key, id_of, wrap, args, first, last).await;
+    }
     let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
         ListOrder::NewestFirst
     } else {
@@ -410,9 +441,206 @@ where
     Ok(Page::new(edges, has_previous, has_next, total_count))
 }
 
+/// A text sort key: the tag its cursors carry, its direction, and its SQL expression.
+struct TextKey {
+    tag: &'static str,
+    descending: bool,
+    sql: String,
+}
+
+/// The text sort key of `TITLE_*` and `DATE_*` orders; `None` for the other orders.
+///
+/// The expressions are exactly those migration `000010` indexes (with the id after them), so
+/// each order is an index scan. NULL dates become `'~'` when ascending and `''` when descending,
+/// which puts undated items last both ways and keeps the keyset comparisons free of NULLs.
+/// PostgreSQL compares with `COLLATE "C"`, so both backends sort byte-wise, the same way.
+fn text_key<E: EntityTrait>(order: &Order<E>, backend: DbBackend) -> ApiResult<Option<TextKey>> {
+    let table = E::default().table_name();
+    let (tag, descending, sql) = match order.list {
+        ListOrder::TitleAToZ | ListOrder::TitleZToA => (
+            if order.list == ListOrder::TitleAToZ {
+                "title"
+            } else {
+                "title-desc"
+            },
+            order.list == ListOrder::TitleZToA,
+            order
+                .sort
+                .title
+                .map(|c| format!("lower(\"{table}\".\"{c}\")")),
+        ),
+        ListOrder::DateEarliestFirst => (
+            "date",
+            false,
+            order
+                .sort
+                .date
+                .map(|c| format!("COALESCE(\"{table}\".\"{c}\", '~')")),
+        ),
+        ListOrder::DateLatestFirst => (
+            "date-desc",
+            true,
+            order
+                .sort
+                .date
+                .map(|c| format!("COALESCE(\"{table}\".\"{c}\", '')")),
+        ),
+        _ => return Ok(None),
+    };
+    let sql = sql.ok_or_else(|| {
+        ApiError::bad_input(
+            "order",
+            format!("This list cannot be read in the order {:?}", order.list),
+        )
+    })?;
+    let sql = match backend {
+        DbBackend::Postgres => format!("({sql}) COLLATE \"C\""),
+        _ => sql,
+    };
+    Ok(Some(TextKey {
+        tag,
+        descending,
+        sql,
+    }))
+}
+
+fn key_cursor(tag: &str, id: i32, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("cursor:{tag}:{id}:{key}"))
+}
+
+fn decode_key_cursor(tag: &str, cursor: &str, field: &str) -> ApiResult<(i32, String)> {
+    let invalid = || {
+        ApiError::bad_input(
+            field,
+            format!("{cursor:?} is not a valid cursor for this list"),
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let rest = text
+        .strip_prefix("cursor:")
+        .and_then(|r| r.strip_prefix(tag))
+        .and_then(|r| r.strip_prefix(':'))
+        .ok_or_else(invalid)?;
+    let (id, key) = rest.split_once(':').ok_or_else(invalid)?;
+    Ok((id.parse().map_err(|_| invalid())?, key.to_string()))
+}
+
+/// Rows strictly beyond (`key`, `id`) when reading in `descending` order (before, if not).
+fn beyond_key(
+    sql: &str,
+    id_column: impl ColumnTrait,
+    p: &(i32, String),
+    descending: bool,
+) -> Condition {
+    use sea_orm::sea_query::ExprTrait;
+    let key = Expr::cust(sql.to_string());
+    let (past_key, past_id) = if descending {
+        (key.clone().lt(p.1.as_str()), id_column.lt(p.0))
+    } else {
+        (key.clone().gt(p.1.as_str()), id_column.gt(p.0))
+    };
+    Condition::any()
+        .add(past_key)
+        .add(Condition::all().add(key.eq(p.1.as_str())).add(past_id))
+}
+
+/// Pages through `select` by keyset on (text sort key, ID). The key of each row is read back
+/// from the database with the row, so cursors hold exactly what the database compares.
+#[allow(clippy::too_many_arguments)]
+async fn paginate_by_key<E, T>(
+    ctx: &Context<'_>,
+    select: Select<E>,
+    id_column: E::Column,
+    key: TextKey,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: PageArgs,
+    first: Option<u64>,
+    last: Option<u64>,
+) -> ApiResult<Page<T>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: OutputType,
+{
+    let conn = ctx.data_unchecked::<DatabaseConnection>();
+    let limits = *ctx.data_unchecked::<PageLimits>();
+    let after = args
+        .after
+        .as_deref()
+        .map(|c| decode_key_cursor(key.tag, c, "after"))
+        .transpose()?;
+    let before = args
+        .before
+        .as_deref()
+        .map(|c| decode_key_cursor(key.tag, c, "before"))
+        .transpose()?;
+    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+        db(select.clone().count(conn).await)?
+    } else {
+        0
+    };
+    let mut page = select;
+    if let Some(p) = &after {
+        page = page.filter(beyond_key(&key.sql, id_column, p, key.descending));
+    }
+    if let Some(p) = &before {
+        page = page.filter(beyond_key(&key.sql, id_column, p, !key.descending));
+    }
+    let backwards = last.is_some();
+    let size = last.or(first).unwrap_or(limits.default_size as u64);
+    let sort = if key.descending != backwards {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let statement = page
+        .expr_as(Expr::cust(key.sql.clone()), "pv_sort_key")
+        .order_by(Expr::cust(key.sql.clone()), sort.clone())
+        .order_by(id_column, sort)
+        .limit(size + 1)
+        .into_query();
+    let found = db(conn.query_all(&statement).await)?;
+    let mut rows = Vec::with_capacity(found.len());
+    for row in found {
+        let sort_key = db(row.try_get::<String>("", "pv_sort_key"))?;
+        rows.push((db(E::Model::from_query_result(&row, ""))?, sort_key));
+    }
+    let more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = if backwards {
+        (more, before.is_some())
+    } else {
+        (after.is_some(), more)
+    };
+    let edges = rows
+        .into_iter()
+        .map(|(row, sort_key)| PageEdge {
+            cursor: key_cursor(key.tag, id_of(&row), &sort_key),
+            node: wrap(row),
+        })
+        .collect();
+    Ok(Page::new(edges, has_previous, has_next, total_count))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_cursors_round_trip_and_belong_to_their_order() {
+        let c = key_cursor("title", 7, "ai: a:b");
+        assert_eq!(
+            decode_key_cursor("title", &c, "after"),
+            Ok((7, "ai: a:b".to_string()))
+        );
+        assert!(decode_key_cursor("title-desc", &c, "after").is_err());
+        assert!(decode_key_cursor("date", &encode_cursor(7), "after").is_err());
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {

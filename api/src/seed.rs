@@ -468,6 +468,8 @@ impl<'a> Loader<'a> {
         for (e, m) in new_exercises {
             let at = format!("exercise {}", e.slug);
             let id = m.id;
+            crate::places::set_exercise_places(txn, id, &e.places).await?;
+            self.created += e.places.len();
             if let Some(parent) = &e.part_of {
                 let parent_id = lookup(&exercises, "exercise", parent, &format!("{at} partOf"))?;
                 let mut am: exercise::ActiveModel = m.into();

@@ -9,6 +9,7 @@ pub mod change_log;
 pub mod exercise;
 pub mod exercise_mission;
 pub mod exercise_organisation;
+pub mod exercise_place;
 pub mod finding;
 pub mod finding_mission;
 pub mod finding_theme;

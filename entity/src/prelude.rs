@@ -3,6 +3,7 @@
 pub use super::exercise::Entity as Exercise;
 pub use super::exercise_mission::Entity as ExerciseMission;
 pub use super::exercise_organisation::Entity as ExerciseOrganisation;
+pub use super::exercise_place::Entity as ExercisePlace;
 pub use super::finding::Entity as Finding;
 pub use super::finding_mission::Entity as FindingMission;
 pub use super::finding_theme::Entity as FindingTheme;

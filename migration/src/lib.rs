@@ -6,6 +6,7 @@ mod m20261123_000001_create_evidence_tables;
 mod m20261123_000002_create_search_index;
 mod m20261123_000003_add_curation;
 mod m20261123_000004_search_published_only;
+mod m20261123_000010_add_exercise_places;
 
 /// Runs every migration of the evidence database, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_create_search_index::Migration),
             Box::new(m20261123_000003_add_curation::Migration),
             Box::new(m20261123_000004_search_published_only::Migration),
+            Box::new(m20261123_000010_add_exercise_places::Migration),
         ]
     }
 }

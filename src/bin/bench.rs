@@ -124,6 +124,17 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
         }))
         .exec_without_returning(&txn)
         .await?;
+        // The place index the place filter reads (what `api::places::set_exercise_places`
+        // writes), in bulk.
+        entity::exercise_place::Entity::insert_many(chunk.iter().map(|i| {
+            entity::exercise_place::ActiveModel {
+                exercise_id: Set(base_ex + 1 + *i as i32),
+                place_key: Set("cambridge".into()),
+                place: Set("Cambridge".into()),
+            }
+        }))
+        .exec_without_returning(&txn)
+        .await?;
     }
     for chunk in (0..findings).collect::<Vec<_>>().chunks(1000) {
         let rows: Vec<_> = chunk

@@ -338,13 +338,32 @@ async fn drafts_stay_hidden_until_published() {
             d["createView"]["session"]["slug"],
             "ai-cam-dialogue-cambridge"
         );
-        let counts = r#"{ participantViews { totalCount } evidenceMap(rows: MISSION, columns: STANCE) { totalViews } }"#;
+        let counts = r#"{ participantViews { totalCount } evidenceMap(rows: MISSION, columns: STANCE) { totalViews }
+          findingMap(rows: MISSION, columns: KIND) { totalFindings }
+          exercise(slug: "ai-cam-public-dialogues-2024") { counts { findings views } }
+          mission(code: HEALTH) { counts { findings views } } }"#;
         let anonymous = app.data(counts, json!({})).await;
         let edited = app.data_as(&editor, counts, json!({})).await;
-        assert_eq!(anonymous["participantViews"]["totalCount"], 40);
-        assert_eq!(anonymous["evidenceMap"]["totalViews"], 40);
-        assert_eq!(edited["participantViews"]["totalCount"], 41);
-        assert_eq!(edited["evidenceMap"]["totalViews"], 41);
+        let n = |v: &Value, path: &[&str]| {
+            path.iter()
+                .fold(v, |v, k| &v[*k])
+                .as_i64()
+                .unwrap_or_else(|| panic!("{path:?} in {v}"))
+        };
+        assert_eq!(n(&anonymous, &["participantViews", "totalCount"]), 40);
+        assert_eq!(n(&anonymous, &["evidenceMap", "totalViews"]), 40);
+        assert_eq!(n(&edited, &["participantViews", "totalCount"]), 41);
+        assert_eq!(n(&edited, &["evidenceMap", "totalViews"]), 41);
+        // The retracted finding and the draft view count for editors only.
+        for path in [
+            &["findingMap", "totalFindings"][..],
+            &["exercise", "counts", "findings"],
+            &["exercise", "counts", "views"],
+            &["mission", "counts", "findings"],
+            &["mission", "counts", "views"],
+        ] {
+            assert_eq!(n(&edited, path), n(&anonymous, path) + 1, "{path:?}");
+        }
     });
 }
 

@@ -29,15 +29,85 @@ async fn up_down_up() {
         };
         let db = Database::connect(test_db.url()).await.expect("connect");
         Migrator::up(&db, None).await.expect("up");
-        assert_eq!(table_count(&db).await, 22, "{backend:?}: tables after up");
+        assert_eq!(table_count(&db).await, 23, "{backend:?}: tables after up");
         Migrator::down(&db, None).await.expect("down");
         assert_eq!(table_count(&db).await, 0, "{backend:?}: tables after down");
         Migrator::up(&db, None).await.expect("up again");
         assert_eq!(
             table_count(&db).await,
-            22,
+            23,
             "{backend:?}: tables after up again"
         );
+        db.close().await.ok();
+    }
+}
+
+/// Migration 10 indexes the places and copies the start dates of rows that exist before it.
+#[tokio::test]
+async fn places_and_dates_are_filled_for_existing_rows() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(test_db) = TestDb::create(backend).await else {
+            continue;
+        };
+        let db = Database::connect(test_db.url()).await.expect("connect");
+        Migrator::up(&db, Some(2))
+            .await
+            .expect("up to the search index");
+        for sql in [
+            "INSERT INTO source_document (slug, file_name, title, publisher, created_at, updated_at) \
+             VALUES ('s', 's.md', 'S', 'P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO exercise (slug, title, kind, summary, start_date, places, status, source_document_id, locator, created_at, updated_at) \
+             VALUES ('e', 'E', 'PUBLIC_DIALOGUE', 'x', '2023-05', '[\"Leeds\", \" leeds\", \"York\"]', 'COMPLETED', 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO finding (slug, exercise_id, title, summary, kind, position, source_document_id, locator, created_at, updated_at) \
+             VALUES ('f', 1, 'F', 'x', 'PRINCIPLE', 1, 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        ] {
+            db.execute_unprepared(sql).await.expect(sql);
+        }
+        Migrator::up(&db, None).await.expect("up");
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                "SELECT place_key, place FROM exercise_place ORDER BY place_key",
+            ))
+            .await
+            .expect("places");
+        let places: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String>("", "place_key").expect("key"),
+                    r.try_get::<String>("", "place").expect("place"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            places,
+            vec![
+                ("leeds".to_string(), "Leeds".to_string()),
+                ("york".to_string(), "York".to_string())
+            ],
+            "{backend:?}"
+        );
+        let date = |db: &sea_orm::DatabaseConnection| {
+            let db = db.clone();
+            async move {
+                db.query_one_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT exercise_start_date AS d FROM finding",
+                ))
+                .await
+                .expect("query")
+                .expect("row")
+                .try_get::<Option<String>>("", "d")
+                .expect("d")
+            }
+        };
+        assert_eq!(date(&db).await.as_deref(), Some("2023-05"), "{backend:?}");
+        // The copy follows its exercise.
+        db.execute_unprepared("UPDATE exercise SET start_date = '2022' WHERE id = 1")
+            .await
+            .expect("update");
+        assert_eq!(date(&db).await.as_deref(), Some("2022"), "{backend:?}");
         db.close().await.ok();
     }
 }

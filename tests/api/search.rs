@@ -185,3 +185,103 @@ async fn the_index_follows_the_rows() {
         db.close().await.ok();
     });
 }
+
+const SEARCH_BACK: &str = "query($q: String!, $first: Int, $after: String, $last: Int, $before: String) {
+  search(query: $q, first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { score node { __typename
+      ... on Finding { slug } ... on ParticipantView { slug } ... on Exercise { slug } ... on Resource { slug } } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+#[tokio::test]
+async fn pages_backwards_like_every_connection() {
+    on_each_backend!(|app| {
+        let all = app
+            .data(SEARCH_BACK, json!({"q": "public", "first": 100}))
+            .await["search"]
+            .clone();
+        let everything = hits(&all);
+        assert!(everything.len() > 10, "{}", everything.len());
+
+        // The last page: the weakest hits, in the same best-first order.
+        let tail = app
+            .data(SEARCH_BACK, json!({"q": "public", "last": 3}))
+            .await["search"]
+            .clone();
+        assert_eq!(hits(&tail), everything[everything.len() - 3..].to_vec());
+        assert_eq!(tail["pageInfo"]["hasPreviousPage"], true);
+        assert_eq!(tail["pageInfo"]["hasNextPage"], false);
+        assert_eq!(tail["totalCount"].as_u64(), Some(everything.len() as u64));
+
+        // Walking backwards, four at a time, meets every hit the forward walk met, in order.
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut before = Value::Null;
+        loop {
+            let page = app
+                .data(
+                    SEARCH_BACK,
+                    json!({"q": "public", "last": 4, "before": before}),
+                )
+                .await["search"]
+                .clone();
+            let mut got = hits(&page);
+            assert!(got.len() <= 4);
+            got.extend(seen);
+            seen = got;
+            if page["pageInfo"]["hasPreviousPage"] == false {
+                break;
+            }
+            before = page["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(seen, everything);
+
+        // Before the best hit there is nothing: an empty page.
+        let best = all["edges"][0]["cursor"].clone();
+        let empty = app
+            .data(
+                SEARCH_BACK,
+                json!({"q": "public", "last": 5, "before": best}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(empty["edges"], json!([]));
+        assert_eq!(empty["pageInfo"]["hasPreviousPage"], false);
+        assert_eq!(empty["pageInfo"]["hasNextPage"], true);
+        assert_eq!(empty["pageInfo"]["startCursor"], Value::Null);
+
+        // Between two cursors: the hits strictly between them.
+        let window = app
+            .data(
+                SEARCH_BACK,
+                json!({"q": "public", "last": 100, "after": all["edges"][1]["cursor"],
+                       "before": all["edges"][5]["cursor"]}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(hits(&window), everything[2..5].to_vec());
+
+        // A search cursor works only as a search cursor, and forged ones are refused by name.
+        for (vars, field) in [
+            (
+                json!({"q": "public", "last": 2, "before": "forged"}),
+                "before",
+            ),
+            (
+                json!({"q": "public", "last": 2, "before": "Y3Vyc29yOmlkOjM"}),
+                "before",
+            ),
+            (json!({"q": "public", "last": 101}), "last"),
+            (json!({"q": "public", "last": -1}), "last"),
+            (json!({"q": "public", "first": 2, "last": 2}), "last"),
+        ] {
+            let body = app.graphql(SEARCH_BACK, vars.clone()).await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                "{vars}"
+            );
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{vars}");
+        }
+    });
+}

@@ -8,10 +8,10 @@ use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs};
+use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys};
 use crate::types::{
-    evidence_map, fetch_one, EvidenceDimension, EvidenceMap, Finding, Lookup, Metric,
-    ParticipantView, Resource,
+    evidence_map, fetch_one, finding_map, EvidenceDimension, EvidenceMap, Finding,
+    FindingDimension, FindingMap, Lookup, Metric, ParticipantView, Resource,
 };
 use async_graphql::{Context, Object, ID};
 use entity::{finding, metric, participant_view, resource};
@@ -77,6 +77,10 @@ impl EvidenceQuery {
                 updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
                     m.updated_at
                 })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("exercise_start_date"),
+                },
             },
             |m| m.id,
             Finding,
@@ -141,6 +145,10 @@ impl EvidenceQuery {
                     participant_view::Column::UpdatedAt,
                     |m: &participant_view::Model| m.updated_at,
                 )),
+                sort: SortKeys {
+                    title: None,
+                    date: Some("exercise_start_date"),
+                },
             },
             |m| m.id,
             ParticipantView,
@@ -163,6 +171,23 @@ impl EvidenceQuery {
         >,
     ) -> ApiResult<EvidenceMap> {
         evidence_map(ctx, rows, columns, filter.unwrap_or_default()).await
+    }
+
+    /// The finding map for charts: counts of findings for every pair of `rows` x `columns`
+    /// values (e.g. Mission x Theme, or Exercise x Kind) under an optional filter. Empty cells
+    /// are included; each cell's `findings` lists the findings behind it. (`evidenceMap` is the
+    /// same for participant views.)
+    async fn finding_map(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What the rows are.")] rows: FindingDimension,
+        #[graphql(desc = "What the columns are (a different dimension from `rows`).")]
+        columns: FindingDimension,
+        #[graphql(desc = "Only count findings that match every condition given.")] filter: Option<
+            FindingFilter,
+        >,
+    ) -> ApiResult<FindingMap> {
+        finding_map(ctx, rows, columns, filter.unwrap_or_default()).await
     }
 
     /// One reported figure, by global ID or by slug (give exactly one).
@@ -264,6 +289,10 @@ impl EvidenceQuery {
                 updated_at: Some((resource::Column::UpdatedAt, |m: &resource::Model| {
                     m.updated_at
                 })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("published_on"),
+                },
             },
             |m| m.id,
             Resource,

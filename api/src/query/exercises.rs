@@ -7,7 +7,7 @@
 use crate::errors::ApiResult;
 use crate::filters::ExerciseFilter;
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs};
+use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys};
 use crate::types::{fetch_one, Exercise, Lookup, Session};
 use async_graphql::{Context, Object, ID};
 use entity::{exercise, session};
@@ -69,6 +69,10 @@ impl ExerciseQuery {
                 updated_at: Some((exercise::Column::UpdatedAt, |m: &exercise::Model| {
                     m.updated_at
                 })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("start_date"),
+                },
             },
             |m| m.id,
             Exercise,

@@ -1,7 +1,10 @@
 //! Root field for full-text search.
 
+// Each GraphQL argument is a Rust argument: the query, its kinds and the four paging arguments.
+#![allow(clippy::too_many_arguments)]
+
 use crate::errors::ApiResult;
-use crate::pagination::Page;
+use crate::pagination::{Page, PageArgs};
 use crate::types::{search, SearchHit, SearchKind};
 use async_graphql::{Context, Object};
 
@@ -12,8 +15,9 @@ pub struct SearchQuery;
 impl SearchQuery {
     /// Searches findings, participant views, exercises and resources for all the words given
     /// (English stemming: "concerns" finds "concern"), best match first, each hit with a
-    /// highlighted snippet. Pages forwards only, with `first` and `after`.
-    #[graphql(complexity = "crate::pagination::cost(first, None, child_complexity)")]
+    /// highlighted snippet. Pages forwards (`first`, `after`) and backwards (`last`, `before`)
+    /// like every connection.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -22,9 +26,23 @@ impl SearchQuery {
         #[graphql(desc = "Only these kinds of object (default: all).")] kinds: Option<
             Vec<SearchKind>,
         >,
-        #[graphql(desc = "At most this many hits.")] first: Option<i32>,
-        #[graphql(desc = "Hits after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page forwards: at most this many hits from the best (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: hits after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many hits from the weakest (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: hits before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<SearchHit>> {
-        search(ctx, &query, kinds, first, after).await
+        search(
+            ctx,
+            &query,
+            kinds,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
     }
 }

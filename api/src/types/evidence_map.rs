@@ -30,16 +30,16 @@ pub enum EvidenceDimension {
     Exercise,
 }
 
-/// One value of a dimension: a mission, a theme, a stance or an exercise.
+/// One value of a dimension: a mission, a theme, a stance, a finding kind or an exercise.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct EvidenceKey {
-    /// The stable key: a mission code, theme slug, stance or exercise slug.
+    /// The stable key: a mission code, theme slug, stance, finding kind or exercise slug.
     pub key: String,
     /// A human-readable label.
     pub label: String,
-    /// The global ID of the mission, theme or exercise; null for a stance.
+    /// The global ID of the mission, theme or exercise; null for a stance or a finding kind.
     pub id: Option<ID>,
-    /// The value as stored: mission code, theme id, stance or exercise id.
+    /// The value as stored: mission code, theme id, stance, finding kind or exercise id.
     #[graphql(skip)]
     pub stored: String,
 }
@@ -146,7 +146,7 @@ impl EvidenceCell {
     }
 }
 
-const STANCES: [Stance; 5] = [
+pub(super) const STANCES: [Stance; 5] = [
     Stance::Hope,
     Stance::Concern,
     Stance::Condition,
@@ -154,12 +154,15 @@ const STANCES: [Stance; 5] = [
     Stance::Neutral,
 ];
 
-fn stance_key(s: Stance) -> String {
+pub(super) fn stance_key(s: Stance) -> String {
     entity::enums::Stance::from(s).to_value()
 }
 
 /// Every value of a dimension, in display order.
-async fn keys(conn: &DatabaseConnection, dim: EvidenceDimension) -> ApiResult<Vec<EvidenceKey>> {
+pub(super) async fn keys(
+    conn: &DatabaseConnection,
+    dim: EvidenceDimension,
+) -> ApiResult<Vec<EvidenceKey>> {
     Ok(match dim {
         EvidenceDimension::Mission => db(mission::Entity::find()
             .order_by_asc(mission::Column::Position)

@@ -2,8 +2,8 @@
 
 use super::support::{conn, members, PartialDate, Provenance};
 use super::{
-    ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission, Organisation,
-    OrganisationRole, ParticipantView, Resource, SessionFormat,
+    ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission,
+    Organisation, OrganisationRole, ParticipantView, Resource, SessionFormat,
 };
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
@@ -343,6 +343,13 @@ impl Exercise {
             PageArgs::new(first, after, last, before),
         )
         .await
+    }
+
+    /// How much evidence the exercise holds (findings, views by stance, resources, metrics,
+    /// sessions), for dashboards: counted in the database, one statement for a whole page.
+    async fn counts(&self, ctx: &Context<'_>) -> ApiResult<ExerciseCounts> {
+        let tally = loaders::optional(ctx, loaders::ExerciseTally(self.0.id)).await?;
+        Ok(tally.unwrap_or_default().into())
     }
 
     /// Where this record comes from.

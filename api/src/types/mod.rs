@@ -1,18 +1,21 @@
 //! GraphQL object types, each wrapping an `entity` model (`From<Model>`), with the resolvers that
 //! follow its relations. Storage types never derive GraphQL traits themselves.
 
+mod counts;
 mod curation;
 mod enums;
 mod evidence;
 mod evidence_map;
 mod exercise;
 mod finding;
+mod finding_map;
 mod node;
 mod organisation;
 mod search;
 mod support;
 mod vocabulary;
 
+pub use counts::{ExerciseCounts, MissionCounts};
 pub use curation::{
     change_cursor, decode_change_cursor, ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
@@ -21,6 +24,7 @@ pub use evidence::{Metric, Resource};
 pub use evidence_map::{evidence_map, EvidenceDimension, EvidenceMap};
 pub use exercise::{Exercise, Session};
 pub use finding::{Finding, ParticipantView};
+pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchHit, SearchKind};

@@ -6,7 +6,7 @@ use super::support::conn;
 use super::{Exercise, Finding, ParticipantView, Resource};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::loaders::{self, ExerciseById, FindingById, ResourceById, ViewById};
-use crate::pagination::{Page, PageEdge};
+use crate::pagination::{Page, PageArgs, PageEdge};
 use crate::schema::PageLimits;
 use async_graphql::{Context, Enum, Object, Union};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -95,10 +95,10 @@ fn encode_cursor(score: f64, doc_id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("cursor:search:{:016x}:{doc_id}", score.to_bits()))
 }
 
-fn decode_cursor(cursor: &str) -> ApiResult<(f64, i64)> {
+fn decode_cursor(cursor: &str, field: &str) -> ApiResult<(f64, i64)> {
     let invalid = || {
         ApiError::bad_input(
-            "after",
+            field,
             format!("{cursor:?} is not a valid cursor for this search"),
         )
     };
@@ -110,13 +110,28 @@ fn decode_cursor(cursor: &str) -> ApiResult<(f64, i64)> {
     Ok((f64::from_bits(bits), doc.parse().map_err(|_| invalid())?))
 }
 
-/// Runs a search and returns one page of hits, best first.
+fn page_size(value: Option<i32>, field: &str, limits: PageLimits) -> ApiResult<Option<usize>> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(ApiError::bad_input(
+            field,
+            format!("`{field}` must not be negative"),
+        )),
+        Some(n) if n as usize > limits.max_size => Err(ApiError::bad_input(
+            field,
+            format!("`{field}` may be at most {} (got {n})", limits.max_size),
+        )),
+        Some(n) => Ok(Some(n as usize)),
+    }
+}
+
+/// Runs a search and returns one page of hits, best first. Pages like every connection:
+/// forwards with `first`/`after`, backwards with `last`/`before`, by keyset on (score, document).
 pub async fn search(
     ctx: &Context<'_>,
     query: &str,
     kinds: Option<Vec<SearchKind>>,
-    first: Option<i32>,
-    after: Option<String>,
+    args: PageArgs,
 ) -> ApiResult<Page<SearchHit>> {
     let limits = *ctx.data_unchecked::<PageLimits>();
     let words = words(query);
@@ -126,20 +141,26 @@ pub async fn search(
             "Search needs at least one word",
         ));
     }
-    let size = match first {
-        None => limits.default_size,
-        Some(n) if n < 0 => {
-            return Err(ApiError::bad_input("first", "`first` must not be negative"))
-        }
-        Some(n) if n as usize > limits.max_size => {
-            return Err(ApiError::bad_input(
-                "first",
-                format!("`first` may be at most {} (got {n})", limits.max_size),
-            ))
-        }
-        Some(n) => n as usize,
-    };
-    let after = after.as_deref().map(decode_cursor).transpose()?;
+    let first = page_size(args.first, "first", limits)?;
+    let last = page_size(args.last, "last", limits)?;
+    if first.is_some() && last.is_some() {
+        return Err(ApiError::bad_input(
+            "last",
+            "Give `first` or `last`, not both",
+        ));
+    }
+    let backwards = last.is_some();
+    let size = last.or(first).unwrap_or(limits.default_size);
+    let after = args
+        .after
+        .as_deref()
+        .map(|c| decode_cursor(c, "after"))
+        .transpose()?;
+    let before = args
+        .before
+        .as_deref()
+        .map(|c| decode_cursor(c, "before"))
+        .transpose()?;
     let codes: Vec<i64> = kinds
         .unwrap_or_default()
         .into_iter()
@@ -188,13 +209,34 @@ pub async fn search(
         )
     };
     let mut values: Vec<Value> = vec![expression.clone().into()];
-    let keyset = match after {
-        Some((score, doc)) => {
-            values.push(score.into());
-            values.push(doc.into());
-            "WHERE (score < $2 OR (score = $2 AND doc_id > $3))"
-        }
-        None => "",
+    // Best first is (score descending, document ascending); "after" a hit is further along it.
+    let mut bounds = Vec::new();
+    if let Some((score, doc)) = after {
+        values.push(score.into());
+        values.push(doc.into());
+        let (s, d) = (values.len() - 1, values.len());
+        bounds.push(format!(
+            "(score < ${s} OR (score = ${s} AND doc_id > ${d}))"
+        ));
+    }
+    if let Some((score, doc)) = before {
+        values.push(score.into());
+        values.push(doc.into());
+        let (s, d) = (values.len() - 1, values.len());
+        bounds.push(format!(
+            "(score > ${s} OR (score = ${s} AND doc_id < ${d}))"
+        ));
+    }
+    let keyset = if bounds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", bounds.join(" AND "))
+    };
+    // Backwards, the page is read from the other end and turned round afterwards.
+    let (inner, outer) = if backwards {
+        ("score ASC, doc_id DESC", "page.score ASC, page.hit DESC")
+    } else {
+        ("score DESC, doc_id ASC", "page.score DESC, page.hit ASC")
     };
     values.push(((size + 1) as i64).into());
     let limit_param = values.len();
@@ -203,8 +245,8 @@ pub async fn search(
         "SELECT page.hit AS doc_id, page.score AS score, {snippet} AS snippet FROM search_index JOIN (
             SELECT doc_id AS hit, score FROM (
                 SELECT {doc_id} AS doc_id, {rank} AS score FROM search_index WHERE {matching}{kind_filter}
-            ) AS ranked {keyset} ORDER BY score DESC, doc_id LIMIT ${limit_param}
-         ) AS page ON page.hit = search_index.{doc_id} WHERE {matching} ORDER BY page.score DESC, page.hit",
+            ) AS ranked {keyset} ORDER BY {inner} LIMIT ${limit_param}
+         ) AS page ON page.hit = search_index.{doc_id} WHERE {matching} ORDER BY {outer}",
     );
     let rows = db(c
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
@@ -219,6 +261,9 @@ pub async fn search(
     }
     let more = hits.len() > size;
     hits.truncate(size);
+    if backwards {
+        hits.reverse();
+    }
 
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
         let sql = format!("SELECT COUNT(*) AS n FROM search_index WHERE {matching}{kind_filter}");
@@ -240,7 +285,13 @@ pub async fn search(
         .into_iter()
         .map(|hit| PageEdge::new(encode_cursor(hit.score, hit.doc_id), hit))
         .collect();
-    Ok(Page::new(edges, after.is_some(), more, total_count))
+    // As for every connection, a cursor on the other side means items exist there.
+    let (has_previous, has_next) = if backwards {
+        (more, before.is_some())
+    } else {
+        (after.is_some(), more)
+    };
+    Ok(Page::new(edges, has_previous, has_next, total_count))
 }
 
 #[cfg(test)]
@@ -260,7 +311,10 @@ mod tests {
     #[test]
     fn cursors_round_trip() {
         let c = encode_cursor(-1.25e-6, 41);
-        assert_eq!(decode_cursor(&c).map_err(|e| e.code()), Ok((-1.25e-6, 41)));
-        assert!(decode_cursor("Y3Vyc29yOmlkOjM").is_err());
+        assert_eq!(
+            decode_cursor(&c, "before").map_err(|e| e.code()),
+            Ok((-1.25e-6, 41))
+        );
+        assert!(decode_cursor("Y3Vyc29yOmlkOjM", "after").is_err());
     }
 }

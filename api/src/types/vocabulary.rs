@@ -2,7 +2,7 @@
 //! documents it is taken from.
 
 use super::support::{members, PartialDate};
-use super::{Exercise, Finding, Mission, ParticipantView};
+use super::{Exercise, Finding, Mission, MissionCounts, ParticipantView};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders;
@@ -41,6 +41,15 @@ impl GovernmentMission {
     /// What the mission is about.
     async fn description(&self) -> &str {
         &self.0.description
+    }
+
+    /// How much evidence relates to the mission (exercises, findings, views by stance), for
+    /// dashboards: counted in the database, one statement for all the missions asked for.
+    async fn counts(&self, ctx: &Context<'_>) -> ApiResult<MissionCounts> {
+        use sea_orm::ActiveEnum;
+        let key = loaders::MissionTally(self.0.code.to_value());
+        let tally = loaders::optional(ctx, key).await?;
+        Ok(tally.unwrap_or_default().into())
     }
 
     /// Engagement exercises that covered this mission.

@@ -1,0 +1,292 @@
+//! The finding map: counts of findings for every cell of two dimensions (e.g. Mission x Theme),
+//! under a `FindingFilter`, computed in the database with one GROUP BY, empty cells included.
+//! Each cell drills into the paginated findings behind it. The views' counterpart is
+//! `evidence_map`; findings have kinds instead of stances, so they have a map of their own.
+
+use super::evidence_map::{keys, EvidenceDimension, EvidenceKey};
+use super::support::conn;
+use super::{Finding, FindingKind};
+use crate::errors::{db, ApiError, ApiResult};
+use crate::filters::FindingFilter;
+use crate::pagination::{paginate, Page, PageArgs};
+use async_graphql::{Context, Enum, Object};
+use entity::{finding, finding_mission, finding_theme};
+use sea_orm::{
+    sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement},
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, QueryTrait,
+};
+use std::collections::HashMap;
+
+/// A way to group findings.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum FindingDimension {
+    /// By UK Government Mission (a finding tagged with two missions counts in both).
+    Mission,
+    /// By theme (a finding tagged with two themes counts in both).
+    Theme,
+    /// By the finding's kind (principle, concern, recommendation...).
+    Kind,
+    /// By the exercise that reached the finding.
+    Exercise,
+}
+
+const KINDS: [FindingKind; 7] = [
+    FindingKind::Principle,
+    FindingKind::Hope,
+    FindingKind::Concern,
+    FindingKind::Condition,
+    FindingKind::Recommendation,
+    FindingKind::Observation,
+    FindingKind::Reflection,
+];
+
+fn kind_key(k: FindingKind) -> String {
+    entity::enums::FindingKind::from(k).to_value()
+}
+
+/// Counts of findings for every pair of values of two dimensions.
+pub struct FindingMap {
+    rows: Vec<EvidenceKey>,
+    columns: Vec<EvidenceKey>,
+    cells: Vec<FindingCell>,
+    total_findings: u64,
+}
+
+/// A matrix of finding counts (rows x columns), with every cell present, empty ones included.
+#[Object]
+impl FindingMap {
+    /// The row values, in display order.
+    async fn rows(&self) -> &[EvidenceKey] {
+        &self.rows
+    }
+
+    /// The column values, in display order.
+    async fn columns(&self) -> &[EvidenceKey] {
+        &self.columns
+    }
+
+    /// Every cell, row by row; a cell with no findings has a count of 0.
+    async fn cells(&self) -> &[FindingCell] {
+        &self.cells
+    }
+
+    /// How many distinct findings match the filter (a finding can count in several cells).
+    async fn total_findings(&self) -> u64 {
+        self.total_findings
+    }
+}
+
+/// One cell of the finding map.
+pub struct FindingCell {
+    row: EvidenceKey,
+    column: EvidenceKey,
+    count: u64,
+    /// The filter and the cell's two keys, as SQL, for drilling in.
+    condition: Condition,
+}
+
+/// One cell of the finding map: the findings matching the filter and both the row and the column.
+#[Object]
+impl FindingCell {
+    /// The row value.
+    async fn row(&self) -> &EvidenceKey {
+        &self.row
+    }
+
+    /// The column value.
+    async fn column(&self) -> &EvidenceKey {
+        &self.column
+    }
+
+    /// How many distinct findings the cell holds.
+    async fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The findings behind the cell, page by page (its `totalCount` is the cell's count).
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Finding>> {
+        paginate(
+            ctx,
+            finding::Entity::find().filter(self.condition.clone()),
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+}
+
+/// Every value of a dimension, in display order.
+async fn finding_keys(
+    conn: &sea_orm::DatabaseConnection,
+    dim: FindingDimension,
+) -> ApiResult<Vec<EvidenceKey>> {
+    Ok(match dim {
+        FindingDimension::Mission => keys(conn, EvidenceDimension::Mission).await?,
+        FindingDimension::Theme => keys(conn, EvidenceDimension::Theme).await?,
+        FindingDimension::Exercise => keys(conn, EvidenceDimension::Exercise).await?,
+        FindingDimension::Kind => KINDS
+            .iter()
+            .map(|k| EvidenceKey {
+                key: kind_key(*k),
+                label: format!("{k:?}"),
+                id: None,
+                stored: kind_key(*k),
+            })
+            .collect(),
+    })
+}
+
+/// The key column of a dimension (joining its tag table when it has one), as text.
+fn key_expr(q: &mut SelectStatement, dim: FindingDimension) -> Expr {
+    match dim {
+        FindingDimension::Mission => {
+            q.inner_join(
+                finding_mission::Entity,
+                Expr::col((finding_mission::Entity, finding_mission::Column::FindingId))
+                    .equals((finding::Entity, finding::Column::Id)),
+            );
+            Expr::col((
+                finding_mission::Entity,
+                finding_mission::Column::MissionCode,
+            ))
+        }
+        FindingDimension::Theme => {
+            q.inner_join(
+                finding_theme::Entity,
+                Expr::col((finding_theme::Entity, finding_theme::Column::FindingId))
+                    .equals((finding::Entity, finding::Column::Id)),
+            );
+            Expr::col((finding_theme::Entity, finding_theme::Column::ThemeId))
+        }
+        FindingDimension::Kind => Expr::col((finding::Entity, finding::Column::Kind)),
+        FindingDimension::Exercise => Expr::col((finding::Entity, finding::Column::ExerciseId)),
+    }
+    .cast_as(Alias::new("TEXT"))
+}
+
+/// The condition "this finding has value `key` on `dim`".
+fn key_condition(dim: FindingDimension, key: &str) -> ApiResult<Condition> {
+    use finding::Column as C;
+    let int = || key.parse::<i32>().map_err(|_| ApiError::Internal);
+    Ok(Condition::all().add(match dim {
+        FindingDimension::Mission => {
+            let code = entity::enums::Mission::try_from_value(&key.to_string())
+                .map_err(|_| ApiError::Internal)?;
+            C::Id.in_subquery(
+                Query::select()
+                    .column(finding_mission::Column::FindingId)
+                    .from(finding_mission::Entity)
+                    .and_where(finding_mission::Column::MissionCode.eq(code))
+                    .to_owned(),
+            )
+        }
+        FindingDimension::Theme => C::Id.in_subquery(
+            Query::select()
+                .column(finding_theme::Column::FindingId)
+                .from(finding_theme::Entity)
+                .and_where(finding_theme::Column::ThemeId.eq(int()?))
+                .to_owned(),
+        ),
+        FindingDimension::Kind => {
+            let kind = entity::enums::FindingKind::try_from_value(&key.to_string())
+                .map_err(|_| ApiError::Internal)?;
+            C::Kind.eq(kind)
+        }
+        FindingDimension::Exercise => C::ExerciseId.eq(int()?),
+    }))
+}
+
+/// Builds the finding map for `rows` x `columns` over the findings matching `filter`.
+pub async fn finding_map(
+    ctx: &Context<'_>,
+    rows: FindingDimension,
+    columns: FindingDimension,
+    filter: FindingFilter,
+) -> ApiResult<FindingMap> {
+    if rows == columns {
+        return Err(ApiError::bad_input(
+            "columns",
+            "`rows` and `columns` must be different dimensions",
+        ));
+    }
+    let c = conn(ctx);
+    let mut base = filter.condition(c).await?;
+    if crate::visibility::published_only(ctx) {
+        base = base.add(finding::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
+    }
+    let matching = finding::Entity::find().filter(base.clone());
+
+    let mut q = Query::select();
+    q.from(finding::Entity);
+    let row_expr = key_expr(&mut q, rows);
+    let col_expr = key_expr(&mut q, columns);
+    q.expr_as(row_expr.clone(), Alias::new("r"))
+        .expr_as(col_expr.clone(), Alias::new("c"))
+        .expr_as(
+            Expr::col((finding::Entity, finding::Column::Id)).count_distinct(),
+            Alias::new("n"),
+        )
+        .and_where(
+            Expr::col((finding::Entity, finding::Column::Id)).in_subquery(
+                matching
+                    .clone()
+                    .select_only()
+                    .column(finding::Column::Id)
+                    .into_query(),
+            ),
+        )
+        .add_group_by([row_expr, col_expr]);
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    for row in db(c.query_all(&q).await)? {
+        let key = (
+            db(row.try_get::<String>("", "r"))?,
+            db(row.try_get::<String>("", "c"))?,
+        );
+        let n = db(row.try_get::<i64>("", "n"))?;
+        counts.insert(key, u64::try_from(n).unwrap_or(0));
+    }
+
+    let row_keys = finding_keys(c, rows).await?;
+    let col_keys = finding_keys(c, columns).await?;
+    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
+    for r in &row_keys {
+        for col in &col_keys {
+            cells.push(FindingCell {
+                row: r.clone(),
+                column: col.clone(),
+                count: counts
+                    .get(&(r.stored.clone(), col.stored.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                condition: base
+                    .clone()
+                    .add(key_condition(rows, &r.stored)?)
+                    .add(key_condition(columns, &col.stored)?),
+            });
+        }
+    }
+    let total_findings = db(matching.count(c).await)?;
+    Ok(FindingMap {
+        rows: row_keys,
+        columns: col_keys,
+        cells,
+        total_findings,
+    })
+}
