@@ -1,7 +1,8 @@
-//! The command line: `serve` (the default), `migrate`, `seed`, `schema`, `token`.
+//! The command line: `serve` (the default), `migrate`, `seed`, `schema`, `token`, `import`,
+//! `export`.
 
 use crate::settings::Settings;
-use crate::{auth, db, schema, seed, server::Application, telemetry};
+use crate::{auth, bundle, db, schema, seed, server::Application, telemetry};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -29,6 +30,26 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import a bundle (JSON Lines, or CSV of views) in one transaction: all rows or none.
+    Import {
+        /// The bundle file.
+        file: std::path::PathBuf,
+        /// jsonl (the default) or csv-views.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// Report what would change, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the corpus as a bundle to standard output.
+    Export {
+        /// jsonl (the default) or csv-views.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// Only these row types (comma-separated, e.g. finding,view); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -110,6 +131,50 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             println!("seed corpus loaded: {} rows created", report.created);
         }
         Command::Schema => print!("{}", schema::sdl()),
+        Command::Import {
+            file,
+            format,
+            dry_run,
+        } => {
+            let input = match format.as_str() {
+                "jsonl" => bundle::Input::JsonLines,
+                "csv-views" => bundle::Input::CsvViews,
+                other => {
+                    return Err(format!("unknown format {other:?}: use jsonl or csv-views").into())
+                }
+            };
+            let conn = db::connect(&settings.database_url, 1).await?;
+            db::migrate(&conn).await?;
+            let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
+            let report = bundle::import(&conn, reader, input, "cli", dry_run)
+                .await
+                .map_err(CommandError)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if report.rejected > 0 {
+                return Err(
+                    format!("{} row(s) rejected: nothing was written", report.rejected).into(),
+                );
+            }
+        }
+        Command::Export { format, types } => {
+            let conn = db::connect(&settings.database_url, 1).await?;
+            db::migrate(&conn).await?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let rows = match format.as_str() {
+                "jsonl" => bundle::export(&conn, &mut out, &types)
+                    .await
+                    .map_err(CommandError)?,
+                "csv-views" => bundle::csv_views::export(&conn, &mut out)
+                    .await
+                    .map_err(CommandError)?,
+                other => {
+                    return Err(format!("unknown format {other:?}: use jsonl or csv-views").into())
+                }
+            };
+            std::io::Write::flush(&mut out)?;
+            tracing::info!(rows, "exported");
+        }
         Command::Token(command) => {
             let conn = db::connect(&settings.database_url, 1).await?;
             db::migrate(&conn).await?;

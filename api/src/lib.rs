@@ -8,6 +8,7 @@
 //! index), `seed` (the curated corpus), `cli`.
 
 pub mod auth;
+pub mod bundle;
 pub mod cli;
 pub mod curation;
 pub mod db;

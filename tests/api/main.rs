@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod bundles;
 mod cli;
 mod corpus;
 mod curation;

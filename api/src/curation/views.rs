@@ -108,24 +108,24 @@ impl Curated for Views {
         )
         .await?;
         check_refs::<theme::Entity, C>(conn, &mut p, "themeIds", &f.theme_ids, "theme").await?;
-        // A view's session and finding must belong to its own exercise.
+        // A view's session and finding must belong to its own exercise, or to the exercise it is
+        // part of (or one of its parts): a survey within a community of practice supports the
+        // community's findings.
         if let Some(id) = f.session_id {
             match db(session::Entity::find_by_id(id).one(conn).await)? {
                 None => p.push(Problem::new("sessionId", "No session has this ID")),
-                Some(s) if s.exercise_id != f.exercise_id => p.push(Problem::new(
-                    "sessionId",
-                    "The session belongs to another exercise",
-                )),
+                Some(s) if !related(conn, s.exercise_id, f.exercise_id).await? => p.push(
+                    Problem::new("sessionId", "The session belongs to an unrelated exercise"),
+                ),
                 Some(_) => {}
             }
         }
         if let Some(id) = f.finding_id {
             match db(finding::Entity::find_by_id(id).one(conn).await)? {
                 None => p.push(Problem::new("findingId", "No finding has this ID")),
-                Some(x) if x.exercise_id != f.exercise_id => p.push(Problem::new(
-                    "findingId",
-                    "The finding belongs to another exercise",
-                )),
+                Some(x) if !related(conn, x.exercise_id, f.exercise_id).await? => p.push(
+                    Problem::new("findingId", "The finding belongs to an unrelated exercise"),
+                ),
                 Some(_) => {}
             }
         }
@@ -216,6 +216,19 @@ impl Curated for Views {
     fn missions(f: &ViewFields) -> Vec<Mission> {
         f.missions.clone()
     }
+}
+
+/// Whether two exercises are the same, or one is part of the other.
+async fn related<C: ConnectionTrait>(conn: &C, a: i32, b: i32) -> ApiResult<bool> {
+    if a == b {
+        return Ok(true);
+    }
+    let parent = |id: i32| async move {
+        Ok::<_, crate::errors::ApiError>(
+            db(exercise::Entity::find_by_id(id).one(conn).await)?.and_then(|e| e.parent_id),
+        )
+    };
+    Ok(parent(a).await? == Some(b) || parent(b).await? == Some(a))
 }
 
 async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {

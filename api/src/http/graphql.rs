@@ -421,6 +421,9 @@ fn ensure_code(error: &mut ServerError, parse_failed: bool) {
         code::QUERY_TOO_COMPLEX
     } else if error.path.is_empty() {
         code::GRAPHQL_VALIDATION_FAILED
+    } else if error.message.starts_with("Invalid value for argument") {
+        // An argument the engine could not coerce at run time (e.g. null from a variable).
+        code::BAD_USER_INPUT
     } else {
         // Resolvers always raise coded ApiErrors; anything else is a server fault.
         tracing::error!(message = %error.message, "uncoded resolver error");

@@ -2,6 +2,7 @@
 //! the editor role (tokens: admin); each runs in one transaction, so a failed mutation writes
 //! nothing.
 
+mod bundles;
 mod findings;
 mod review;
 mod tokens;
@@ -23,6 +24,7 @@ pub struct MutationRoot(
     views::ViewMutation,
     review::ReviewMutation,
     tokens::TokenMutation,
+    bundles::BundleMutation,
 );
 
 /// The caller, who must hold at least `role`.

@@ -1,0 +1,229 @@
+//! Participant views as CSV, for spreadsheets: one view per record, with a header naming the
+//! columns (any order; unknown columns are refused):
+//!
+//! `slug, exercise, session, finding, text, verbatim, stance, missions, themes, source, locator,
+//! reviewStatus, externalSource, externalId`
+//!
+//! References are slugs; `missions` and `themes` are lists separated by `;`; `verbatim` is
+//! `true` or `false`; empty cells mean "none" (or the default: not verbatim, PUBLISHED).
+
+use super::views::ViewRow;
+use super::{reject, write_row, ImportReport};
+use crate::curation::views::Views;
+use crate::curation::Problem;
+use crate::errors::{ApiError, ApiResult};
+use sea_orm::ConnectionTrait;
+use serde::de::DeserializeOwned;
+use std::io::Read;
+
+/// The columns, in the order export writes them.
+pub const COLUMNS: [&str; 14] = [
+    "slug",
+    "exercise",
+    "session",
+    "finding",
+    "text",
+    "verbatim",
+    "stance",
+    "missions",
+    "themes",
+    "source",
+    "locator",
+    "reviewStatus",
+    "externalSource",
+    "externalId",
+];
+const REQUIRED: [&str; 6] = ["slug", "exercise", "text", "stance", "source", "locator"];
+
+fn enum_value<T: DeserializeOwned>(
+    problems: &mut Vec<Problem>,
+    field: &str,
+    value: &str,
+) -> Option<T> {
+    match serde_json::from_value(serde_json::Value::String(value.trim().to_string())) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            problems.push(Problem::new(field, format!("Unknown value {value:?}")));
+            None
+        }
+    }
+}
+
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub(super) async fn import<R: Read, C: ConnectionTrait>(
+    conn: &C,
+    report: &mut ImportReport,
+    reader: R,
+    actor: &str,
+) -> ApiResult<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|err| ApiError::bad_input("bundle", format!("line 1: {err}")))?
+        .clone();
+    let mut index = std::collections::HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim();
+        if !COLUMNS.contains(&h) {
+            return Err(ApiError::bad_input(
+                "bundle",
+                format!("line 1: unknown column {h:?}; the columns are {COLUMNS:?}"),
+            ));
+        }
+        index.insert(h.to_string(), i);
+    }
+    for required in REQUIRED {
+        if !index.contains_key(required) {
+            return Err(ApiError::bad_input(
+                "bundle",
+                format!("line 1: the column {required:?} is required"),
+            ));
+        }
+    }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line();
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let problem = Problem::new("", format!("Not a valid CSV record: {err}"));
+                reject(report, "view", line, vec![problem]);
+                continue;
+            }
+        }
+        let cell = |name: &str| -> &str {
+            index
+                .get(name)
+                .and_then(|i| record.get(*i))
+                .unwrap_or_default()
+        };
+        let opt = |name: &str| -> Option<String> {
+            let v = cell(name).trim();
+            (!v.is_empty()).then(|| v.to_string())
+        };
+        let mut problems = Vec::new();
+        let stance = enum_value(&mut problems, "stance", cell("stance"));
+        let review_status = match opt("reviewStatus") {
+            None => Some(entity::enums::ReviewStatus::Published),
+            Some(v) => enum_value(&mut problems, "reviewStatus", &v),
+        };
+        let mut missions = Vec::new();
+        for (i, m) in list(cell("missions")).iter().enumerate() {
+            if let Some(m) = enum_value(&mut problems, &format!("missions[{i}]"), m) {
+                missions.push(m);
+            }
+        }
+        let verbatim = match cell("verbatim").trim() {
+            "" | "false" => false,
+            "true" => true,
+            other => {
+                problems.push(Problem::new(
+                    "verbatim",
+                    format!("Must be true or false, not {other:?}"),
+                ));
+                false
+            }
+        };
+        let (Some(stance), Some(review_status)) = (stance, review_status) else {
+            reject(report, "view", line, problems);
+            continue;
+        };
+        if !problems.is_empty() {
+            reject(report, "view", line, problems);
+            continue;
+        }
+        let row = ViewRow {
+            slug: cell("slug").trim().to_string(),
+            exercise: cell("exercise").trim().to_string(),
+            session: opt("session"),
+            finding: opt("finding"),
+            text: cell("text").to_string(),
+            verbatim,
+            stance,
+            missions,
+            themes: list(cell("themes")),
+            source: cell("source").trim().to_string(),
+            locator: cell("locator").to_string(),
+            review_status,
+            external_source: opt("externalSource"),
+            external_id: opt("externalId"),
+        };
+        write_row::<Views, C>(conn, report, line, &row, actor).await?;
+    }
+    Ok(())
+}
+
+/// Writes every participant view as CSV, in id order, streaming in chunks.
+pub async fn export<W: std::io::Write>(
+    conn: &sea_orm::DatabaseConnection,
+    out: W,
+) -> ApiResult<u64> {
+    use super::Codec;
+    let failed = |err: csv::Error| {
+        tracing::error!(error = %err, "could not write the export");
+        ApiError::Internal
+    };
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(COLUMNS).map_err(failed)?;
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let chunk = Views::export_chunk(conn, after, super::CHUNK).await?;
+        let done = (chunk.len() as u64) < super::CHUNK;
+        for (id, r) in chunk {
+            let missions = r
+                .missions
+                .iter()
+                .map(|m| crate::curation::mission_code(*m))
+                .collect::<Vec<_>>()
+                .join(";");
+            writer
+                .write_record([
+                    r.slug.as_str(),
+                    &r.exercise,
+                    r.session.as_deref().unwrap_or_default(),
+                    r.finding.as_deref().unwrap_or_default(),
+                    &r.text,
+                    if r.verbatim { "true" } else { "false" },
+                    &code(&r.stance),
+                    &missions,
+                    &r.themes.join(";"),
+                    &r.source,
+                    &r.locator,
+                    &code(&r.review_status),
+                    r.external_source.as_deref().unwrap_or_default(),
+                    r.external_id.as_deref().unwrap_or_default(),
+                ])
+                .map_err(failed)?;
+            after = id;
+            n += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    writer.flush().map_err(|err| {
+        tracing::error!(error = %err, "could not write the export");
+        ApiError::Internal
+    })?;
+    Ok(n)
+}
+
+/// The stored (and serialised) code of an enum value, e.g. `CONCERN`.
+fn code<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,209 @@
+//! Findings in a bundle.
+
+use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use crate::curation::findings::{FindingFields, Findings};
+use crate::curation::{External, Problem};
+use crate::errors::{db, ApiResult};
+use entity::enums::{FindingKind, Mission, ReviewStatus};
+use entity::{exercise, finding, finding_mission, finding_theme, source_document, theme};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+fn published() -> ReviewStatus {
+    ReviewStatus::Published
+}
+
+/// A finding row: the seed corpus' fields, plus review status and external key.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FindingRow {
+    pub slug: String,
+    pub exercise: String,
+    pub title: String,
+    pub summary: String,
+    pub kind: FindingKind,
+    #[serde(default)]
+    pub position: i32,
+    #[serde(default)]
+    pub missions: Vec<Mission>,
+    #[serde(default)]
+    pub themes: Vec<String>,
+    pub source: String,
+    pub locator: String,
+    #[serde(default = "published")]
+    pub review_status: ReviewStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl Codec for Findings {
+    const TYPE: &'static str = "finding";
+    type Row = FindingRow;
+
+    fn row_slug(row: &FindingRow) -> &str {
+        &row.slug
+    }
+
+    fn external(row: &FindingRow) -> Option<External> {
+        external_of(&row.external_source, &row.external_id)
+    }
+
+    async fn resolve<C: ConnectionTrait>(
+        conn: &C,
+        row: &FindingRow,
+        problems: &mut Vec<Problem>,
+    ) -> ApiResult<Option<FindingFields>> {
+        let exercise_id = required_ref::<exercise::Entity, C>(
+            conn,
+            problems,
+            "exercise",
+            exercise::Column::Slug,
+            exercise::Column::Id,
+            &row.exercise,
+            "exercise",
+        )
+        .await?;
+        let source_id = required_ref::<source_document::Entity, C>(
+            conn,
+            problems,
+            "source",
+            source_document::Column::Slug,
+            source_document::Column::Id,
+            &row.source,
+            "source document",
+        )
+        .await?;
+        let mut theme_ids = Vec::new();
+        for (i, t) in row.themes.iter().enumerate() {
+            if let Some(id) = required_ref::<theme::Entity, C>(
+                conn,
+                problems,
+                &format!("themes[{i}]"),
+                theme::Column::Slug,
+                theme::Column::Id,
+                t,
+                "theme",
+            )
+            .await?
+            {
+                theme_ids.push(id);
+            }
+        }
+        let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
+            return Ok(None);
+        };
+        if theme_ids.len() != row.themes.len() {
+            return Ok(None);
+        }
+        Ok(Some(
+            FindingFields {
+                slug: row.slug.clone(),
+                exercise_id,
+                title: row.title.clone(),
+                summary: row.summary.clone(),
+                kind: row.kind,
+                position: row.position,
+                missions: row.missions.clone(),
+                theme_ids,
+                source_document_id,
+                locator: row.locator.clone(),
+                review_status: row.review_status,
+            }
+            .normalised(),
+        ))
+    }
+
+    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
+        id_by_slug::<finding::Entity, C>(conn, finding::Column::Slug, finding::Column::Id, slug)
+            .await
+    }
+
+    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
+        id_by_external::<finding::Entity, C>(
+            conn,
+            finding::Column::ExternalSource,
+            finding::Column::ExternalId,
+            finding::Column::Id,
+            key,
+        )
+        .await
+    }
+
+    async fn export_chunk<C: ConnectionTrait>(
+        conn: &C,
+        after: i32,
+        limit: u64,
+    ) -> ApiResult<Vec<(i32, FindingRow)>> {
+        let rows = db(finding::Entity::find()
+            .filter(finding::Column::Id.gt(after))
+            .order_by_asc(finding::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await)?;
+        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        let exercises = slugs_of::<exercise::Entity, C>(
+            conn,
+            exercise::Column::Slug,
+            exercise::Column::Id,
+            rows.iter().map(|r| r.exercise_id),
+        )
+        .await?;
+        let sources = slugs_of::<source_document::Entity, C>(
+            conn,
+            source_document::Column::Slug,
+            source_document::Column::Id,
+            rows.iter().map(|r| r.source_document_id),
+        )
+        .await?;
+        let mut missions: HashMap<i32, Vec<Mission>> = HashMap::new();
+        for t in db(finding_mission::Entity::find()
+            .filter(finding_mission::Column::FindingId.is_in(ids.clone()))
+            .all(conn)
+            .await)?
+        {
+            missions
+                .entry(t.finding_id)
+                .or_default()
+                .push(t.mission_code);
+        }
+        let mut themes: HashMap<i32, Vec<String>> = HashMap::new();
+        for (t, th) in db(finding_theme::Entity::find()
+            .filter(finding_theme::Column::FindingId.is_in(ids))
+            .find_also_related(theme::Entity)
+            .order_by_asc(finding_theme::Column::ThemeId)
+            .all(conn)
+            .await)?
+        {
+            if let Some(th) = th {
+                themes.entry(t.finding_id).or_default().push(th.slug);
+            }
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let mut m = missions.remove(&r.id).unwrap_or_default();
+            m.sort_by_key(|m| *m as u8);
+            out.push((
+                r.id,
+                FindingRow {
+                    exercise: slug(&exercises, r.exercise_id)?,
+                    source: slug(&sources, r.source_document_id)?,
+                    missions: m,
+                    themes: themes.remove(&r.id).unwrap_or_default(),
+                    slug: r.slug,
+                    title: r.title,
+                    summary: r.summary,
+                    kind: r.kind,
+                    position: r.position,
+                    locator: r.locator,
+                    review_status: r.review_status,
+                    external_source: r.external_source,
+                    external_id: r.external_id,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
