@@ -14,3 +14,4 @@ mod pagination;
 mod schema_file;
 mod search;
 mod seed;
+mod subscriptions;

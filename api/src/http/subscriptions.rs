@@ -30,7 +30,7 @@ use actix_web::{
 };
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
 use futures_util::{
-    future::{AbortHandle, Abortable},
+    future::{AbortHandle, Abortable, FutureExt},
     stream::{BoxStream, SelectAll},
     StreamExt,
 };
@@ -289,6 +289,12 @@ impl Connection {
                 let (handle, registration) = AbortHandle::new_pair();
                 self.streams.push(Abortable::new(stream, registration));
                 self.operations.insert(id, (handle, false));
+                // Poll the new operation once now, so a subscription is listening before the next
+                // client message is read: a client that gets `pong` for a later `ping` knows that
+                // no event committed after it can be missed.
+                while let Some(Some((id, response))) = self.streams.next().now_or_never() {
+                    self.on_response(id, response).await?;
+                }
                 Ok(())
             }
             ClientMessage::Complete { id } => {
