@@ -17,6 +17,8 @@
 //! - An operation that does not parse or validate gets one `error` (GraphQL errors with
 //!   `extensions.code`, as over HTTP); otherwise its results come as `next` and its end as
 //!   `complete`. Queries and mutations give one `next`, then `complete`.
+//! - A new operation is polled once before the next client message is read, so a `pong` to a later
+//!   `ping` tells the client its subscription is listening.
 
 use crate::auth::{self, Viewer};
 use crate::errors::code;
