@@ -354,6 +354,10 @@ async fn ping_pong_and_operations_over_the_socket() {
             "{next}"
         );
         assert_eq!(recv(&mut ws).await, json!({"id": "m", "type": "complete"}));
+
+        // A client close is answered with a normal close.
+        ws.close(None).await.expect("close");
+        assert_eq!(closed(&mut ws).await.0, 1000);
     });
 }
 

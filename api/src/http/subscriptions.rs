@@ -189,6 +189,9 @@ impl Connection {
             let step = tokio::select! {
                 message = messages.recv() => match message {
                     Some(Ok(message)) => self.on_frame(message).await,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        Err(Stop::Close(1009, "Message too big".into()))
+                    }
                     Some(Err(err)) => {
                         tracing::debug!(error = %err, "WebSocket protocol error");
                         Err(Stop::Close(1002, "WebSocket protocol error".into()))
@@ -254,7 +257,8 @@ impl Connection {
             AggregatedMessage::Pong(_) => return Ok(()),
             AggregatedMessage::Close(reason) => {
                 tracing::debug!(code = ?reason.as_ref().map(|r| r.code), "client closed");
-                return Err(Stop::Gone);
+                // Answer with a close frame of our own, as RFC 6455 asks.
+                return Err(Stop::Close(1000, String::new()));
             }
         };
         // The payload may hold a token: parse errors must not quote it.
