@@ -1,13 +1,14 @@
 //! The HTTP application: binds (port 0 is fine: tests use it), connects, migrates, seeds an empty
-//! database, and serves until SIGINT or SIGTERM, when it finishes in-flight requests and stops.
+//! database, and serves (subscriptions over WebSocket at `/graphql` too) until SIGINT or SIGTERM,
+//! when it finishes in-flight requests and stops.
 
-use crate::http::{graphiql, graphql, health, request_id};
+use crate::http::{graphiql, graphql, health, request_id, subscriptions};
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedOrigins, Settings};
 use crate::subscription::Hub;
 use crate::{db, seed};
 use actix_cors::Cors;
-use actix_web::{dev::Server, http::header, middleware, web, App, HttpResponse, HttpServer};
+use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
 
 /// A bound, ready-to-run server.
@@ -75,6 +76,11 @@ impl Application {
             max_body_bytes: settings.max_body_bytes,
             require_token: settings.require_token,
         });
+        let ws_config = web::Data::new(subscriptions::WsConfig {
+            init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
+            require_token: settings.require_token,
+            max_message_bytes: settings.max_body_bytes,
+        });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
             endpoint: "/graphql".to_string(),
@@ -90,7 +96,15 @@ impl Application {
                 .app_data(conn.clone())
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
+                .app_data(ws_config.clone())
                 .route("/graphql", web::post().to(graphql::post))
+                // Before the plain GET route, which would otherwise take the upgrade request.
+                .route(
+                    "/graphql",
+                    web::get()
+                        .guard(guard::fn_guard(|ctx| subscriptions::is_upgrade(ctx.head())))
+                        .to(subscriptions::upgrade),
+                )
                 .route("/graphql", web::get().to(graphql::get))
                 .route("/health", web::get().to(health::health));
             if graphiql_enabled {

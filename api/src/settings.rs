@@ -43,6 +43,8 @@ pub struct Settings {
     pub db_max_connections: u32,
     pub workers: Option<usize>,
     pub shutdown_timeout_secs: u64,
+    /// How long a WebSocket client has to send `connection_init` before it is disconnected.
+    pub ws_init_timeout_secs: u64,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -101,6 +103,7 @@ impl Settings {
             db_max_connections: p.number("PUBLIC_VOICE_DB_MAX_CONNECTIONS", 10u32, 1),
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
+            ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(
@@ -252,6 +255,19 @@ mod tests {
         assert_eq!(s.cors_allowed_origins, AllowedOrigins::Any);
         assert_eq!(s.log_format, LogFormat::Pretty);
         assert!(s.seed_on_start);
+        assert_eq!(s.ws_init_timeout_secs, 10);
+    }
+
+    #[test]
+    fn websocket_init_timeout_must_be_positive() {
+        let err = from(&[("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", "0")]).expect_err("too small");
+        assert!(
+            err.0[0].starts_with("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS:"),
+            "{:?}",
+            err.0
+        );
+        let s = from(&[("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", "3")]).expect("valid");
+        assert_eq!(s.ws_init_timeout_secs, 3);
     }
 
     #[test]

@@ -19,3 +19,4 @@ mod places;
 mod schema_file;
 mod search;
 mod seed;
+mod subscriptions;

@@ -341,15 +341,7 @@ async fn execute(
     let parse_failed = request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
     let mut response = schema.execute(request).instrument(span).await;
-    let mut not_executed =
-        response.data == async_graphql::Value::Null && !response.errors.is_empty();
-    for error in &mut response.errors {
-        if !error.path.is_empty() {
-            not_executed = false;
-            null_at(&mut response.data, &error.path);
-        }
-        ensure_code(error, parse_failed);
-    }
+    let not_executed = finish_errors(&mut response, parse_failed);
     let status = if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {
@@ -369,6 +361,22 @@ async fn execute(
             )
         }
     }
+}
+
+/// Completes a response's errors as every transport sends them: a stable `extensions.code` on each,
+/// and `null` in `data` where a field failed. Returns whether the document was not executed at all
+/// (it did not parse or validate, or exceeded a limit), which the transports report differently.
+pub(crate) fn finish_errors(response: &mut async_graphql::Response, parse_failed: bool) -> bool {
+    let mut not_executed =
+        response.data == async_graphql::Value::Null && !response.errors.is_empty();
+    for error in &mut response.errors {
+        if !error.path.is_empty() {
+            not_executed = false;
+            null_at(&mut response.data, &error.path);
+        }
+        ensure_code(error, parse_failed);
+    }
+    not_executed
 }
 
 /// Puts `null` where a field failed. async-graphql leaves a failed field out of its parent object,

@@ -1,7 +1,9 @@
-//! The HTTP endpoints: `/graphql` (GET and POST), `/graphiql` and its assets, `/health`, plus the
-//! request-id middleware that gives every request its own tracing span.
+//! The HTTP endpoints: `/graphql` (GET and POST, and WebSocket for subscriptions), `/graphiql` and
+//! its assets, `/health`, plus the request-id middleware that gives every request its own tracing
+//! span.
 
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod request_id;
+pub mod subscriptions;

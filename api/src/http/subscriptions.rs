@@ -1,0 +1,437 @@
+//! `/graphql` over WebSocket: the graphql-transport-ws protocol (the `graphql-ws` library's
+//! PROTOCOL.md), written out here because async-graphql's own implementation closes with the
+//! wrong codes and has no initialisation timeout.
+//!
+//! One task per connection runs the state machine below; every operation's response stream is
+//! polled by that same task, so no message of an operation can overtake its `complete`, and a
+//! client `complete` stops the operation before anything more of it is sent.
+//!
+//! - The `graphql-transport-ws` subprotocol must be requested; otherwise the socket is opened and
+//!   closed at once with 4406 (as the reference server does, so a client sees the reason).
+//! - `connection_init` must arrive within the configured timeout (4408). Its payload may carry
+//!   `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`; an invalid or revoked token,
+//!   or none when tokens are required, closes with 4403. Tokens are never logged.
+//! - A second `connection_init` closes with 4429, `subscribe` before `connection_ack` with 4401, a
+//!   `subscribe` reusing an active id with 4409, and any message that is not valid JSON or not a
+//!   protocol message with 4400.
+//! - An operation that does not parse or validate gets one `error` (GraphQL errors with
+//!   `extensions.code`, as over HTTP); otherwise its results come as `next` and its end as
+//!   `complete`. Queries and mutations give one `next`, then `complete`.
+//! - A new operation is polled once before the next client message is read, so a `pong` to a later
+//!   `ping` tells the client its subscription is listening.
+
+use crate::auth::{self, Viewer};
+use crate::errors::code;
+use crate::http::graphql::finish_errors;
+use crate::http::request_id::RequestId;
+use crate::loaders;
+use crate::schema::AppSchema;
+use actix_web::{
+    http::header::{self, HeaderValue},
+    web, HttpMessage, HttpRequest, HttpResponse,
+};
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use futures_util::{
+    future::{AbortHandle, Abortable, FutureExt},
+    stream::{BoxStream, SelectAll},
+    StreamExt,
+};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tracing::Instrument;
+
+/// The subprotocol this endpoint speaks.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// How the WebSocket endpoint behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct WsConfig {
+    /// How long a client has to send `connection_init` after the socket opens.
+    pub init_timeout: Duration,
+    /// Refuse connections without a valid API token.
+    pub require_token: bool,
+    /// The largest message accepted (the same limit as an HTTP body).
+    pub max_message_bytes: usize,
+}
+
+/// Whether a request asks to upgrade to WebSocket (the route guard for this handler).
+pub fn is_upgrade(head: &actix_web::dev::RequestHead) -> bool {
+    head.headers()
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// Whether the client offered our subprotocol in `Sec-WebSocket-Protocol`.
+fn offers_protocol(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == PROTOCOL)
+}
+
+/// Upgrades the request and runs the connection in its own task.
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    schema: web::Data<AppSchema>,
+    conn: web::Data<DatabaseConnection>,
+    config: web::Data<WsConfig>,
+) -> actix_web::Result<HttpResponse> {
+    let (mut response, session, messages) = actix_ws::handle(&req, body)?;
+    let accepted = offers_protocol(&req);
+    if accepted {
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(PROTOCOL),
+        );
+    }
+    let messages = messages
+        .max_frame_size(config.max_message_bytes)
+        .aggregate_continuations()
+        .max_continuation_size(config.max_message_bytes);
+    let request_id = req.extensions().get::<RequestId>().cloned();
+    let connection = Connection {
+        schema: schema.into_inner(),
+        conn: conn.get_ref().clone(),
+        config: **config,
+        request_id: request_id.clone(),
+        session,
+        state: State::Waiting,
+        operations: HashMap::new(),
+        streams: SelectAll::new(),
+    };
+    let span = tracing::info_span!(
+        "websocket",
+        request_id = %request_id.as_ref().map(|r| r.0.as_str()).unwrap_or_default()
+    );
+    actix_web::rt::spawn(
+        async move {
+            if accepted {
+                connection.run(messages).await;
+            } else {
+                connection
+                    .close(4406, "Subprotocol not acceptable".to_string())
+                    .await;
+            }
+        }
+        .instrument(span),
+    );
+    Ok(response)
+}
+
+/// A message from the client.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Ping {
+        #[allow(dead_code)]
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Pong {
+        #[allow(dead_code)]
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Subscribe {
+        id: String,
+        payload: Box<async_graphql::Request>,
+    },
+    Complete {
+        id: String,
+    },
+}
+
+/// Where the connection is in the handshake.
+enum State {
+    /// No `connection_init` yet.
+    Waiting,
+    /// Acknowledged: operations run as this viewer.
+    Ready(Viewer),
+}
+
+/// One item of an operation's stream: a response, or `None` when the stream has ended.
+type Tagged = (String, Option<async_graphql::Response>);
+
+/// Why the connection loop stops.
+enum Stop {
+    /// Close the socket with this code and reason.
+    Close(u16, String),
+    /// The client went away or closed: nothing more to send.
+    Gone,
+}
+
+struct Connection {
+    schema: std::sync::Arc<AppSchema>,
+    conn: DatabaseConnection,
+    config: WsConfig,
+    request_id: Option<RequestId>,
+    session: Session,
+    state: State,
+    /// Active operations by id, each with the handle that stops it and whether it has sent yet.
+    operations: HashMap<String, (AbortHandle, bool)>,
+    streams: SelectAll<Abortable<BoxStream<'static, Tagged>>>,
+}
+
+impl Connection {
+    async fn run(mut self, mut messages: actix_ws::AggregatedMessageStream) {
+        let deadline = tokio::time::Instant::now() + self.config.init_timeout;
+        let stop = loop {
+            let waiting = matches!(self.state, State::Waiting);
+            let step = tokio::select! {
+                message = messages.recv() => match message {
+                    Some(Ok(message)) => self.on_frame(message).await,
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                        Err(Stop::Close(1009, "Message too big".into()))
+                    }
+                    Some(Err(err)) => {
+                        tracing::debug!(error = %err, "WebSocket protocol error");
+                        Err(Stop::Close(1002, "WebSocket protocol error".into()))
+                    }
+                    None => Err(Stop::Gone),
+                },
+                Some((id, response)) = self.streams.next(), if !self.streams.is_empty() => {
+                    self.on_response(id, response).await
+                }
+                _ = tokio::time::sleep_until(deadline), if waiting => {
+                    Err(Stop::Close(4408, "Connection initialisation timeout".into()))
+                }
+            };
+            if let Err(stop) = step {
+                break stop;
+            }
+        };
+        for (handle, _) in self.operations.values() {
+            handle.abort();
+        }
+        if let Stop::Close(code, reason) = stop {
+            self.close(code, reason).await;
+        }
+    }
+
+    async fn close(self, code: u16, mut reason: String) {
+        // A close frame's reason is limited to 123 bytes.
+        if reason.len() > 123 {
+            let mut end = 123;
+            while !reason.is_char_boundary(end) {
+                end -= 1;
+            }
+            reason.truncate(end);
+        }
+        tracing::debug!(code, reason = %reason, "closing WebSocket");
+        let _ = self
+            .session
+            .close(Some(CloseReason {
+                code: CloseCode::from(code),
+                description: Some(reason),
+            }))
+            .await;
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), Stop> {
+        self.session
+            .text(message.to_string())
+            .await
+            .map_err(|_| Stop::Gone)
+    }
+
+    async fn on_frame(&mut self, frame: AggregatedMessage) -> Result<(), Stop> {
+        let text = match frame {
+            AggregatedMessage::Text(text) => text.to_string(),
+            // The protocol sends JSON text; a binary frame holding UTF-8 JSON is read the same way.
+            AggregatedMessage::Binary(bytes) => match String::from_utf8(bytes.to_vec()) {
+                Ok(text) => text,
+                Err(_) => return Err(Stop::Close(4400, "Binary message is not UTF-8".into())),
+            },
+            AggregatedMessage::Ping(bytes) => {
+                return self.session.pong(&bytes).await.map_err(|_| Stop::Gone)
+            }
+            AggregatedMessage::Pong(_) => return Ok(()),
+            AggregatedMessage::Close(reason) => {
+                tracing::debug!(code = ?reason.as_ref().map(|r| r.code), "client closed");
+                // Answer with a close frame of our own, as RFC 6455 asks.
+                return Err(Stop::Close(1000, String::new()));
+            }
+        };
+        // The payload may hold a token: parse errors must not quote it.
+        let message = match serde_json::from_str::<ClientMessage>(&text) {
+            Ok(message) => message,
+            Err(err) => return Err(Stop::Close(4400, invalid_message(&text, &err))),
+        };
+        self.on_message(message).await
+    }
+
+    async fn on_message(&mut self, message: ClientMessage) -> Result<(), Stop> {
+        match message {
+            ClientMessage::ConnectionInit { payload } => {
+                if let State::Ready(_) = self.state {
+                    return Err(Stop::Close(4429, "Too many initialisation requests".into()));
+                }
+                let viewer = self.authenticate(payload).await?;
+                self.state = State::Ready(viewer);
+                self.send(json!({"type": "connection_ack"})).await
+            }
+            ClientMessage::Ping { .. } => self.send(json!({"type": "pong"})).await,
+            ClientMessage::Pong { .. } => Ok(()),
+            ClientMessage::Subscribe { id, payload } => {
+                let State::Ready(viewer) = &self.state else {
+                    return Err(Stop::Close(4401, "Unauthorized".into()));
+                };
+                if self.operations.contains_key(&id) {
+                    return Err(Stop::Close(
+                        4409,
+                        format!("Subscriber for {id} already exists"),
+                    ));
+                }
+                let stream = self.start(viewer.clone(), id.clone(), *payload);
+                let (handle, registration) = AbortHandle::new_pair();
+                self.streams.push(Abortable::new(stream, registration));
+                self.operations.insert(id, (handle, false));
+                // Poll the new operation once now, so a subscription is listening before the next
+                // client message is read: a client that gets `pong` for a later `ping` knows that
+                // no event committed after it can be missed.
+                while let Some(Some((id, response))) = self.streams.next().now_or_never() {
+                    self.on_response(id, response).await?;
+                }
+                Ok(())
+            }
+            ClientMessage::Complete { id } => {
+                // Completing an unknown or finished operation is allowed and does nothing.
+                if let Some((handle, _)) = self.operations.remove(&id) {
+                    handle.abort();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Resolves the `connection_init` payload to a viewer, or the 4403 that refuses it.
+    async fn authenticate(&self, payload: Option<Value>) -> Result<Viewer, Stop> {
+        let header = match &payload {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => match (map.get("authorization"), map.get("token")) {
+                (Some(Value::String(h)), _) => Some(h.clone()),
+                (None | Some(Value::Null), Some(Value::String(t))) => Some(format!("Bearer {t}")),
+                (None | Some(Value::Null), None | Some(Value::Null)) => None,
+                _ => {
+                    return Err(Stop::Close(
+                        4400,
+                        "`authorization` and `token` must be strings".into(),
+                    ))
+                }
+            },
+            Some(_) => {
+                return Err(Stop::Close(
+                    4400,
+                    "The connection_init payload must be an object".into(),
+                ))
+            }
+        };
+        match auth::authenticate(&self.conn, header.as_deref()).await {
+            Ok(Viewer::Anonymous) if self.config.require_token => {
+                Err(Stop::Close(4403, "Forbidden".into()))
+            }
+            Ok(viewer) => Ok(viewer),
+            Err(err) if err.code() == code::INTERNAL => {
+                Err(Stop::Close(1011, "Internal server error".into()))
+            }
+            Err(_) => Err(Stop::Close(4403, "Forbidden".into())),
+        }
+    }
+
+    /// Starts an operation; its stream ends with `None` when the operation is complete.
+    fn start(
+        &self,
+        viewer: Viewer,
+        id: String,
+        mut request: async_graphql::Request,
+    ) -> BoxStream<'static, Tagged> {
+        request = request.data(loaders::for_request(
+            self.conn.clone(),
+            viewer.sees_unpublished(),
+        ));
+        request = request.data(viewer);
+        if let Some(request_id) = &self.request_id {
+            request = request.data(request_id.clone());
+        }
+        let parse_failed = request.parsed_query().is_err();
+        tracing::debug!(
+            operation = %request.operation_name.as_deref().unwrap_or_default(),
+            subscription_id = %id,
+            "operation started"
+        );
+        let end_id = id.clone();
+        self.schema
+            .execute_stream(request)
+            .map(move |mut response| {
+                finish_errors(&mut response, parse_failed);
+                (id.clone(), Some(response))
+            })
+            .chain(futures_util::stream::once(async move { (end_id, None) }))
+            .boxed()
+    }
+
+    async fn on_response(
+        &mut self,
+        id: String,
+        response: Option<async_graphql::Response>,
+    ) -> Result<(), Stop> {
+        let Some(response) = response else {
+            if self.operations.remove(&id).is_some() {
+                self.send(json!({"id": id, "type": "complete"})).await?;
+            }
+            return Ok(());
+        };
+        let Some((handle, started)) = self.operations.get_mut(&id) else {
+            return Ok(());
+        };
+        let first = !*started;
+        *started = true;
+        let not_executed = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if first && not_executed {
+            // The operation never ran: `error` ends it, and no `complete` follows.
+            handle.abort();
+            self.operations.remove(&id);
+            let errors = serde_json::to_value(&response.errors).unwrap_or_else(|err| {
+                tracing::error!(error = %err, "could not serialise GraphQL errors");
+                json!([{"message": "Internal server error", "extensions": {"code": code::INTERNAL}}])
+            });
+            return self
+                .send(json!({"id": id, "type": "error", "payload": errors}))
+                .await;
+        }
+        let payload = serde_json::to_value(&response).unwrap_or_else(|err| {
+            tracing::error!(error = %err, "could not serialise a GraphQL response");
+            json!({"errors": [{"message": "Internal server error", "extensions": {"code": code::INTERNAL}}]})
+        });
+        self.send(json!({"id": id, "type": "next", "payload": payload}))
+            .await
+    }
+}
+
+/// The reason for a 4400 close: what was wrong, without echoing the message (it may hold a token).
+fn invalid_message(text: &str, err: &serde_json::Error) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Err(_) => "Invalid message: not JSON".to_string(),
+        Ok(value) => match value.get("type").and_then(Value::as_str) {
+            None => "Invalid message: no `type`".to_string(),
+            Some(kind @ ("connection_init" | "ping" | "pong" | "subscribe" | "complete")) => {
+                // serde's message names the missing or mistyped field, never a value.
+                let detail = err.to_string();
+                let detail = detail.split(" at line").next().unwrap_or_default();
+                format!("Invalid {kind} message: {detail}")
+            }
+            Some(_) => "Invalid message: unknown `type`".to_string(),
+        },
+    }
+}
