@@ -481,12 +481,13 @@ fn start_replica(database_url: &str, dir: &std::path::Path) -> Replica {
         .env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", "4")
         .env("PUBLIC_VOICE_LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn the server");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = std::io::BufReader::new(stdout).lines();
+    // Logs go to standard error.
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
     let mut address = None;
     for line in lines.by_ref() {
         let Ok(line) = line else { break };
