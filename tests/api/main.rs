@@ -18,3 +18,4 @@ mod places;
 mod schema_file;
 mod search;
 mod seed;
+mod writes;
