@@ -611,6 +611,9 @@ async fn exercise_places_written_by_mutations_are_found_by_the_place_filter() {
         assert_eq!(d["createExercise"]["places"], json!(["Leeds", "Bradford"]));
         let id = d["createExercise"]["id"].as_str().expect("id").to_string();
         assert_eq!(by_place("leeds").await, vec!["leeds-jury"]);
+        // The search index follows the write too.
+        let search = r#"{ search(query: "jury adult social care") { totalCount } }"#;
+        assert_eq!(app.data(search, json!({})).await["search"]["totalCount"], 1);
         assert_eq!(by_place("BRADFORD").await, vec!["leeds-jury"]);
 
         app.data_as(
@@ -629,6 +632,7 @@ async fn exercise_places_written_by_mutations_are_found_by_the_place_filter() {
         // A deleted exercise leaves nothing behind in the index.
         assert_eq!(delete_as(&app, &editor, "Exercise", &id, 2).await, "OK");
         assert!(by_place("York").await.is_empty());
+        assert_eq!(app.data(search, json!({})).await["search"]["totalCount"], 0);
     });
 }
 
@@ -699,6 +703,25 @@ async fn sessions() {
             .expect("id")
             .to_string();
         refused_delete(&app, &editor, "Session", "session", "ai-cam-dialogue-leeds").await;
+        // Nor can it move to another exercise while the view is filed under it.
+        let other = app
+            .data(
+                r#"{ exercise(slug: "data-ai-public-engagement-cop") { id } }"#,
+                json!({}),
+            )
+            .await["exercise"]["id"]
+            .clone();
+        let (_, body) = app
+            .graphql_as(
+                &editor,
+                "mutation($input: UpdateSessionInput!) { updateSession(input: $input) { version } }",
+                json!({"input": {"id": id, "expectedVersion": 2, "exerciseId": other}}),
+            )
+            .await;
+        assert_eq!(
+            code_and_field(&body),
+            ("BAD_USER_INPUT".to_string(), "input.exerciseId".to_string())
+        );
         assert_eq!(delete_view(&app, &editor, &view).await, "OK");
         assert_eq!(delete_as(&app, &editor, "Session", &id, 2).await, "OK");
     });

@@ -1,7 +1,8 @@
 //! Writing sessions of exercises.
 //!
 //! A session cannot be deleted while participant views are filed under it: the database would
-//! silently unlink them, losing where they were voiced.
+//! silently unlink them, losing where they were voiced. For the same reason it cannot move to
+//! another exercise while they are.
 
 use super::{
     check_date, check_opt_text, check_ref, check_slug, check_text, count_where, refuse_if_used,
@@ -12,7 +13,10 @@ use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, SessionFormat};
 use entity::{exercise, participant_view, session, source_document};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, NotSet, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, Set,
+};
 use serde::Serialize;
 
 /// A session's writable state.
@@ -79,6 +83,30 @@ impl Curated for Sessions {
         )
         .await?;
         Ok(p)
+    }
+
+    /// A view and its session share an exercise, so a session with views filed under it stays
+    /// with its exercise until they are moved.
+    async fn validate_existing<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+        f: &SessionFields,
+    ) -> ApiResult<Vec<Problem>> {
+        let stranded = db(participant_view::Entity::find()
+            .filter(participant_view::Column::SessionId.eq(id))
+            .filter(participant_view::Column::ExerciseId.ne(f.exercise_id))
+            .count(conn)
+            .await)?;
+        if stranded > 0 {
+            return Ok(vec![Problem::new(
+                "exerciseId",
+                format!(
+                    "{stranded} participant view(s) of the current exercise are filed under this \
+                     session: move them first"
+                ),
+            )]);
+        }
+        Ok(Vec::new())
     }
 
     async fn write<C: ConnectionTrait>(
