@@ -20,3 +20,4 @@ mod schema_file;
 mod search;
 mod seed;
 mod subscriptions;
+mod writes;

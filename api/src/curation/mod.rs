@@ -10,7 +10,14 @@
 //! and how to write them. The generic operations here add what every entity shares: validation,
 //! the version check, the change-log entry with before and after, and tombstones on delete.
 
+pub mod exercises;
 pub mod findings;
+pub mod metrics;
+pub mod organisations;
+pub mod resources;
+pub mod sessions;
+pub mod source_documents;
+pub mod themes;
 pub mod views;
 
 use crate::errors::{db, ApiError, ApiResult};
@@ -84,6 +91,16 @@ pub trait Curated: Sized + Send + Sync {
         conn: &C,
         fields: &Self::Fields,
     ) -> impl Future<Output = ApiResult<Vec<Problem>>> + Send;
+
+    /// Checks that need the row's own id, run on updates only (e.g. an exercise may not be part
+    /// of itself or of its own parts). None by default.
+    fn validate_existing<C: ConnectionTrait>(
+        _conn: &C,
+        _id: i32,
+        _fields: &Self::Fields,
+    ) -> impl Future<Output = ApiResult<Vec<Problem>>> + Send {
+        async { Ok(Vec::new()) }
+    }
 
     /// Inserts (`id` is `None`) or overwrites a row and its tags; returns the stored row.
     fn write<C: ConnectionTrait>(
@@ -258,8 +275,15 @@ pub async fn update<T: Curated, C: ConnectionTrait>(
         return Ok((model.clone(), Outcome::Unchanged));
     }
     checked::<T, C>(conn, after, prefix).await?;
-    let version = T::version(model) + 1;
     let id = T::id(model);
+    if let Some(problem) = T::validate_existing(conn, id, after)
+        .await?
+        .into_iter()
+        .next()
+    {
+        return Err(problem.into_error(prefix));
+    }
+    let version = T::version(model) + 1;
     let stored = T::write(conn, Some(id), after, version, None).await?;
     record::<T, C>(
         conn,
@@ -456,4 +480,51 @@ pub fn check_unique<T: PartialEq>(problems: &mut Vec<Problem>, field: &str, item
             problems.push(Problem::new(format!("{field}[{i}]"), "Listed twice"));
         }
     }
+}
+
+/// A tag list (join-table rows): kept in the order the writer gave, so problems name the
+/// writer's indices, but compared as a multiset, since the database keeps no order.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct Tags<T>(pub Vec<T>);
+
+impl<T: PartialEq> PartialEq for Tags<T> {
+    fn eq(&self, other: &Self) -> bool {
+        let count = |list: &[T], x: &T| list.iter().filter(|y| *y == x).count();
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .all(|x| count(&self.0, x) == count(&other.0, x))
+    }
+}
+
+/// How many rows of `E` have `column = id`.
+pub async fn count_where<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    column: E::Column,
+    id: i32,
+) -> ApiResult<u64>
+where
+    E::Model: Sync,
+{
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    db(E::find().filter(column.eq(id)).count(conn).await)
+}
+
+/// Refuses a deletion (`CONFLICT`) while any of `dependents` (count, what) is non-zero, naming
+/// them all so the editor knows what to move or delete first.
+pub fn refuse_if_used(what: &str, dependents: &[(u64, &str)]) -> ApiResult<()> {
+    let used: Vec<String> = dependents
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, rows)| format!("{n} {rows}"))
+        .collect();
+    if used.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::conflict(format!(
+        "The {what} is still used by {}: move or delete them first",
+        used.join(", ")
+    )))
 }

@@ -3,8 +3,15 @@
 //! nothing.
 
 mod bundles;
+mod exercises;
 mod findings;
+mod metrics;
+mod organisations;
+mod resources;
 mod review;
+mod sessions;
+mod source_documents;
+mod themes;
 mod tokens;
 mod views;
 
@@ -13,15 +20,22 @@ use crate::curation;
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::types::Mission;
-use async_graphql::{Context, Enum, InputObject, MergedObject, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, MaybeUndefined, MergedObject, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 /// The write API: curation of the evidence, review, API tokens.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
+    source_documents::SourceDocumentMutation,
+    themes::ThemeMutation,
+    organisations::OrganisationMutation,
+    exercises::ExerciseMutation,
+    sessions::SessionMutation,
     findings::FindingMutation,
     views::ViewMutation,
+    metrics::MetricMutation,
+    resources::ResourceMutation,
     review::ReviewMutation,
     tokens::TokenMutation,
     bundles::BundleMutation,
@@ -60,6 +74,34 @@ pub(crate) fn ids_of(ids: &[ID], kind: NodeKind, field: &str) -> ApiResult<Vec<i
         .enumerate()
         .map(|(i, id)| id_of(id, kind, &format!("{field}[{i}]")))
         .collect()
+}
+
+/// Decodes an optional reference of a create input.
+pub(crate) fn opt_id_of(id: &Option<ID>, kind: NodeKind, field: &str) -> ApiResult<Option<i32>> {
+    id.as_ref().map(|id| id_of(id, kind, field)).transpose()
+}
+
+/// The new value of a nullable field in an update: kept when absent, cleared by `null`.
+pub(crate) fn maybe<T: Clone>(value: &MaybeUndefined<T>, current: Option<T>) -> Option<T> {
+    match value {
+        MaybeUndefined::Undefined => current,
+        MaybeUndefined::Null => None,
+        MaybeUndefined::Value(v) => Some(v.clone()),
+    }
+}
+
+/// The new value of a nullable reference in an update: kept when absent, cleared by `null`.
+pub(crate) fn maybe_ref(
+    value: &MaybeUndefined<ID>,
+    current: Option<i32>,
+    kind: NodeKind,
+    field: &str,
+) -> ApiResult<Option<i32>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(current),
+        MaybeUndefined::Null => Ok(None),
+        MaybeUndefined::Value(id) => Ok(Some(id_of(id, kind, field)?)),
+    }
 }
 
 pub(crate) fn missions(list: &[Mission]) -> Vec<entity::enums::Mission> {

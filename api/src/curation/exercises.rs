@@ -1,0 +1,363 @@
+//! Writing engagement exercises: their columns, their places (through
+//! [`crate::places::set_exercise_places`], so the place filter's index stays in step), missions,
+//! involved organisations and the larger exercise they are part of.
+//!
+//! An exercise cannot be deleted while anything hangs off it — findings, participant views,
+//! sessions, metrics, parts (exercises `partOf` it) or resources reporting on it — since the
+//! database would otherwise cascade or orphan evidence silently. Its own tags (missions, places,
+//! organisation involvements) go with it.
+
+use super::{
+    check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, count_where,
+    refuse_if_used, Curated, External, Problem, Tags,
+};
+use crate::errors::{db, ApiError, ApiResult};
+use crate::ids::NodeKind;
+use crate::places::place_key;
+use crate::seed::is_partial_date;
+use chrono::Utc;
+use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
+use entity::{
+    exercise, exercise_mission, exercise_organisation, exercise_place, finding, metric,
+    organisation, participant_view, resource_exercise, session, source_document,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+};
+use serde::Serialize;
+
+/// An organisation's part in an exercise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Involvement {
+    pub organisation_id: i32,
+    pub role: OrganisationRole,
+}
+
+/// An exercise's writable state.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExerciseFields {
+    pub slug: String,
+    pub title: String,
+    pub kind: ExerciseKind,
+    pub method: Option<String>,
+    pub summary: String,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// Names as written, trimmed, in the writer's order.
+    pub places: Vec<String>,
+    pub participant_count: Option<i32>,
+    pub session_count: Option<i32>,
+    pub status: ExerciseStatus,
+    pub part_of_id: Option<i32>,
+    pub missions: Tags<Mission>,
+    pub organisations: Tags<Involvement>,
+    pub source_document_id: i32,
+    pub locator: String,
+}
+
+impl ExerciseFields {
+    /// Trims place names, as they are stored.
+    pub fn normalised(mut self) -> Self {
+        self.places = self.places.iter().map(|p| p.trim().to_string()).collect();
+        self
+    }
+}
+
+/// Whether `end` can follow `start`: the two partial dates compared at the precision they share
+/// (so `2024` may end an exercise that began `2024-09-15`, but `2024-08` may not).
+pub fn ends_after(start: &str, end: &str) -> bool {
+    let n = start.len().min(end.len());
+    end[..n] >= start[..n]
+}
+
+pub struct Exercises;
+
+impl Curated for Exercises {
+    const KIND: NodeKind = NodeKind::Exercise;
+    type Model = exercise::Model;
+    type Fields = ExerciseFields;
+
+    async fn load<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+    ) -> ApiResult<Option<(exercise::Model, ExerciseFields)>> {
+        let Some(m) = db(exercise::Entity::find_by_id(id).one(conn).await)? else {
+            return Ok(None);
+        };
+        let missions = db(exercise_mission::Entity::find()
+            .filter(exercise_mission::Column::ExerciseId.eq(id))
+            .all(conn)
+            .await)?
+        .into_iter()
+        .map(|t| t.mission_code)
+        .collect();
+        let organisations = db(exercise_organisation::Entity::find()
+            .filter(exercise_organisation::Column::ExerciseId.eq(id))
+            .all(conn)
+            .await)?
+        .into_iter()
+        .map(|t| Involvement {
+            organisation_id: t.organisation_id,
+            role: t.role,
+        })
+        .collect();
+        let places = serde_json::from_value::<Vec<String>>(m.places.clone()).map_err(|err| {
+            tracing::error!(error = %err, exercise = id, "places is not a list of names");
+            ApiError::Internal
+        })?;
+        let fields = ExerciseFields {
+            slug: m.slug.clone(),
+            title: m.title.clone(),
+            kind: m.kind,
+            method: m.method.clone(),
+            summary: m.summary.clone(),
+            start_date: m.start_date.clone(),
+            end_date: m.end_date.clone(),
+            places,
+            participant_count: m.participant_count,
+            session_count: m.session_count,
+            status: m.status,
+            part_of_id: m.parent_id,
+            missions: Tags(missions),
+            organisations: Tags(organisations),
+            source_document_id: m.source_document_id,
+            locator: m.locator.clone(),
+        };
+        Ok(Some((m, fields)))
+    }
+
+    async fn validate<C: ConnectionTrait>(conn: &C, f: &ExerciseFields) -> ApiResult<Vec<Problem>> {
+        let mut p = Vec::new();
+        check_slug(&mut p, "slug", &f.slug);
+        check_text(&mut p, "title", &f.title, 300);
+        check_opt_text(&mut p, "method", f.method.as_deref(), 2_000);
+        check_text(&mut p, "summary", &f.summary, 10_000);
+        check_date(&mut p, "startDate", f.start_date.as_deref());
+        check_date(&mut p, "endDate", f.end_date.as_deref());
+        if let (Some(start), Some(end)) = (&f.start_date, &f.end_date) {
+            if is_partial_date(start) && is_partial_date(end) && !ends_after(start, end) {
+                p.push(Problem::new("endDate", "Must not be before startDate"));
+            }
+        }
+        for (i, place) in f.places.iter().enumerate() {
+            let field = format!("places[{i}]");
+            check_text(&mut p, &field, place, 200);
+            if f.places[..i]
+                .iter()
+                .any(|other| place_key(other) == place_key(place))
+            {
+                p.push(Problem::new(field, "Listed twice (ignoring case)"));
+            }
+        }
+        for (field, n) in [
+            ("participantCount", f.participant_count),
+            ("sessionCount", f.session_count),
+        ] {
+            if n.is_some_and(|n| n < 0) {
+                p.push(Problem::new(field, "Must not be negative"));
+            }
+        }
+        check_unique(&mut p, "missions", &f.missions.0);
+        check_unique(&mut p, "organisations", &f.organisations.0);
+        check_text(&mut p, "locator", &f.locator, 500);
+        if let Some(parent) = f.part_of_id {
+            check_ref::<exercise::Entity, C>(conn, &mut p, "partOfId", parent, "exercise").await?;
+        }
+        for (i, o) in f.organisations.0.iter().enumerate() {
+            check_ref::<organisation::Entity, C>(
+                conn,
+                &mut p,
+                &format!("organisations[{i}].organisationId"),
+                o.organisation_id,
+                "organisation",
+            )
+            .await?;
+        }
+        check_ref::<source_document::Entity, C>(
+            conn,
+            &mut p,
+            "sourceId",
+            f.source_document_id,
+            "source document",
+        )
+        .await?;
+        Ok(p)
+    }
+
+    /// The larger exercise may be neither this one nor one of its parts, at any depth.
+    async fn validate_existing<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+        f: &ExerciseFields,
+    ) -> ApiResult<Vec<Problem>> {
+        let mut next = f.part_of_id;
+        // Bounded, so a cycle already in the data cannot hang a write.
+        for _ in 0..1_000 {
+            let Some(at) = next else { break };
+            if at == id {
+                return Ok(vec![Problem::new(
+                    "partOfId",
+                    "An exercise cannot be part of itself or of one of its own parts",
+                )]);
+            }
+            next = db(exercise::Entity::find_by_id(at).one(conn).await)?.and_then(|e| e.parent_id);
+        }
+        Ok(Vec::new())
+    }
+
+    async fn write<C: ConnectionTrait>(
+        conn: &C,
+        id: Option<i32>,
+        f: &ExerciseFields,
+        version: i64,
+        external: Option<&External>,
+    ) -> ApiResult<exercise::Model> {
+        let now = Utc::now();
+        let mut row = exercise::ActiveModel {
+            id: id.map(Set).unwrap_or(NotSet),
+            slug: Set(f.slug.clone()),
+            title: Set(f.title.clone()),
+            kind: Set(f.kind),
+            method: Set(f.method.clone()),
+            summary: Set(f.summary.clone()),
+            start_date: Set(f.start_date.clone()),
+            end_date: Set(f.end_date.clone()),
+            participant_count: Set(f.participant_count),
+            session_count: Set(f.session_count),
+            status: Set(f.status),
+            parent_id: Set(f.part_of_id),
+            source_document_id: Set(f.source_document_id),
+            locator: Set(f.locator.clone()),
+            updated_at: Set(now),
+            version: Set(version),
+            ..Default::default()
+        };
+        if let Some(e) = external {
+            row.external_source = Set(Some(e.source.clone()));
+            row.external_id = Set(Some(e.id.clone()));
+        }
+        let model = match id {
+            None => {
+                row.created_at = Set(now);
+                // Filled in by set_exercise_places below.
+                row.places = Set(serde_json::json!([]));
+                db(row.insert(conn).await)?
+            }
+            Some(id) => {
+                clear_tags(conn, id).await?;
+                db(row.update(conn).await)?
+            }
+        };
+        db(crate::places::set_exercise_places(conn, model.id, &f.places).await)?;
+        if !f.missions.0.is_empty() {
+            db(
+                exercise_mission::Entity::insert_many(f.missions.0.iter().map(|code| {
+                    exercise_mission::ActiveModel {
+                        exercise_id: Set(model.id),
+                        mission_code: Set(*code),
+                    }
+                }))
+                .exec_without_returning(conn)
+                .await,
+            )?;
+        }
+        if !f.organisations.0.is_empty() {
+            db(
+                exercise_organisation::Entity::insert_many(f.organisations.0.iter().map(|o| {
+                    exercise_organisation::ActiveModel {
+                        exercise_id: Set(model.id),
+                        organisation_id: Set(o.organisation_id),
+                        role: Set(o.role),
+                    }
+                }))
+                .exec_without_returning(conn)
+                .await,
+            )?;
+        }
+        // Read back: set_exercise_places wrote the `places` column after the insert or update.
+        db(exercise::Entity::find_by_id(model.id).one(conn).await)?.ok_or(ApiError::Internal)
+    }
+
+    async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+        refuse_if_used(
+            "exercise",
+            &[
+                (
+                    count_where::<finding::Entity, C>(conn, finding::Column::ExerciseId, id)
+                        .await?,
+                    "finding(s)",
+                ),
+                (
+                    count_where::<participant_view::Entity, C>(
+                        conn,
+                        participant_view::Column::ExerciseId,
+                        id,
+                    )
+                    .await?,
+                    "participant view(s)",
+                ),
+                (
+                    count_where::<session::Entity, C>(conn, session::Column::ExerciseId, id)
+                        .await?,
+                    "session(s)",
+                ),
+                (
+                    count_where::<metric::Entity, C>(conn, metric::Column::ExerciseId, id).await?,
+                    "metric(s)",
+                ),
+                (
+                    count_where::<exercise::Entity, C>(conn, exercise::Column::ParentId, id)
+                        .await?,
+                    "part(s)",
+                ),
+                (
+                    count_where::<resource_exercise::Entity, C>(
+                        conn,
+                        resource_exercise::Column::ExerciseId,
+                        id,
+                    )
+                    .await?,
+                    "resource(s)",
+                ),
+            ],
+        )?;
+        clear_tags(conn, id).await?;
+        db(exercise_place::Entity::delete_many()
+            .filter(exercise_place::Column::ExerciseId.eq(id))
+            .exec(conn)
+            .await)?;
+        db(exercise::Entity::delete_by_id(id).exec(conn).await)?;
+        Ok(())
+    }
+
+    fn id(m: &exercise::Model) -> i32 {
+        m.id
+    }
+    fn version(m: &exercise::Model) -> i64 {
+        m.version
+    }
+    fn slug(f: &ExerciseFields) -> &str {
+        &f.slug
+    }
+    fn visible(_: &ExerciseFields) -> bool {
+        true
+    }
+    fn missions(f: &ExerciseFields) -> Vec<Mission> {
+        f.missions.0.clone()
+    }
+}
+
+/// Removes the mission and organisation tags (places are replaced by `set_exercise_places`).
+async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+    db(exercise_mission::Entity::delete_many()
+        .filter(exercise_mission::Column::ExerciseId.eq(id))
+        .exec(conn)
+        .await)?;
+    db(exercise_organisation::Entity::delete_many()
+        .filter(exercise_organisation::Column::ExerciseId.eq(id))
+        .exec(conn)
+        .await)?;
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Creating, changing, upserting and deleting engagement exercises.
+
+use super::{
+    begin, by_external, caller, commit, id_of, maybe, maybe_ref, missions, opt_id_of, version_arg,
+    ExternalKeyInput, Tombstone, WriteOutcome,
+};
+use crate::auth::Role;
+use crate::curation::exercises::{ExerciseFields, Exercises, Involvement};
+use crate::curation::{self, Tags};
+use crate::errors::ApiResult;
+use crate::ids::NodeKind;
+use crate::types::{Exercise, ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use entity::exercise;
+
+/// An organisation's part in an exercise.
+#[derive(InputObject)]
+pub struct InvolvementInput {
+    /// The organisation.
+    pub organisation_id: ID,
+    /// The part it played (an organisation playing several parts is listed once per part).
+    pub role: OrganisationRole,
+}
+
+fn involvements(list: &[InvolvementInput], at: &str) -> ApiResult<Tags<Involvement>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            Ok(Involvement {
+                organisation_id: id_of(
+                    &o.organisation_id,
+                    NodeKind::Organisation,
+                    &format!("{at}[{i}].organisationId"),
+                )?,
+                role: o.role.into(),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Tags)
+}
+
+/// A new engagement exercise.
+#[derive(InputObject)]
+pub struct CreateExerciseInput {
+    /// Stable key: lower-case letters, digits and single hyphens, unique among exercises.
+    pub slug: String,
+    /// Name of the exercise (at most 300 characters).
+    pub title: String,
+    /// The form it took.
+    pub kind: ExerciseKind,
+    /// How it was run, in the source's words (at most 2,000 characters).
+    pub method: Option<String>,
+    /// What the exercise was and did (at most 10,000 characters).
+    pub summary: String,
+    /// When it began: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub start_date: Option<String>,
+    /// When it ended, in the same form; not before `startDate` at the precision both share.
+    pub end_date: Option<String>,
+    /// Names of the places it was held in (each at most 200 characters, no name twice ignoring
+    /// case); the `places` filter matches them.
+    #[graphql(default)]
+    pub places: Vec<String>,
+    /// How many people took part, if reported (not negative).
+    pub participant_count: Option<i32>,
+    /// How many sessions it had, if reported (not negative).
+    pub session_count: Option<i32>,
+    /// How far it has got.
+    pub status: ExerciseStatus,
+    /// The larger exercise this one is part of.
+    pub part_of_id: Option<ID>,
+    /// The Government Missions it bears on.
+    #[graphql(default)]
+    pub missions: Vec<Mission>,
+    /// The organisations involved and their parts.
+    #[graphql(default)]
+    pub organisations: Vec<InvolvementInput>,
+    /// The source document it is transcribed from.
+    pub source_id: ID,
+    /// Where in that document it is stated (at most 500 characters).
+    pub locator: String,
+}
+
+impl CreateExerciseInput {
+    fn fields(&self, at: &str) -> ApiResult<ExerciseFields> {
+        Ok(ExerciseFields {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            kind: self.kind.into(),
+            method: self.method.clone(),
+            summary: self.summary.clone(),
+            start_date: self.start_date.clone(),
+            end_date: self.end_date.clone(),
+            places: self.places.clone(),
+            participant_count: self.participant_count,
+            session_count: self.session_count,
+            status: self.status.into(),
+            part_of_id: opt_id_of(
+                &self.part_of_id,
+                NodeKind::Exercise,
+                &format!("{at}.partOfId"),
+            )?,
+            missions: Tags(missions(&self.missions)),
+            organisations: involvements(&self.organisations, &format!("{at}.organisations"))?,
+            source_document_id: id_of(
+                &self.source_id,
+                NodeKind::SourceDocument,
+                &format!("{at}.sourceId"),
+            )?,
+            locator: self.locator.clone(),
+        }
+        .normalised())
+    }
+}
+
+/// Changes to an exercise: only the fields given change; `null` clears an optional field; lists
+/// given replace the old list.
+#[derive(InputObject)]
+pub struct UpdateExerciseInput {
+    /// The exercise to change.
+    pub id: ID,
+    /// The version the change was based on (`Exercise.version`); if the exercise has moved on,
+    /// the update is refused with `CONFLICT`.
+    pub expected_version: i64,
+    /// New slug.
+    pub slug: Option<String>,
+    /// New title.
+    pub title: Option<String>,
+    /// New kind.
+    pub kind: Option<ExerciseKind>,
+    /// New method, or `null` for not stated.
+    pub method: MaybeUndefined<String>,
+    /// New summary.
+    pub summary: Option<String>,
+    /// New start date, or `null` for unknown.
+    pub start_date: MaybeUndefined<String>,
+    /// New end date, or `null` for unknown.
+    pub end_date: MaybeUndefined<String>,
+    /// New places (replaces the list).
+    pub places: Option<Vec<String>>,
+    /// New participant count, or `null` for not reported.
+    pub participant_count: MaybeUndefined<i32>,
+    /// New session count, or `null` for not reported.
+    pub session_count: MaybeUndefined<i32>,
+    /// New status.
+    pub status: Option<ExerciseStatus>,
+    /// New larger exercise, or `null` for none; not the exercise itself nor one of its parts.
+    pub part_of_id: MaybeUndefined<ID>,
+    /// New missions (replaces the list).
+    pub missions: Option<Vec<Mission>>,
+    /// New organisations (replaces the list).
+    pub organisations: Option<Vec<InvolvementInput>>,
+    /// New source document.
+    pub source_id: Option<ID>,
+    /// New locator.
+    pub locator: Option<String>,
+}
+
+impl UpdateExerciseInput {
+    fn apply(&self, mut f: ExerciseFields) -> ApiResult<ExerciseFields> {
+        if let Some(v) = &self.slug {
+            f.slug = v.clone();
+        }
+        if let Some(v) = &self.title {
+            f.title = v.clone();
+        }
+        if let Some(v) = self.kind {
+            f.kind = v.into();
+        }
+        f.method = maybe(&self.method, f.method);
+        if let Some(v) = &self.summary {
+            f.summary = v.clone();
+        }
+        f.start_date = maybe(&self.start_date, f.start_date);
+        f.end_date = maybe(&self.end_date, f.end_date);
+        if let Some(v) = &self.places {
+            f.places = v.clone();
+        }
+        f.participant_count = maybe(&self.participant_count, f.participant_count);
+        f.session_count = maybe(&self.session_count, f.session_count);
+        if let Some(v) = self.status {
+            f.status = v.into();
+        }
+        f.part_of_id = maybe_ref(
+            &self.part_of_id,
+            f.part_of_id,
+            NodeKind::Exercise,
+            "input.partOfId",
+        )?;
+        if let Some(v) = &self.missions {
+            f.missions = Tags(missions(v));
+        }
+        if let Some(v) = &self.organisations {
+            f.organisations = involvements(v, "input.organisations")?;
+        }
+        if let Some(v) = &self.source_id {
+            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
+        }
+        if let Some(v) = &self.locator {
+            f.locator = v.clone();
+        }
+        Ok(f.normalised())
+    }
+}
+
+/// The result of an upsert.
+#[derive(SimpleObject)]
+pub struct ExerciseUpsert {
+    /// The exercise as stored.
+    pub exercise: Exercise,
+    /// Whether it was created, updated or left unchanged.
+    pub outcome: WriteOutcome,
+}
+
+#[derive(Default)]
+pub struct ExerciseMutation;
+
+/// Engagement exercises.
+#[Object]
+impl ExerciseMutation {
+    /// Creates an exercise. Needs an editor token.
+    async fn create_exercise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new exercise.")] input: CreateExerciseInput,
+    ) -> ApiResult<Exercise> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let model =
+            curation::create::<Exercises, _>(&txn, viewer.actor(), &fields, None, "input").await?;
+        commit(ctx, txn).await?;
+        Ok(Exercise(model))
+    }
+
+    /// Changes an exercise, if it is still at `expectedVersion`. Needs an editor token.
+    async fn update_exercise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The exercise and the changes.")] input: UpdateExerciseInput,
+    ) -> ApiResult<Exercise> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&input.id, NodeKind::Exercise, "input.id")?;
+        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Exercises, _>(&txn, id, Some(expected)).await?;
+        let after = input.apply(before.clone())?;
+        let (model, _) = curation::update::<Exercises, _>(
+            &txn,
+            viewer.actor(),
+            &model,
+            &before,
+            &after,
+            "input",
+        )
+        .await?;
+        commit(ctx, txn).await?;
+        Ok(Exercise(model))
+    }
+
+    /// Creates or updates the exercise an integrator knows by `externalKey`: sending the same
+    /// values again changes nothing. Needs an editor token.
+    async fn upsert_exercise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The integrator's key for the exercise.")] external_key: ExternalKeyInput,
+        #[graphql(desc = "The exercise's values.")] input: CreateExerciseInput,
+    ) -> ApiResult<ExerciseUpsert> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let external = external_key.checked("externalKey")?;
+        let fields = input.fields("input")?;
+        let txn = begin(ctx).await?;
+        let existing = by_external::<exercise::Entity, _>(
+            &txn,
+            &external,
+            exercise::Column::ExternalSource,
+            exercise::Column::ExternalId,
+            |m| m.id,
+        )
+        .await?;
+        let (model, outcome) = curation::upsert::<Exercises, _>(
+            &txn,
+            viewer.actor(),
+            existing,
+            &fields,
+            &external,
+            "input",
+        )
+        .await?;
+        commit(ctx, txn).await?;
+        Ok(ExerciseUpsert {
+            exercise: Exercise(model),
+            outcome: outcome.into(),
+        })
+    }
+
+    /// Deletes an exercise, if it is still at `expectedVersion`, leaving a tombstone in the
+    /// change feed. Refused (`CONFLICT`) while it has findings, views, sessions, metrics, parts or resources. Needs an editor token.
+    async fn delete_exercise(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The exercise to delete.")] id: ID,
+        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
+    ) -> ApiResult<Tombstone> {
+        let viewer = caller(ctx, Role::Editor)?;
+        let id = id_of(&id, NodeKind::Exercise, "id")?;
+        let expected = version_arg(expected_version, "expectedVersion")?;
+        let txn = begin(ctx).await?;
+        let (model, before) = curation::current::<Exercises, _>(&txn, id, Some(expected)).await?;
+        curation::delete::<Exercises, _>(&txn, viewer.actor(), &model, &before).await?;
+        commit(ctx, txn).await?;
+        Ok(Tombstone::new(NodeKind::Exercise, id, model.version))
+    }
+}
