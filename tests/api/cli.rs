@@ -99,3 +99,77 @@ async fn serve_creates_migrates_seeds_and_stops_gracefully_on_sigterm() {
     };
     assert!(status.success(), "graceful stop exits 0, got {status}");
 }
+
+/// Tokens made on the command line work over HTTP, are listed without their secret, can be
+/// revoked, and never appear in the server's logs, even at debug level.
+#[tokio::test]
+async fn tokens_from_the_command_line_and_never_in_logs() {
+    let dir = tempfile::tempdir().expect("dir");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "debug")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (stdout, _) = run(&["token", "create", "ops", "--role", "admin"]);
+    let token = stdout.trim().to_string();
+    assert!(token.starts_with("pv_") && token.len() == 46, "{token}");
+    let (stdout, _) = run(&["token", "list"]);
+    assert!(stdout.starts_with("ops\tADMIN\tcreated "), "{stdout}");
+    assert!(!stdout.contains(&token));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("PUBLIC_VOICE_PORT", port.to_string())
+        .env("RUST_LOG", "debug")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        if let Ok(res) = client
+            .post(format!("{base}/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({"query": "{ viewer { name role } }"}))
+            .send()
+            .await
+        {
+            body = res.json().await.expect("json");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        body["data"]["viewer"],
+        json!({"name": "ops", "role": "ADMIN"})
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("graphql"), "the log has the request");
+    assert!(!logged.contains(&token), "the token was logged");
+    assert!(!logged.contains(&token[3..]), "the token was logged");
+
+    run(&["token", "revoke", "ops"]);
+    let (stdout, _) = run(&["token", "list"]);
+    assert!(stdout.contains("\trevoked "), "{stdout}");
+}
