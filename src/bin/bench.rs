@@ -303,6 +303,93 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
     ]
 }
 
+/// What one query did under load.
+struct Measured {
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    errors: usize,
+}
+
+/// Sends `body` from CONCURRENCY clients for SECONDS_PER_QUERY seconds. A response with
+/// `errors` counts as an error, not a latency.
+async fn drive(client: &reqwest::Client, url: &str, body: &Value) -> Measured {
+    let deadline = Instant::now() + Duration::from_secs(SECONDS_PER_QUERY);
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match client.post(&url).json(&body).send().await {
+                    Ok(r) => match r.json::<Value>().await {
+                        Ok(v) if v.get("errors").is_none() => lat.push(t.elapsed()),
+                        _ => errors += 1,
+                    },
+                    Err(_) => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("task");
+        all.extend(lat);
+        errors += e;
+    }
+    all.sort();
+    Measured {
+        rate: all.len() as f64 / SECONDS_PER_QUERY as f64,
+        p50: percentile(&all, 0.5),
+        p99: percentile(&all, 0.99),
+        errors,
+    }
+}
+
+/// `pv-bench drive URL FILE`: the same load, against any GraphQL endpoint, for the queries in
+/// FILE (a JSON list of `{"name", "query", "variables"}`); used to compare engines on the same
+/// database.
+async fn drive_file(url: &str, file: &str) {
+    let text = std::fs::read_to_string(file).expect("queries file");
+    let cases: Vec<Value> = serde_json::from_str(&text).expect("a JSON list of queries");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    println!("{url}, {CONCURRENCY} clients, {SECONDS_PER_QUERY} s per query");
+    println!("| query | req/s | p50 ms | p99 ms | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for case in cases {
+        let body = json!({"query": case["query"], "variables": case["variables"]});
+        // One request first, so a wrong query shows its error instead of a row of errors.
+        let probe: Value = client
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json");
+        if probe.get("errors").is_some() {
+            eprintln!("{}: {probe}", case["name"]);
+        }
+        let m = drive(&client, url, &body).await;
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {} |",
+            case["name"].as_str().unwrap_or("?"),
+            m.rate,
+            m.p50,
+            m.p99,
+            m.errors
+        );
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -410,42 +497,10 @@ async fn run(backend: &str, db_url: &str, views: usize) {
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (case, stmts) in cases.iter().zip(statements) {
         let body = json!({"query": case.query, "variables": case.variables});
-        let deadline = Instant::now() + Duration::from_secs(SECONDS_PER_QUERY);
-        let mut tasks = Vec::new();
-        for _ in 0..CONCURRENCY {
-            let (client, url, body) = (client.clone(), url.clone(), body.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0usize;
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    match client.post(&url).json(&body).send().await {
-                        Ok(r) => match r.json::<Value>().await {
-                            Ok(v) if v.get("errors").is_none() => lat.push(t.elapsed()),
-                            _ => errors += 1,
-                        },
-                        Err(_) => errors += 1,
-                    }
-                }
-                (lat, errors)
-            }));
-        }
-        let mut all = Vec::new();
-        let mut errors = 0;
-        for t in tasks {
-            let (lat, e) = t.await.expect("task");
-            all.extend(lat);
-            errors += e;
-        }
-        all.sort();
+        let m = drive(&client, &url, &body).await;
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {} | {} |",
-            case.name,
-            all.len() as f64 / SECONDS_PER_QUERY as f64,
-            percentile(&all, 0.5),
-            percentile(&all, 0.99),
-            errors,
-            stmts
+            case.name, m.rate, m.p50, m.p99, m.errors, stmts
         );
     }
     println!(
@@ -460,6 +515,15 @@ async fn run(backend: &str, db_url: &str, views: usize) {
 
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("drive") {
+        match (args.get(2), args.get(3)) {
+            (Some(url), Some(file)) => return drive_file(url, file).await,
+            _ => panic!("usage: pv-bench drive URL QUERIES.json"),
+        }
+    }
+    // PUBLIC_VOICE_BENCH_KEEP=1 keeps the PostgreSQL database (for `drive` comparisons).
+    let keep = std::env::var("PUBLIC_VOICE_BENCH_KEEP").is_ok_and(|v| v == "1");
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -500,9 +564,11 @@ async fn main() {
             .map(|(b, _)| b.to_string())
             .unwrap_or(pg_admin.clone());
         run("PostgreSQL", &format!("{base}/{name}"), views).await;
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .await
-            .expect("drop");
+        if !keep {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .expect("drop");
+        }
     }
 }

@@ -164,7 +164,7 @@ pub async fn import<R: BufRead>(
     if dry_run || report.rejected > 0 {
         db(txn.rollback().await)?;
     } else {
-        db(txn.commit().await)?;
+        curation::commit(txn).await?;
         report.committed = true;
     }
     Ok(report)

@@ -71,6 +71,22 @@ pub async fn begin(conn: &DatabaseConnection) -> ApiResult<DatabaseTransaction> 
     Ok(txn)
 }
 
+/// Commits a writing transaction. On PostgreSQL it first tells every replica that changes are
+/// coming: NOTIFY is transactional, delivered once at commit (and never on rollback), so a bulk
+/// import wakes the replicas once, not once per row.
+pub async fn commit(txn: DatabaseTransaction) -> ApiResult<()> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        db(txn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, '')",
+                [CHANNEL.into()],
+            ))
+            .await)?;
+    }
+    db(txn.commit().await)
+}
+
 /// What an entity's writable state looks like, and how to read and write it.
 pub trait Curated: Sized + Send + Sync {
     /// The node kind, which names the entity in the change log.
@@ -138,7 +154,7 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Adds a change-log entry and, on PostgreSQL, announces it to every replica at commit.
+/// Adds a change-log entry.
 #[allow(clippy::too_many_arguments)]
 async fn record<T: Curated, C: ConnectionTrait>(
     conn: &C,
@@ -182,16 +198,6 @@ async fn record<T: Curated, C: ConnectionTrait>(
     .insert(conn)
     .await;
     let seq = db(entry)?.seq;
-    if conn.get_database_backend() == DatabaseBackend::Postgres {
-        // NOTIFY is transactional: it is delivered when (and only if) the transaction commits.
-        db(conn
-            .execute_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
-                "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), seq.to_string().into()],
-            ))
-            .await)?;
-    }
     Ok(seq)
 }
 

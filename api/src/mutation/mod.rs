@@ -56,7 +56,7 @@ pub(crate) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
 
 /// Commits a mutation's transaction and wakes subscribers on this replica.
 pub(crate) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction) -> ApiResult<()> {
-    db(txn.commit().await)?;
+    curation::commit(txn).await?;
     if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
         hub.poke();
     }
