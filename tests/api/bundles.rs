@@ -586,8 +586,10 @@ async fn a_bad_reference_in_any_row_type_is_reported_at_its_field() {
     });
 }
 
+/// An empty database has no missions: a row tagged with one is reported until the bundle brings
+/// the mission row; a mission row is then matched by code and updated in place.
 #[tokio::test]
-async fn a_bundle_fills_an_empty_database_only_with_its_missions() {
+async fn an_empty_database_takes_missions_from_the_bundle() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(empty) = TestDb::create(backend).await else {
             continue;
