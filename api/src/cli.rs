@@ -30,11 +30,12 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Import a bundle (JSON Lines, or CSV of views) in one transaction: all rows or none.
+    /// Import a bundle (JSON Lines, or CSV of views or metrics) in one transaction: all rows or
+    /// none.
     Import {
         /// The bundle file.
         file: std::path::PathBuf,
-        /// jsonl (the default) or csv-views.
+        /// jsonl (the default), csv-views or csv-metrics.
         #[arg(long, default_value = "jsonl")]
         format: String,
         /// Report what would change, and write nothing.
@@ -43,7 +44,7 @@ enum Command {
     },
     /// Write the corpus as a bundle to standard output.
     Export {
-        /// jsonl (the default) or csv-views.
+        /// jsonl (the default), csv-views or csv-metrics.
         #[arg(long, default_value = "jsonl")]
         format: String,
         /// Only these row types (comma-separated, e.g. finding,view); all when absent.
@@ -139,8 +140,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             let input = match format.as_str() {
                 "jsonl" => bundle::Input::JsonLines,
                 "csv-views" => bundle::Input::CsvViews,
+                "csv-metrics" => bundle::Input::CsvMetrics,
                 other => {
-                    return Err(format!("unknown format {other:?}: use jsonl or csv-views").into())
+                    return Err(format!(
+                        "unknown format {other:?}: use jsonl, csv-views or csv-metrics"
+                    )
+                    .into())
                 }
             };
             let conn = db::connect(&settings.database_url, 1).await?;
@@ -168,8 +173,14 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                 "csv-views" => bundle::csv_views::export(&conn, &mut out)
                     .await
                     .map_err(CommandError)?,
+                "csv-metrics" => bundle::csv_metrics::export(&conn, &mut out)
+                    .await
+                    .map_err(CommandError)?,
                 other => {
-                    return Err(format!("unknown format {other:?}: use jsonl or csv-views").into())
+                    return Err(format!(
+                        "unknown format {other:?}: use jsonl, csv-views or csv-metrics"
+                    )
+                    .into())
                 }
             };
             std::io::Write::flush(&mut out)?;

@@ -14,6 +14,7 @@ use crate::curation::Problem;
 use crate::errors::{ApiError, ApiResult};
 use sea_orm::ConnectionTrait;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 use std::io::Read;
 
 /// The columns, in the order export writes them.
@@ -35,7 +36,40 @@ pub const COLUMNS: [&str; 14] = [
 ];
 const REQUIRED: [&str; 6] = ["slug", "exercise", "text", "stance", "source", "locator"];
 
-fn enum_value<T: DeserializeOwned>(
+/// Reads the header record: each column's position. Unknown columns and missing required ones
+/// refuse the whole file (there is no row to pin them on).
+pub(super) fn column_index<R: Read>(
+    csv: &mut csv::Reader<R>,
+    columns: &[&str],
+    required: &[&str],
+) -> ApiResult<HashMap<String, usize>> {
+    let headers = csv
+        .headers()
+        .map_err(|err| ApiError::bad_input("bundle", format!("line 1: {err}")))?
+        .clone();
+    let mut index = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        let h = h.trim();
+        if !columns.contains(&h) {
+            return Err(ApiError::bad_input(
+                "bundle",
+                format!("line 1: unknown column {h:?}; the columns are {columns:?}"),
+            ));
+        }
+        index.insert(h.to_string(), i);
+    }
+    for required in required {
+        if !index.contains_key(*required) {
+            return Err(ApiError::bad_input(
+                "bundle",
+                format!("line 1: the column {required:?} is required"),
+            ));
+        }
+    }
+    Ok(index)
+}
+
+pub(super) fn enum_value<T: DeserializeOwned>(
     problems: &mut Vec<Problem>,
     field: &str,
     value: &str,
@@ -67,29 +101,7 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
     let mut csv = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(reader);
-    let headers = csv
-        .headers()
-        .map_err(|err| ApiError::bad_input("bundle", format!("line 1: {err}")))?
-        .clone();
-    let mut index = std::collections::HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let h = h.trim();
-        if !COLUMNS.contains(&h) {
-            return Err(ApiError::bad_input(
-                "bundle",
-                format!("line 1: unknown column {h:?}; the columns are {COLUMNS:?}"),
-            ));
-        }
-        index.insert(h.to_string(), i);
-    }
-    for required in REQUIRED {
-        if !index.contains_key(required) {
-            return Err(ApiError::bad_input(
-                "bundle",
-                format!("line 1: the column {required:?} is required"),
-            ));
-        }
-    }
+    let index = column_index(&mut csv, &COLUMNS, &REQUIRED)?;
     let mut record = csv::StringRecord::new();
     loop {
         let line = csv.position().line();

@@ -1,6 +1,8 @@
 //! Findings in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    check_missions, external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::findings::{FindingFields, Findings};
 use crate::curation::{External, Problem};
 use crate::errors::{db, ApiResult};
@@ -92,6 +94,7 @@ impl Codec for Findings {
                 theme_ids.push(id);
             }
         }
+        check_missions(conn, problems, &row.missions).await?;
         let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
             return Ok(None);
         };

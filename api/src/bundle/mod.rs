@@ -3,22 +3,45 @@
 //! A bundle is JSON Lines: one JSON object per line, so a file of any size is read and written
 //! one row at a time (memory does not grow with the file). The first line may be a header,
 //! `{"type":"header","format":"public-voice-bundle","version":1}`; every other line is a row
-//! with a `type` (`finding`, `view`, ...) and the same fields as the seed corpus, with
+//! with a `type` (`source`, `mission`, `theme`, `organisation`, `exercise`, `session`,
+//! `finding`, `view`, `metric`, `resource`) and the same fields as the seed corpus, with
 //! references written as slugs (`"exercise": "ai-cam-public-dialogues-2024"`), plus optional
-//! `reviewStatus`, `externalSource` and `externalId`. Rows may reference rows earlier in the
-//! same bundle; export writes rows in dependency order. CSV is accepted for views (see
-//! [`csv_views`]).
+//! `externalSource` and `externalId` (and, for findings and views, `reviewStatus`). Missions are
+//! vocabulary: matched by `code`, they carry no external key and no change-log entry.
+//!
+//! Rows may reference rows earlier in the same bundle; export writes rows in dependency order
+//! ([`EXPORT_TYPES`]), so an export always imports. The one exception is an exercise's `partOf`,
+//! which may name an exercise anywhere in the bundle (parts and wholes are exported in id order,
+//! which need not put the whole first): a row whose larger exercise is not there yet is written
+//! without it, and linked in a second pass once every row has been read (see [`exercises`]).
+//! CSV is accepted for views and metrics (see [`csv_views`] and [`csv_metrics`]).
 //!
 //! An import runs in one transaction. A row is matched to an existing one by its external key
 //! (`externalSource` + `externalId`) when it has one, else by its slug; it is then created,
 //! updated or left unchanged. Every bad row is reported by line and field; if any row is bad,
 //! or on a dry run, the transaction is rolled back and nothing is written.
 
+pub mod csv_metrics;
 pub mod csv_views;
+mod exercises;
 mod findings;
+mod metrics;
+mod missions;
+mod organisations;
+mod resources;
+mod sessions;
+mod sources;
+mod themes;
 mod views;
 
+use crate::curation::exercises::Exercises;
 use crate::curation::findings::Findings;
+use crate::curation::metrics::Metrics;
+use crate::curation::organisations::Organisations;
+use crate::curation::resources::Resources;
+use crate::curation::sessions::Sessions;
+use crate::curation::source_documents::SourceDocuments;
+use crate::curation::themes::Themes;
 use crate::curation::views::Views;
 use crate::curation::{self, Curated, External, Outcome, Problem};
 use crate::errors::{db, ApiError, ApiResult};
@@ -85,6 +108,29 @@ impl ImportReport {
             _ => self.rejected += 1,
         }
     }
+
+    /// Takes back a count, when a row counted in the first pass fails or changes in the second.
+    fn uncount(&mut self, kind: &str, slot: usize) {
+        if let Some(counts) = self.by_type.get_mut(kind) {
+            counts[slot] = counts[slot].saturating_sub(1);
+        }
+        let total = match slot {
+            0 => &mut self.created,
+            1 => &mut self.updated,
+            2 => &mut self.unchanged,
+            _ => &mut self.rejected,
+        };
+        *total = total.saturating_sub(1);
+    }
+}
+
+/// The report slot of an outcome.
+fn slot(outcome: Outcome) -> usize {
+    match outcome {
+        Outcome::Created => 0,
+        Outcome::Updated => 1,
+        Outcome::Unchanged => 2,
+    }
 }
 
 /// How rows of one curated type are written in a bundle.
@@ -131,6 +177,8 @@ pub enum Input {
     JsonLines,
     /// CSV of participant views.
     CsvViews,
+    /// CSV of metrics.
+    CsvMetrics,
 }
 
 /// Imports a bundle in one transaction; see the module documentation.
@@ -148,6 +196,7 @@ pub async fn import<R: BufRead>(
     };
     match input {
         Input::JsonLines => {
+            let mut later = Vec::new();
             for (i, line) in reader.lines().enumerate() {
                 let line_no = i as u64 + 1;
                 let line = line.map_err(|err| {
@@ -156,10 +205,14 @@ pub async fn import<R: BufRead>(
                 if line.trim().is_empty() {
                     continue;
                 }
-                import_line(&txn, &mut report, line_no, &line, actor).await?;
+                import_line(&txn, &mut report, &mut later, line_no, &line, actor).await?;
             }
+            exercises::link_parents(&txn, &mut report, later, actor).await?;
+            // The second pass reports after the last line: put every problem back in file order.
+            report.errors.sort_by_key(|e| e.line);
         }
         Input::CsvViews => csv_views::import(&txn, &mut report, reader, actor).await?,
+        Input::CsvMetrics => csv_metrics::import(&txn, &mut report, reader, actor).await?,
     }
     if dry_run || report.rejected > 0 {
         db(txn.rollback().await)?;
@@ -184,6 +237,7 @@ fn reject(report: &mut ImportReport, kind: &str, line: u64, problems: Vec<Proble
 async fn import_line<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
+    later: &mut Vec<exercises::LaterParent>,
     line_no: u64,
     line: &str,
     actor: &str,
@@ -216,12 +270,27 @@ async fn import_line<C: ConnectionTrait>(
             }
             Ok(())
         }
+        SourceDocuments::TYPE => {
+            import_row::<SourceDocuments, C>(conn, report, line_no, value, actor).await
+        }
+        missions::TYPE => missions::import_row(conn, report, line_no, value).await,
+        Themes::TYPE => import_row::<Themes, C>(conn, report, line_no, value, actor).await,
+        Organisations::TYPE => {
+            import_row::<Organisations, C>(conn, report, line_no, value, actor).await
+        }
+        Exercises::TYPE => exercises::import_row(conn, report, later, line_no, value, actor).await,
+        Sessions::TYPE => import_row::<Sessions, C>(conn, report, line_no, value, actor).await,
         Findings::TYPE => import_row::<Findings, C>(conn, report, line_no, value, actor).await,
         Views::TYPE => import_row::<Views, C>(conn, report, line_no, value, actor).await,
+        Metrics::TYPE => import_row::<Metrics, C>(conn, report, line_no, value, actor).await,
+        Resources::TYPE => import_row::<Resources, C>(conn, report, line_no, value, actor).await,
         other => {
             let problem = Problem::new(
                 "type",
-                format!("Unknown row type {other:?}: expected one of finding, view"),
+                format!(
+                    "Unknown row type {other:?}: expected one of {}",
+                    EXPORT_TYPES.join(", ")
+                ),
             );
             reject(report, "unknown", line_no, vec![problem]);
             Ok(())
@@ -234,31 +303,65 @@ pub(crate) async fn import_row<T: Codec, C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     line_no: u64,
-    mut value: serde_json::Value,
+    value: serde_json::Value,
     actor: &str,
 ) -> ApiResult<()> {
+    if let Some(row) = parse_row::<T::Row>(report, T::TYPE, line_no, value) {
+        write_row::<T, C>(conn, report, line_no, &row, actor).await?;
+    }
+    Ok(())
+}
+
+/// Reads a row of type `kind` (its `type` removed); an unreadable row is reported.
+pub(crate) fn parse_row<R: DeserializeOwned>(
+    report: &mut ImportReport,
+    kind: &str,
+    line_no: u64,
+    mut value: serde_json::Value,
+) -> Option<R> {
     if let Some(map) = value.as_object_mut() {
         map.remove("type");
     }
-    let row: T::Row = match serde_json::from_value(value) {
-        Ok(row) => row,
+    match serde_json::from_value(value) {
+        Ok(row) => Some(row),
         Err(err) => {
-            let problem = Problem::new("", format!("Not a valid {} row: {err}", T::TYPE));
-            reject(report, T::TYPE, line_no, vec![problem]);
-            return Ok(());
+            let problem = Problem::new("", format!("Not a valid {kind} row: {err}"));
+            reject(report, kind, line_no, vec![problem]);
+            None
         }
-    };
-    write_row::<T, C>(conn, report, line_no, &row, actor).await
+    }
 }
 
-/// Writes one parsed row (shared by JSON Lines and CSV).
+/// The bundle's name for a field the write layer names as GraphQL input does: references are
+/// slugs in a bundle, so `sourceId` is `source`, `exerciseIds[1]` is `exercises[1]` and
+/// `organisations[0].organisationId` is `organisations[0].organisation`.
+pub(crate) fn row_field(field: &str) -> String {
+    field
+        .split('.')
+        .map(|segment| {
+            let (name, index) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+            let name = if name == "externalId" {
+                name.to_string()
+            } else if let Some(base) = name.strip_suffix("Ids") {
+                format!("{base}s")
+            } else {
+                name.strip_suffix("Id").unwrap_or(name).to_string()
+            };
+            format!("{name}{index}")
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Writes one parsed row (shared by JSON Lines and CSV); returns what it did and the row's id,
+/// or `None` when the row was rejected.
 pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     line_no: u64,
     row: &T::Row,
     actor: &str,
-) -> ApiResult<()> {
+) -> ApiResult<Option<(Outcome, i32)>> {
     let mut problems = Vec::new();
     let external = T::external(row);
     if let Some(e) = &external {
@@ -284,36 +387,55 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     }
     let Some(fields) = fields else {
         reject(report, T::TYPE, line_no, problems);
-        return Ok(());
+        return Ok(None);
     };
-    problems.extend(T::validate(conn, &fields).await?);
+    let mut checks = T::validate(conn, &fields).await?;
+    if let Some(id) = existing {
+        // E.g. a cycle of parts, or a session moving away from its views: reported like any
+        // other problem rather than failing the whole import.
+        checks.extend(T::validate_existing(conn, id, &fields).await?);
+    }
+    problems.extend(
+        checks
+            .into_iter()
+            .map(|p| Problem::new(row_field(&p.field), p.message)),
+    );
     if !problems.is_empty() {
         reject(report, T::TYPE, line_no, problems);
-        return Ok(());
+        return Ok(None);
     }
-    let outcome = match existing {
+    let (id, outcome) = match existing {
         None => {
-            curation::create::<T, C>(conn, actor, &fields, external.as_ref(), "").await?;
-            Outcome::Created
+            let model =
+                curation::create::<T, C>(conn, actor, &fields, external.as_ref(), "").await?;
+            (T::id(&model), Outcome::Created)
         }
         Some(id) => {
             let (model, before) = curation::current::<T, C>(conn, id, None).await?;
-            curation::update::<T, C>(conn, actor, &model, &before, &fields, "")
+            let outcome = curation::update::<T, C>(conn, actor, &model, &before, &fields, "")
                 .await?
-                .1
+                .1;
+            (id, outcome)
         }
     };
-    let slot = match outcome {
-        Outcome::Created => 0,
-        Outcome::Updated => 1,
-        Outcome::Unchanged => 2,
-    };
-    report.count(T::TYPE, slot);
-    Ok(())
+    report.count(T::TYPE, slot(outcome));
+    Ok(Some((outcome, id)))
 }
 
-/// The row types export can write, in dependency order.
-pub const EXPORT_TYPES: [&str; 2] = ["finding", "view"];
+/// The row types export can write, in dependency order: a row only references rows of the
+/// types before it (but see the module documentation on `partOf`).
+pub const EXPORT_TYPES: [&str; 10] = [
+    "source",
+    "mission",
+    "theme",
+    "organisation",
+    "exercise",
+    "session",
+    "finding",
+    "view",
+    "metric",
+    "resource",
+];
 
 /// Writes a bundle of the given row types (all when empty), streaming in chunks.
 pub async fn export<W: Write>(
@@ -337,11 +459,20 @@ pub async fn export<W: Write>(
     };
     write_json(out, &header)?;
     let mut rows = 0;
-    if wanted(Findings::TYPE) {
-        rows += export_type::<Findings, W>(conn, out).await?;
-    }
-    if wanted(Views::TYPE) {
-        rows += export_type::<Views, W>(conn, out).await?;
+    for kind in EXPORT_TYPES.into_iter().filter(|t| wanted(t)) {
+        rows += match kind {
+            SourceDocuments::TYPE => export_type::<SourceDocuments, W>(conn, out).await?,
+            missions::TYPE => missions::export(conn, out).await?,
+            Themes::TYPE => export_type::<Themes, W>(conn, out).await?,
+            Organisations::TYPE => export_type::<Organisations, W>(conn, out).await?,
+            Exercises::TYPE => export_type::<Exercises, W>(conn, out).await?,
+            Sessions::TYPE => export_type::<Sessions, W>(conn, out).await?,
+            Findings::TYPE => export_type::<Findings, W>(conn, out).await?,
+            Views::TYPE => export_type::<Views, W>(conn, out).await?,
+            Metrics::TYPE => export_type::<Metrics, W>(conn, out).await?,
+            Resources::TYPE => export_type::<Resources, W>(conn, out).await?,
+            _ => 0,
+        };
     }
     Ok(rows)
 }
@@ -356,14 +487,16 @@ fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> ApiResult<()> {
         })
 }
 
+/// A row with its `type` first.
+#[derive(Serialize)]
+struct Typed<'a, R> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    #[serde(flatten)]
+    row: &'a R,
+}
+
 async fn export_type<T: Codec, W: Write>(conn: &DatabaseConnection, out: &mut W) -> ApiResult<u64> {
-    #[derive(Serialize)]
-    struct Typed<'a, R> {
-        #[serde(rename = "type")]
-        kind: &'a str,
-        #[serde(flatten)]
-        row: &'a R,
-    }
     let mut after = 0;
     let mut n = 0;
     loop {
@@ -475,4 +608,34 @@ pub(crate) fn external_of(source: &Option<String>, id: &Option<String>) -> Optio
         }),
         _ => None,
     }
+}
+
+/// Records a problem at `missions[i]` for each mission code the database does not hold (an
+/// empty database gets them from the bundle's `mission` rows, which export writes first).
+pub(crate) async fn check_missions<C: ConnectionTrait>(
+    conn: &C,
+    problems: &mut Vec<Problem>,
+    missions: &[entity::enums::Mission],
+) -> ApiResult<()> {
+    if missions.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<entity::enums::Mission> = db(entity::mission::Entity::find()
+        .select_only()
+        .column(entity::mission::Column::Code)
+        .into_tuple()
+        .all(conn)
+        .await)?;
+    for (i, m) in missions.iter().enumerate() {
+        if !known.contains(m) {
+            problems.push(Problem::new(
+                format!("missions[{i}]"),
+                format!(
+                    "No mission has code {}: import its mission row first",
+                    curation::mission_code(*m)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

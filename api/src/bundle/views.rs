@@ -1,6 +1,8 @@
 //! Participant views in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    check_missions, external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::views::{ViewFields, Views};
 use crate::curation::{External, Problem};
 use crate::errors::{db, ApiResult};
@@ -128,6 +130,7 @@ impl Codec for Views {
                 theme_ids.push(id);
             }
         }
+        check_missions(conn, problems, &row.missions).await?;
         if problems.len() > before {
             return Ok(None);
         }

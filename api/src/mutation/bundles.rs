@@ -14,6 +14,8 @@ pub enum BundleFormat {
     JsonLines,
     /// CSV of participant views, with a header row naming the columns.
     CsvViews,
+    /// CSV of metrics, with a header row naming the columns.
+    CsvMetrics,
 }
 
 /// How many rows of one type an import created, updated, left unchanged or rejected.
@@ -97,6 +99,7 @@ impl BundleMutation {
         let input = match format.unwrap_or(BundleFormat::JsonLines) {
             BundleFormat::JsonLines => Input::JsonLines,
             BundleFormat::CsvViews => Input::CsvViews,
+            BundleFormat::CsvMetrics => Input::CsvMetrics,
         };
         let dry_run = dry_run.unwrap_or(false);
         let report = bundle::import(conn, bundle.as_bytes(), input, viewer.actor(), dry_run)

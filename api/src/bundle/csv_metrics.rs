@@ -1,0 +1,156 @@
+//! Metrics as CSV, for spreadsheets: one metric per record, with a header naming the columns
+//! (any order; unknown columns are refused):
+//!
+//! `slug, exercise, label, value, unit, base, source, locator, externalSource, externalId`
+//!
+//! References are slugs; `value` is a number (`.` for the decimal point), `base` a whole number
+//! or empty.
+
+use super::csv_views::column_index;
+use super::metrics::MetricRow;
+use super::{reject, write_row, ImportReport};
+use crate::curation::metrics::Metrics;
+use crate::curation::Problem;
+use crate::errors::{ApiError, ApiResult};
+use sea_orm::ConnectionTrait;
+use std::io::Read;
+
+/// The columns, in the order export writes them.
+pub const COLUMNS: [&str; 10] = [
+    "slug",
+    "exercise",
+    "label",
+    "value",
+    "unit",
+    "base",
+    "source",
+    "locator",
+    "externalSource",
+    "externalId",
+];
+const REQUIRED: [&str; 7] = [
+    "slug", "exercise", "label", "value", "unit", "source", "locator",
+];
+const TYPE: &str = "metric";
+
+pub(super) async fn import<R: Read, C: ConnectionTrait>(
+    conn: &C,
+    report: &mut ImportReport,
+    reader: R,
+    actor: &str,
+) -> ApiResult<()> {
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(reader);
+    let index = column_index(&mut csv, &COLUMNS, &REQUIRED)?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = csv.position().line();
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(err) => {
+                let problem = Problem::new("", format!("Not a valid CSV record: {err}"));
+                reject(report, TYPE, line, vec![problem]);
+                continue;
+            }
+        }
+        let cell = |name: &str| -> &str {
+            index
+                .get(name)
+                .and_then(|i| record.get(*i))
+                .unwrap_or_default()
+        };
+        let opt = |name: &str| -> Option<String> {
+            let v = cell(name).trim();
+            (!v.is_empty()).then(|| v.to_string())
+        };
+        let mut problems = Vec::new();
+        let value = match cell("value").trim().parse::<f64>() {
+            Ok(v) => v,
+            Err(_) => {
+                problems.push(Problem::new(
+                    "value",
+                    format!("Must be a number, not {:?}", cell("value")),
+                ));
+                0.0
+            }
+        };
+        let base = match opt("base").map(|b| b.parse::<i32>()) {
+            None => None,
+            Some(Ok(b)) => Some(b),
+            Some(Err(_)) => {
+                problems.push(Problem::new(
+                    "base",
+                    format!("Must be a whole number, not {:?}", cell("base")),
+                ));
+                None
+            }
+        };
+        if !problems.is_empty() {
+            reject(report, TYPE, line, problems);
+            continue;
+        }
+        let row = MetricRow {
+            slug: cell("slug").trim().to_string(),
+            exercise: cell("exercise").trim().to_string(),
+            label: cell("label").to_string(),
+            value,
+            unit: cell("unit").to_string(),
+            base,
+            source: cell("source").trim().to_string(),
+            locator: cell("locator").to_string(),
+            external_source: opt("externalSource"),
+            external_id: opt("externalId"),
+        };
+        write_row::<Metrics, C>(conn, report, line, &row, actor).await?;
+    }
+    Ok(())
+}
+
+/// Writes every metric as CSV, in id order, streaming in chunks.
+pub async fn export<W: std::io::Write>(
+    conn: &sea_orm::DatabaseConnection,
+    out: W,
+) -> ApiResult<u64> {
+    use super::Codec;
+    let failed = |err: csv::Error| {
+        tracing::error!(error = %err, "could not write the export");
+        ApiError::Internal
+    };
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(COLUMNS).map_err(failed)?;
+    let mut after = 0;
+    let mut n = 0;
+    loop {
+        let chunk = Metrics::export_chunk(conn, after, super::CHUNK).await?;
+        let done = (chunk.len() as u64) < super::CHUNK;
+        for (id, r) in chunk {
+            // `Display` writes the shortest text that reads back as the same f64.
+            writer
+                .write_record([
+                    r.slug.as_str(),
+                    &r.exercise,
+                    &r.label,
+                    &r.value.to_string(),
+                    &r.unit,
+                    &r.base.map(|b| b.to_string()).unwrap_or_default(),
+                    &r.source,
+                    &r.locator,
+                    r.external_source.as_deref().unwrap_or_default(),
+                    r.external_id.as_deref().unwrap_or_default(),
+                ])
+                .map_err(failed)?;
+            after = id;
+            n += 1;
+        }
+        if done {
+            break;
+        }
+    }
+    writer.flush().map_err(|err| {
+        tracing::error!(error = %err, "could not write the export");
+        ApiError::Internal
+    })?;
+    Ok(n)
+}

@@ -1,0 +1,130 @@
+//! Organisations in a bundle.
+
+use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use crate::curation::organisations::{OrganisationFields, Organisations};
+use crate::curation::{External, Problem};
+use crate::errors::{db, ApiResult};
+use entity::enums::OrganisationKind;
+use entity::{organisation, source_document};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+
+/// An organisation row: the seed corpus' fields, plus external key.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganisationRow {
+    pub slug: String,
+    pub name: String,
+    pub kind: OrganisationKind,
+    #[serde(default)]
+    pub website: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub source: String,
+    pub locator: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+}
+
+impl Codec for Organisations {
+    const TYPE: &'static str = "organisation";
+    type Row = OrganisationRow;
+
+    fn row_slug(row: &OrganisationRow) -> &str {
+        &row.slug
+    }
+
+    fn external(row: &OrganisationRow) -> Option<External> {
+        external_of(&row.external_source, &row.external_id)
+    }
+
+    async fn resolve<C: ConnectionTrait>(
+        conn: &C,
+        row: &OrganisationRow,
+        problems: &mut Vec<Problem>,
+    ) -> ApiResult<Option<OrganisationFields>> {
+        let Some(source_document_id) = required_ref::<source_document::Entity, C>(
+            conn,
+            problems,
+            "source",
+            source_document::Column::Slug,
+            source_document::Column::Id,
+            &row.source,
+            "source document",
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(OrganisationFields {
+            slug: row.slug.clone(),
+            name: row.name.clone(),
+            kind: row.kind,
+            website: row.website.clone(),
+            description: row.description.clone(),
+            source_document_id,
+            locator: row.locator.clone(),
+        }))
+    }
+
+    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
+        id_by_slug::<organisation::Entity, C>(
+            conn,
+            organisation::Column::Slug,
+            organisation::Column::Id,
+            slug,
+        )
+        .await
+    }
+
+    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
+        id_by_external::<organisation::Entity, C>(
+            conn,
+            organisation::Column::ExternalSource,
+            organisation::Column::ExternalId,
+            organisation::Column::Id,
+            key,
+        )
+        .await
+    }
+
+    async fn export_chunk<C: ConnectionTrait>(
+        conn: &C,
+        after: i32,
+        limit: u64,
+    ) -> ApiResult<Vec<(i32, OrganisationRow)>> {
+        let rows = db(organisation::Entity::find()
+            .filter(organisation::Column::Id.gt(after))
+            .order_by_asc(organisation::Column::Id)
+            .limit(limit)
+            .all(conn)
+            .await)?;
+        let sources = slugs_of::<source_document::Entity, C>(
+            conn,
+            source_document::Column::Slug,
+            source_document::Column::Id,
+            rows.iter().map(|r| r.source_document_id),
+        )
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push((
+                r.id,
+                OrganisationRow {
+                    source: slug(&sources, r.source_document_id)?,
+                    slug: r.slug,
+                    name: r.name,
+                    kind: r.kind,
+                    website: r.website,
+                    description: r.description,
+                    locator: r.locator,
+                    external_source: r.external_source,
+                    external_id: r.external_id,
+                },
+            ));
+        }
+        Ok(out)
+    }
+}
