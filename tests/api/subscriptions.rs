@@ -458,6 +458,96 @@ async fn an_anonymous_subscriber_hears_of_a_view_when_it_is_published() {
     });
 }
 
+const CHANGES: &str = "subscription($entities: [EntityKind!], $missions: [Mission!]) {
+  changes(entities: $entities, missions: $missions) { kind entity slug visible } }";
+
+/// `changes` keeps what its filters ask for, and readers never hear of drafts.
+#[tokio::test]
+async fn change_subscriptions_filter_by_entity_and_mission_and_hide_drafts() {
+    on_each_backend!(|app| {
+        let token = editor_token(&app.db, "filter-editor").await;
+        let mut editor = initialised(
+            &app.address,
+            Some(json!({"authorization": format!("Bearer {token}")})),
+        )
+        .await;
+        send(
+            &mut editor,
+            json!({"id": "ed", "type": "subscribe", "payload": {"query": CHANGES,
+                "variables": {"entities": ["PARTICIPANT_VIEW"], "missions": ["EDUCATION"]}}}),
+        )
+        .await;
+        round_trip(&mut editor).await;
+        let mut reader = initialised(&app.address, None).await;
+        send(
+            &mut reader,
+            json!({"id": "anon", "type": "subscribe", "payload": {"query": CHANGES}}),
+        )
+        .await;
+        round_trip(&mut reader).await;
+
+        let seed = authorised(
+            &app.address,
+            &token,
+            r#"{ exercise(slug: "ai-cam-public-dialogues-2024") { id } sourceDocument(slug: "ai-cam-2024-10-26") { id } }"#,
+            json!({}),
+        )
+        .await;
+        let create = |slug: &str, mission: &str| {
+            json!({"input": {"exerciseId": seed["exercise"]["id"], "sourceId": seed["sourceDocument"]["id"],
+                "locator": "p. 1", "slug": slug, "stance": "HOPE", "text": "Filtered.", "missions": [mission]}})
+        };
+        const CREATE: &str =
+            "mutation($input: CreateViewInput!) { createView(input: $input) { id version } }";
+        // A health view (the editor filtered it out) and an education view, both drafts.
+        authorised(
+            &app.address,
+            &token,
+            CREATE,
+            create("health-draft", "HEALTH"),
+        )
+        .await;
+        let d = authorised(
+            &app.address,
+            &token,
+            CREATE,
+            create("education-view", "EDUCATION"),
+        )
+        .await;
+        let id = d["createView"]["id"].clone();
+        let d = authorised(
+            &app.address,
+            &token,
+            "mutation($id: ID!) { submitForReview(id: $id, expectedVersion: 1) { ... on ParticipantView { version } } }",
+            json!({"id": id}),
+        )
+        .await;
+        assert_eq!(d["submitForReview"]["version"], 2);
+        authorised(
+            &app.address,
+            &token,
+            "mutation($id: ID!) { publish(id: $id, expectedVersion: 2) { id } }",
+            json!({"id": id}),
+        )
+        .await;
+        let event = |kind: &str, visible: bool| json!({"kind": kind, "entity": "ParticipantView", "slug": "education-view", "visible": visible});
+        for expected in [
+            event("CREATE", false),
+            event("UPDATE", false),
+            event("UPDATE", true),
+        ] {
+            let next = recv(&mut editor).await;
+            assert_eq!(next["id"], "ed");
+            assert_eq!(next["payload"]["data"]["changes"], expected);
+        }
+        // The reader's first event is the publication.
+        let next = recv(&mut reader).await;
+        assert_eq!(next["payload"]["data"]["changes"], event("UPDATE", true));
+        round_trip(&mut editor).await;
+        round_trip(&mut reader).await;
+    });
+}
+
 /// A server process of the real binary, killed when dropped.
 struct Replica {
     child: Child,
