@@ -66,6 +66,8 @@ pub struct ViewFilter {
     /// Only views from exercises held in at least one of these places (e.g. `Cambridge`; case
     /// is ignored).
     pub places: Option<Vec<String>>,
+    /// Only views from exercises this organisation (global ID) took part in, in any role.
+    pub organisation: Option<ID>,
     /// Only views changed at or after this time (for incremental sync).
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -86,6 +88,8 @@ pub struct FindingFilter {
     /// Only findings of exercises held in at least one of these places (e.g. `Liverpool`; case
     /// is ignored).
     pub places: Option<Vec<String>>,
+    /// Only findings of exercises this organisation (global ID) took part in, in any role.
+    pub organisation: Option<ID>,
     /// Only findings changed at or after this time (for incremental sync).
     pub updated_since: Option<DateTime<Utc>>,
 }
@@ -195,6 +199,19 @@ fn exercises_in(places: &Option<Vec<String>>) -> Option<SelectStatement> {
     ))
 }
 
+/// Subquery: the exercises the organisation named by `id` took part in (indexed on the
+/// organisation).
+fn exercises_of(id: &Option<ID>) -> ApiResult<Option<SelectStatement>> {
+    use entity::exercise_organisation;
+    let Some(id) = id else { return Ok(None) };
+    let org = GlobalId::decode_int(id, NodeKind::Organisation, "filter.organisation")?;
+    Ok(Some(tagged::<exercise_organisation::Entity, _>(
+        exercise_organisation::Column::ExerciseId,
+        exercise_organisation::Column::OrganisationId,
+        [org],
+    )))
+}
+
 /// The condition "`column` (a partial-date text column) lies in `range`".
 fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiResult<Condition> {
     let mut cond = Condition::all();
@@ -267,6 +284,9 @@ impl ViewFilter {
         if let Some(sub) = exercises_in(&self.places) {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
+        if let Some(sub) = exercises_of(&self.organisation)? {
+            cond = cond.add(C::ExerciseId.in_subquery(sub));
+        }
         if let Some(since) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
@@ -309,6 +329,9 @@ impl FindingFilter {
             );
         }
         if let Some(sub) = exercises_in(&self.places) {
+            cond = cond.add(C::ExerciseId.in_subquery(sub));
+        }
+        if let Some(sub) = exercises_of(&self.organisation)? {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
         if let Some(since) = self.updated_since {

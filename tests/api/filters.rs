@@ -430,3 +430,62 @@ async fn exercise_resource_organisation_and_metric_filters() {
         assert_eq!(body["errors"][0]["extensions"]["field"], "filter.publisher");
     });
 }
+
+/// Views and findings narrowed to the exercises an organisation took part in.
+#[tokio::test]
+async fn views_and_findings_by_organisation() {
+    on_each_backend!(|app| {
+        let d = app
+            .data(
+                r#"{ aiCam: organisation(slug: "ai-cam") { id }
+                     cbd: organisation(slug: "connected-by-data") { id }
+                     mohn: organisation(slug: "mohn-westlake") { id } }"#,
+                json!({}),
+            )
+            .await;
+        let count = |query: &'static str, key: &'static str, org: Value| {
+            let app = &app;
+            async move {
+                app.data(query, json!({"f": {"organisation": org}})).await[key]["totalCount"]
+                    .clone()
+            }
+        };
+        assert_eq!(
+            count(VIEWS, "participantViews", d["aiCam"]["id"].clone()).await,
+            25
+        );
+        assert_eq!(
+            count(VIEWS, "participantViews", d["cbd"]["id"].clone()).await,
+            15
+        );
+        assert_eq!(
+            count(VIEWS, "participantViews", d["mohn"]["id"].clone()).await,
+            0
+        );
+        assert_eq!(
+            count(FINDINGS, "findings", d["aiCam"]["id"].clone()).await,
+            5
+        );
+        assert_eq!(count(FINDINGS, "findings", d["cbd"]["id"].clone()).await, 7);
+        assert_eq!(
+            count(FINDINGS, "findings", d["mohn"]["id"].clone()).await,
+            4
+        );
+        // Combined with another filter, and a wrong kind of ID named by its field.
+        let d2 = app
+            .data(
+                VIEWS,
+                json!({"f": {"organisation": d["aiCam"]["id"], "stances": ["CONCERN"], "verbatim": true}}),
+            )
+            .await;
+        assert!(d2["participantViews"]["totalCount"].as_u64().is_some());
+        let body = app
+            .graphql(VIEWS, json!({"f": {"organisation": "RXhlcmNpc2U6MQ"}}))
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"],
+            "filter.organisation"
+        );
+    });
+}
