@@ -8,15 +8,15 @@
 //! `partOf`. Within one transaction, so nothing of this is seen half-done.
 
 use super::{
-    check_missions, external_of, id_by_external, id_by_slug, parse_row, reject, required_ref,
-    row_field, slot, slug, slugs_of, write_row, Codec, ImportReport,
+    check_missions, external_of, id_by_external, id_by_slug, next_chunk, parse_row, reject,
+    required_ref, row_field, slot, slug, slugs_of, write_row, Codec, ImportReport,
 };
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement as InvolvementFields};
 use crate::curation::{self, Curated, External, Outcome, Problem, Tags};
 use crate::errors::{db, ApiError, ApiResult};
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
 use entity::{exercise, exercise_mission, exercise_organisation, organisation, source_document};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -254,12 +254,8 @@ impl Codec for Exercises {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, ExerciseRow)>> {
-        let rows = db(exercise::Entity::find()
-            .filter(exercise::Column::Id.gt(after))
-            .order_by_asc(exercise::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows =
+            next_chunk::<exercise::Entity, C>(conn, exercise::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
         let sources = slugs_of::<source_document::Entity, C>(
             conn,

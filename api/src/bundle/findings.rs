@@ -1,14 +1,15 @@
 //! Findings in a bundle.
 
 use super::{
-    check_missions, external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec,
+    check_missions, external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug,
+    slugs_of, Codec,
 };
 use crate::curation::findings::{FindingFields, Findings};
 use crate::curation::{External, Problem};
 use crate::errors::{db, ApiResult};
 use entity::enums::{FindingKind, Mission, ReviewStatus};
 use entity::{exercise, finding, finding_mission, finding_theme, source_document, theme};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -140,12 +141,8 @@ impl Codec for Findings {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, FindingRow)>> {
-        let rows = db(finding::Entity::find()
-            .filter(finding::Column::Id.gt(after))
-            .order_by_asc(finding::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows =
+            next_chunk::<finding::Entity, C>(conn, finding::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
         let exercises = slugs_of::<exercise::Entity, C>(
             conn,

@@ -1,11 +1,13 @@
 //! Metrics in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::metrics::{MetricFields, Metrics};
 use crate::curation::{External, Problem};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use entity::{exercise, metric, source_document};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// A metric row: the seed corpus' fields, plus external key.
@@ -99,12 +101,7 @@ impl Codec for Metrics {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, MetricRow)>> {
-        let rows = db(metric::Entity::find()
-            .filter(metric::Column::Id.gt(after))
-            .order_by_asc(metric::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows = next_chunk::<metric::Entity, C>(conn, metric::Column::Id, after, limit).await?;
         let exercises = slugs_of::<exercise::Entity, C>(
             conn,
             exercise::Column::Slug,

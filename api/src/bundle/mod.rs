@@ -46,7 +46,8 @@ use crate::curation::views::Views;
 use crate::curation::{self, Curated, External, Outcome, Problem};
 use crate::errors::{db, ApiError, ApiResult};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -514,6 +515,21 @@ async fn export_type<T: Codec, W: Write>(conn: &DatabaseConnection, out: &mut W)
 }
 
 // Slug lookups shared by the codecs.
+
+/// The next `limit` rows of `E` after id `after`, in id order (an export chunk).
+pub(crate) async fn next_chunk<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    id_col: E::Column,
+    after: i32,
+    limit: u64,
+) -> ApiResult<Vec<E::Model>> {
+    db(E::find()
+        .filter(id_col.gt(after))
+        .order_by_asc(id_col)
+        .limit(limit)
+        .all(conn)
+        .await)
+}
 
 /// The id of the row of `E` whose `slug` column holds `slug`.
 pub(crate) async fn id_by_slug<E: EntityTrait, C: ConnectionTrait>(

@@ -1,12 +1,14 @@
 //! Organisations in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::organisations::{OrganisationFields, Organisations};
 use crate::curation::{External, Problem};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use entity::enums::OrganisationKind;
 use entity::{organisation, source_document};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// An organisation row: the seed corpus' fields, plus external key.
@@ -95,12 +97,9 @@ impl Codec for Organisations {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, OrganisationRow)>> {
-        let rows = db(organisation::Entity::find()
-            .filter(organisation::Column::Id.gt(after))
-            .order_by_asc(organisation::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows =
+            next_chunk::<organisation::Entity, C>(conn, organisation::Column::Id, after, limit)
+                .await?;
         let sources = slugs_of::<source_document::Entity, C>(
             conn,
             source_document::Column::Slug,

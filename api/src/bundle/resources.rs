@@ -1,6 +1,8 @@
 //! Resources in a bundle, with the exercises they report on and the findings they state.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::resources::{ResourceFields, Resources};
 use crate::curation::{External, Problem, Tags};
 use crate::errors::{db, ApiResult};
@@ -8,7 +10,7 @@ use entity::enums::ResourceKind;
 use entity::{
     exercise, finding, organisation, resource, resource_exercise, resource_finding, source_document,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -153,12 +155,8 @@ impl Codec for Resources {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, ResourceRow)>> {
-        let rows = db(resource::Entity::find()
-            .filter(resource::Column::Id.gt(after))
-            .order_by_asc(resource::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows =
+            next_chunk::<resource::Entity, C>(conn, resource::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
         let sources = slugs_of::<source_document::Entity, C>(
             conn,

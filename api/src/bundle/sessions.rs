@@ -1,12 +1,14 @@
 //! Sessions in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec};
+use super::{
+    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
+};
 use crate::curation::sessions::{SessionFields, Sessions};
 use crate::curation::{External, Problem};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use entity::enums::SessionFormat;
 use entity::{exercise, session, source_document};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// A session row: the seed corpus' fields, plus external key.
@@ -106,12 +108,8 @@ impl Codec for Sessions {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, SessionRow)>> {
-        let rows = db(session::Entity::find()
-            .filter(session::Column::Id.gt(after))
-            .order_by_asc(session::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows =
+            next_chunk::<session::Entity, C>(conn, session::Column::Id, after, limit).await?;
         let exercises = slugs_of::<exercise::Entity, C>(
             conn,
             exercise::Column::Slug,

@@ -1,11 +1,11 @@
 //! Source documents in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, Codec};
+use super::{external_of, id_by_external, id_by_slug, next_chunk, Codec};
 use crate::curation::source_documents::{SourceDocumentFields, SourceDocuments};
 use crate::curation::{External, Problem};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use entity::source_document;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// A source document row: the seed corpus' fields, plus external key.
@@ -79,12 +79,13 @@ impl Codec for SourceDocuments {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, SourceRow)>> {
-        let rows = db(source_document::Entity::find()
-            .filter(source_document::Column::Id.gt(after))
-            .order_by_asc(source_document::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows = next_chunk::<source_document::Entity, C>(
+            conn,
+            source_document::Column::Id,
+            after,
+            limit,
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|r| {

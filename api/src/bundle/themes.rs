@@ -1,11 +1,11 @@
 //! Themes in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, Codec};
+use super::{external_of, id_by_external, id_by_slug, next_chunk, Codec};
 use crate::curation::themes::{ThemeFields, Themes};
 use crate::curation::{External, Problem};
-use crate::errors::{db, ApiResult};
+use crate::errors::ApiResult;
 use entity::theme;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// A theme row: the seed corpus' fields, plus external key.
@@ -65,12 +65,7 @@ impl Codec for Themes {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, ThemeRow)>> {
-        let rows = db(theme::Entity::find()
-            .filter(theme::Column::Id.gt(after))
-            .order_by_asc(theme::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows = next_chunk::<theme::Entity, C>(conn, theme::Column::Id, after, limit).await?;
         Ok(rows
             .into_iter()
             .map(|r| {

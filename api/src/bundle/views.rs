@@ -1,7 +1,8 @@
 //! Participant views in a bundle.
 
 use super::{
-    check_missions, external_of, id_by_external, id_by_slug, required_ref, slug, slugs_of, Codec,
+    check_missions, external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug,
+    slugs_of, Codec,
 };
 use crate::curation::views::{ViewFields, Views};
 use crate::curation::{External, Problem};
@@ -10,7 +11,7 @@ use entity::enums::{Mission, ReviewStatus, Stance};
 use entity::{
     exercise, finding, participant_view, session, source_document, theme, view_mission, view_theme,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -182,12 +183,13 @@ impl Codec for Views {
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, ViewRow)>> {
-        let rows = db(participant_view::Entity::find()
-            .filter(participant_view::Column::Id.gt(after))
-            .order_by_asc(participant_view::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await)?;
+        let rows = next_chunk::<participant_view::Entity, C>(
+            conn,
+            participant_view::Column::Id,
+            after,
+            limit,
+        )
+        .await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
         let exercises = slugs_of::<exercise::Entity, C>(
             conn,
