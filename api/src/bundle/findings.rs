@@ -13,10 +13,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-fn published() -> ReviewStatus {
-    ReviewStatus::Published
-}
-
 /// A finding row: the seed corpus' fields, plus review status and external key.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -34,7 +30,7 @@ pub struct FindingRow {
     pub themes: Vec<String>,
     pub source: String,
     pub locator: String,
-    #[serde(default = "published")]
+    #[serde(default = "super::published")]
     pub review_status: ReviewStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_source: Option<String>,

@@ -372,13 +372,16 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
         }
     }
     let fields = T::resolve(conn, row, &mut problems).await?;
+    // One slug lookup serves both the match (rows without an external key) and the conflict
+    // check below.
+    let slug_owner = T::by_slug(conn, T::row_slug(row)).await?;
     let existing = match &external {
         Some(e) => T::by_external(conn, e).await?,
-        None => T::by_slug(conn, T::row_slug(row)).await?,
+        None => slug_owner,
     };
     // A slug held by another row would fail the unique index, which on PostgreSQL aborts the
     // whole transaction: report it as a problem instead.
-    if let Some(owner) = T::by_slug(conn, T::row_slug(row)).await? {
+    if let Some(owner) = slug_owner {
         if Some(owner) != existing {
             problems.push(Problem::new(
                 "slug",
@@ -515,6 +518,11 @@ async fn export_type<T: Codec, W: Write>(conn: &DatabaseConnection, out: &mut W)
 }
 
 // Slug lookups shared by the codecs.
+
+/// The review status a finding or view row gets when the bundle does not say.
+pub(crate) fn published() -> entity::enums::ReviewStatus {
+    entity::enums::ReviewStatus::Published
+}
 
 /// The next `limit` rows of `E` after id `after`, in id order (an export chunk).
 pub(crate) async fn next_chunk<E: EntityTrait, C: ConnectionTrait>(

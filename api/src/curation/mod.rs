@@ -413,13 +413,18 @@ pub fn check_date(problems: &mut Vec<Problem>, field: &str, date: Option<&str>) 
     }
 }
 
+/// Whether one part of an external key (source or id) is acceptable: 1 to 200 characters.
+pub fn external_part_ok(value: &str) -> bool {
+    !value.trim().is_empty() && value.chars().count() <= 200
+}
+
 /// An external key must have both parts, each 1 to 200 characters.
 pub fn check_external(external: &External, prefix: &str) -> ApiResult<()> {
     for (field, value) in [
         ("externalSource", &external.source),
         ("externalId", &external.id),
     ] {
-        if value.trim().is_empty() || value.chars().count() > 200 {
+        if !external_part_ok(value) {
             return Err(ApiError::bad_input(
                 &format!("{prefix}.{field}"),
                 "Must be 1 to 200 characters",

@@ -132,7 +132,7 @@ impl ExternalKeyInput {
             id: self.id.clone(),
         };
         for (name, value) in [("source", &external.source), ("id", &external.id)] {
-            if value.trim().is_empty() || value.chars().count() > 200 {
+            if !curation::external_part_ok(value) {
                 return Err(ApiError::bad_input(
                     &format!("{field}.{name}"),
                     "Must be 1 to 200 characters",

@@ -1,8 +1,8 @@
 //! Creating, changing, upserting and deleting participant views.
 
 use super::{
-    begin, by_external, caller, commit, id_of, ids_of, missions, version_arg, ExternalKeyInput,
-    Tombstone, WriteOutcome,
+    begin, by_external, caller, commit, id_of, ids_of, maybe_ref, missions, version_arg,
+    ExternalKeyInput, Tombstone, WriteOutcome,
 };
 use crate::auth::Role;
 use crate::curation::{self, views::ViewFields, views::Views};
@@ -114,19 +114,6 @@ pub struct UpdateViewInput {
     pub locator: Option<String>,
 }
 
-fn optional_ref(
-    value: &MaybeUndefined<ID>,
-    current: Option<i32>,
-    kind: NodeKind,
-    field: &str,
-) -> ApiResult<Option<i32>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(current),
-        MaybeUndefined::Null => Ok(None),
-        MaybeUndefined::Value(id) => Ok(Some(id_of(id, kind, field)?)),
-    }
-}
-
 impl UpdateViewInput {
     fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
         if let Some(v) = &self.slug {
@@ -135,13 +122,13 @@ impl UpdateViewInput {
         if let Some(v) = &self.exercise_id {
             f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
         }
-        f.session_id = optional_ref(
+        f.session_id = maybe_ref(
             &self.session_id,
             f.session_id,
             NodeKind::Session,
             "input.sessionId",
         )?;
-        f.finding_id = optional_ref(
+        f.finding_id = maybe_ref(
             &self.finding_id,
             f.finding_id,
             NodeKind::Finding,
