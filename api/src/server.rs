@@ -4,7 +4,7 @@
 
 use crate::http::{graphiql, graphql, health, request_id, subscriptions};
 use crate::schema::{self, PageLimits, SchemaConfig};
-use crate::settings::{AllowedOrigins, Settings};
+use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::subscription::Hub;
 use crate::{db, seed};
 use actix_cors::Cors;
@@ -75,21 +75,24 @@ impl Application {
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             require_token: settings.require_token,
+            anonymous_introspection: settings.anonymous_introspection,
         });
         let ws_config = web::Data::new(subscriptions::WsConfig {
             init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
             require_token: settings.require_token,
             max_message_bytes: settings.max_body_bytes,
+            anonymous_introspection: settings.anonymous_introspection,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
             endpoint: "/graphql".to_string(),
         });
         let origins = settings.cors_allowed_origins.clone();
+        let allowed_headers = settings.cors_allowed_headers.clone();
         let graphiql_enabled = settings.graphiql_enabled;
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
-                .wrap(cors(&origins))
+                .wrap(cors(&origins, &allowed_headers))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(request_id::middleware))
                 .app_data(schema.clone())
@@ -106,6 +109,7 @@ impl Application {
                         .to(subscriptions::upgrade),
                 )
                 .route("/graphql", web::get().to(graphql::get))
+                .route("/graphql", web::route().to(graphql::method_not_allowed))
                 .route("/health", web::get().to(health::health));
             if graphiql_enabled {
                 app = app
@@ -144,17 +148,19 @@ async fn redirect_to_graphiql() -> HttpResponse {
         .finish()
 }
 
-fn cors(origins: &AllowedOrigins) -> Cors {
+fn cors(origins: &AllowedOrigins, headers: &AllowedHeaders) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::HeaderName::from_static(request_id::HEADER),
-        ])
         .expose_headers([header::HeaderName::from_static(request_id::HEADER)])
         .max_age(3600);
+    let cors = match headers {
+        AllowedHeaders::Any => cors.allow_any_header(),
+        // The names were checked when the settings were read.
+        AllowedHeaders::List(list) => cors.allowed_headers(
+            list.iter()
+                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
+        ),
+    };
     match origins {
         AllowedOrigins::Any => cors.allow_any_origin(),
         AllowedOrigins::List(list) => list

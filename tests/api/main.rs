@@ -5,6 +5,7 @@ mod helpers;
 
 mod bundles;
 mod cli;
+mod clients;
 mod corpus;
 mod curation;
 mod dashboards;

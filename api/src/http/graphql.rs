@@ -36,6 +36,8 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Refuse requests without a valid API token (reads included).
     pub require_token: bool,
+    /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
+    pub anonymous_introspection: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +276,17 @@ pub async fn post(
     execute(&req, &schema, &conn, &limits, request, media).await
 }
 
+/// Any method other than GET and POST on `/graphql`.
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET, POST"))
+        .content_type(Media::Json.content_type())
+        .json(error_body(
+            "/graphql accepts GET (queries) and POST",
+            code::METHOD_NOT_ALLOWED,
+        ))
+}
+
 fn not_acceptable() -> HttpResponse {
     HttpResponse::NotAcceptable()
         .content_type(Media::Json.content_type())
@@ -329,6 +342,18 @@ async fn execute(
         Err(response) => return response,
     };
     let operation = request.operation_name.clone().unwrap_or_default();
+    let hide_schema = !limits.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
+    if hide_schema {
+        if let Some(refused) = refuse_introspection(&mut request) {
+            let status = match media {
+                Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+                Media::Json => StatusCode::OK,
+            };
+            return HttpResponse::build(status)
+                .content_type(media.content_type())
+                .json(serde_json::json!({ "errors": [refused] }));
+        }
+    }
     request = request.data(loaders::for_request(
         conn.clone(),
         viewer.sees_unpublished(),
@@ -342,12 +367,15 @@ async fn execute(
     let span = tracing::info_span!("graphql", operation = %operation);
     let mut response = schema.execute(request).instrument(span).await;
     let not_executed = finish_errors(&mut response, parse_failed);
+    if hide_schema {
+        without_suggestions(&mut response);
+    }
     let status = if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    match serde_json::to_vec(&response) {
+    match response_body(&response, not_executed) {
         Ok(body) => HttpResponse::build(status)
             .content_type(media.content_type())
             .body(body),
@@ -359,6 +387,52 @@ async fn execute(
                 "Internal server error",
                 code::INTERNAL,
             )
+        }
+    }
+}
+
+/// The response as JSON. A document that was not executed has no `data` key at all (the GraphQL
+/// specification: "if an error was raised before execution begins, the data entry should not be
+/// present"), which is how clients tell a request error from a field error.
+pub(crate) fn response_body(
+    response: &async_graphql::Response,
+    not_executed: bool,
+) -> serde_json::Result<Vec<u8>> {
+    if !not_executed {
+        return serde_json::to_vec(response);
+    }
+    #[derive(serde::Serialize)]
+    struct RequestError<'a> {
+        errors: &'a [ServerError],
+    }
+    serde_json::to_vec(&RequestError {
+        errors: &response.errors,
+    })
+}
+
+/// The error for an anonymous introspection when `PUBLIC_VOICE_ANONYMOUS_INTROSPECTION` is off.
+pub(crate) fn refuse_introspection(request: &mut async_graphql::Request) -> Option<ServerError> {
+    let document = request.parsed_query().ok()?;
+    if !crate::depth_limit::introspects(document) {
+        return None;
+    }
+    let mut error = ServerError::new(
+        "Introspection (__schema, __type) needs an API token on this server",
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::GRAPHQL_VALIDATION_FAILED);
+    Some(error)
+}
+
+/// Takes the "Did you mean" hints out of error messages: they reveal field and type names to
+/// callers who may not introspect.
+pub(crate) fn without_suggestions(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if let Some(at) = error.message.find(" Did you mean") {
+            error.message.truncate(at);
         }
     }
 }

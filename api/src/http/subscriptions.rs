@@ -22,7 +22,7 @@
 
 use crate::auth::{self, Viewer};
 use crate::errors::code;
-use crate::http::graphql::finish_errors;
+use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
 use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::schema::AppSchema;
@@ -55,6 +55,8 @@ pub struct WsConfig {
     pub require_token: bool,
     /// The largest message accepted (the same limit as an HTTP body).
     pub max_message_bytes: usize,
+    /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
+    pub anonymous_introspection: bool,
 }
 
 /// Whether a request asks to upgrade to WebSocket (the route guard for this handler).
@@ -317,7 +319,13 @@ impl Connection {
     async fn authenticate(&self, payload: Option<Value>) -> Result<Viewer, Stop> {
         let header = match &payload {
             None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => match (map.get("authorization"), map.get("token")) {
+            // Any case: GraphiQL sends its headers editor's `Authorization` here.
+            Some(Value::Object(map)) => match (
+                map.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                    .map(|(_, v)| v),
+                map.get("token"),
+            ) {
                 (Some(Value::String(h)), _) => Some(h.clone()),
                 (None | Some(Value::Null), Some(Value::String(t))) => Some(format!("Bearer {t}")),
                 (None | Some(Value::Null), None | Some(Value::Null)) => None,
@@ -354,6 +362,15 @@ impl Connection {
         id: String,
         mut request: async_graphql::Request,
     ) -> BoxStream<'static, Tagged> {
+        let hide_schema =
+            !self.config.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
+        if hide_schema {
+            if let Some(refused) = refuse_introspection(&mut request) {
+                let response = async_graphql::Response::from_errors(vec![refused]);
+                return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)])
+                    .boxed();
+            }
+        }
         request = request.data(loaders::for_request(
             self.conn.clone(),
             viewer.sees_unpublished(),
@@ -373,6 +390,9 @@ impl Connection {
             .execute_stream(request)
             .map(move |mut response| {
                 finish_errors(&mut response, parse_failed);
+                if hide_schema {
+                    without_suggestions(&mut response);
+                }
                 (id.clone(), Some(response))
             })
             .chain(futures_util::stream::once(async move { (end_id, None) }))
