@@ -20,6 +20,7 @@ pub mod ids;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;
+pub mod persisted;
 pub mod places;
 pub mod query;
 pub mod schema;

@@ -6,7 +6,7 @@ use crate::http::{graphiql, graphql, health, request_id, subscriptions};
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::subscription::Hub;
-use crate::{db, seed};
+use crate::{db, persisted, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
@@ -23,6 +23,8 @@ pub enum StartError {
     Bind(std::io::Error),
     Database(sea_orm::DbErr),
     Seed(seed::SeedError),
+    /// `PUBLIC_VOICE_TRUSTED_DOCUMENTS` could not be read, or holds a bad document.
+    TrustedDocuments(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -31,6 +33,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind(e) => write!(f, "could not bind the listening socket: {e}"),
             StartError::Database(e) => write!(f, "database: {e}"),
             StartError::Seed(e) => write!(f, "seed corpus: {e}"),
+            StartError::TrustedDocuments(e) => write!(f, "PUBLIC_VOICE_TRUSTED_DOCUMENTS: {e}"),
         }
     }
 }
@@ -70,6 +73,15 @@ impl Application {
                 max_size: settings.max_page_size,
             },
         });
+        let trusted = match &settings.trusted_documents {
+            Some(path) => persisted::load_trusted(path).map_err(StartError::TrustedDocuments)?,
+            None => Default::default(),
+        };
+        let persisted = web::Data::new(persisted::PersistedDocuments::new(
+            trusted,
+            settings.only_trusted_documents,
+            settings.apq_cache_size,
+        ));
         let schema = web::Data::new(schema);
         let conn = web::Data::new(conn);
         let limits = web::Data::new(graphql::HttpLimits {
@@ -100,6 +112,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())
+                .app_data(persisted.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(

@@ -17,6 +17,7 @@ mod migrations;
 mod n_plus_one;
 mod orders;
 mod pagination;
+mod persisted;
 mod places;
 mod schema_file;
 mod search;

@@ -13,6 +13,7 @@ use crate::auth::{self, Viewer};
 use crate::errors::code;
 use crate::http::request_id::RequestId;
 use crate::loaders;
+use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -120,6 +121,7 @@ pub async fn get(
     schema: web::Data<AppSchema>,
     limits: web::Data<HttpLimits>,
     conn: web::Data<DatabaseConnection>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -135,15 +137,8 @@ pub async fn get(
             )
         }
     };
-    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return http_error(
-            StatusCode::BAD_REQUEST,
-            media,
-            "The `query` parameter is required",
-            code::BAD_REQUEST,
-        );
-    };
-    let mut request = async_graphql::Request::new(query);
+    // The query may be left out when extensions.persistedQuery names it.
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
@@ -170,6 +165,9 @@ pub async fn get(
         } else if let Ok(ext) = serde_json::from_value(value) {
             request.extensions = ext;
         }
+    }
+    if let Err(response) = use_persisted(&persisted, &mut request, media) {
+        return response;
     }
     // Only queries may run over GET: a GET must be safe, and a link or image tag can send one.
     let operation_name = request.operation_name.clone();
@@ -204,6 +202,7 @@ pub async fn post(
     schema: web::Data<AppSchema>,
     limits: web::Data<HttpLimits>,
     conn: web::Data<DatabaseConnection>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -254,15 +253,7 @@ pub async fn post(
         }
         body.extend_from_slice(&chunk);
     }
-    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(r) if r.query.trim().is_empty() => {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                media,
-                "The request has no `query`",
-                code::BAD_REQUEST,
-            )
-        }
+    let mut request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(r) => r,
         Err(err) => {
             return http_error(
@@ -273,7 +264,33 @@ pub async fn post(
             )
         }
     };
+    if let Err(response) = use_persisted(&persisted, &mut request, media) {
+        return response;
+    }
     execute(&req, &schema, &conn, &limits, request, media).await
+}
+
+/// Resolves a persisted document (see `persisted`), or answers with the request error.
+fn use_persisted(
+    persisted: &PersistedDocuments,
+    request: &mut async_graphql::Request,
+    media: Media,
+) -> Result<(), HttpResponse> {
+    persisted.resolve(request).map_err(|error| {
+        let malformed = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(code::BAD_REQUEST));
+        let status = if malformed || media == Media::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        HttpResponse::build(status)
+            .content_type(media.content_type())
+            .json(serde_json::json!({ "errors": [error] }))
+    })
 }
 
 /// Any method other than GET and POST on `/graphql`.

@@ -25,6 +25,7 @@ use crate::errors::code;
 use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
 use crate::http::request_id::RequestId;
 use crate::loaders;
+use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
 use actix_web::{
     http::header::{self, HeaderValue},
@@ -82,6 +83,7 @@ pub async fn upgrade(
     schema: web::Data<AppSchema>,
     conn: web::Data<DatabaseConnection>,
     config: web::Data<WsConfig>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> actix_web::Result<HttpResponse> {
     let (mut response, session, messages) = actix_ws::handle(&req, body)?;
     let accepted = offers_protocol(&req);
@@ -100,6 +102,7 @@ pub async fn upgrade(
         schema: schema.into_inner(),
         conn: conn.get_ref().clone(),
         config: **config,
+        persisted: persisted.into_inner(),
         request_id: request_id.clone(),
         session,
         state: State::Waiting,
@@ -175,6 +178,7 @@ struct Connection {
     schema: std::sync::Arc<AppSchema>,
     conn: DatabaseConnection,
     config: WsConfig,
+    persisted: std::sync::Arc<PersistedDocuments>,
     request_id: Option<RequestId>,
     session: Session,
     state: State,
@@ -364,12 +368,14 @@ impl Connection {
     ) -> BoxStream<'static, Tagged> {
         let hide_schema =
             !self.config.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
-        if hide_schema {
-            if let Some(refused) = refuse_introspection(&mut request) {
-                let response = async_graphql::Response::from_errors(vec![refused]);
-                return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)])
-                    .boxed();
-            }
+        let refused = match self.persisted.resolve(&mut request) {
+            Err(error) => Some(error),
+            Ok(()) if hide_schema => refuse_introspection(&mut request),
+            Ok(()) => None,
+        };
+        if let Some(refused) = refused {
+            let response = async_graphql::Response::from_errors(vec![refused]);
+            return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)]).boxed();
         }
         request = request.data(loaders::for_request(
             self.conn.clone(),
