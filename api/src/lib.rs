@@ -23,6 +23,7 @@ pub mod pagination;
 pub mod persisted;
 pub mod places;
 pub mod query;
+pub mod response_shape;
 pub mod schema;
 pub mod seed;
 pub mod server;

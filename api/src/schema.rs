@@ -93,7 +93,14 @@ impl Extension for SchemaDescription {
 
 /// The schema the server runs.
 pub fn build(config: SchemaConfig) -> AppSchema {
-    builder()
+    let mut builder = builder();
+    match crate::response_shape::Shape::from_sdl(&sdl()) {
+        Some(shape) => {
+            builder = builder.extension(crate::response_shape::ResponseShape(Arc::new(shape)))
+        }
+        None => tracing::error!("the schema's own SDL did not parse: responses keep engine order"),
+    }
+    builder
         .data(config.db)
         .data(config.page_limits)
         .data(config.hub)

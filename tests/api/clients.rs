@@ -255,3 +255,76 @@ async fn app_default_suggestion() -> String {
     let body = app.graphql("{ exercize { title } }", json!({})).await;
     body["errors"][0]["message"].as_str().unwrap().to_string()
 }
+
+#[tokio::test]
+async fn responses_follow_the_selection_order_and_spec_nulls() {
+    crate::on_each_backend!(|app| {
+        // Top level and nested, with aliases, fragments and a skipped field, many times over
+        // (the engine finishes fields in varying order).
+        let query = "query Order($no: Boolean!) { z: themes(first: 1) { totalCount }
+            a: exercises(first: 1) { nodes { title ...Ids kind startDate @skip(if: $no) } }
+            m: missions { label code } __typename }
+            fragment Ids on Exercise { id slug }";
+        for _ in 0..10 {
+            let res = app
+                .client
+                .post(format!("{}/graphql", app.address))
+                .json(&json!({"query": query, "variables": {"no": true}}))
+                .send()
+                .await
+                .expect("request");
+            // The raw text: a JSON parser might not keep the order.
+            let text = res.text().await.expect("body");
+            let keys: Vec<&str> = text
+                .split('"')
+                .collect::<Vec<_>>()
+                .windows(2)
+                .filter(|w| w[1].starts_with(':'))
+                .map(|w| w[0])
+                .collect();
+            let first_node = ["title", "id", "slug", "kind"];
+            let at = keys.iter().position(|k| *k == "title").expect("title");
+            assert_eq!(&keys[..2], ["data", "z"], "{text}");
+            assert_eq!(&keys[at..at + 4], first_node, "{text}");
+            let top: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| ["z", "a", "m", "__typename"].contains(k))
+                .collect();
+            assert_eq!(top, ["z", "a", "m", "__typename"], "{text}");
+            assert!(!text.contains("pv__concreteType"), "{text}");
+        }
+
+        // A fragment that matches nothing gives {} (the object exists), unlike an unknown ID.
+        let finding = app
+            .data("{ findings(first: 1) { nodes { id } } }", json!({}))
+            .await;
+        let id = finding["findings"]["nodes"][0]["id"].clone();
+        let data = app
+            .data(
+                "query($id: ID!) { node(id: $id) { ... on ParticipantView { text } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(data, json!({"node": {}}));
+        let hits = app
+            .data(
+                "{ search(query: \"AI\", first: 5) { nodes { node { ... on Resource { title } } } } }",
+                json!({}),
+            )
+            .await;
+        let nodes = hits["search"]["nodes"].as_array().expect("nodes");
+        assert!(nodes.iter().any(|n| n == &json!({"node": {}})), "{hits}");
+
+        // A failed non-null root field makes data null (null propagation), not {"field": null}.
+        let body = app
+            .graphql(
+                "mutation { revokeApiToken(name: \"x\") { name } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["data"], Value::Null, "{body}");
+        assert!(body.get("data").is_some(), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    });
+}

@@ -472,10 +472,13 @@ pub(crate) fn finish_errors(response: &mut async_graphql::Response, parse_failed
 
 /// Puts `null` where a field failed. async-graphql leaves a failed field out of its parent object,
 /// but the GraphQL specification (and clients such as Relay) expect the key to be present as null.
+/// `response_shape` does this (with null propagation) for the server's schema; this covers any
+/// response it did not reshape.
 fn null_at(data: &mut async_graphql::Value, path: &[PathSegment]) {
     use async_graphql::Value;
+    // A null `data` is null propagated from a failed non-null field (see `response_shape`).
     if *data == Value::Null {
-        *data = Value::Object(Default::default());
+        return;
     }
     let mut current = data;
     for (i, segment) in path.iter().enumerate() {
