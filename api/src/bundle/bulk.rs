@@ -30,8 +30,8 @@ use crate::errors::{db, ApiError, ApiResult};
 use chrono::Utc;
 use entity::enums::{ChangeKind, Mission};
 use entity::{
-    change_log, exercise, finding, participant_view, session, source_document, theme,
-    view_mission, view_theme,
+    change_log, exercise, finding, participant_view, session, source_document, theme, view_mission,
+    view_theme,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -341,12 +341,20 @@ impl ViewBatch {
         let mut late = Vec::new();
         if let Some(f) = &fields {
             let mut checks = views::check_own(f);
-            if let Some((_, exercise)) = row.session.as_ref().and_then(|s| self.refs.sessions.get(s).copied().flatten()) {
+            if let Some((_, exercise)) = row
+                .session
+                .as_ref()
+                .and_then(|s| self.refs.sessions.get(s).copied().flatten())
+            {
                 if !self.refs.related(conn, exercise, f.exercise_id).await? {
                     checks.push(views::unrelated_session());
                 }
             }
-            if let Some((_, exercise)) = row.finding.as_ref().and_then(|s| self.refs.findings.get(s).copied().flatten()) {
+            if let Some((_, exercise)) = row
+                .finding
+                .as_ref()
+                .and_then(|s| self.refs.findings.get(s).copied().flatten())
+            {
                 if !self.refs.related(conn, exercise, f.exercise_id).await? {
                     checks.push(views::unrelated_finding());
                 }

@@ -7,8 +7,8 @@
 //! References are slugs; `missions` and `themes` are lists separated by `;`; `verbatim` is
 //! `true` or `false`; empty cells mean "none" (or the default: not verbatim, PUBLISHED).
 
-use super::views::ViewRow;
 use super::bulk::ViewBatch;
+use super::views::ViewRow;
 use super::{reject, ImportReport};
 use crate::curation::Problem;
 use crate::errors::{ApiError, ApiResult};

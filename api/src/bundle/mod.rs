@@ -208,8 +208,16 @@ pub async fn import<R: BufRead>(
                 if line.trim().is_empty() {
                     continue;
                 }
-                import_line(&txn, &mut report, &mut later, &mut views, line_no, &line, actor)
-                    .await?;
+                import_line(
+                    &txn,
+                    &mut report,
+                    &mut later,
+                    &mut views,
+                    line_no,
+                    &line,
+                    actor,
+                )
+                .await?;
             }
             views.flush(&txn, &mut report, actor).await?;
             exercises::link_parents(&txn, &mut report, later, actor).await?;
@@ -441,8 +449,7 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
 
 /// The problems with an external key, at the bundle's field names.
 pub(crate) fn external_problems(external: &External, problems: &mut Vec<Problem>) {
-    if let Err(ApiError::BadUserInput { field, message }) = curation::check_external(external, "")
-    {
+    if let Err(ApiError::BadUserInput { field, message }) = curation::check_external(external, "") {
         let field = field.unwrap_or_default();
         problems.push(Problem::new(field.trim_start_matches('.'), message));
     }
