@@ -608,11 +608,18 @@ async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: 
 fn start_server(db_url: &str, port: u16) -> Child {
     let exe = std::env::current_exe().expect("exe");
     let server = exe.with_file_name("public-voice");
-    Command::new(server)
+    let mut command = Command::new(server);
+    // PostgreSQL gets one connection per client; SQLite its own default pool (see
+    // `api::db::SQLITE_POOL`), unless PUBLIC_VOICE_DB_MAX_CONNECTIONS says otherwise.
+    if db_url.starts_with("postgres")
+        && std::env::var_os("PUBLIC_VOICE_DB_MAX_CONNECTIONS").is_none()
+    {
+        command.env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", CONCURRENCY.to_string());
+    }
+    command
         .env("DATABASE_URL", db_url)
         .env("PUBLIC_VOICE_PORT", port.to_string())
         .env("PUBLIC_VOICE_SEED_ON_START", "false")
-        .env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", "16")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
