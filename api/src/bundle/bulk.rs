@@ -41,15 +41,17 @@ use std::collections::{HashMap, HashSet};
 
 use super::views::ViewRow;
 
-/// Rows per batch. A view row binds 14 parameters, so a batch stays well under SQLite's
-/// 32,766 and PostgreSQL's 65,535 bound parameters per statement.
-pub const BATCH: usize = 1000;
+/// Rows per batch.
+pub const BATCH: usize = 1024;
 
-/// Tag rows (two parameters each) per insert statement.
-const TAG_CHUNK: usize = 8000;
-
-/// Change-log entries (eleven parameters each) per insert statement.
-const LOG_CHUNK: usize = 1000;
+/// The most rows one insert statement carries, per table: a view binds 15 parameters, a
+/// change-log entry 11, a tag 2, so every statement stays well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters. Inserts are split into chunks whose sizes are powers of
+/// two (see [`shaped`]), so an import prepares a handful of distinct statements, not one per
+/// batch: prepared statements are cached per connection, and a multi-row insert's is large.
+const VIEW_CHUNK: usize = 512;
+const TAG_CHUNK: usize = 1024;
+const LOG_CHUNK: usize = 512;
 
 /// How many distinct slugs the cache keeps before it starts over (it only bounds memory for a
 /// bundle full of distinct unknown references; real bundles reference a few thousand rows).
@@ -509,6 +511,21 @@ async fn create_all<C: ConnectionTrait>(
         return Ok(());
     }
     let now = Utc::now();
+    // RETURNING promises no order: match the ids back by slug (unique within a batch).
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in shaped(&rows, VIEW_CHUNK) {
+        insert_views(conn, chunk, now, &mut ids).await?;
+    }
+    write_rest(conn, report, actor, &rows, &ids).await
+}
+
+/// Inserts one chunk of new views, recording each one's id by slug.
+async fn insert_views<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(ViewFields, Option<External>)],
+    now: chrono::DateTime<Utc>,
+    ids: &mut HashMap<String, i32>,
+) -> ApiResult<()> {
     let mut insert = participant_view::Entity::insert_many(rows.iter().map(|(f, external)| {
         participant_view::ActiveModel {
             id: NotSet,
@@ -533,17 +550,39 @@ async fn create_all<C: ConnectionTrait>(
     insert.returning(
         Query::returning().columns([participant_view::Column::Id, participant_view::Column::Slug]),
     );
-    // RETURNING promises no order: match the ids back by slug (unique within a batch).
-    let mut ids = HashMap::with_capacity(rows.len());
     for r in db(conn.query_all(&insert).await)? {
         let id: i32 = db(r.try_get("", "id"))?;
         let slug: String = db(r.try_get("", "slug"))?;
         ids.insert(slug, id);
     }
+    Ok(())
+}
+
+/// `items` in consecutive chunks whose sizes are powers of two, none larger than `max`: any
+/// number of rows is written with at most log2(`max`) + 1 distinct statement shapes.
+fn shaped<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    while !items.is_empty() {
+        let n = max.min(1 << items.len().ilog2());
+        let (head, tail) = items.split_at(n);
+        chunks.push(head);
+        items = tail;
+    }
+    chunks
+}
+
+/// Continues [`create_all`] (split off so each chunk of views is one statement).
+async fn write_rest<C: ConnectionTrait>(
+    conn: &C,
+    report: &mut ImportReport,
+    actor: &str,
+    rows: &[(ViewFields, Option<External>)],
+    ids: &HashMap<String, i32>,
+) -> ApiResult<()> {
     let mut missions = Vec::new();
     let mut themes = Vec::new();
     let mut log = Vec::with_capacity(rows.len());
-    for (f, _) in &rows {
+    for (f, _) in rows {
         let id = *ids.get(&f.slug).ok_or_else(|| {
             tracing::error!(slug = %f.slug, "bulk import: an inserted view returned no id");
             ApiError::Internal
@@ -566,18 +605,18 @@ async fn create_all<C: ConnectionTrait>(
         )?);
         report.count("view", slot(Outcome::Created));
     }
-    for chunk in missions.chunks(TAG_CHUNK) {
+    for chunk in shaped(&missions, TAG_CHUNK) {
         db(view_mission::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(conn)
             .await)?;
     }
-    for chunk in themes.chunks(TAG_CHUNK) {
+    for chunk in shaped(&themes, TAG_CHUNK) {
         db(view_theme::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(conn)
             .await)?;
     }
     // One statement per chunk, its rows in file order: sequence numbers follow the file.
-    for chunk in log.chunks(LOG_CHUNK) {
+    for chunk in shaped(&log, LOG_CHUNK) {
         db(change_log::Entity::insert_many(chunk.iter().cloned())
             .exec_without_returning(conn)
             .await)?;
