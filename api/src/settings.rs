@@ -109,6 +109,8 @@ impl Settings {
             lookup: &lookup,
             problems: Vec::new(),
         };
+        // The pool's default size depends on the backend (see `db::SQLITE_POOL`).
+        let sqlite = lookup("DATABASE_URL").is_none_or(|url| url.starts_with("sqlite:"));
         let settings = Settings {
             database_url: p.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             host: p.string("PUBLIC_VOICE_HOST", "127.0.0.1"),
@@ -132,7 +134,15 @@ impl Settings {
             log_filter: p.string("RUST_LOG", "info"),
             seed_on_start: p.boolean("PUBLIC_VOICE_SEED_ON_START", true),
             require_token: p.boolean("PUBLIC_VOICE_REQUIRE_TOKEN", false),
-            db_max_connections: p.number("PUBLIC_VOICE_DB_MAX_CONNECTIONS", 10u32, 1),
+            db_max_connections: p.number(
+                "PUBLIC_VOICE_DB_MAX_CONNECTIONS",
+                if sqlite {
+                    crate::db::SQLITE_POOL
+                } else {
+                    10u32
+                },
+                1,
+            ),
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
             ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),

@@ -2,7 +2,13 @@
 //! resources, tagged participant views), loads it into SQLite and PostgreSQL, starts the release
 //! server as its own process, and drives a fixed mix of dashboard, analyst and integrator queries
 //! at fixed concurrency. Reports requests per second, p50 and p99 latency, SQL statements per
-//! request and the server's peak resident memory.
+//! request, the server's peak resident memory and, when the server reports it on `/metrics`, the
+//! time it took to build its read index.
+//!
+//! `pv-bench import SIZES...` measures bulk import instead: for each size it writes a bundle of
+//! that many new participant views (`pv-bench bundle N FILE` writes one alone), and runs
+//! `public-voice import` on it as its own process against a freshly seeded database on each
+//! backend, reporting rows per second and the process's peak resident memory.
 //!
 //! Run: `cargo build --release && cargo run --release --features bench --bin pv-bench -- 10000 100000`
 //! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres).
@@ -296,6 +302,26 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
             variables: json!({}),
         },
         Case {
+            name: "evidence map, filtered",
+            query: "{ evidenceMap(rows: MISSION, columns: THEME, filter: { missions: { anyOf: [HEALTH] }, stances: [CONCERN, CONDITION] }) { totalViews cells { count byStance { stance count } } } }",
+            variables: json!({}),
+        },
+        Case {
+            name: "finding map",
+            query: "{ findingMap(rows: MISSION, columns: KIND) { totalFindings cells { count } } }",
+            variables: json!({}),
+        },
+        Case {
+            name: "findings by title",
+            query: "{ findings(first: 50, order: TITLE_A_TO_Z) { totalCount nodes { title kind exercise { title } } pageInfo { endCursor hasNextPage } } }",
+            variables: json!({}),
+        },
+        Case {
+            name: "exercise counts",
+            query: "{ exercise(slug: \"bench-exercise-0\") { title counts { views findings resources sessions metrics viewsByStance { stance count } } } }",
+            variables: json!({}),
+        },
+        Case {
             name: "node lookup",
             query: "query($id: ID!) { node(id: $id) { id ... on Finding { title exercise { title } themes { label } } } }",
             variables: json!({"id": id}),
@@ -452,14 +478,148 @@ async fn statements_per_request(url_db: &str, cases: &[Case]) -> Vec<usize> {
     out
 }
 
+/// The server's read-index build time, from the `public_voice_index_build_seconds` gauge on
+/// `/metrics`, when the server has a read index and reports it (`None` otherwise). Waits up to
+/// a minute for the build to finish.
+async fn index_build_seconds(client: &reqwest::Client, port: u16) -> Option<f64> {
+    for _ in 0..600 {
+        let text = client
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .ok()?
+            .error_for_status()
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let value = text
+            .lines()
+            .find(|l| l.starts_with("public_voice_index_build_seconds"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok());
+        match value {
+            Some(v) if v > 0.0 => return Some(v),
+            // The gauge exists but the build is not done yet.
+            Some(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            None => return None,
+        }
+    }
+    None
+}
+
+/// Writes a bundle of `views` new participant views filed under the seed corpus' dialogue (each
+/// with a session, 1-2 missions, 1-3 themes and an external key), as an integrator would send.
+fn write_bundle(path: &std::path::Path, views: usize) -> std::io::Result<u64> {
+    use std::io::Write;
+    const THEMES: [&str; 8] = [
+        "privacy",
+        "bias-and-discrimination",
+        "transparency",
+        "security",
+        "human-contact",
+        "admin-burden",
+        "accountability",
+        "public-benefit",
+    ];
+    const MISSIONS: [&str; 5] = [
+        "HEALTH",
+        "EDUCATION",
+        "CRIME_AND_POLICING",
+        "ENERGY_AND_NET_ZERO",
+        "ECONOMIC_GROWTH",
+    ];
+    const STANCES: [&str; 5] = ["HOPE", "CONCERN", "CONDITION", "SUGGESTION", "NEUTRAL"];
+    const SESSIONS: [&str; 2] = ["ai-cam-dialogue-cambridge", "ai-cam-dialogue-liverpool"];
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(
+        out,
+        "{{\"type\":\"header\",\"format\":\"public-voice-bundle\",\"version\":1}}"
+    )?;
+    let mut rng = Rng(0x2545f4914f6cdd1d);
+    for i in 0..views {
+        let first = rng.below(5) as usize;
+        let mut missions = vec![MISSIONS[first]];
+        if rng.below(2) == 0 {
+            missions.push(MISSIONS[(first + 1 + rng.below(4) as usize) % 5]);
+        }
+        let start = rng.below(THEMES.len() as u64) as usize;
+        let themes: Vec<&str> = (0..1 + rng.below(3) as usize)
+            .map(|k| THEMES[(start + k) % THEMES.len()])
+            .collect();
+        let row = json!({
+            "type": "view",
+            "slug": format!("import-bench-view-{i}"),
+            "exercise": "ai-cam-public-dialogues-2024",
+            "session": SESSIONS[i % 2],
+            "text": sentence(&mut rng, 40),
+            "verbatim": i % 3 == 0,
+            "stance": STANCES[rng.below(5) as usize],
+            "missions": missions,
+            "themes": themes,
+            "source": "ai-cam-2024-10-26",
+            "locator": format!("synthetic, record {i}"),
+            "externalSource": "import-bench",
+            "externalId": format!("V-{i}"),
+        });
+        serde_json::to_writer(&mut out, &row)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(std::fs::metadata(path)?.len())
+}
+
+/// Imports the bundle at `file` into a freshly seeded database with `public-voice import`, as
+/// its own process; prints the wall time, rows per second and the process's peak memory.
+async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: usize) {
+    let db = api::db::connect(db_url, 1).await.expect("connect");
+    api::db::migrate(&db).await.expect("migrate");
+    api::seed::seed(&db).await.expect("seed");
+    db.close().await.expect("close");
+    let exe = std::env::current_exe().expect("exe");
+    let started = Instant::now();
+    let mut child = Command::new(exe.with_file_name("public-voice"))
+        .args(["import", &file.display().to_string()])
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start target/release/public-voice (run `cargo build --release` first)");
+    // Peak resident memory, sampled while it runs (the kernel's high-water mark, so a sample
+    // taken late still sees an earlier peak).
+    let mut peak = 0;
+    let status = loop {
+        peak = peak.max(peak_rss_kib(child.id()));
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let secs = started.elapsed().as_secs_f64();
+    assert!(status.success(), "the import failed: {status}");
+    println!(
+        "| {backend} | {views} | {secs:.1} | {:.0} | {:.1} |",
+        views as f64 / secs,
+        peak as f64 / 1024.0
+    );
+}
+
 fn start_server(db_url: &str, port: u16) -> Child {
     let exe = std::env::current_exe().expect("exe");
     let server = exe.with_file_name("public-voice");
-    Command::new(server)
+    let mut command = Command::new(server);
+    // PostgreSQL gets one connection per client; SQLite its own default pool (see
+    // `api::db::SQLITE_POOL`), unless PUBLIC_VOICE_DB_MAX_CONNECTIONS says otherwise.
+    if db_url.starts_with("postgres")
+        && std::env::var_os("PUBLIC_VOICE_DB_MAX_CONNECTIONS").is_none()
+    {
+        command.env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", CONCURRENCY.to_string());
+    }
+    command
         .env("DATABASE_URL", db_url)
         .env("PUBLIC_VOICE_PORT", port.to_string())
         .env("PUBLIC_VOICE_SEED_ON_START", "false")
-        .env("PUBLIC_VOICE_DB_MAX_CONNECTIONS", "16")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -493,6 +653,7 @@ async fn run(backend: &str, db_url: &str, views: usize) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    let index = index_build_seconds(&client, port).await;
     let cases = cases(&client, &url, &db).await;
     let statements = statements_per_request(db_url, &cases).await;
     println!("\n{backend}, {views} views (generated and loaded in {load_secs:.1} s), {CONCURRENCY} clients, {SECONDS_PER_QUERY} s per query");
@@ -510,6 +671,10 @@ async fn run(backend: &str, db_url: &str, views: usize) {
         "server peak resident memory: {:.1} MiB",
         peak_rss_kib(child.id()) as f64 / 1024.0
     );
+    match index {
+        Some(secs) => println!("read index built in {secs:.2} s"),
+        None => println!("read index build time: not reported by this server"),
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -525,6 +690,17 @@ async fn main() {
             _ => panic!("usage: pv-bench drive URL QUERIES.json"),
         }
     }
+    if args.get(1).map(String::as_str) == Some("bundle") {
+        match (args.get(2).and_then(|n| n.parse().ok()), args.get(3)) {
+            (Some(n), Some(file)) => {
+                let bytes = write_bundle(std::path::Path::new(file), n).expect("write the bundle");
+                println!("{n} views, {bytes} bytes: {file}");
+                return;
+            }
+            _ => panic!("usage: pv-bench bundle N FILE"),
+        }
+    }
+    let importing = args.get(1).map(String::as_str) == Some("import");
     // PUBLIC_VOICE_BENCH_KEEP=1 keeps the PostgreSQL database (for `drive` comparisons).
     let keep = std::env::var("PUBLIC_VOICE_BENCH_KEEP").is_ok_and(|v| v == "1");
     let sizes: Vec<usize> = std::env::args()
@@ -540,17 +716,25 @@ async fn main() {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
     let dir = std::env::temp_dir().join("public-voice-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
+    if importing {
+        println!("| backend | rows | wall s | rows/s | peak MiB |");
+        println!("| --- | ---: | ---: | ---: | ---: |");
+    }
     for views in sizes {
+        let bundle = dir.join(format!("bundle-{views}.jsonl"));
+        if importing {
+            write_bundle(&bundle, views).expect("write the bundle");
+        }
         let file = dir.join(format!("bench-{views}.db"));
         for ext in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{ext}", file.display()));
         }
-        run(
-            "SQLite",
-            &format!("sqlite://{}?mode=rwc", file.display()),
-            views,
-        )
-        .await;
+        let sqlite = format!("sqlite://{}?mode=rwc", file.display());
+        if importing {
+            import_run("SQLite", &sqlite, &bundle, views).await;
+        } else {
+            run("SQLite", &sqlite, views).await;
+        }
 
         let name = format!("public_voice_bench_{views}");
         let admin = api::db::connect(&pg_admin, 1).await.expect("PostgreSQL");
@@ -566,7 +750,12 @@ async fn main() {
             .rsplit_once('/')
             .map(|(b, _)| b.to_string())
             .unwrap_or(pg_admin.clone());
-        run("PostgreSQL", &format!("{base}/{name}"), views).await;
+        if importing {
+            import_run("PostgreSQL", &format!("{base}/{name}"), &bundle, views).await;
+            let _ = std::fs::remove_file(&bundle);
+        } else {
+            run("PostgreSQL", &format!("{base}/{name}"), views).await;
+        }
         if !keep {
             admin
                 .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -697,3 +697,199 @@ async fn metrics_import_from_csv() {
         );
     });
 }
+
+/// A view row for the bulk-path tests: filed under the seed corpus' dialogue.
+fn bulk_view(i: usize) -> Value {
+    json!({"type": "view", "slug": format!("bulk-view-{i}"), "exercise": "ai-cam-public-dialogues-2024",
+           "session": "ai-cam-dialogue-liverpool", "text": format!("Bulk view number {i}."),
+           "stance": "CONCERN", "missions": ["HEALTH"], "themes": ["privacy", "transparency"],
+           "source": "ai-cam-2024-10-26", "locator": "fixture",
+           "externalSource": "bulk", "externalId": format!("B-{i}")})
+}
+
+/// The change log in sequence order: (entity, slug, kind).
+async fn change_log(conn: &sea_orm::DatabaseConnection) -> Vec<(String, String, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    conn.query_all_raw(Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT entity, slug, kind FROM change_log ORDER BY seq",
+    ))
+    .await
+    .expect("change log")
+    .into_iter()
+    .map(|r| {
+        (
+            r.try_get("", "entity").expect("entity"),
+            r.try_get("", "slug").expect("slug"),
+            r.try_get("", "kind").expect("kind"),
+        )
+    })
+    .collect()
+}
+
+/// Views are written in batches (1,000 rows); a bundle of several batches, with a row that
+/// repeats an earlier one mid-batch and a finding between the views, writes what row-by-row
+/// writing would: every row, its tags, its search entry, and one change-log entry per created or
+/// updated row, in file order.
+#[tokio::test]
+async fn views_are_written_in_batches_with_every_change_in_file_order() {
+    on_each_backend!(|app| {
+        let conn = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        let mut rows: Vec<Value> = (0..2100).map(bulk_view).collect();
+        // The same view again, changed: it updates the row written just before it.
+        let mut again = bulk_view(1499);
+        again["text"] = json!("Bulk view number 1499, zyzzyva edition.");
+        rows.insert(1500, again);
+        // A finding after 1,200 views, and a view that names it right after.
+        rows.insert(
+            1200,
+            json!({"type": "finding", "slug": "bulk-finding", "exercise": "ai-cam-public-dialogues-2024",
+                   "title": "Bulk finding", "summary": "Found in bulk.", "kind": "CONCERN", "position": 99,
+                   "missions": ["HEALTH"], "themes": ["privacy"], "source": "ai-cam-2024-10-26",
+                   "locator": "fixture"}),
+        );
+        rows[1201]["finding"] = json!("bulk-finding");
+        let tagged = r#"{ participantViews(filter: { themes: { allOf: ["privacy", "transparency"] } }) { totalCount } }"#;
+        let before = app.data(tagged, json!({})).await["participantViews"]["totalCount"]
+            .as_i64()
+            .expect("count");
+        let report = api::bundle::import(
+            &conn,
+            lines(&rows).as_bytes(),
+            api::bundle::Input::JsonLines,
+            "bulk-test",
+            false,
+        )
+        .await
+        .expect("import");
+        assert!(report.committed, "{:?}", report.errors);
+        assert_eq!(report_counts(&report), (2101, 1, 0, 0));
+
+        let log = change_log(&conn).await;
+        let mut expected: Vec<(String, String, String)> = (0..2100)
+            .map(|i| {
+                (
+                    "ParticipantView".into(),
+                    format!("bulk-view-{i}"),
+                    "CREATE".into(),
+                )
+            })
+            .collect();
+        expected.insert(
+            1500,
+            (
+                "ParticipantView".into(),
+                "bulk-view-1499".into(),
+                "UPDATE".into(),
+            ),
+        );
+        expected.insert(
+            1200,
+            ("Finding".into(), "bulk-finding".into(), "CREATE".into()),
+        );
+        assert_eq!(log.len(), expected.len());
+        assert_eq!(log, expected);
+
+        let after = app.data(tagged, json!({})).await["participantViews"]["totalCount"]
+            .as_i64()
+            .expect("count");
+        assert_eq!(after, before + 2100);
+        let d = app
+            .data(
+                r#"{ finding(slug: "bulk-finding") { views { nodes { slug } } }
+                     search(query: "zyzzyva", first: 5) { edges { node { node { ... on ParticipantView { slug text session { slug } } } } } } }"#,
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            d["finding"]["views"]["nodes"],
+            json!([{"slug": "bulk-view-1200"}])
+        );
+        assert_eq!(
+            d["search"]["edges"],
+            json!([{"node": {"node": {"slug": "bulk-view-1499",
+                                       "text": "Bulk view number 1499, zyzzyva edition.",
+                                       "session": {"slug": "ai-cam-dialogue-liverpool"}}}}])
+        );
+        // Importing it again finds every row: only the view given twice changes (back, then
+        // forth again).
+        let report = api::bundle::import(
+            &conn,
+            lines(&rows).as_bytes(),
+            api::bundle::Input::JsonLines,
+            "bulk-test",
+            false,
+        )
+        .await
+        .expect("import");
+        assert_eq!(report_counts(&report), (0, 2, 2100, 0));
+        assert_eq!(change_log(&conn).await.len(), expected.len() + 2);
+    });
+}
+
+/// Bad rows in any batch are all reported, in file order, with the per-row path's fields; and
+/// nothing is written.
+#[tokio::test]
+async fn bad_views_in_any_batch_are_all_reported_and_nothing_is_written() {
+    on_each_backend!(|app| {
+        let conn = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        let d = app
+            .data(
+                "{ participantViews(first: 1) { nodes { slug } } }",
+                json!({}),
+            )
+            .await;
+        let taken = d["participantViews"]["nodes"][0]["slug"].clone();
+        let mut rows: Vec<Value> = (0..1300).map(bulk_view).collect();
+        rows[3]["themes"] = json!(["privacy", "no-such-theme"]);
+        // A session of another exercise.
+        rows[1201]["session"] = json!("cop-first-meeting");
+        // A slug another (seeded) view holds, under a new external key.
+        rows[1202]["slug"] = taken;
+        rows[1203]["text"] = json!(" ");
+        rows[1203]["missions"] = json!(["HEALTH", "HEALTH"]);
+        let report = api::bundle::import(
+            &conn,
+            lines(&rows).as_bytes(),
+            api::bundle::Input::JsonLines,
+            "bulk-test",
+            false,
+        )
+        .await
+        .expect("import");
+        assert!(!report.committed);
+        let reported: Vec<(u64, String, String)> = report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.clone(), e.message.clone()))
+            .collect();
+        assert_eq!(
+            reported,
+            vec![
+                (
+                    5,
+                    "themes[1]".into(),
+                    "No theme has slug \"no-such-theme\"".into()
+                ),
+                (
+                    1203,
+                    "session".into(),
+                    "The session belongs to an unrelated exercise".into()
+                ),
+                (
+                    1204,
+                    "slug".into(),
+                    "Another ParticipantView already has this slug".into()
+                ),
+                (1205, "text".into(), "Must not be blank".into()),
+                (1205, "missions[1]".into(), "Listed twice".into()),
+            ]
+        );
+        assert_eq!(report_counts(&report), (1296, 0, 0, 4));
+        assert!(change_log(&conn).await.is_empty(), "nothing was written");
+    });
+}

@@ -7,9 +7,9 @@
 //! References are slugs; `missions` and `themes` are lists separated by `;`; `verbatim` is
 //! `true` or `false`; empty cells mean "none" (or the default: not verbatim, PUBLISHED).
 
+use super::bulk::ViewBatch;
 use super::views::ViewRow;
-use super::{reject, write_row, ImportReport};
-use crate::curation::views::Views;
+use super::{reject, ImportReport};
 use crate::curation::Problem;
 use crate::errors::{ApiError, ApiResult};
 use sea_orm::ConnectionTrait;
@@ -103,6 +103,7 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
         .from_reader(reader);
     let index = column_index(&mut csv, &COLUMNS, &REQUIRED)?;
     let mut record = csv::StringRecord::new();
+    let mut views = ViewBatch::default();
     loop {
         let line = csv.position().line();
         match csv.read_record(&mut record) {
@@ -171,9 +172,9 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
             external_source: opt("externalSource"),
             external_id: opt("externalId"),
         };
-        write_row::<Views, C>(conn, report, line, &row, actor).await?;
+        views.push(conn, report, line, &row, actor).await?;
     }
-    Ok(())
+    views.flush(conn, report, actor).await
 }
 
 /// Writes every participant view as CSV, in id order, streaming in chunks.
@@ -182,6 +183,7 @@ pub async fn export<W: std::io::Write>(
     out: W,
 ) -> ApiResult<u64> {
     use super::Codec;
+    use crate::curation::views::Views;
     let failed = |err: csv::Error| {
         tracing::error!(error = %err, "could not write the export");
         ApiError::Internal

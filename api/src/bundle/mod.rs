@@ -21,6 +21,7 @@
 //! updated or left unchanged. Every bad row is reported by line and field; if any row is bad,
 //! or on a dry run, the transaction is rolled back and nothing is written.
 
+mod bulk;
 pub mod csv_metrics;
 pub mod csv_views;
 mod exercises;
@@ -198,6 +199,7 @@ pub async fn import<R: BufRead>(
     match input {
         Input::JsonLines => {
             let mut later = Vec::new();
+            let mut views = bulk::ViewBatch::default();
             for (i, line) in reader.lines().enumerate() {
                 let line_no = i as u64 + 1;
                 let line = line.map_err(|err| {
@@ -206,15 +208,26 @@ pub async fn import<R: BufRead>(
                 if line.trim().is_empty() {
                     continue;
                 }
-                import_line(&txn, &mut report, &mut later, line_no, &line, actor).await?;
+                import_line(
+                    &txn,
+                    &mut report,
+                    &mut later,
+                    &mut views,
+                    line_no,
+                    &line,
+                    actor,
+                )
+                .await?;
             }
+            views.flush(&txn, &mut report, actor).await?;
             exercises::link_parents(&txn, &mut report, later, actor).await?;
-            // The second pass reports after the last line: put every problem back in file order.
-            report.errors.sort_by_key(|e| e.line);
         }
         Input::CsvViews => csv_views::import(&txn, &mut report, reader, actor).await?,
         Input::CsvMetrics => csv_metrics::import(&txn, &mut report, reader, actor).await?,
     }
+    // Views are reported when their batch is written, and the second pass after the last line:
+    // put every problem back in file order (a stable sort keeps each row's own order).
+    report.errors.sort_by_key(|e| e.line);
     if dry_run || report.rejected > 0 {
         db(txn.rollback().await)?;
     } else {
@@ -239,6 +252,7 @@ async fn import_line<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     later: &mut Vec<exercises::LaterParent>,
+    views: &mut bulk::ViewBatch,
     line_no: u64,
     line: &str,
     actor: &str,
@@ -256,6 +270,16 @@ async fn import_line<C: ConnectionTrait>(
         .and_then(|t| t.as_str())
         .unwrap_or_default()
         .to_string();
+    if kind == Views::TYPE {
+        if let Some(row) = parse_row::<views::ViewRow>(report, Views::TYPE, line_no, value) {
+            views.push(conn, report, line_no, &row, actor).await?;
+        }
+        return Ok(());
+    }
+    // Any other row is written at once, so the views before it are written first; and it may
+    // create what a later view's slug names, so the views' reference cache starts over.
+    views.flush(conn, report, actor).await?;
+    views.refs.clear();
     match kind.as_str() {
         "header" => {
             let ok = serde_json::from_value::<Header>(value)
@@ -282,7 +306,6 @@ async fn import_line<C: ConnectionTrait>(
         Exercises::TYPE => exercises::import_row(conn, report, later, line_no, value, actor).await,
         Sessions::TYPE => import_row::<Sessions, C>(conn, report, line_no, value, actor).await,
         Findings::TYPE => import_row::<Findings, C>(conn, report, line_no, value, actor).await,
-        Views::TYPE => import_row::<Views, C>(conn, report, line_no, value, actor).await,
         Metrics::TYPE => import_row::<Metrics, C>(conn, report, line_no, value, actor).await,
         Resources::TYPE => import_row::<Resources, C>(conn, report, line_no, value, actor).await,
         other => {
@@ -366,10 +389,7 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     let mut problems = Vec::new();
     let external = T::external(row);
     if let Some(e) = &external {
-        if let Err(ApiError::BadUserInput { field, message }) = curation::check_external(e, "") {
-            let field = field.unwrap_or_default();
-            problems.push(Problem::new(field.trim_start_matches('.'), message));
-        }
+        external_problems(e, &mut problems);
     }
     let fields = T::resolve(conn, row, &mut problems).await?;
     // One slug lookup serves both the match (rows without an external key) and the conflict
@@ -408,15 +428,16 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
         reject(report, T::TYPE, line_no, problems);
         return Ok(None);
     }
+    // Validated above, once: the writes do not check again.
     let (id, outcome) = match existing {
         None => {
             let model =
-                curation::create::<T, C>(conn, actor, &fields, external.as_ref(), "").await?;
+                curation::create_valid::<T, C>(conn, actor, &fields, external.as_ref()).await?;
             (T::id(&model), Outcome::Created)
         }
         Some(id) => {
             let (model, before) = curation::current::<T, C>(conn, id, None).await?;
-            let outcome = curation::update::<T, C>(conn, actor, &model, &before, &fields, "")
+            let outcome = curation::update_valid::<T, C>(conn, actor, &model, &before, &fields)
                 .await?
                 .1;
             (id, outcome)
@@ -424,6 +445,30 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     };
     report.count(T::TYPE, slot(outcome));
     Ok(Some((outcome, id)))
+}
+
+/// The problems with an external key, at the bundle's field names.
+pub(crate) fn external_problems(external: &External, problems: &mut Vec<Problem>) {
+    if let Err(ApiError::BadUserInput { field, message }) = curation::check_external(external, "") {
+        let field = field.unwrap_or_default();
+        problems.push(Problem::new(field.trim_start_matches('.'), message));
+    }
+}
+
+/// The problem with a reference to a slug nothing holds.
+pub(crate) fn unknown_slug(field: &str, what: &str, slug: &str) -> Problem {
+    Problem::new(field, format!("No {what} has slug {slug:?}"))
+}
+
+/// The problem with the `i`th mission code when the database does not hold it.
+pub(crate) fn unknown_mission(i: usize, m: entity::enums::Mission) -> Problem {
+    Problem::new(
+        format!("missions[{i}]"),
+        format!(
+            "No mission has code {}: import its mission row first",
+            curation::mission_code(m)
+        ),
+    )
 }
 
 /// The row types export can write, in dependency order: a row only references rows of the
@@ -585,7 +630,7 @@ pub(crate) async fn required_ref<E: EntityTrait, C: ConnectionTrait>(
 ) -> ApiResult<Option<i32>> {
     let id = id_by_slug::<E, C>(conn, slug_col, id_col, slug).await?;
     if id.is_none() {
-        problems.push(Problem::new(field, format!("No {what} has slug {slug:?}")));
+        problems.push(unknown_slug(field, what, slug));
     }
     Ok(id)
 }
@@ -652,13 +697,7 @@ pub(crate) async fn check_missions<C: ConnectionTrait>(
         .await)?;
     for (i, m) in missions.iter().enumerate() {
         if !known.contains(m) {
-            problems.push(Problem::new(
-                format!("missions[{i}]"),
-                format!(
-                    "No mission has code {}: import its mission row first",
-                    curation::mission_code(*m)
-                ),
-            ));
+            problems.push(unknown_mission(i, *m));
         }
     }
     Ok(())

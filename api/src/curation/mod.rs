@@ -165,6 +165,22 @@ async fn record<T: Curated, C: ConnectionTrait>(
     before: Option<&T::Fields>,
     after: Option<&T::Fields>,
 ) -> ApiResult<i64> {
+    let entry = change_entry::<T>(actor, id, kind, version, before, after)?
+        .insert(conn)
+        .await;
+    let seq = db(entry)?.seq;
+    Ok(seq)
+}
+
+/// A change-log entry, not yet written (a bulk import writes many in one statement).
+pub(crate) fn change_entry<T: Curated>(
+    actor: &str,
+    id: i32,
+    kind: ChangeKind,
+    version: i64,
+    before: Option<&T::Fields>,
+    after: Option<&T::Fields>,
+) -> ApiResult<change_log::ActiveModel> {
     let current = after.or(before).ok_or(ApiError::Internal)?;
     let json = |f: Option<&T::Fields>| -> ApiResult<Option<serde_json::Value>> {
         f.map(|f| {
@@ -180,7 +196,7 @@ async fn record<T: Curated, C: ConnectionTrait>(
         .map(|m| mission_code(*m))
         .collect::<Vec<_>>()
         .join(",");
-    let entry = change_log::ActiveModel {
+    Ok(change_log::ActiveModel {
         entity: Set(T::KIND.type_name().to_string()),
         entity_id: Set(id),
         slug: Set(T::slug(current).to_string()),
@@ -194,11 +210,7 @@ async fn record<T: Curated, C: ConnectionTrait>(
         before: Set(json(before)?),
         after: Set(json(after)?),
         ..Default::default()
-    }
-    .insert(conn)
-    .await;
-    let seq = db(entry)?.seq;
-    Ok(seq)
+    })
 }
 
 /// The mission's code as the schema spells it.
@@ -254,6 +266,17 @@ pub async fn create<T: Curated, C: ConnectionTrait>(
     prefix: &str,
 ) -> ApiResult<T::Model> {
     checked::<T, C>(conn, fields, prefix).await?;
+    create_valid::<T, C>(conn, actor, fields, external).await
+}
+
+/// Creates a row whose fields the caller has already validated (a bulk import validates each
+/// row once, to report every problem, then writes it without checking again).
+pub async fn create_valid<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    fields: &T::Fields,
+    external: Option<&External>,
+) -> ApiResult<T::Model> {
     let model = T::write(conn, None, fields, 1, external).await?;
     record::<T, C>(
         conn,
@@ -281,14 +304,28 @@ pub async fn update<T: Curated, C: ConnectionTrait>(
         return Ok((model.clone(), Outcome::Unchanged));
     }
     checked::<T, C>(conn, after, prefix).await?;
-    let id = T::id(model);
-    if let Some(problem) = T::validate_existing(conn, id, after)
+    if let Some(problem) = T::validate_existing(conn, T::id(model), after)
         .await?
         .into_iter()
         .next()
     {
         return Err(problem.into_error(prefix));
     }
+    update_valid::<T, C>(conn, actor, model, before, after).await
+}
+
+/// Replaces a row's fields with ones the caller has already validated (see [`create_valid`]).
+pub async fn update_valid<T: Curated, C: ConnectionTrait>(
+    conn: &C,
+    actor: &str,
+    model: &T::Model,
+    before: &T::Fields,
+    after: &T::Fields,
+) -> ApiResult<(T::Model, Outcome)> {
+    if before == after {
+        return Ok((model.clone(), Outcome::Unchanged));
+    }
+    let id = T::id(model);
     let version = T::version(model) + 1;
     let stored = T::write(conn, Some(id), after, version, None).await?;
     record::<T, C>(

@@ -91,12 +91,7 @@ impl Curated for Views {
     }
 
     async fn validate<C: ConnectionTrait>(conn: &C, f: &ViewFields) -> ApiResult<Vec<Problem>> {
-        let mut p = Vec::new();
-        check_slug(&mut p, "slug", &f.slug);
-        check_text(&mut p, "text", &f.text, 10_000);
-        check_text(&mut p, "locator", &f.locator, 500);
-        check_unique(&mut p, "missions", &f.missions);
-        check_unique(&mut p, "themeIds", &f.theme_ids);
+        let mut p = check_own(f);
         check_ref::<exercise::Entity, C>(conn, &mut p, "exerciseId", f.exercise_id, "exercise")
             .await?;
         check_ref::<source_document::Entity, C>(
@@ -114,18 +109,18 @@ impl Curated for Views {
         if let Some(id) = f.session_id {
             match db(session::Entity::find_by_id(id).one(conn).await)? {
                 None => p.push(Problem::new("sessionId", "No session has this ID")),
-                Some(s) if !related(conn, s.exercise_id, f.exercise_id).await? => p.push(
-                    Problem::new("sessionId", "The session belongs to an unrelated exercise"),
-                ),
+                Some(s) if !related(conn, s.exercise_id, f.exercise_id).await? => {
+                    p.push(unrelated_session())
+                }
                 Some(_) => {}
             }
         }
         if let Some(id) = f.finding_id {
             match db(finding::Entity::find_by_id(id).one(conn).await)? {
                 None => p.push(Problem::new("findingId", "No finding has this ID")),
-                Some(x) if !related(conn, x.exercise_id, f.exercise_id).await? => p.push(
-                    Problem::new("findingId", "The finding belongs to an unrelated exercise"),
-                ),
+                Some(x) if !related(conn, x.exercise_id, f.exercise_id).await? => {
+                    p.push(unrelated_finding())
+                }
                 Some(_) => {}
             }
         }
@@ -216,6 +211,26 @@ impl Curated for Views {
     fn missions(f: &ViewFields) -> Vec<Mission> {
         f.missions.clone()
     }
+}
+
+/// The checks a view's fields need no database for (the bulk import runs these, and checks
+/// references against its own cache of them).
+pub fn check_own(f: &ViewFields) -> Vec<Problem> {
+    let mut p = Vec::new();
+    check_slug(&mut p, "slug", &f.slug);
+    check_text(&mut p, "text", &f.text, 10_000);
+    check_text(&mut p, "locator", &f.locator, 500);
+    check_unique(&mut p, "missions", &f.missions);
+    check_unique(&mut p, "themeIds", &f.theme_ids);
+    p
+}
+
+pub fn unrelated_session() -> Problem {
+    Problem::new("sessionId", "The session belongs to an unrelated exercise")
+}
+
+pub fn unrelated_finding() -> Problem {
+    Problem::new("findingId", "The finding belongs to an unrelated exercise")
 }
 
 /// Whether two exercises are the same, or one is part of the other.

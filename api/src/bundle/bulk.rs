@@ -1,0 +1,625 @@
+//! The bulk path for participant views: the rows a consultation's bundle holds by the million.
+//!
+//! The per-row path ([`super::write_row`]) costs about twenty statements a row: each reference
+//! looked up by slug, the row validated against the database, matched by slug and external key,
+//! inserted with its tags and a change-log entry. Here views are gathered in batches of
+//! [`BATCH`] rows, and each batch costs a handful of statements whatever its size:
+//!
+//! - references (exercise, source, session, finding, themes, missions) resolve through a
+//!   [`RefCache`] kept for the whole import, each slug looked up once;
+//! - each row is validated once, in memory: the checks that need no database
+//!   ([`views::check_own`]), and the session's and finding's exercise against the cache;
+//! - the batch's matches (by slug and by external key) are read in two statements;
+//! - new rows are written with multi-row inserts: the views (returning their ids), their mission
+//!   and theme tags, and their change-log entries, in file order.
+//!
+//! What a reader can observe is what the per-row path gives: the same rows, tags, search index
+//! (kept by triggers, which fire for every row of a multi-row insert), and one change-log entry
+//! per created or updated row, in file order, with the same JSON. Rows that match an existing
+//! row (updates) take the per-row write, in their place in the order. Every bad row is reported
+//! with the same problems, fields and messages.
+//!
+//! Rows in one batch never share a slug or an external key: a row that repeats one of the
+//! pending rows' keys first writes the batch, so it is matched against the row before it as the
+//! per-row path would.
+
+use super::{external_problems, reject, row_field, slot, ImportReport};
+use crate::curation::views::{self, ViewFields, Views};
+use crate::curation::{self, Curated, External, Outcome, Problem};
+use crate::errors::{db, ApiError, ApiResult};
+use chrono::Utc;
+use entity::enums::{ChangeKind, Mission};
+use entity::{
+    change_log, exercise, finding, participant_view, session, source_document, theme, view_mission,
+    view_theme,
+};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
+};
+use std::collections::{HashMap, HashSet};
+
+use super::views::ViewRow;
+
+/// Rows per batch.
+pub const BATCH: usize = 1024;
+
+/// The most rows one insert statement carries, per table: a view binds 15 parameters, a
+/// change-log entry 11, a tag 2, so every statement stays well under SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters. Inserts are split into chunks whose sizes are powers of
+/// two (see [`shaped`]), so an import prepares a handful of distinct statements, not one per
+/// batch: prepared statements are cached per connection, and a multi-row insert's is large.
+const VIEW_CHUNK: usize = 512;
+const TAG_CHUNK: usize = 1024;
+const LOG_CHUNK: usize = 512;
+
+/// How many distinct slugs the cache keeps before it starts over (it only bounds memory for a
+/// bundle full of distinct unknown references; real bundles reference a few thousand rows).
+const CACHE_LIMIT: usize = 100_000;
+
+/// References resolved during one import: slug to id (and, for sessions and findings, their
+/// exercise), each looked up at most once. Rows of other types written during the import may
+/// create what a slug names, so the import clears the cache after writing any such row.
+#[derive(Default)]
+pub struct RefCache {
+    exercises: HashMap<String, Option<i32>>,
+    sources: HashMap<String, Option<i32>>,
+    sessions: HashMap<String, Option<(i32, i32)>>,
+    findings: HashMap<String, Option<(i32, i32)>>,
+    themes: HashMap<String, Option<i32>>,
+    /// Each exercise's larger exercise (`partOf`), by id.
+    parents: HashMap<i32, Option<i32>>,
+    missions: Option<Vec<Mission>>,
+}
+
+impl RefCache {
+    pub fn clear(&mut self) {
+        *self = RefCache::default();
+    }
+
+    fn size(&self) -> usize {
+        self.exercises.len()
+            + self.sources.len()
+            + self.sessions.len()
+            + self.findings.len()
+            + self.themes.len()
+            + self.parents.len()
+    }
+
+    /// The ids a row's slugs name, with a problem for each unknown one (the same problems, in
+    /// the same order, as [`super::Codec::resolve`] for views).
+    async fn resolve<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        row: &ViewRow,
+        problems: &mut Vec<Problem>,
+    ) -> ApiResult<Option<ViewFields>> {
+        if self.size() > CACHE_LIMIT {
+            self.clear();
+        }
+        let before = problems.len();
+        let exercise_id = required(
+            problems,
+            "exercise",
+            &row.exercise,
+            "exercise",
+            cached_id::<exercise::Entity, C>(
+                conn,
+                &mut self.exercises,
+                exercise::Column::Slug,
+                exercise::Column::Id,
+                &row.exercise,
+            )
+            .await?,
+        );
+        let source_id = required(
+            problems,
+            "source",
+            &row.source,
+            "source document",
+            cached_id::<source_document::Entity, C>(
+                conn,
+                &mut self.sources,
+                source_document::Column::Slug,
+                source_document::Column::Id,
+                &row.source,
+            )
+            .await?,
+        );
+        let session = match &row.session {
+            None => None,
+            Some(s) => required(
+                problems,
+                "session",
+                s,
+                "session",
+                cached_pair::<session::Entity, C>(
+                    conn,
+                    &mut self.sessions,
+                    session::Column::Slug,
+                    session::Column::Id,
+                    session::Column::ExerciseId,
+                    s,
+                )
+                .await?,
+            ),
+        };
+        let finding = match &row.finding {
+            None => None,
+            Some(f) => required(
+                problems,
+                "finding",
+                f,
+                "finding",
+                cached_pair::<finding::Entity, C>(
+                    conn,
+                    &mut self.findings,
+                    finding::Column::Slug,
+                    finding::Column::Id,
+                    finding::Column::ExerciseId,
+                    f,
+                )
+                .await?,
+            ),
+        };
+        let mut theme_ids = Vec::with_capacity(row.themes.len());
+        for (i, t) in row.themes.iter().enumerate() {
+            let id = cached_id::<theme::Entity, C>(
+                conn,
+                &mut self.themes,
+                theme::Column::Slug,
+                theme::Column::Id,
+                t,
+            )
+            .await?;
+            if let Some(id) = required(problems, &format!("themes[{i}]"), t, "theme", id) {
+                theme_ids.push(id);
+            }
+        }
+        if !row.missions.is_empty() {
+            if self.missions.is_none() {
+                self.missions = Some(db(entity::mission::Entity::find()
+                    .select_only()
+                    .column(entity::mission::Column::Code)
+                    .into_tuple()
+                    .all(conn)
+                    .await)?);
+            }
+            let known = self.missions.as_deref().unwrap_or_default();
+            for (i, m) in row.missions.iter().enumerate() {
+                if !known.contains(m) {
+                    problems.push(super::unknown_mission(i, *m));
+                }
+            }
+        }
+        if problems.len() > before {
+            return Ok(None);
+        }
+        let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
+            return Ok(None);
+        };
+        Ok(Some(
+            ViewFields {
+                slug: row.slug.clone(),
+                exercise_id,
+                session_id: session.map(|(id, _)| id),
+                finding_id: finding.map(|(id, _)| id),
+                text: row.text.clone(),
+                verbatim: row.verbatim,
+                stance: row.stance,
+                missions: row.missions.clone(),
+                theme_ids,
+                source_document_id,
+                locator: row.locator.clone(),
+                review_status: row.review_status,
+            }
+            .normalised(),
+        ))
+    }
+
+    /// Whether two exercises are the same, or one is part of the other (as
+    /// [`Views::validate`] decides it).
+    async fn related<C: ConnectionTrait>(&mut self, conn: &C, a: i32, b: i32) -> ApiResult<bool> {
+        if a == b {
+            return Ok(true);
+        }
+        Ok(self.parent(conn, a).await? == Some(b) || self.parent(conn, b).await? == Some(a))
+    }
+
+    async fn parent<C: ConnectionTrait>(&mut self, conn: &C, id: i32) -> ApiResult<Option<i32>> {
+        if let Some(p) = self.parents.get(&id) {
+            return Ok(*p);
+        }
+        let p: Option<Option<i32>> = db(exercise::Entity::find_by_id(id)
+            .select_only()
+            .column(exercise::Column::ParentId)
+            .into_tuple()
+            .one(conn)
+            .await)?;
+        let p = p.flatten();
+        self.parents.insert(id, p);
+        Ok(p)
+    }
+}
+
+/// Records a problem when a required reference is unknown.
+fn required<T>(
+    problems: &mut Vec<Problem>,
+    field: &str,
+    slug: &str,
+    what: &str,
+    found: Option<T>,
+) -> Option<T> {
+    if found.is_none() {
+        problems.push(super::unknown_slug(field, what, slug));
+    }
+    found
+}
+
+async fn cached_id<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    map: &mut HashMap<String, Option<i32>>,
+    slug_col: E::Column,
+    id_col: E::Column,
+    slug: &str,
+) -> ApiResult<Option<i32>> {
+    if let Some(found) = map.get(slug) {
+        return Ok(*found);
+    }
+    let found = super::id_by_slug::<E, C>(conn, slug_col, id_col, slug).await?;
+    map.insert(slug.to_string(), found);
+    Ok(found)
+}
+
+async fn cached_pair<E: EntityTrait, C: ConnectionTrait>(
+    conn: &C,
+    map: &mut HashMap<String, Option<(i32, i32)>>,
+    slug_col: E::Column,
+    id_col: E::Column,
+    exercise_col: E::Column,
+    slug: &str,
+) -> ApiResult<Option<(i32, i32)>> {
+    if let Some(found) = map.get(slug) {
+        return Ok(*found);
+    }
+    let found = db(E::find()
+        .select_only()
+        .column(id_col)
+        .column(exercise_col)
+        .filter(slug_col.eq(slug))
+        .into_tuple::<(i32, i32)>()
+        .one(conn)
+        .await)?;
+    map.insert(slug.to_string(), found);
+    Ok(found)
+}
+
+/// A view read, resolved and checked, waiting for its batch to be written.
+struct Pending {
+    line: u64,
+    slug: String,
+    external: Option<External>,
+    /// Problems with the external key and the references.
+    early: Vec<Problem>,
+    /// `None` when a reference is unknown.
+    fields: Option<ViewFields>,
+    /// Problems with the fields themselves (reported after a slug conflict, as the per-row path
+    /// does).
+    late: Vec<Problem>,
+}
+
+/// Participant views waiting to be written; see the module documentation.
+#[derive(Default)]
+pub struct ViewBatch {
+    rows: Vec<Pending>,
+    slugs: HashSet<String>,
+    externals: HashSet<(String, String)>,
+    pub refs: RefCache,
+}
+
+impl ViewBatch {
+    /// Reads, resolves and checks one view row; writes the batch when it is full.
+    pub async fn push<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        report: &mut ImportReport,
+        line: u64,
+        row: &ViewRow,
+        actor: &str,
+    ) -> ApiResult<()> {
+        let external = <Views as super::Codec>::external(row);
+        let repeats = self.slugs.contains(&row.slug)
+            || external
+                .as_ref()
+                .is_some_and(|e| self.externals.contains(&(e.source.clone(), e.id.clone())));
+        if repeats {
+            self.flush(conn, report, actor).await?;
+        }
+        let mut early = Vec::new();
+        if let Some(e) = &external {
+            external_problems(e, &mut early);
+        }
+        let fields = self.refs.resolve(conn, row, &mut early).await?;
+        let mut late = Vec::new();
+        if let Some(f) = &fields {
+            let mut checks = views::check_own(f);
+            if let Some((_, exercise)) = row
+                .session
+                .as_ref()
+                .and_then(|s| self.refs.sessions.get(s).copied().flatten())
+            {
+                if !self.refs.related(conn, exercise, f.exercise_id).await? {
+                    checks.push(views::unrelated_session());
+                }
+            }
+            if let Some((_, exercise)) = row
+                .finding
+                .as_ref()
+                .and_then(|s| self.refs.findings.get(s).copied().flatten())
+            {
+                if !self.refs.related(conn, exercise, f.exercise_id).await? {
+                    checks.push(views::unrelated_finding());
+                }
+            }
+            late = checks
+                .into_iter()
+                .map(|p| Problem::new(row_field(&p.field), p.message))
+                .collect();
+        }
+        self.slugs.insert(row.slug.clone());
+        if let Some(e) = &external {
+            self.externals.insert((e.source.clone(), e.id.clone()));
+        }
+        self.rows.push(Pending {
+            line,
+            slug: row.slug.clone(),
+            external,
+            early,
+            fields,
+            late,
+        });
+        if self.rows.len() >= BATCH {
+            self.flush(conn, report, actor).await?;
+        }
+        Ok(())
+    }
+
+    /// Matches the pending rows with stored ones, reports the bad ones and writes the rest, in
+    /// file order.
+    pub async fn flush<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        report: &mut ImportReport,
+        actor: &str,
+    ) -> ApiResult<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.rows);
+        self.slugs.clear();
+        self.externals.clear();
+        let mut by_slug = owners_by_slug(conn, &rows).await?;
+        let by_external = owners_by_external(conn, &rows).await?;
+        let mut creates: Vec<(ViewFields, Option<External>)> = Vec::new();
+        for p in rows {
+            let slug_owner = by_slug.get(&p.slug).copied();
+            let existing = match &p.external {
+                Some(e) => by_external.get(&(e.source.clone(), e.id.clone())).copied(),
+                None => slug_owner,
+            };
+            let mut problems = p.early;
+            if let Some(owner) = slug_owner {
+                if Some(owner) != existing {
+                    problems.push(Problem::new(
+                        "slug",
+                        format!("Another {} already has this slug", Views::KIND.type_name()),
+                    ));
+                }
+            }
+            problems.extend(p.late);
+            let fields = match p.fields {
+                Some(f) if problems.is_empty() => f,
+                _ => {
+                    reject(report, "view", p.line, problems);
+                    continue;
+                }
+            };
+            match existing {
+                None => creates.push((fields, p.external)),
+                Some(id) => {
+                    // Updates keep their place in the change log: the creates before them first.
+                    create_all(conn, report, actor, std::mem::take(&mut creates)).await?;
+                    let (model, before) = curation::current::<Views, C>(conn, id, None).await?;
+                    let outcome =
+                        curation::update_valid::<Views, C>(conn, actor, &model, &before, &fields)
+                            .await?
+                            .1;
+                    if outcome == Outcome::Updated && before.slug != fields.slug {
+                        // A renamed row frees its old slug for the rows after it.
+                        if by_slug.get(&before.slug) == Some(&id) {
+                            by_slug.remove(&before.slug);
+                        }
+                        by_slug.insert(fields.slug.clone(), id);
+                    }
+                    report.count("view", slot(outcome));
+                }
+            }
+        }
+        create_all(conn, report, actor, creates).await
+    }
+}
+
+/// The ids of stored views holding the pending rows' slugs.
+async fn owners_by_slug<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[Pending],
+) -> ApiResult<HashMap<String, i32>> {
+    let slugs: Vec<&str> = rows.iter().map(|p| p.slug.as_str()).collect();
+    Ok(db(participant_view::Entity::find()
+        .select_only()
+        .column(participant_view::Column::Slug)
+        .column(participant_view::Column::Id)
+        .filter(participant_view::Column::Slug.is_in(slugs))
+        .into_tuple::<(String, i32)>()
+        .all(conn)
+        .await)?
+    .into_iter()
+    .collect())
+}
+
+/// The ids of stored views holding the pending rows' external keys.
+async fn owners_by_external<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[Pending],
+) -> ApiResult<HashMap<(String, String), i32>> {
+    let keys: HashSet<(&str, &str)> = rows
+        .iter()
+        .filter_map(|p| p.external.as_ref())
+        .map(|e| (e.source.as_str(), e.id.as_str()))
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sources: HashSet<&str> = keys.iter().map(|k| k.0).collect();
+    let ids: HashSet<&str> = keys.iter().map(|k| k.1).collect();
+    // Both columns of the unique index filtered with IN: the index answers it on both backends.
+    let found: Vec<(i32, Option<String>, Option<String>)> = db(participant_view::Entity::find()
+        .select_only()
+        .column(participant_view::Column::Id)
+        .column(participant_view::Column::ExternalSource)
+        .column(participant_view::Column::ExternalId)
+        .filter(participant_view::Column::ExternalSource.is_in(sources))
+        .filter(participant_view::Column::ExternalId.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await)?;
+    Ok(found
+        .into_iter()
+        .filter_map(|(id, source, key)| Some(((source?, key?), id)))
+        .collect())
+}
+
+/// Writes new views with multi-row inserts: the rows, their tags and their change-log entries,
+/// in the order given.
+async fn create_all<C: ConnectionTrait>(
+    conn: &C,
+    report: &mut ImportReport,
+    actor: &str,
+    rows: Vec<(ViewFields, Option<External>)>,
+) -> ApiResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    // RETURNING promises no order: match the ids back by slug (unique within a batch).
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in shaped(&rows, VIEW_CHUNK) {
+        insert_views(conn, chunk, now, &mut ids).await?;
+    }
+    write_rest(conn, report, actor, &rows, &ids).await
+}
+
+/// Inserts one chunk of new views, recording each one's id by slug.
+async fn insert_views<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(ViewFields, Option<External>)],
+    now: chrono::DateTime<Utc>,
+    ids: &mut HashMap<String, i32>,
+) -> ApiResult<()> {
+    let mut insert = participant_view::Entity::insert_many(rows.iter().map(|(f, external)| {
+        participant_view::ActiveModel {
+            id: NotSet,
+            slug: Set(f.slug.clone()),
+            exercise_id: Set(f.exercise_id),
+            session_id: Set(f.session_id),
+            finding_id: Set(f.finding_id),
+            text: Set(f.text.clone()),
+            is_verbatim: Set(f.verbatim),
+            stance: Set(f.stance),
+            source_document_id: Set(f.source_document_id),
+            locator: Set(f.locator.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            version: Set(1),
+            external_source: Set(external.as_ref().map(|e| e.source.clone())),
+            external_id: Set(external.as_ref().map(|e| e.id.clone())),
+            review_status: Set(f.review_status),
+        }
+    }))
+    .into_query();
+    insert.returning(
+        Query::returning().columns([participant_view::Column::Id, participant_view::Column::Slug]),
+    );
+    for r in db(conn.query_all(&insert).await)? {
+        let id: i32 = db(r.try_get("", "id"))?;
+        let slug: String = db(r.try_get("", "slug"))?;
+        ids.insert(slug, id);
+    }
+    Ok(())
+}
+
+/// `items` in consecutive chunks whose sizes are powers of two, none larger than `max`: any
+/// number of rows is written with at most log2(`max`) + 1 distinct statement shapes.
+fn shaped<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
+    let mut chunks = Vec::new();
+    while !items.is_empty() {
+        let n = max.min(1 << items.len().ilog2());
+        let (head, tail) = items.split_at(n);
+        chunks.push(head);
+        items = tail;
+    }
+    chunks
+}
+
+/// Continues [`create_all`] (split off so each chunk of views is one statement).
+async fn write_rest<C: ConnectionTrait>(
+    conn: &C,
+    report: &mut ImportReport,
+    actor: &str,
+    rows: &[(ViewFields, Option<External>)],
+    ids: &HashMap<String, i32>,
+) -> ApiResult<()> {
+    let mut missions = Vec::new();
+    let mut themes = Vec::new();
+    let mut log = Vec::with_capacity(rows.len());
+    for (f, _) in rows {
+        let id = *ids.get(&f.slug).ok_or_else(|| {
+            tracing::error!(slug = %f.slug, "bulk import: an inserted view returned no id");
+            ApiError::Internal
+        })?;
+        missions.extend(f.missions.iter().map(|m| view_mission::ActiveModel {
+            view_id: Set(id),
+            mission_code: Set(*m),
+        }));
+        themes.extend(f.theme_ids.iter().map(|t| view_theme::ActiveModel {
+            view_id: Set(id),
+            theme_id: Set(*t),
+        }));
+        log.push(curation::change_entry::<Views>(
+            actor,
+            id,
+            ChangeKind::Create,
+            1,
+            None,
+            Some(f),
+        )?);
+        report.count("view", slot(Outcome::Created));
+    }
+    for chunk in shaped(&missions, TAG_CHUNK) {
+        db(view_mission::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(conn)
+            .await)?;
+    }
+    for chunk in shaped(&themes, TAG_CHUNK) {
+        db(view_theme::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(conn)
+            .await)?;
+    }
+    // One statement per chunk, its rows in file order: sequence numbers follow the file.
+    for chunk in shaped(&log, LOG_CHUNK) {
+        db(change_log::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(conn)
+            .await)?;
+    }
+    Ok(())
+}
