@@ -16,6 +16,7 @@ pub mod errors;
 pub mod filters;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod pagination;

@@ -39,8 +39,12 @@ impl std::error::Error for StartError {}
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let conn = db::connect(&settings.database_url, settings.db_max_connections)
-            .await
+        let conn = db::connect_with_busy_timeout(
+            &settings.database_url,
+            settings.db_max_connections,
+            settings.sqlite_busy_timeout(),
+        )
+        .await
             .map_err(StartError::Database)?;
         Self::build_with_connection(settings, conn).await
     }
@@ -60,6 +64,7 @@ impl Application {
         let hub = Hub::start(conn.clone())
             .await
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
+        let hub_data = web::Data::new(hub.clone());
         let schema = schema::build(SchemaConfig {
             hub,
             db: conn.clone(),
@@ -74,12 +79,14 @@ impl Application {
         let conn = web::Data::new(conn);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
+            document: settings.document_limits,
             require_token: settings.require_token,
         });
         let ws_config = web::Data::new(subscriptions::WsConfig {
             init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
             require_token: settings.require_token,
             max_message_bytes: settings.max_body_bytes,
+            document: settings.document_limits,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
@@ -97,6 +104,7 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())
+                .app_data(hub_data.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(

@@ -45,6 +45,10 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// How long a WebSocket client has to send `connection_init` before it is disconnected.
     pub ws_init_timeout_secs: u64,
+    /// How long an SQLite write waits for another writer's lock before `SERVICE_UNAVAILABLE`.
+    pub sqlite_busy_timeout_ms: u64,
+    /// Limits on a document's aliases, directives, tokens and duplicated fields.
+    pub document_limits: crate::limits::DocumentLimits,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -104,6 +108,20 @@ impl Settings {
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
             ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),
+            sqlite_busy_timeout_ms: p.number("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", 5000u64, 0),
+            document_limits: {
+                let d = crate::limits::DocumentLimits::default();
+                crate::limits::DocumentLimits {
+                    max_aliases: p.number("PUBLIC_VOICE_MAX_ALIASES", d.max_aliases, 0),
+                    max_directives: p.number("PUBLIC_VOICE_MAX_DIRECTIVES", d.max_directives, 0),
+                    max_tokens: p.number("PUBLIC_VOICE_MAX_TOKENS", d.max_tokens, 1),
+                    max_duplicate_fields: p.number(
+                        "PUBLIC_VOICE_MAX_DUPLICATE_FIELDS",
+                        d.max_duplicate_fields,
+                        0,
+                    ),
+                }
+            },
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(
@@ -128,6 +146,11 @@ impl Settings {
         } else {
             Err(SettingsError(p.problems))
         }
+    }
+
+    /// How long an SQLite write waits for another writer's lock.
+    pub fn sqlite_busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sqlite_busy_timeout_ms)
     }
 
     /// The address the server binds to.

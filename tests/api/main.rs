@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod bad_input;
 mod bundles;
+mod busy;
 mod cli;
 mod corpus;
 mod curation;
@@ -16,6 +18,7 @@ mod n_plus_one;
 mod orders;
 mod pagination;
 mod places;
+mod revocation;
 mod schema_file;
 mod search;
 mod seed;

@@ -34,6 +34,8 @@ const JSON: &str = "application/json";
 #[derive(Clone, Copy, Debug)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
+    /// Aliases, directives, tokens and duplicated fields, checked before validation.
+    pub document: crate::limits::DocumentLimits,
     /// Refuse requests without a valid API token (reads included).
     pub require_token: bool,
 }
@@ -340,17 +342,33 @@ async fn execute(
     // A document that does not parse never reaches execution; remember that for its error code.
     let parse_failed = request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
-    let mut response = schema.execute(request).instrument(span).await;
+    let mut response = match crate::limits::check(&mut request, &limits.document) {
+        Ok(()) => schema.execute(request).instrument(span).await,
+        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+    };
     let not_executed = finish_errors(&mut response, parse_failed);
-    let status = if media == Media::GraphqlResponseJson && not_executed {
+    // A busy database is retryable: say so in the status and when to try again.
+    let busy = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
+    });
+    let status = if busy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => HttpResponse::build(status)
-            .content_type(media.content_type())
-            .body(body),
+        Ok(body) => {
+            let mut builder = HttpResponse::build(status);
+            if busy {
+                builder.insert_header((header::RETRY_AFTER, "1"));
+            }
+            builder.content_type(media.content_type()).body(body)
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             http_error(
@@ -429,8 +447,13 @@ fn ensure_code(error: &mut ServerError, parse_failed: bool) {
         code::QUERY_TOO_COMPLEX
     } else if error.path.is_empty() {
         code::GRAPHQL_VALIDATION_FAILED
-    } else if error.message.starts_with("Invalid value for argument") {
-        // An argument the engine could not coerce at run time (e.g. null from a variable).
+    } else if error.message.starts_with("Invalid value for argument")
+        || error.message.starts_with("Failed to parse")
+        || error.message.starts_with("Expected input type")
+        || error.message.contains("(occurred while parsing")
+    {
+        // An argument the engine could not coerce at run time (e.g. null from a variable, or a
+        // scalar whose validation let a bad value through): the client's input, never a fault.
         code::BAD_USER_INPUT
     } else {
         // Resolvers always raise coded ApiErrors; anything else is a server fault.

@@ -8,7 +8,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use chrono::{DateTime, Utc};
+use super::support::Timestamp;
 use entity::{api_token, change_log};
 
 /// An API token's record (never the token itself).
@@ -28,8 +28,8 @@ impl ApiToken {
     }
 
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// Who created it: a token name, or `cli`.
@@ -38,8 +38,14 @@ impl ApiToken {
     }
 
     /// When it was revoked; null while it is valid.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Timestamp> {
+        self.0.revoked_at.map(Timestamp)
+    }
+
+    /// When it stops being valid; null for a token that never expires. An expired token
+    /// authenticates nothing, and WebSocket connections that used it are closed (4403).
+    async fn expires_at(&self) -> Option<Timestamp> {
+        self.0.expires_at.map(Timestamp)
     }
 }
 
@@ -178,8 +184,8 @@ impl ChangeEvent {
     }
 
     /// When the change was committed.
-    async fn changed_at(&self) -> DateTime<Utc> {
-        self.0.changed_at
+    async fn changed_at(&self) -> Timestamp {
+        Timestamp(self.0.changed_at)
     }
 
     /// Whether readers can see the object after this change. False for deletions, and for
