@@ -22,6 +22,7 @@ pub mod mutation;
 pub mod pagination;
 pub mod places;
 pub mod query;
+pub mod ratelimit;
 pub mod schema;
 pub mod seed;
 pub mod server;

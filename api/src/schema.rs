@@ -22,6 +22,8 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     pub page_limits: PageLimits,
     pub hub: Hub,
+    /// Charges each request's complexity to its client's budget (none: not charged).
+    pub rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -34,7 +36,11 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema the server runs.
 pub fn build(config: SchemaConfig) -> AppSchema {
-    builder()
+    let mut builder = builder();
+    if let Some(limiter) = config.rate_limiter {
+        builder = builder.extension(crate::ratelimit::RateLimitExtension(limiter));
+    }
+    builder
         .data(config.db)
         .data(config.page_limits)
         .data(config.hub)

@@ -65,8 +65,14 @@ impl Application {
             .await
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
         let hub_data = web::Data::new(hub.clone());
+        let rate_limiter = settings
+            .rate_limit
+            .enabled
+            .then(|| crate::ratelimit::RateLimiter::new(settings.rate_limit, &conn));
+        let rate_limiter_data = rate_limiter.clone().map(web::Data::from);
         let schema = schema::build(SchemaConfig {
             hub,
+            rate_limiter,
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -95,7 +101,11 @@ impl Application {
         let origins = settings.cors_allowed_origins.clone();
         let graphiql_enabled = settings.graphiql_enabled;
         let mut server = HttpServer::new(move || {
-            let mut app = App::new()
+            let mut app = App::new();
+            if let Some(limiter) = &rate_limiter_data {
+                app = app.app_data(limiter.clone());
+            }
+            let mut app = app
                 .wrap(cors(&origins))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(request_id::middleware))

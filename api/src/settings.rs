@@ -49,6 +49,8 @@ pub struct Settings {
     pub sqlite_busy_timeout_ms: u64,
     /// Limits on a document's aliases, directives, tokens and duplicated fields.
     pub document_limits: crate::limits::DocumentLimits,
+    /// Points budgets per role and window, and the concurrency cap per client.
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -121,6 +123,19 @@ impl Settings {
                         0,
                     ),
                 }
+            },
+            rate_limit: crate::ratelimit::RateLimitSettings {
+                enabled: p.boolean("PUBLIC_VOICE_RATE_LIMIT", true),
+                window: std::time::Duration::from_secs(p.number(
+                    "PUBLIC_VOICE_RATE_LIMIT_WINDOW_SECS",
+                    60u64,
+                    1,
+                )),
+                anonymous: p.number("PUBLIC_VOICE_RATE_LIMIT_ANONYMOUS", 500_000u64, 1),
+                reader: p.number("PUBLIC_VOICE_RATE_LIMIT_READER", 1_000_000u64, 1),
+                editor: p.number("PUBLIC_VOICE_RATE_LIMIT_EDITOR", 2_000_000u64, 1),
+                admin: p.number("PUBLIC_VOICE_RATE_LIMIT_ADMIN", 2_000_000u64, 1),
+                max_concurrent: p.number("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", 64usize, 1),
             },
         };
         if settings.default_page_size > settings.max_page_size {

@@ -563,7 +563,17 @@ impl Drop for Replica {
 
 /// Starts the binary on a free port and reads the address from its "serving GraphQL" log line.
 pub(crate) fn start_replica(database_url: &str, dir: &std::path::Path) -> Replica {
+    start_replica_with(database_url, dir, &[])
+}
+
+/// [`start_replica`] with extra settings.
+pub(crate) fn start_replica_with(
+    database_url: &str,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Replica {
     let mut child = Command::new(env!("CARGO_BIN_EXE_public-voice"))
+        .envs(extra.iter().copied())
         .current_dir(dir)
         .env("DATABASE_URL", database_url)
         .env("PUBLIC_VOICE_PORT", "0")

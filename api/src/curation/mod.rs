@@ -26,8 +26,8 @@ use chrono::Utc;
 use entity::change_log;
 use entity::enums::{ChangeKind, Mission};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use std::future::Future;
@@ -180,14 +180,31 @@ async fn record<T: Curated, C: ConnectionTrait>(
         .map(|m| mission_code(*m))
         .collect::<Vec<_>>()
         .join(",");
+    let visible = after.is_some_and(T::visible);
+    let was_visible = before.is_some_and(T::visible);
+    // Readers' feed: the next number of its own sequence, so hidden changes leave no gaps in it.
+    // Writers are queued by the write clock, so no other writer takes the same number.
+    let public_seq = if visible || was_visible {
+        let last: Option<i64> = db(change_log::Entity::find()
+            .select_only()
+            .column_as(change_log::Column::PublicSeq.max(), "m")
+            .into_tuple::<Option<i64>>()
+            .one(conn)
+            .await)?
+        .flatten();
+        Some(last.unwrap_or(0) + 1)
+    } else {
+        None
+    };
     let entry = change_log::ActiveModel {
         entity: Set(T::KIND.type_name().to_string()),
         entity_id: Set(id),
         slug: Set(T::slug(current).to_string()),
         kind: Set(kind),
         version: Set(version),
-        visible: Set(after.is_some_and(T::visible)),
-        was_visible: Set(before.is_some_and(T::visible)),
+        visible: Set(visible),
+        was_visible: Set(was_visible),
+        public_seq: Set(public_seq),
         missions: Set(missions),
         actor: Set(actor.to_string()),
         changed_at: Set(Utc::now()),

@@ -13,6 +13,7 @@ use crate::auth::{self, Viewer};
 use crate::errors::code;
 use crate::http::request_id::RequestId;
 use crate::loaders;
+use crate::ratelimit::{self, RateLimiter, RateSlot};
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -330,6 +331,34 @@ async fn execute(
         Ok(v) => v,
         Err(response) => return response,
     };
+    // Rate limits: the secondary limit (requests in flight) now, the points budget once the
+    // engine has computed the request's cost.
+    let limiter = req
+        .app_data::<web::Data<RateLimiter>>()
+        .map(|l| l.clone().into_inner());
+    let mut _in_flight = None;
+    let mut slot = None;
+    if let Some(limiter) = &limiter {
+        let client = ratelimit::client_key(&viewer, req.peer_addr().map(|a| a.ip()));
+        match limiter.enter(&client) {
+            Some(guard) => _in_flight = Some(guard),
+            None => {
+                return HttpResponse::TooManyRequests()
+                    .insert_header((header::RETRY_AFTER, "1"))
+                    .content_type(media.content_type())
+                    .json(error_body(
+                        &format!(
+                            "Secondary rate limit: at most {} requests from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
+                            limiter.settings().max_concurrent
+                        ),
+                        code::RATE_LIMITED,
+                    ))
+            }
+        }
+        let account = RateSlot::new(client, limiter.settings().budget(&viewer));
+        request = request.data(account.clone());
+        slot = Some(account);
+    }
     let operation = request.operation_name.clone().unwrap_or_default();
     request = request.data(loaders::for_request(
         conn.clone(),
@@ -354,7 +383,11 @@ async fn execute(
             .and_then(|ext| ext.get("code"))
             .is_some_and(|c| *c == async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
     });
-    let status = if busy {
+    let charge = slot.and_then(|s| s.charged());
+    let limited = charge.is_some_and(|c| c.exceeded());
+    let status = if limited {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if busy {
         StatusCode::SERVICE_UNAVAILABLE
     } else if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
@@ -364,7 +397,15 @@ async fn execute(
     match serde_json::to_vec(&response) {
         Ok(body) => {
             let mut builder = HttpResponse::build(status);
-            if busy {
+            if let Some(charge) = charge {
+                builder
+                    .insert_header(("RateLimit-Limit", charge.limit.to_string()))
+                    .insert_header(("RateLimit-Remaining", charge.remaining().to_string()))
+                    .insert_header(("RateLimit-Reset", charge.reset_in_secs().to_string()));
+            }
+            if limited {
+                builder.insert_header((header::RETRY_AFTER, charge.map_or(1, |c| c.reset_in_secs()).to_string()));
+            } else if busy {
                 builder.insert_header((header::RETRY_AFTER, "1"));
             }
             builder.content_type(media.content_type()).body(body)

@@ -110,6 +110,10 @@ pub async fn upgrade(
         state: State::Waiting,
         credential: None,
         tokens: hub.token_changes(),
+        rate_limiter: req
+            .app_data::<web::Data<crate::ratelimit::RateLimiter>>()
+            .map(|l| l.clone().into_inner()),
+        peer: req.peer_addr().map(|a| a.ip()),
         operations: HashMap::new(),
         streams: SelectAll::new(),
     };
@@ -185,6 +189,10 @@ struct Connection {
     request_id: Option<RequestId>,
     session: Session,
     state: State,
+    /// Charges each operation to the client's budget, as over HTTP.
+    rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
+    /// The client's address (the rate-limit key of anonymous callers).
+    peer: Option<std::net::IpAddr>,
     /// The token the connection authenticated with, checked again when the hub says so.
     credential: Option<auth::Credential>,
     /// Changes whenever a token may have been revoked.
@@ -416,6 +424,13 @@ impl Connection {
             self.conn.clone(),
             viewer.sees_unpublished(),
         ));
+        if let Some(limiter) = &self.rate_limiter {
+            let client = crate::ratelimit::client_key(&viewer, self.peer);
+            request = request.data(crate::ratelimit::RateSlot::new(
+                client,
+                limiter.settings().budget(&viewer),
+            ));
+        }
         request = request.data(viewer);
         if let Some(request_id) = &self.request_id {
             request = request.data(request_id.clone());

@@ -22,4 +22,5 @@ pub struct QueryRoot(
     organisations::OrganisationQuery,
     search::SearchQuery,
     vocabulary::VocabularyQuery,
+    crate::ratelimit::RateLimitQuery,
 );

@@ -121,6 +121,31 @@ pub fn change_cursor(seq: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("change:{seq}"))
 }
 
+/// The cursor of a change in the readers' feed (numbered by its own sequence).
+pub fn public_change_cursor(public_seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("public-change:{public_seq}"))
+}
+
+/// Decodes a readers' feed cursor; anything else (an editor's cursor included) is
+/// `BAD_USER_INPUT` on `field`.
+pub fn decode_public_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> {
+    let bad = || ApiError::bad_input(field, "Not a cursor of this change feed");
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    text.strip_prefix("public-change:")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(bad)
+}
+
+/// Whether the caller reads the full log (editors and admins) rather than the readers' feed.
+fn reads_full_log(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<Viewer>().is_some_and(Viewer::sees_unpublished)
+}
+
 /// Decodes a change cursor; anything else is `BAD_USER_INPUT` on `field`.
 pub fn decode_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> {
     let bad = || ApiError::bad_input(field, "Not a cursor of the change feed");
@@ -149,13 +174,22 @@ fn admin_only(ctx: &Context<'_>) -> ApiResult<()> {
 #[Object]
 impl ChangeEvent {
     /// Opaque cursor: pass it as `after` to read the changes that follow this one.
-    async fn cursor(&self) -> String {
-        change_cursor(self.0.seq)
+    async fn cursor(&self, ctx: &Context<'_>) -> String {
+        match self.0.public_seq {
+            Some(public) if !reads_full_log(ctx) => public_change_cursor(public),
+            _ => change_cursor(self.0.seq),
+        }
     }
 
-    /// The change's position in the log; strictly increasing in commit order.
-    async fn sequence(&self) -> i64 {
-        self.0.seq
+    /// The change's position in the feed the caller reads; strictly increasing in commit order.
+    /// Editors read the whole log; other readers read only changes to objects that were or
+    /// became visible, numbered by a sequence of their own without gaps (so the numbers reveal
+    /// nothing of hidden changes).
+    async fn sequence(&self, ctx: &Context<'_>) -> i64 {
+        match self.0.public_seq {
+            Some(public) if !reads_full_log(ctx) => public,
+            _ => self.0.seq,
+        }
     }
 
     /// Created, updated or deleted.
