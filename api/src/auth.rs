@@ -297,7 +297,10 @@ pub async fn revoke_token<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult
 pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
     let s = s.trim();
     let unit = s.chars().last()?;
-    let n: i64 = s[..s.len() - unit.len_utf8()].parse().ok().filter(|n| *n > 0)?;
+    let n: i64 = s[..s.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)?;
     match unit {
         'd' => chrono::Duration::try_days(n),
         'h' => chrono::Duration::try_hours(n),

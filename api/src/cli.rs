@@ -123,12 +123,22 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             tracing::info!("stopped");
         }
         Command::Migrate => {
-            let conn = db::connect_with_busy_timeout(&settings.database_url, 1, settings.sqlite_busy_timeout()).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             tracing::info!("migrations applied");
         }
         Command::Seed => {
-            let conn = db::connect_with_busy_timeout(&settings.database_url, 1, settings.sqlite_busy_timeout()).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let report = seed::seed(&conn).await?;
             tracing::info!(created = report.created, "seed corpus loaded");
@@ -151,7 +161,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                     .into())
                 }
             };
-            let conn = db::connect_with_busy_timeout(&settings.database_url, 1, settings.sqlite_busy_timeout()).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
             let report = bundle::import(&conn, reader, input, "cli", dry_run)
@@ -165,7 +180,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             }
         }
         Command::Export { format, types } => {
-            let conn = db::connect_with_busy_timeout(&settings.database_url, 1, settings.sqlite_busy_timeout()).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -190,7 +210,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             tracing::info!(rows, "exported");
         }
         Command::Token(command) => {
-            let conn = db::connect_with_busy_timeout(&settings.database_url, 1, settings.sqlite_busy_timeout()).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             token(&conn, command).await?;
         }

@@ -3,9 +3,9 @@
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::types::Timestamp;
 use crate::types::{FindingKind, Mission, Stance};
 use async_graphql::{InputObject, ID};
-use crate::types::Timestamp;
 use entity::{
     exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
     view_theme,

@@ -5,8 +5,10 @@
 //! the aggregate fields' costs set here in [`cost`].
 //!
 //! Introspection-only documents (every operation selects only `__schema`, `__type` or
-//! `__typename` at its root) are exempt from the token limit: graphql-js's full introspection
-//! query alone has about 2,500 tokens, and GraphiQL must still load the schema.
+//! `__typename` at its root) are exempt from the token limit up to [`INTROSPECTION_MAX_TOKENS`]:
+//! graphql-js's full introspection query is longer than the default limit, and GraphiQL must
+//! still load the schema. Tokens are counted on the text before parsing, so a document over both
+//! is refused without being parsed.
 
 use crate::errors::code;
 use async_graphql::parser::types::{
@@ -73,7 +75,11 @@ pub fn count_tokens(source: &str, stop: usize) -> usize {
                 if bytes[i..].starts_with(b"\"\"\"") {
                     i += 3;
                     while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                        i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                        i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                            4
+                        } else {
+                            1
+                        };
                     }
                     i += 3;
                 } else {
@@ -156,7 +162,9 @@ fn introspection_only(doc: &ExecutableDocument) -> bool {
         depth < 8
             && set.items.iter().all(|s| match &s.node {
                 Selection::Field(f) => f.node.name.node.starts_with("__"),
-                Selection::InlineFragment(f) => only_meta(&f.node.selection_set.node, doc, depth + 1),
+                Selection::InlineFragment(f) => {
+                    only_meta(&f.node.selection_set.node, doc, depth + 1)
+                }
                 Selection::FragmentSpread(spread) => doc
                     .fragments
                     .get(&spread.node.fragment_name.node)
@@ -167,6 +175,11 @@ fn introspection_only(doc: &ExecutableDocument) -> bool {
         .iter()
         .all(|(_, op)| only_meta(&op.node.selection_set.node, doc, 0))
 }
+
+/// The most tokens an introspection-only document may have (it is exempt from the token limit
+/// below this): several times graphql-js's full introspection query, and small enough that a
+/// document over it is refused before it is parsed.
+pub const INTROSPECTION_MAX_TOKENS: usize = 5000;
 
 fn refuse(error_code: &str, message: String) -> ServerError {
     let mut error = ServerError::new(message, Some(Pos { line: 1, column: 1 }));
@@ -180,8 +193,18 @@ fn refuse(error_code: &str, message: String) -> ServerError {
 /// Checks a request's document against the limits. A document that does not parse is left to
 /// the engine (which reports `GRAPHQL_PARSE_FAILED`), after the token limit. The document is
 /// parsed once here and kept in the request, so the engine does not parse it again.
-pub fn check(request: &mut async_graphql::Request, limits: &DocumentLimits) -> Result<(), ServerError> {
-    let tokens = count_tokens(&request.query, limits.max_tokens);
+pub fn check(
+    request: &mut async_graphql::Request,
+    limits: &DocumentLimits,
+) -> Result<(), ServerError> {
+    // Counted on the text, before parsing: a document far over the limit costs no parse at all.
+    let tokens = count_tokens(
+        &request.query,
+        INTROSPECTION_MAX_TOKENS.max(limits.max_tokens),
+    );
+    if tokens > INTROSPECTION_MAX_TOKENS.max(limits.max_tokens) {
+        return Err(too_many_tokens(limits));
+    }
     let Ok(doc) = request.parsed_query() else {
         if tokens > limits.max_tokens {
             return Err(too_many_tokens(limits));
@@ -255,10 +278,17 @@ mod tests {
     #[test]
     fn tokens_are_counted_as_the_grammar_reads_them() {
         assert_eq!(count_tokens("{ a }", 100), 3);
-        assert_eq!(count_tokens("query($x: Int = -5) { a(b: \"c, d\") ...F }", 100), 19);
+        assert_eq!(
+            count_tokens("query($x: Int = -5) { a(b: \"c, d\") ...F }", 100),
+            19
+        );
         assert_eq!(count_tokens("# comment\n{ a, b }", 100), 4);
         assert_eq!(count_tokens("{ a(s: \"\"\"x \"y\" z\"\"\") }", 100), 7);
-        assert_eq!(count_tokens("{ a b c d e f }", 3), 4, "stops past the limit");
+        assert_eq!(
+            count_tokens("{ a b c d e f }", 3),
+            4,
+            "stops past the limit"
+        );
     }
 
     fn checked(query: &str, limits: DocumentLimits) -> Result<(), String> {
@@ -286,22 +316,41 @@ mod tests {
         };
         assert!(checked("{ a: x b: x }", limits).is_ok());
         let err = checked("{ a: x b: x c: x }", limits).unwrap_err();
-        assert!(err.contains("QUERY_TOO_COMPLEX") && err.contains("PUBLIC_VOICE_MAX_ALIASES"), "{err}");
+        assert!(
+            err.contains("QUERY_TOO_COMPLEX") && err.contains("PUBLIC_VOICE_MAX_ALIASES"),
+            "{err}"
+        );
         let err = checked("{ x @a @b y @c }", limits).unwrap_err();
-        assert!(err.contains("BAD_REQUEST") && err.contains("PUBLIC_VOICE_MAX_DIRECTIVES"), "{err}");
+        assert!(
+            err.contains("BAD_REQUEST") && err.contains("PUBLIC_VOICE_MAX_DIRECTIVES"),
+            "{err}"
+        );
         assert!(checked("{ x x y { z } }", limits).is_ok());
         let err = checked("{ x x x }", limits).unwrap_err();
         assert!(err.contains("PUBLIC_VOICE_MAX_DUPLICATE_FIELDS"), "{err}");
         let long = format!(
             "{{ {} }}",
-            (0..50).map(|i| format!("f{i}")).collect::<Vec<_>>().join(" ")
+            (0..50)
+                .map(|i| format!("f{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let err = checked(&long, limits).unwrap_err();
-        assert!(err.contains("BAD_REQUEST") && err.contains("PUBLIC_VOICE_MAX_TOKENS"), "{err}");
+        assert!(
+            err.contains("BAD_REQUEST") && err.contains("PUBLIC_VOICE_MAX_TOKENS"),
+            "{err}"
+        );
         let introspection = format!(
             "query Q {{ __schema {{ types {{ {} }} }} }} fragment F on __Type {{ name }}",
             "name ".repeat(50)
         );
-        assert!(checked(&introspection, DocumentLimits { max_duplicate_fields: 100, ..limits }).is_ok());
+        assert!(checked(
+            &introspection,
+            DocumentLimits {
+                max_duplicate_fields: 100,
+                ..limits
+            }
+        )
+        .is_ok());
     }
 }

@@ -45,7 +45,7 @@ impl Application {
             settings.sqlite_busy_timeout(),
         )
         .await
-            .map_err(StartError::Database)?;
+        .map_err(StartError::Database)?;
         Self::build_with_connection(settings, conn).await
     }
 

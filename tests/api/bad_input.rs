@@ -20,12 +20,19 @@ async fn a_malformed_date_time_is_a_validation_error_naming_the_argument() {
     on_each_backend!(|app| {
         for (list, filter) in LISTS {
             for literal in ["\"yesterday\"", "\"2026-01-01\"", "\"\"", "5"] {
-                let query = format!("{{ {list}(filter: {{ updatedSince: {literal} }}) {{ totalCount }} }}");
+                let query =
+                    format!("{{ {list}(filter: {{ updatedSince: {literal} }}) {{ totalCount }} }}");
                 let body = app.graphql(&query, json!({})).await;
                 let error = &body["errors"][0];
-                assert_eq!(error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{query}: {body}");
+                assert_eq!(
+                    error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                    "{query}: {body}"
+                );
                 assert!(
-                    error["message"].as_str().unwrap_or_default().contains("\"filter.updatedSince\""),
+                    error["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("\"filter.updatedSince\""),
                     "{query}: {body}"
                 );
             }
@@ -35,14 +42,23 @@ async fn a_malformed_date_time_is_a_validation_error_naming_the_argument() {
                 );
                 let body = app.graphql(&query, json!({"d": value})).await;
                 let error = &body["errors"][0];
-                assert_eq!(error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED", "{query} {value}: {body}");
+                assert_eq!(
+                    error["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                    "{query} {value}: {body}"
+                );
                 assert!(
-                    error["message"].as_str().unwrap_or_default().contains("\"filter.updatedSince\""),
+                    error["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("\"filter.updatedSince\""),
                     "{query} {value}: {body}"
                 );
                 // The filter object itself as a variable.
-                let query = format!("query($f: {filter}) {{ {list}(filter: $f) {{ totalCount }} }}");
-                let body = app.graphql(&query, json!({"f": {"updatedSince": value}})).await;
+                let query =
+                    format!("query($f: {filter}) {{ {list}(filter: $f) {{ totalCount }} }}");
+                let body = app
+                    .graphql(&query, json!({"f": {"updatedSince": value}}))
+                    .await;
                 assert_eq!(
                     body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
                     "{query} {value}: {body}"
@@ -51,7 +67,10 @@ async fn a_malformed_date_time_is_a_validation_error_naming_the_argument() {
             // A well-formed instant still filters.
             let query = format!("{{ {list}(filter: {{ updatedSince: \"2000-01-01T00:00:00Z\" }}) {{ totalCount }} }}");
             let data = app.data(&query, json!({})).await;
-            assert!(data[list]["totalCount"].as_i64().is_some_and(|n| n > 0), "{query}: {data}");
+            assert!(
+                data[list]["totalCount"].as_i64().is_some_and(|n| n > 0),
+                "{query}: {data}"
+            );
         }
     });
 }
@@ -69,7 +88,10 @@ fn named(ty: &Value) -> (&str, &str) {
     while t["name"].is_null() {
         t = &t["ofType"];
     }
-    (t["kind"].as_str().unwrap_or_default(), t["name"].as_str().unwrap_or_default())
+    (
+        t["kind"].as_str().unwrap_or_default(),
+        t["name"].as_str().unwrap_or_default(),
+    )
 }
 
 fn types_by_name(schema: &Value) -> Map<String, Value> {
@@ -77,7 +99,12 @@ fn types_by_name(schema: &Value) -> Map<String, Value> {
         .as_array()
         .expect("types")
         .iter()
-        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), t.clone()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default().to_string(),
+                t.clone(),
+            )
+        })
         .collect()
 }
 
@@ -149,8 +176,20 @@ async fn every_argument_of_every_root_field_refuses_malformed_values_without_a_f
         let schema = app.data(INTROSPECT, json!({})).await["__schema"].clone();
         let types = types_by_name(&schema);
         let roots = [
-            ("query", schema["queryType"]["name"].as_str().expect("query type").to_string()),
-            ("mutation", schema["mutationType"]["name"].as_str().expect("mutation type").to_string()),
+            (
+                "query",
+                schema["queryType"]["name"]
+                    .as_str()
+                    .expect("query type")
+                    .to_string(),
+            ),
+            (
+                "mutation",
+                schema["mutationType"]["name"]
+                    .as_str()
+                    .expect("mutation type")
+                    .to_string(),
+            ),
         ];
         let mut probes = 0;
         for (operation, root) in roots {
@@ -175,7 +214,11 @@ async fn every_argument_of_every_root_field_refuses_malformed_values_without_a_f
                             if !is_probe && other["type"]["kind"] != "NON_NULL" {
                                 continue;
                             }
-                            let value = if is_probe { bad.clone() } else { plausible(&other["type"], &types, 0) };
+                            let value = if is_probe {
+                                bad.clone()
+                            } else {
+                                plausible(&other["type"], &types, 0)
+                            };
                             declared.push(format!("${name}: {}", type_ref(&other["type"])));
                             passed.push(format!("{name}: ${name}"));
                             variables.insert(name.to_string(), value);
@@ -200,20 +243,31 @@ async fn every_argument_of_every_root_field_refuses_malformed_values_without_a_f
                         // The same value written into the document.
                         if let Some(literal) = literal(&bad) {
                             let arg_name = arg["name"].as_str().unwrap_or_default();
-                            let query = format!("{operation} {{ {field_name}({arg_name}: {literal}){selection} }}");
+                            let query = format!(
+                                "{operation} {{ {field_name}({arg_name}: {literal}){selection} }}"
+                            );
                             let (status, body) = app.graphql_as(&admin, &query, json!({})).await;
                             probes += 1;
                             assert!(status < 500, "{query}: HTTP {status} {body}");
                             for error in body["errors"].as_array().into_iter().flatten() {
-                                assert_ne!(error["extensions"]["code"], "INTERNAL", "{query}: {body}");
+                                assert_ne!(
+                                    error["extensions"]["code"], "INTERNAL",
+                                    "{query}: {body}"
+                                );
                             }
                         }
                     }
                 }
             }
         }
-        println!("{:?}: {probes} malformed requests, none a server fault", app.backend());
-        assert!(probes > 500, "the walk found the arguments ({probes} probes)");
+        println!(
+            "{:?}: {probes} malformed requests, none a server fault",
+            app.backend()
+        );
+        assert!(
+            probes > 500,
+            "the walk found the arguments ({probes} probes)"
+        );
     });
 }
 
@@ -226,7 +280,11 @@ fn literal(value: &Value) -> Option<String> {
         Value::String(s) => serde_json::to_string(s).ok()?,
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().filter_map(literal).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .filter_map(literal)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Value::Object(map) => format!(
             "{{ {} }}",
@@ -237,4 +295,3 @@ fn literal(value: &Value) -> Option<String> {
         ),
     })
 }
-

@@ -13,13 +13,18 @@ const CREATE_THEME: &str =
 
 #[tokio::test]
 async fn a_write_blocked_past_the_busy_timeout_is_retryable_not_internal() {
-    let app = TestApp::spawn_with(Backend::Sqlite, &[("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", "200")])
-        .await
-        .expect("SQLite is always available");
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", "200")],
+    )
+    .await
+    .expect("SQLite is always available");
     let editor = app.token("writer", "editor").await;
     let input = json!({"input": {"slug": "while-busy", "label": "Busy", "definition": "Written while another process writes."}});
 
-    let holder = sea_orm::Database::connect(app.db.url()).await.expect("connect");
+    let holder = sea_orm::Database::connect(app.db.url())
+        .await
+        .expect("connect");
     let txn = holder.begin().await.expect("begin");
     // The same first statement as every writer: it takes the database's write lock.
     txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
@@ -36,11 +41,16 @@ async fn a_write_blocked_past_the_busy_timeout_is_retryable_not_internal() {
         .expect("request");
     assert_eq!(res.status().as_u16(), 503);
     assert_eq!(
-        res.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        res.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
         Some("1")
     );
     let body: Value = res.json().await.expect("JSON");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+        "{body}"
+    );
     assert_eq!(body["errors"][0]["path"], json!(["createTheme"]));
     // Reads are not blocked by a writer (WAL).
     let data = app.data("{ missions { code } }", json!({})).await;

@@ -37,7 +37,12 @@ async fn readers_see_no_gaps_where_hidden_changes_were() {
             .as_array()
             .expect("edges")
             .iter()
-            .map(|e| (e["node"]["kind"].as_str().unwrap_or_default(), e["node"]["visible"] == true))
+            .map(|e| {
+                (
+                    e["node"]["kind"].as_str().unwrap_or_default(),
+                    e["node"]["visible"] == true,
+                )
+            })
             .collect();
         assert_eq!(kinds, vec![("UPDATE", true), ("UPDATE", true)]);
 
@@ -56,7 +61,14 @@ async fn readers_see_no_gaps_where_hidden_changes_were() {
 
         // The feeds' cursors do not mix.
         let editor_cursor = full["changes"]["pageInfo"]["endCursor"].clone();
-        assert_eq!(app.error_code(FEED, json!({"after": editor_cursor})).await, "BAD_USER_INPUT");
-        assert_eq!(app.error_code_as(&editor, FEED, json!({"after": end})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(FEED, json!({"after": editor_cursor})).await,
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            app.error_code_as(&editor, FEED, json!({"after": end}))
+                .await,
+            "BAD_USER_INPUT"
+        );
     });
 }

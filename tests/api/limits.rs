@@ -14,7 +14,10 @@ fn repeated(n: usize, item: impl Fn(usize) -> String) -> String {
 fn first_error(body: &Value) -> (String, String) {
     let error = &body["errors"][0];
     (
-        error["extensions"]["code"].as_str().unwrap_or_default().to_string(),
+        error["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         error["message"].as_str().unwrap_or_default().to_string(),
     )
 }
@@ -24,10 +27,28 @@ async fn alias_duplicate_and_directive_amplification_is_refused_before_execution
     on_each_backend!(|app| {
         let aliased_maps = format!(
             "{{ {} }}",
-            repeated(1000, |i| format!("a{i}: evidenceMap(rows: MISSION, columns: THEME) {{ totalViews }}"))
+            repeated(1000, |i| format!(
+                "a{i}: evidenceMap(rows: MISSION, columns: THEME) {{ totalViews }}"
+            ))
+        );
+        let sixteen_maps = format!(
+            "{{ {} }}",
+            repeated(16, |i| format!(
+                "a{i}: evidenceMap(rows: MISSION, columns: THEME) {{ totalViews }}"
+            ))
         );
         let cases = [
-            (aliased_maps, "QUERY_TOO_COMPLEX", "The document has 1000 aliases; the limit (PUBLIC_VOICE_MAX_ALIASES) is 15"),
+            // The 64 KB document is over every limit; it is refused before it is parsed.
+            (
+                aliased_maps,
+                "BAD_REQUEST",
+                "The document has more than 1000 tokens, the limit (PUBLIC_VOICE_MAX_TOKENS); introspection-only documents are exempt",
+            ),
+            (
+                sixteen_maps,
+                "QUERY_TOO_COMPLEX",
+                "The document has 16 aliases; the limit (PUBLIC_VOICE_MAX_ALIASES) is 15",
+            ),
             (
                 format!("{{ {} }}", repeated(1000, |i| format!("t{i}: __typename"))),
                 "QUERY_TOO_COMPLEX",
@@ -51,23 +72,32 @@ async fn alias_duplicate_and_directive_amplification_is_refused_before_execution
         ];
         for (query, code, message) in &cases {
             let body = app.graphql(query, json!({})).await;
-            assert_eq!(first_error(&body), (code.to_string(), message.to_string()), "{:?}", app.backend());
+            assert_eq!(
+                first_error(&body),
+                (code.to_string(), message.to_string()),
+                "{:?}",
+                app.backend()
+            );
             assert_eq!(body["data"], Value::Null);
         }
         // At the limits, the same shapes run.
-        let fifteen = format!(
-            "{{ {} }}",
-            repeated(15, |i| format!("t{i}: __typename"))
-        );
+        let fifteen = format!("{{ {} }}", repeated(15, |i| format!("t{i}: __typename")));
         let data = app.data(&fifteen, json!({})).await;
         assert!(data["t14"].is_string(), "{data}");
 
         // Over WebSocket the refusal is the operation's `error` message.
         let mut ws = initialised(&app.address, None).await;
-        send(&mut ws, json!({"id": "x", "type": "subscribe", "payload": {"query": cases[0].0}})).await;
+        send(
+            &mut ws,
+            json!({"id": "x", "type": "subscribe", "payload": {"query": cases[1].0}}),
+        )
+        .await;
         let reply = recv(&mut ws).await;
         assert_eq!(reply["type"], "error", "{reply}");
-        assert_eq!(reply["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
+        assert_eq!(
+            reply["payload"][0]["extensions"]["code"],
+            "QUERY_TOO_COMPLEX"
+        );
     });
 }
 
@@ -172,15 +202,23 @@ async fn introspection_passes_every_document_limit_and_is_exempt_from_the_token_
     // (depth is not this module's limit): only the exemption lets it through.
     let Some(app) = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("PUBLIC_VOICE_MAX_TOKENS", "100"), ("PUBLIC_VOICE_MAX_QUERY_DEPTH", "40")],
+        &[
+            ("PUBLIC_VOICE_MAX_TOKENS", "100"),
+            ("PUBLIC_VOICE_MAX_QUERY_DEPTH", "40"),
+        ],
     )
     .await
     else {
         return;
     };
     let data = app.data(INTROSPECTION_QUERY, json!({})).await;
-    assert!(data["__schema"]["types"].as_array().is_some_and(|t| t.len() > 50));
-    let ordinary = format!("{{ nodes(ids: [{}]) {{ id }} }}", repeated(120, |_| "\"x\"".to_string()));
+    assert!(data["__schema"]["types"]
+        .as_array()
+        .is_some_and(|t| t.len() > 50));
+    let ordinary = format!(
+        "{{ nodes(ids: [{}]) {{ id }} }}",
+        repeated(120, |_| "\"x\"".to_string())
+    );
     let body = app.graphql(&ordinary, json!({})).await;
     assert_eq!(first_error(&body).0, "BAD_REQUEST");
     assert!(first_error(&body).1.contains("PUBLIC_VOICE_MAX_TOKENS"));
@@ -198,7 +236,9 @@ async fn the_complexity_of_aliased_aggregates_is_counted_once_per_alias() {
         let maps = |n: usize| {
             format!(
                 "{{ {} }}",
-                repeated(n, |i| format!("m{i}: evidenceMap(rows: MISSION, columns: THEME) {{ totalViews }}"))
+                repeated(n, |i| format!(
+                    "m{i}: evidenceMap(rows: MISSION, columns: THEME) {{ totalViews }}"
+                ))
             )
         };
         let data = app.data(&maps(2), json!({})).await;

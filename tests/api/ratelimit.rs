@@ -11,7 +11,11 @@ use serde_json::{json, Value};
 /// Costs 7: `rateLimit` 1 + its four fields, `missions` 1 + `code` 1.
 const PROBE: &str = "{ rateLimit { limit cost remaining resetAt } missions { code } }";
 
-async fn post(address: &str, token: Option<&str>, query: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+async fn post(
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+) -> (u16, reqwest::header::HeaderMap, Value) {
     let mut request = reqwest::Client::new()
         .post(format!("{address}/graphql"))
         .json(&json!({"query": query}));
@@ -50,13 +54,21 @@ async fn each_request_costs_its_complexity_until_the_budget_is_spent() {
         let (status, headers, body) = post(&app.address, None, PROBE).await;
         assert_eq!(status, 200, "{body}");
         let limit = &body["data"]["rateLimit"];
-        assert_eq!((&limit["limit"], &limit["cost"], &limit["remaining"]), (&json!(10), &json!(7), &json!(3)), "{body}");
-        let reset = chrono::DateTime::parse_from_rfc3339(limit["resetAt"].as_str().expect("resetAt")).expect("RFC 3339");
+        assert_eq!(
+            (&limit["limit"], &limit["cost"], &limit["remaining"]),
+            (&json!(10), &json!(7), &json!(3)),
+            "{body}"
+        );
+        let reset =
+            chrono::DateTime::parse_from_rfc3339(limit["resetAt"].as_str().expect("resetAt"))
+                .expect("RFC 3339");
         let in_secs = (reset.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
         assert!((3590..=3600).contains(&in_secs), "{body}");
         assert_eq!(header(&headers, "ratelimit-limit"), "10");
         assert_eq!(header(&headers, "ratelimit-remaining"), "3");
-        let reset_header: u64 = header(&headers, "ratelimit-reset").parse().expect("seconds");
+        let reset_header: u64 = header(&headers, "ratelimit-reset")
+            .parse()
+            .expect("seconds");
         assert!((3590..=3600).contains(&reset_header));
 
         // The next one does not fit: refused before any resolver runs.
@@ -64,7 +76,9 @@ async fn each_request_costs_its_complexity_until_the_budget_is_spent() {
         assert_eq!(status, 429, "{body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
         assert_eq!(body["data"], Value::Null);
-        let retry: u64 = header(&headers, "retry-after").parse().expect("Retry-After seconds");
+        let retry: u64 = header(&headers, "retry-after")
+            .parse()
+            .expect("Retry-After seconds");
         assert!((3590..=3600).contains(&retry));
         assert_eq!(header(&headers, "ratelimit-remaining"), "0");
 
@@ -113,7 +127,9 @@ async fn a_client_may_have_only_so_many_requests_in_flight() {
     .await
     .expect("SQLite");
     let editor = app.token("busy-editor", "editor").await;
-    let holder = sea_orm::Database::connect(app.db.url()).await.expect("connect");
+    let holder = sea_orm::Database::connect(app.db.url())
+        .await
+        .expect("connect");
     let txn = holder.begin().await.expect("begin");
     txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
         .await

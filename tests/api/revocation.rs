@@ -36,8 +36,10 @@ async fn theme_exists(address: &str, admin: &str, slug: &str) -> bool {
     let body: Value = reqwest::Client::new()
         .post(format!("{address}/graphql"))
         .bearer_auth(admin)
-        .json(&json!({"query": "query($slug: String!) { theme(slug: $slug) { id } }",
-            "variables": {"slug": slug}}))
+        .json(
+            &json!({"query": "query($slug: String!) { theme(slug: $slug) { id } }",
+            "variables": {"slug": slug}}),
+        )
         .send()
         .await
         .expect("request")
@@ -67,9 +69,7 @@ async fn a_token_revoked_by_mutation_closes_its_sockets_and_refuses_their_operat
         let mut anonymous = initialised(&app.address, None).await;
 
         let started = Instant::now();
-        let data = app
-            .data_as(&admin, REVOKE, json!({"name": "leaked"}))
-            .await;
+        let data = app.data_as(&admin, REVOKE, json!({"name": "leaked"})).await;
         assert_eq!(data["revokeApiToken"]["name"], "leaked");
         assert_eq!(closed(&mut listening).await.0, 4403);
         println!(
@@ -77,7 +77,10 @@ async fn a_token_revoked_by_mutation_closes_its_sockets_and_refuses_their_operat
             app.backend(),
             started.elapsed()
         );
-        assert_eq!(mutation_refused(&mut idle, "after-revocation").await.0, 4403);
+        assert_eq!(
+            mutation_refused(&mut idle, "after-revocation").await.0,
+            4403
+        );
         assert!(!theme_exists(&app.address, &admin, "after-revocation").await);
         // Other connections are untouched.
         round_trip(&mut anonymous).await;
@@ -107,7 +110,10 @@ async fn a_token_revoked_on_the_command_line_closes_its_sockets() {
             .output()
             .expect("run the command line");
         assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "revoked leaked");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "revoked leaked"
+        );
         assert_eq!(closed(&mut listening).await.0, 4403);
         println!(
             "{:?}: `token revoke` started -> socket closed (4403) in {:?}",
@@ -115,7 +121,10 @@ async fn a_token_revoked_on_the_command_line_closes_its_sockets() {
             started.elapsed()
         );
         // Whether or not the signal reached this socket yet, its next operation is refused.
-        assert_eq!(mutation_refused(&mut idle, "after-cli-revocation").await.0, 4403);
+        assert_eq!(
+            mutation_refused(&mut idle, "after-cli-revocation").await.0,
+            4403
+        );
         assert!(!theme_exists(&app.address, &admin, "after-cli-revocation").await);
     });
 }
@@ -134,12 +143,16 @@ async fn tokens_expire_and_their_sockets_close() {
                 json!({"at": expires_at}),
             )
             .await;
-        let token = created["createApiToken"]["token"].as_str().expect("token").to_string();
+        let token = created["createApiToken"]["token"]
+            .as_str()
+            .expect("token")
+            .to_string();
         let shown = &created["createApiToken"]["apiToken"];
         assert_eq!(shown["name"], "brief");
         assert_eq!(shown["revokedAt"], Value::Null);
-        let shown_at = chrono::DateTime::parse_from_rfc3339(shown["expiresAt"].as_str().expect("expiresAt"))
-            .expect("RFC 3339");
+        let shown_at =
+            chrono::DateTime::parse_from_rfc3339(shown["expiresAt"].as_str().expect("expiresAt"))
+                .expect("RFC 3339");
         let asked = chrono::DateTime::parse_from_rfc3339(&expires_at).expect("RFC 3339");
         assert_eq!(shown_at, asked);
         let listed = app
@@ -149,17 +162,26 @@ async fn tokens_expire_and_their_sockets_close() {
             .as_array()
             .expect("list")
             .iter()
-            .map(|t| (t["name"].as_str().unwrap_or_default(), t["expiresAt"].is_null()))
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap_or_default(),
+                    t["expiresAt"].is_null(),
+                )
+            })
             .collect();
         assert_eq!(names, vec![("root", true), ("brief", false)]);
 
-        let (status, _) = app.graphql_as(&token, "{ viewer { name } }", json!({})).await;
+        let (status, _) = app
+            .graphql_as(&token, "{ viewer { name } }", json!({}))
+            .await;
         assert_eq!(status, 200, "valid before it expires");
         let mut ws = initialised(&app.address, Some(json!({"token": token}))).await;
         subscribe_to_publications(&mut ws).await;
         // No revocation: the socket closes when the expiry comes (the helper waits at most 20 s).
         assert_eq!(closed(&mut ws).await.0, 4403);
-        let (status, body) = app.graphql_as(&token, "{ viewer { name } }", json!({})).await;
+        let (status, body) = app
+            .graphql_as(&token, "{ viewer { name } }", json!({}))
+            .await;
         assert_eq!(status, 401);
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 
@@ -190,13 +212,24 @@ async fn the_command_line_creates_expiring_tokens_and_lists_their_expiry() {
             .expect("run")
     };
     assert!(run(&["migrate"]).status.success());
-    let out = run(&["token", "create", "quarterly", "--role", "reader", "--expires-in", "90d"]);
+    let out = run(&[
+        "token",
+        "create",
+        "quarterly",
+        "--role",
+        "reader",
+        "--expires-in",
+        "90d",
+    ]);
     assert!(out.status.success(), "{out:?}");
     let out = run(&["token", "create", "forever", "--role", "reader"]);
     assert!(out.status.success(), "{out:?}");
     let out = run(&["token", "create", "bad", "--expires-in", "soon"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--expires-in"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--expires-in"),
+        "{out:?}"
+    );
 
     let listed = String::from_utf8_lossy(&run(&["token", "list"]).stdout).to_string();
     let lines: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();

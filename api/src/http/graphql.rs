@@ -404,7 +404,10 @@ async fn execute(
                     .insert_header(("RateLimit-Reset", charge.reset_in_secs().to_string()));
             }
             if limited {
-                builder.insert_header((header::RETRY_AFTER, charge.map_or(1, |c| c.reset_in_secs()).to_string()));
+                builder.insert_header((
+                    header::RETRY_AFTER,
+                    charge.map_or(1, |c| c.reset_in_secs()).to_string(),
+                ));
             } else if busy {
                 builder.insert_header((header::RETRY_AFTER, "1"));
             }

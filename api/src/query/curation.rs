@@ -42,19 +42,27 @@ async fn feed(
         }
         Some(n) => n as u64,
     };
-    let (column, decode, encode): (_, fn(&str, &str) -> ApiResult<i64>, fn(&change_log::Model) -> String) =
+    let column = if public {
+        change_log::Column::PublicSeq
+    } else {
+        change_log::Column::Seq
+    };
+    let encode = |m: &change_log::Model| {
         if public {
-            (
-                change_log::Column::PublicSeq,
-                decode_public_change_cursor,
-                |m| public_change_cursor(m.public_seq.unwrap_or_default()),
-            )
+            public_change_cursor(m.public_seq.unwrap_or_default())
         } else {
-            (change_log::Column::Seq, decode_change_cursor, |m| change_cursor(m.seq))
-        };
+            change_cursor(m.seq)
+        }
+    };
     let after_seq = after
         .as_deref()
-        .map(|c| decode(c, "after"))
+        .map(|c| {
+            if public {
+                decode_public_change_cursor(c, "after")
+            } else {
+                decode_change_cursor(c, "after")
+            }
+        })
         .transpose()?
         .unwrap_or(0);
     let conn = ctx.data_unchecked::<DatabaseConnection>();

@@ -2,13 +2,13 @@
 //! log).
 
 use super::support::JsonValue;
+use super::support::Timestamp;
 use super::{load_node, ChangeKind, Node, Role};
 use crate::auth::Viewer;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use super::support::Timestamp;
 use entity::{api_token, change_log};
 
 /// An API token's record (never the token itself).
@@ -143,7 +143,8 @@ pub fn decode_public_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> 
 
 /// Whether the caller reads the full log (editors and admins) rather than the readers' feed.
 fn reads_full_log(ctx: &Context<'_>) -> bool {
-    ctx.data_opt::<Viewer>().is_some_and(Viewer::sees_unpublished)
+    ctx.data_opt::<Viewer>()
+        .is_some_and(Viewer::sees_unpublished)
 }
 
 /// Decodes a change cursor; anything else is `BAD_USER_INPUT` on `field`.

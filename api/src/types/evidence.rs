@@ -1,5 +1,6 @@
 //! Reported figures (metrics) and linked material (resources).
 
+use super::support::Timestamp;
 use super::support::{members, PartialDate, Provenance};
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
@@ -7,7 +8,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use super::support::Timestamp;
 use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 

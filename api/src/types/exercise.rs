@@ -1,5 +1,6 @@
 //! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
 
+use super::support::Timestamp;
 use super::support::{conn, members, PartialDate, Provenance};
 use super::{
     ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission,
@@ -10,7 +11,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, ExerciseMissions};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use super::support::Timestamp;
 use entity::{
     exercise, exercise_organisation, finding, metric, organisation, participant_view, resource,
     resource_exercise, session,

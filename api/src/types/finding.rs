@@ -1,5 +1,6 @@
 //! Findings (an exercise's key messages and conclusions) and the participant views behind them.
 
+use super::support::Timestamp;
 use super::support::{members, Provenance};
 use super::{Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
 use crate::errors::ApiResult;
@@ -10,7 +11,6 @@ use crate::loaders::{
 };
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use super::support::Timestamp;
 use entity::{finding, participant_view, resource, resource_exercise, resource_finding};
 use sea_orm::{sea_query::Condition, ColumnTrait, EntityTrait, QueryFilter};
 

@@ -17,7 +17,8 @@ mod vocabulary;
 
 pub use counts::{ExerciseCounts, MissionCounts};
 pub use curation::{
-    change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor, ApiToken, ChangeEvent, EntityKind, ViewerInfo,
+    change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,
+    ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
 pub use enums::*;
 pub use evidence::{Metric, Resource};

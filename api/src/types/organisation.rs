@@ -1,5 +1,6 @@
 //! Organisations and the parts they played in exercises.
 
+use super::support::Timestamp;
 use super::support::{conn, Provenance};
 use super::{Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
@@ -7,7 +8,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use super::support::Timestamp;
 use entity::{exercise, exercise_organisation, organisation, resource};
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 

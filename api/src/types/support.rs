@@ -4,7 +4,9 @@ use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, SourceById};
 use crate::types::SourceDocument;
-use async_graphql::{scalar, Context, InputValueError, InputValueResult, Object, Scalar, ScalarType, Value, ID};
+use async_graphql::{
+    scalar, Context, InputValueError, InputValueResult, Object, Scalar, ScalarType, Value, ID,
+};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Query, SelectStatement},

@@ -1,6 +1,7 @@
 //! The controlled vocabularies evidence is tagged with (missions, themes) and the source
 //! documents it is taken from.
 
+use super::support::Timestamp;
 use super::support::{members, PartialDate};
 use super::{Exercise, Finding, Mission, MissionCounts, ParticipantView};
 use crate::errors::ApiResult;
@@ -8,7 +9,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders;
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use super::support::Timestamp;
 use entity::{
     exercise, exercise_mission, finding, finding_mission, finding_theme, participant_view,
     source_document, theme, view_mission, view_theme,
