@@ -283,7 +283,7 @@ mod tests {
             19
         );
         assert_eq!(count_tokens("# comment\n{ a, b }", 100), 4);
-        assert_eq!(count_tokens("{ a(s: \"\"\"x \"y\" z\"\"\") }", 100), 7);
+        assert_eq!(count_tokens("{ a(s: \"\"\"x \"y\" z\"\"\") }", 100), 8);
         assert_eq!(
             count_tokens("{ a b c d e f }", 3),
             4,
