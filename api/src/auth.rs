@@ -3,18 +3,26 @@
 //! A token is `pv_` followed by 43 characters of base64url (32 random bytes). Only its SHA-256 is
 //! stored, so a database leak discloses no usable token; the token itself is shown once, when it
 //! is created. Tokens are never logged.
+//!
+//! A token may carry an expiry. Revoked and expired tokens authenticate nothing; a revocation is
+//! announced (on PostgreSQL by `NOTIFY` on [`TOKEN_CHANNEL`], and through the change hub's poll
+//! of the token table) so that open WebSocket connections using the token close at once.
 
 use crate::errors::{db, ApiError, ApiResult};
 use base64::Engine;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use entity::api_token;
 pub use entity::enums::Role;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::Condition, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
 };
 use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "pv_";
+
+/// The PostgreSQL channel a token revocation is announced on; every replica listens on it.
+pub const TOKEN_CHANNEL: &str = "public_voice_tokens";
 
 /// The caller of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,13 +108,42 @@ fn generate_token() -> ApiResult<String> {
     ))
 }
 
+/// A token that authenticated a caller: what is needed to check later that it still does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    /// The stored hash of the token (never the token itself).
+    pub token_hash: String,
+    /// When the token expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// Resolves the `Authorization` header (if any) to a viewer.
 pub async fn authenticate<C: ConnectionTrait>(
     conn: &C,
     authorization: Option<&str>,
 ) -> ApiResult<Viewer> {
+    Ok(authenticate_credential(conn, authorization).await?.0)
+}
+
+/// Only tokens that are neither revoked nor expired.
+fn valid_now() -> Condition {
+    Condition::all()
+        .add(api_token::Column::RevokedAt.is_null())
+        .add(
+            Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(Utc::now())),
+        )
+}
+
+/// Resolves the `Authorization` header (if any) to a viewer, with the credential it used (none
+/// for an anonymous caller), so a long-lived connection can check it again.
+pub async fn authenticate_credential<C: ConnectionTrait>(
+    conn: &C,
+    authorization: Option<&str>,
+) -> ApiResult<(Viewer, Option<Credential>)> {
     let Some(header) = authorization else {
-        return Ok(Viewer::Anonymous);
+        return Ok((Viewer::Anonymous, None));
     };
     let token = header
         .strip_prefix("Bearer ")
@@ -120,18 +157,43 @@ pub async fn authenticate<C: ConnectionTrait>(
         })?;
     let found = db(api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(hash_token(token)))
-        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(valid_now())
         .one(conn)
         .await)?;
     match found {
-        Some(t) => Ok(Viewer::Token {
-            name: t.name,
-            role: t.role,
-        }),
+        Some(t) => Ok((
+            Viewer::Token {
+                name: t.name,
+                role: t.role,
+            },
+            Some(Credential {
+                token_hash: t.token_hash,
+                expires_at: t.expires_at,
+            }),
+        )),
         None => Err(ApiError::Unauthenticated(
-            "The API token is not valid or has been revoked".to_string(),
+            "The API token is not valid, has expired or has been revoked".to_string(),
         )),
     }
+}
+
+/// Whether a credential still authenticates (not revoked, not expired).
+pub async fn still_valid<C: ConnectionTrait>(conn: &C, credential: &Credential) -> ApiResult<bool> {
+    let n = db(api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(credential.token_hash.as_str()))
+        .filter(valid_now())
+        .count(conn)
+        .await)?;
+    Ok(n > 0)
+}
+
+/// How many tokens have ever been revoked: revocation cannot be undone, so a change in this
+/// number means a revocation happened (the hub polls it to catch revocations by other processes).
+pub async fn revoked_count<C: ConnectionTrait>(conn: &C) -> ApiResult<u64> {
+    db(api_token::Entity::find()
+        .filter(api_token::Column::RevokedAt.is_not_null())
+        .count(conn)
+        .await)
 }
 
 /// Checks a token name: what the audit log shows as the actor.
@@ -151,14 +213,32 @@ fn check_name(name: &str) -> ApiResult<()> {
     }
 }
 
-/// Creates a token and returns its row with the token itself, which is not stored.
+/// Creates a token that never expires and returns its row with the token itself, which is not
+/// stored.
 pub async fn create_token<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     role: Role,
     created_by: &str,
 ) -> ApiResult<(api_token::Model, String)> {
+    create_expiring_token(conn, name, role, created_by, None).await
+}
+
+/// Creates a token, valid until `expires_at` (which must be in the future) when given.
+pub async fn create_expiring_token<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    role: Role,
+    created_by: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> ApiResult<(api_token::Model, String)> {
     check_name(name)?;
+    if expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(ApiError::bad_input(
+            "expiresAt",
+            "A token's expiry must be in the future",
+        ));
+    }
     let token = generate_token()?;
     let model = api_token::ActiveModel {
         name: Set(name.to_string()),
@@ -167,6 +247,7 @@ pub async fn create_token<C: ConnectionTrait>(
         created_at: Set(Utc::now()),
         created_by: Set(created_by.to_string()),
         revoked_at: Set(None),
+        expires_at: Set(expires_at),
         ..Default::default()
     }
     .insert(conn)
@@ -186,7 +267,8 @@ pub async fn list_tokens<C: ConnectionTrait>(conn: &C) -> ApiResult<Vec<api_toke
         .await)
 }
 
-/// Revokes a token by name. Revoking a revoked token changes nothing.
+/// Revokes a token by name. Revoking a revoked token changes nothing. On PostgreSQL every
+/// replica is told at once (`NOTIFY`), whoever revoked it (a mutation or the command line).
 pub async fn revoke_token<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult<api_token::Model> {
     let found = db(api_token::Entity::find()
         .filter(api_token::Column::Name.eq(name))
@@ -198,7 +280,34 @@ pub async fn revoke_token<C: ConnectionTrait>(conn: &C, name: &str) -> ApiResult
     }
     let mut active: api_token::ActiveModel = found.into();
     active.revoked_at = Set(Some(Utc::now()));
-    db(active.update(conn).await)
+    let revoked = db(active.update(conn).await)?;
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        db(conn
+            .execute_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "SELECT pg_notify($1, '')",
+                [TOKEN_CHANNEL.into()],
+            ))
+            .await)?;
+    }
+    Ok(revoked)
+}
+
+/// Parses a lifetime such as `90d`, `12h`, `30m` or `45s` (a whole number and a unit).
+pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)?;
+    match unit {
+        'd' => chrono::Duration::try_days(n),
+        'h' => chrono::Duration::try_hours(n),
+        'm' => chrono::Duration::try_minutes(n),
+        's' => chrono::Duration::try_seconds(n),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +323,16 @@ mod tests {
         assert_eq!(hash_token(&a).len(), 64);
         assert_eq!(hash_token(&a), hash_token(&a));
         assert_ne!(hash_token(&a), hash_token(&b));
+    }
+
+    #[test]
+    fn lifetimes_are_parsed() {
+        assert_eq!(parse_lifetime("90d"), chrono::Duration::try_days(90));
+        assert_eq!(parse_lifetime("12h"), chrono::Duration::try_hours(12));
+        assert_eq!(parse_lifetime("2s"), chrono::Duration::try_seconds(2));
+        assert_eq!(parse_lifetime("0d"), None);
+        assert_eq!(parse_lifetime("soon"), None);
+        assert_eq!(parse_lifetime(""), None);
     }
 
     #[test]

@@ -70,8 +70,11 @@ enum TokenCommand {
         /// reader, editor or admin.
         #[arg(long, default_value = "reader")]
         role: String,
+        /// How long the token is valid, e.g. 90d, 12h, 30m, 45s; it never expires when absent.
+        #[arg(long)]
+        expires_in: Option<String>,
     },
-    /// List tokens: name, role, created, revoked.
+    /// List tokens: name, role, created, expiry, revoked.
     List,
     /// Revoke a token by name.
     Revoke {
@@ -140,12 +143,22 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             tracing::info!("stopped");
         }
         Command::Migrate => {
-            let conn = db::connect(&settings.database_url, 1).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             tracing::info!("migrations applied");
         }
         Command::Seed => {
-            let conn = db::connect(&settings.database_url, 1).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let report = seed::seed(&conn).await?;
             tracing::info!(created = report.created, "seed corpus loaded");
@@ -169,7 +182,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
                     .into())
                 }
             };
-            let conn = db::connect(&settings.database_url, 1).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let reader = std::io::BufReader::new(std::fs::File::open(&file)?);
             let report = bundle::import(&conn, reader, input, "cli", dry_run)
@@ -183,7 +201,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             }
         }
         Command::Export { format, types } => {
-            let conn = db::connect(&settings.database_url, 1).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
@@ -208,7 +231,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             tracing::info!(rows, "exported");
         }
         Command::Token(command) => {
-            let conn = db::connect(&settings.database_url, 1).await?;
+            let conn = db::connect_with_busy_timeout(
+                &settings.database_url,
+                1,
+                settings.sqlite_busy_timeout(),
+            )
+            .await?;
             db::migrate(&conn).await?;
             token(&conn, command).await?;
         }
@@ -233,11 +261,27 @@ async fn token(
     command: TokenCommand,
 ) -> Result<(), Box<dyn std::error::Error>> {
     match command {
-        TokenCommand::Create { name, role } => {
+        TokenCommand::Create {
+            name,
+            role,
+            expires_in,
+        } => {
             let Some(role) = auth::parse_role(&role) else {
                 return Err(format!("unknown role {role:?}: use reader, editor or admin").into());
             };
-            let (model, token) = auth::create_token(conn, &name, role, "cli")
+            let expires_at = match expires_in.as_deref() {
+                None => None,
+                Some(text) => match auth::parse_lifetime(text) {
+                    Some(lifetime) => Some(chrono::Utc::now() + lifetime),
+                    None => {
+                        return Err(format!(
+                            "--expires-in {text:?}: expected a whole number and a unit, e.g. 90d, 12h, 30m, 45s"
+                        )
+                        .into())
+                    }
+                },
+            };
+            let (model, token) = auth::create_expiring_token(conn, &name, role, "cli", expires_at)
                 .await
                 .map_err(CommandError)?;
             eprintln!(
@@ -253,12 +297,17 @@ async fn token(
                     .revoked_at
                     .map(|at| format!("revoked {}", at.to_rfc3339()))
                     .unwrap_or_else(|| "active".to_string());
+                let expires = t
+                    .expires_at
+                    .map(|at| format!("expires {}", at.to_rfc3339()))
+                    .unwrap_or_else(|| "never expires".to_string());
                 println!(
-                    "{}\t{}\tcreated {} by {}\t{}",
+                    "{}\t{}\tcreated {} by {}\t{}\t{}",
                     t.name,
                     auth::role_name(t.role),
                     t.created_at.to_rfc3339(),
                     t.created_by,
+                    expires,
                     revoked
                 );
             }

@@ -17,10 +17,24 @@ pub const SQLITE_POOL: u32 = 4;
 /// The page cache of each SQLite connection, in KiB (SQLite's own default is 2,000 KiB). Pages
 /// not in it are read from the operating system's file cache, which all connections share.
 pub const SQLITE_CACHE_KIB: i64 = 8 * 1024;
+/// How long an SQLite connection waits for another writer's lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a connection pool. SQLite files are created when missing (`mode=rwc`).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    connect_with_busy_timeout(url, max_connections, DEFAULT_BUSY_TIMEOUT).await
+}
+
+/// Opens a connection pool whose SQLite connections wait up to `busy_timeout` for another
+/// writer (another connection, or another process such as `import`) to release the database;
+/// past it a write fails with the retryable `SERVICE_UNAVAILABLE`.
+pub async fn connect_with_busy_timeout(
+    url: &str,
+    max_connections: u32,
+    busy_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_string());
+    options.map_sqlx_sqlite_opts(move |opts| opts.busy_timeout(busy_timeout));
     options
         .max_connections(max_connections)
         .min_connections(1)

@@ -18,6 +18,9 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     /// Too many requests.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The service is busy (SQLite: another writer held the database past the busy timeout);
+    /// nothing was written, and the same request may be sent again (see `Retry-After`).
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// Something failed on the server; the log has the cause.
     pub const INTERNAL: &str = "INTERNAL";
     /// The document is not valid GraphQL syntax.
@@ -58,6 +61,8 @@ pub enum ApiError {
     Conflict(String),
     Unauthenticated(String),
     Forbidden(String),
+    /// Retryable: the database was busy past the configured wait.
+    Unavailable(String),
     Internal,
 }
 
@@ -84,6 +89,7 @@ impl ApiError {
             Self::Conflict(_) => code::CONFLICT,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             Self::Internal => code::INTERNAL,
         }
     }
@@ -93,7 +99,8 @@ impl ApiError {
             Self::NotFound(m)
             | Self::Conflict(m)
             | Self::Unauthenticated(m)
-            | Self::Forbidden(m) => m.clone(),
+            | Self::Forbidden(m)
+            | Self::Unavailable(m) => m.clone(),
             Self::BadUserInput { message, .. } => message.clone(),
             Self::Internal => "Internal server error".to_string(),
         }
@@ -128,9 +135,36 @@ impl From<DbErr> for ApiError {
             tracing::info!(%detail, "unique constraint violated");
             return Self::Conflict("An object with the same unique key already exists".into());
         }
+        if is_busy(&err) {
+            tracing::warn!(error = %err, "database busy past the busy timeout");
+            return Self::Unavailable(
+                "The database is busy with another writer; nothing was written, retry shortly"
+                    .into(),
+            );
+        }
         tracing::error!(error = %err, "database error");
         Self::Internal
     }
+}
+
+/// Whether the database refused because another connection held its lock past the busy timeout
+/// (SQLite's `SQLITE_BUSY` and `SQLITE_LOCKED`, primary codes 5 and 6, extended codes included).
+fn is_busy(err: &DbErr) -> bool {
+    let sqlx = match err {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    let Some(db_err) = sqlx.as_database_error() else {
+        return false;
+    };
+    // SQLite's codes are numbers below 5 digits; PostgreSQL's SQLSTATEs always have 5 characters.
+    db_err
+        .code()
+        .filter(|c| c.len() < 5)
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// Result type of resolvers: errors are always `ApiError`, converted at the edge.

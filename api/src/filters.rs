@@ -3,9 +3,9 @@
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
+use crate::types::Timestamp;
 use crate::types::{FindingKind, Mission, Stance};
 use async_graphql::{InputObject, ID};
-use chrono::{DateTime, Utc};
 use entity::{
     exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
     view_theme,
@@ -69,7 +69,7 @@ pub struct ViewFilter {
     /// Only views from exercises this organisation (global ID) took part in, in any role.
     pub organisation: Option<ID>,
     /// Only views changed at or after this time (for incremental sync).
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Timestamp>,
 }
 
 /// Narrows a list of findings. Every condition given must hold.
@@ -91,7 +91,7 @@ pub struct FindingFilter {
     /// Only findings of exercises this organisation (global ID) took part in, in any role.
     pub organisation: Option<ID>,
     /// Only findings changed at or after this time (for incremental sync).
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Timestamp>,
 }
 
 fn db_missions(list: &[Mission]) -> Vec<entity::enums::Mission> {
@@ -287,7 +287,7 @@ impl ViewFilter {
         if let Some(sub) = exercises_of(&self.organisation)? {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
-        if let Some(since) = self.updated_since {
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         tag_conditions::<view_mission::Entity, view_theme::Entity>(
@@ -334,7 +334,7 @@ impl FindingFilter {
         if let Some(sub) = exercises_of(&self.organisation)? {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
-        if let Some(since) = self.updated_since {
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         tag_conditions::<finding_mission::Entity, finding_theme::Entity>(
@@ -372,7 +372,7 @@ pub struct ExerciseFilter {
     /// Only exercises held in at least one of these places (e.g. `Cambridge`; case is ignored).
     pub places: Option<Vec<String>>,
     /// Only exercises changed at or after this time.
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Timestamp>,
 }
 
 impl ExerciseFilter {
@@ -413,7 +413,7 @@ impl ExerciseFilter {
         if let Some(sub) = exercises_in(&self.places) {
             cond = cond.add(C::Id.in_subquery(sub));
         }
-        if let Some(since) = self.updated_since {
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
@@ -434,7 +434,7 @@ pub struct ResourceFilter {
     /// Only resources published within this range.
     pub published: Option<DateRange>,
     /// Only resources changed at or after this time.
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Timestamp>,
 }
 
 impl ResourceFilter {
@@ -473,7 +473,7 @@ impl ResourceFilter {
         if let Some(range) = &self.published {
             cond = cond.add(date_range(C::PublishedOn, range, "filter.published")?);
         }
-        if let Some(since) = self.updated_since {
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
@@ -531,7 +531,7 @@ pub struct MetricFilter {
     /// Only figures reported by this exercise (global ID).
     pub exercise: Option<ID>,
     /// Only figures changed at or after this time.
-    pub updated_since: Option<DateTime<Utc>>,
+    pub updated_since: Option<Timestamp>,
 }
 
 impl MetricFilter {
@@ -546,7 +546,7 @@ impl MetricFilter {
                 "filter.exercise",
             )?));
         }
-        if let Some(since) = self.updated_since {
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)

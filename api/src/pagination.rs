@@ -41,6 +41,7 @@ impl<T: OutputType> Page<T> {
     }
 
     /// How many items the whole list holds, across all pages.
+    #[graphql(complexity = "crate::limits::cost::TOTAL_COUNT")]
     async fn total_count(&self) -> u64 {
         self.total_count
     }

@@ -33,6 +33,8 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     pub page_limits: PageLimits,
     pub hub: Hub,
+    /// Charges each request's complexity to its client's budget (none: not charged).
+    pub rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -99,6 +101,9 @@ pub fn build(config: SchemaConfig) -> AppSchema {
             builder = builder.extension(crate::response_shape::ResponseShape(Arc::new(shape)))
         }
         None => tracing::error!("the schema's own SDL did not parse: responses keep engine order"),
+    }
+    if let Some(limiter) = config.rate_limiter {
+        builder = builder.extension(crate::ratelimit::RateLimitExtension(limiter));
     }
     builder
         .data(config.db)

@@ -42,9 +42,13 @@ impl std::error::Error for StartError {}
 
 impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartError> {
-        let conn = db::connect(&settings.database_url, settings.db_max_connections)
-            .await
-            .map_err(StartError::Database)?;
+        let conn = db::connect_with_busy_timeout(
+            &settings.database_url,
+            settings.db_max_connections,
+            settings.sqlite_busy_timeout(),
+        )
+        .await
+        .map_err(StartError::Database)?;
         Self::build_with_connection(settings, conn).await
     }
 
@@ -63,8 +67,15 @@ impl Application {
         let hub = Hub::start(conn.clone())
             .await
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
+        let hub_data = web::Data::new(hub.clone());
+        let rate_limiter = settings
+            .rate_limit
+            .enabled
+            .then(|| crate::ratelimit::RateLimiter::new(settings.rate_limit, &conn));
+        let rate_limiter_data = rate_limiter.clone().map(web::Data::from);
         let schema = schema::build(SchemaConfig {
             hub,
+            rate_limiter,
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -86,6 +97,7 @@ impl Application {
         let conn = web::Data::new(conn);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
+            document: settings.document_limits,
             require_token: settings.require_token,
             anonymous_introspection: settings.anonymous_introspection,
         });
@@ -94,6 +106,7 @@ impl Application {
             require_token: settings.require_token,
             max_message_bytes: settings.max_body_bytes,
             anonymous_introspection: settings.anonymous_introspection,
+            document: settings.document_limits,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
@@ -103,7 +116,11 @@ impl Application {
         let allowed_headers = settings.cors_allowed_headers.clone();
         let graphiql_enabled = settings.graphiql_enabled;
         let mut server = HttpServer::new(move || {
-            let mut app = App::new()
+            let mut app = App::new();
+            if let Some(limiter) = &rate_limiter_data {
+                app = app.app_data(limiter.clone());
+            }
+            let mut app = app
                 .wrap(cors(&origins, &allowed_headers))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(request_id::middleware))
@@ -113,6 +130,7 @@ impl Application {
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())
                 .app_data(persisted.clone())
+                .app_data(hub_data.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(

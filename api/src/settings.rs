@@ -70,6 +70,12 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// How long a WebSocket client has to send `connection_init` before it is disconnected.
     pub ws_init_timeout_secs: u64,
+    /// How long an SQLite write waits for another writer's lock before `SERVICE_UNAVAILABLE`.
+    pub sqlite_busy_timeout_ms: u64,
+    /// Limits on a document's aliases, directives, tokens and duplicated fields.
+    pub document_limits: crate::limits::DocumentLimits,
+    /// Points budgets per role and window, and the concurrency cap per client.
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -146,6 +152,33 @@ impl Settings {
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
             ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),
+            sqlite_busy_timeout_ms: p.number("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", 5000u64, 0),
+            document_limits: {
+                let d = crate::limits::DocumentLimits::default();
+                crate::limits::DocumentLimits {
+                    max_aliases: p.number("PUBLIC_VOICE_MAX_ALIASES", d.max_aliases, 0),
+                    max_directives: p.number("PUBLIC_VOICE_MAX_DIRECTIVES", d.max_directives, 0),
+                    max_tokens: p.number("PUBLIC_VOICE_MAX_TOKENS", d.max_tokens, 1),
+                    max_duplicate_fields: p.number(
+                        "PUBLIC_VOICE_MAX_DUPLICATE_FIELDS",
+                        d.max_duplicate_fields,
+                        0,
+                    ),
+                }
+            },
+            rate_limit: crate::ratelimit::RateLimitSettings {
+                enabled: p.boolean("PUBLIC_VOICE_RATE_LIMIT", true),
+                window: std::time::Duration::from_secs(p.number(
+                    "PUBLIC_VOICE_RATE_LIMIT_WINDOW_SECS",
+                    60u64,
+                    1,
+                )),
+                anonymous: p.number("PUBLIC_VOICE_RATE_LIMIT_ANONYMOUS", 500_000u64, 1),
+                reader: p.number("PUBLIC_VOICE_RATE_LIMIT_READER", 1_000_000u64, 1),
+                editor: p.number("PUBLIC_VOICE_RATE_LIMIT_EDITOR", 2_000_000u64, 1),
+                admin: p.number("PUBLIC_VOICE_RATE_LIMIT_ADMIN", 2_000_000u64, 1),
+                max_concurrent: p.number("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", 64usize, 1),
+            },
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(
@@ -170,6 +203,11 @@ impl Settings {
         } else {
             Err(SettingsError(p.problems))
         }
+    }
+
+    /// How long an SQLite write waits for another writer's lock.
+    pub fn sqlite_busy_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sqlite_busy_timeout_ms)
     }
 
     /// The address the server binds to.

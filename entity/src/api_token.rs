@@ -26,6 +26,8 @@ pub struct Model {
     pub created_by: String,
     /// When it was revoked; a revoked token authenticates nothing.
     pub revoked_at: Option<DateTimeUtc>,
+    /// When it stops being valid; null for a token that never expires.
+    pub expires_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -39,6 +39,9 @@ pub struct Model {
     pub before: Option<Json>,
     /// The row after the change, as JSON; absent for a deletion.
     pub after: Option<Json>,
+    /// The change's number in the readers' feed (changes to objects that were or became
+    /// visible, numbered without gaps); null for changes readers never see.
+    pub public_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,9 @@ mod m20261123_000002_create_search_index;
 mod m20261123_000003_add_curation;
 mod m20261123_000004_search_published_only;
 mod m20261123_000010_add_exercise_places;
+mod m20261201_000011_add_token_expiry;
+mod m20261201_000012_create_rate_limit;
+mod m20261201_000013_add_public_sequence;
 
 /// Runs every migration of the evidence database, oldest first.
 pub struct Migrator;
@@ -20,6 +23,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_add_curation::Migration),
             Box::new(m20261123_000004_search_published_only::Migration),
             Box::new(m20261123_000010_add_exercise_places::Migration),
+            Box::new(m20261201_000011_add_token_expiry::Migration),
+            Box::new(m20261201_000012_create_rate_limit::Migration),
+            Box::new(m20261201_000013_add_public_sequence::Migration),
         ]
     }
 }

@@ -620,6 +620,8 @@ fn start_server(db_url: &str, port: u16) -> Child {
         .env("DATABASE_URL", db_url)
         .env("PUBLIC_VOICE_PORT", port.to_string())
         .env("PUBLIC_VOICE_SEED_ON_START", "false")
+        // The benchmark measures the engine, not the rate limiter that would throttle it.
+        .env("PUBLIC_VOICE_RATE_LIMIT", "false")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -3,22 +3,28 @@
 
 mod helpers;
 
+mod bad_input;
 mod bundles;
+mod busy;
 mod cli;
 mod clients;
 mod corpus;
 mod curation;
 mod dashboards;
 mod errors;
+mod feed_gaps;
 mod filters;
 mod http;
 mod introspection;
+mod limits;
 mod migrations;
 mod n_plus_one;
 mod orders;
 mod pagination;
 mod persisted;
 mod places;
+mod ratelimit;
+mod revocation;
 mod schema_file;
 mod search;
 mod seed;

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::CloseFrame, Message};
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A safety net so a broken server fails the test instead of hanging it; no assertion is timed.
@@ -42,18 +42,18 @@ async fn connect_with(address: &str, protocol: Option<&str>) -> Ws {
     ws
 }
 
-async fn connect(address: &str) -> Ws {
+pub(crate) async fn connect(address: &str) -> Ws {
     connect_with(address, Some("graphql-transport-ws")).await
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::text(message.to_string()))
         .await
         .expect("send");
 }
 
 /// The next protocol message (WebSocket pings are skipped); panics on a close.
-async fn recv(ws: &mut Ws) -> Value {
+pub(crate) async fn recv(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -69,7 +69,7 @@ async fn recv(ws: &mut Ws) -> Value {
 }
 
 /// Reads until the server closes; returns the close code and reason.
-async fn closed(ws: &mut Ws) -> (u16, String) {
+pub(crate) async fn closed(ws: &mut Ws) -> (u16, String) {
     loop {
         let frame = tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -88,7 +88,7 @@ async fn closed(ws: &mut Ws) -> (u16, String) {
 }
 
 /// Opens a connection and completes the handshake with this `connection_init` payload.
-async fn initialised(address: &str, payload: Option<Value>) -> Ws {
+pub(crate) async fn initialised(address: &str, payload: Option<Value>) -> Ws {
     let mut ws = connect(address).await;
     let mut init = json!({"type": "connection_init"});
     if let Some(payload) = payload {
@@ -100,7 +100,7 @@ async fn initialised(address: &str, payload: Option<Value>) -> Ws {
 }
 
 /// Sends `ping` and waits for `pong`: every message sent before it has then been handled.
-async fn round_trip(ws: &mut Ws) {
+pub(crate) async fn round_trip(ws: &mut Ws) {
     send(ws, json!({"type": "ping"})).await;
     assert_eq!(recv(ws).await, json!({"type": "pong"}));
 }
@@ -116,7 +116,7 @@ async fn close_after(app: &TestApp, init: bool, message: &str) -> (u16, String) 
     closed(&mut ws).await
 }
 
-async fn editor_token(db: &TestDb, name: &str) -> String {
+pub(crate) async fn editor_token(db: &TestDb, name: &str) -> String {
     let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
     let (_, token) = api::auth::create_token(&conn, name, api::auth::Role::Editor, "test")
         .await
@@ -362,7 +362,7 @@ async fn ping_pong_and_operations_over_the_socket() {
 }
 
 /// POSTs a GraphQL request with a bearer token; returns `data`, asserting no errors.
-async fn authorised(address: &str, token: &str, query: &str, variables: Value) -> Value {
+pub(crate) async fn authorised(address: &str, token: &str, query: &str, variables: Value) -> Value {
     let body: Value = reqwest::Client::new()
         .post(format!("{address}/graphql"))
         .bearer_auth(token)
@@ -378,7 +378,7 @@ async fn authorised(address: &str, token: &str, query: &str, variables: Value) -
 }
 
 /// Creates a draft view through `writer`, submits it and publishes it; returns its ID.
-async fn write_and_publish(writer: &str, token: &str, slug: &str) -> String {
+pub(crate) async fn write_and_publish(writer: &str, token: &str, slug: &str) -> String {
     let seed = authorised(
         writer,
         token,
@@ -427,7 +427,7 @@ const VIEW_PUBLISHED: &str =
     "subscription { viewPublished { objectId entity node { id ... on ParticipantView { slug } } } }";
 
 /// Subscribes to `viewPublished`; when this returns, the subscription is listening.
-async fn subscribe_to_publications(ws: &mut Ws) {
+pub(crate) async fn subscribe_to_publications(ws: &mut Ws) {
     send(
         ws,
         json!({"id": "live", "type": "subscribe",
@@ -549,9 +549,9 @@ async fn change_subscriptions_filter_by_entity_and_mission_and_hide_drafts() {
 }
 
 /// A server process of the real binary, killed when dropped.
-struct Replica {
+pub(crate) struct Replica {
     child: Child,
-    address: String,
+    pub(crate) address: String,
 }
 
 impl Drop for Replica {
@@ -562,8 +562,18 @@ impl Drop for Replica {
 }
 
 /// Starts the binary on a free port and reads the address from its "serving GraphQL" log line.
-fn start_replica(database_url: &str, dir: &std::path::Path) -> Replica {
+pub(crate) fn start_replica(database_url: &str, dir: &std::path::Path) -> Replica {
+    start_replica_with(database_url, dir, &[])
+}
+
+/// [`start_replica`] with extra settings.
+pub(crate) fn start_replica_with(
+    database_url: &str,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Replica {
     let mut child = Command::new(env!("CARGO_BIN_EXE_public-voice"))
+        .envs(extra.iter().copied())
         .current_dir(dir)
         .env("DATABASE_URL", database_url)
         .env("PUBLIC_VOICE_PORT", "0")

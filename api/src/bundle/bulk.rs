@@ -582,6 +582,7 @@ async fn write_rest<C: ConnectionTrait>(
     let mut missions = Vec::new();
     let mut themes = Vec::new();
     let mut log = Vec::with_capacity(rows.len());
+    let mut public_seq = curation::next_public_seq(conn).await?;
     for (f, _) in rows {
         let id = *ids.get(&f.slug).ok_or_else(|| {
             tracing::error!(slug = %f.slug, "bulk import: an inserted view returned no id");
@@ -595,14 +596,13 @@ async fn write_rest<C: ConnectionTrait>(
             view_id: Set(id),
             theme_id: Set(*t),
         }));
-        log.push(curation::change_entry::<Views>(
-            actor,
-            id,
-            ChangeKind::Create,
-            1,
-            None,
-            Some(f),
-        )?);
+        let mut entry =
+            curation::change_entry::<Views>(actor, id, ChangeKind::Create, 1, None, Some(f))?;
+        if Views::visible(f) {
+            entry.public_seq = Set(Some(public_seq));
+            public_seq += 1;
+        }
+        log.push(entry);
         report.count("view", slot(Outcome::Created));
     }
     for chunk in shaped(&missions, TAG_CHUNK) {

@@ -26,8 +26,8 @@ use chrono::Utc;
 use entity::change_log;
 use entity::enums::{ChangeKind, Mission};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
 use std::future::Future;
@@ -165,11 +165,27 @@ async fn record<T: Curated, C: ConnectionTrait>(
     before: Option<&T::Fields>,
     after: Option<&T::Fields>,
 ) -> ApiResult<i64> {
-    let entry = change_entry::<T>(actor, id, kind, version, before, after)?
-        .insert(conn)
-        .await;
+    let mut entry = change_entry::<T>(actor, id, kind, version, before, after)?;
+    if after.is_some_and(T::visible) || before.is_some_and(T::visible) {
+        entry.public_seq = Set(Some(next_public_seq(conn).await?));
+    }
+    let entry = entry.insert(conn).await;
     let seq = db(entry)?.seq;
     Ok(seq)
+}
+
+/// The next number of the readers' own sequence (`change_log.public_seq`), so hidden changes
+/// leave no gaps in the feed readers see. Writers are queued by the write clock, so no other
+/// writer takes the same number.
+pub(crate) async fn next_public_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
+    let last: Option<i64> = db(change_log::Entity::find()
+        .select_only()
+        .column_as(change_log::Column::PublicSeq.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await)?
+    .flatten();
+    Ok(last.unwrap_or(0) + 1)
 }
 
 /// A change-log entry, not yet written (a bulk import writes many in one statement).

@@ -14,6 +14,7 @@ use crate::errors::code;
 use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::persisted::PersistedDocuments;
+use crate::ratelimit::{self, RateLimiter, RateSlot};
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -35,6 +36,8 @@ const JSON: &str = "application/json";
 #[derive(Clone, Copy, Debug)]
 pub struct HttpLimits {
     pub max_body_bytes: usize,
+    /// Aliases, directives, tokens and duplicated fields, checked before validation.
+    pub document: crate::limits::DocumentLimits,
     /// Refuse requests without a valid API token (reads included).
     pub require_token: bool,
     /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
@@ -358,6 +361,34 @@ async fn execute(
         Ok(v) => v,
         Err(response) => return response,
     };
+    // Rate limits: the secondary limit (requests in flight) now, the points budget once the
+    // engine has computed the request's cost.
+    let limiter = req
+        .app_data::<web::Data<RateLimiter>>()
+        .map(|l| l.clone().into_inner());
+    let mut _in_flight = None;
+    let mut slot = None;
+    if let Some(limiter) = &limiter {
+        let client = ratelimit::client_key(&viewer, req.peer_addr().map(|a| a.ip()));
+        match limiter.enter(&client) {
+            Some(guard) => _in_flight = Some(guard),
+            None => {
+                return HttpResponse::TooManyRequests()
+                    .insert_header((header::RETRY_AFTER, "1"))
+                    .content_type(media.content_type())
+                    .json(error_body(
+                        &format!(
+                            "Secondary rate limit: at most {} requests from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
+                            limiter.settings().max_concurrent
+                        ),
+                        code::RATE_LIMITED,
+                    ))
+            }
+        }
+        let account = RateSlot::new(client, limiter.settings().budget(&viewer));
+        request = request.data(account.clone());
+        slot = Some(account);
+    }
     let operation = request.operation_name.clone().unwrap_or_default();
     let hide_schema = !limits.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
     if hide_schema {
@@ -382,20 +413,51 @@ async fn execute(
     // A document that does not parse never reaches execution; remember that for its error code.
     let parse_failed = request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
-    let mut response = schema.execute(request).instrument(span).await;
+    let mut response = match crate::limits::check(&mut request, &limits.document) {
+        Ok(()) => schema.execute(request).instrument(span).await,
+        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+    };
     let not_executed = finish_errors(&mut response, parse_failed);
     if hide_schema {
         without_suggestions(&mut response);
     }
-    let status = if media == Media::GraphqlResponseJson && not_executed {
+    // A busy database is retryable: say so in the status and when to try again.
+    let busy = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
+    });
+    let charge = slot.and_then(|s| s.charged());
+    let limited = charge.is_some_and(|c| c.exceeded());
+    let status = if limited {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if busy {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
     match response_body(&response, not_executed) {
-        Ok(body) => HttpResponse::build(status)
-            .content_type(media.content_type())
-            .body(body),
+        Ok(body) => {
+            let mut builder = HttpResponse::build(status);
+            if let Some(charge) = charge {
+                builder
+                    .insert_header(("RateLimit-Limit", charge.limit.to_string()))
+                    .insert_header(("RateLimit-Remaining", charge.remaining().to_string()))
+                    .insert_header(("RateLimit-Reset", charge.reset_in_secs().to_string()));
+            }
+            if limited {
+                builder.insert_header((
+                    header::RETRY_AFTER,
+                    charge.map_or(1, |c| c.reset_in_secs()).to_string(),
+                ));
+            } else if busy {
+                builder.insert_header((header::RETRY_AFTER, "1"));
+            }
+            builder.content_type(media.content_type()).body(body)
+        }
         Err(err) => {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             http_error(
@@ -521,8 +583,13 @@ fn ensure_code(error: &mut ServerError, parse_failed: bool) {
         code::QUERY_TOO_COMPLEX
     } else if error.path.is_empty() {
         code::GRAPHQL_VALIDATION_FAILED
-    } else if error.message.starts_with("Invalid value for argument") {
-        // An argument the engine could not coerce at run time (e.g. null from a variable).
+    } else if error.message.starts_with("Invalid value for argument")
+        || error.message.starts_with("Failed to parse")
+        || error.message.starts_with("Expected input type")
+        || error.message.contains("(occurred while parsing")
+    {
+        // An argument the engine could not coerce at run time (e.g. null from a variable, or a
+        // scalar whose validation let a bad value through): the client's input, never a fault.
         code::BAD_USER_INPUT
     } else {
         // Resolvers always raise coded ApiErrors; anything else is a server fault.

@@ -19,6 +19,9 @@
 //!   `complete`. Queries and mutations give one `next`, then `complete`.
 //! - A new operation is polled once before the next client message is read, so a `pong` to a later
 //!   `ping` tells the client its subscription is listening.
+//! - A connection that authenticated with a token closes with 4403 (stopping every operation it
+//!   runs) as soon as the token is revoked (the hub says when one may have been; the connection
+//!   then checks its own) or expires; the token is also checked again before each operation.
 
 use crate::auth::{self, Viewer};
 use crate::errors::code;
@@ -27,6 +30,7 @@ use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
+use crate::subscription::Hub;
 use actix_web::{
     http::header::{self, HeaderValue},
     web, HttpMessage, HttpRequest, HttpResponse,
@@ -58,6 +62,8 @@ pub struct WsConfig {
     pub max_message_bytes: usize,
     /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
     pub anonymous_introspection: bool,
+    /// Aliases, directives, tokens and duplicated fields, checked before validation.
+    pub document: crate::limits::DocumentLimits,
 }
 
 /// Whether a request asks to upgrade to WebSocket (the route guard for this handler).
@@ -84,6 +90,7 @@ pub async fn upgrade(
     conn: web::Data<DatabaseConnection>,
     config: web::Data<WsConfig>,
     persisted: web::Data<PersistedDocuments>,
+    hub: web::Data<Hub>,
 ) -> actix_web::Result<HttpResponse> {
     let (mut response, session, messages) = actix_ws::handle(&req, body)?;
     let accepted = offers_protocol(&req);
@@ -106,6 +113,12 @@ pub async fn upgrade(
         request_id: request_id.clone(),
         session,
         state: State::Waiting,
+        credential: None,
+        tokens: hub.token_changes(),
+        rate_limiter: req
+            .app_data::<web::Data<crate::ratelimit::RateLimiter>>()
+            .map(|l| l.clone().into_inner()),
+        peer: req.peer_addr().map(|a| a.ip()),
         operations: HashMap::new(),
         streams: SelectAll::new(),
     };
@@ -182,6 +195,14 @@ struct Connection {
     request_id: Option<RequestId>,
     session: Session,
     state: State,
+    /// Charges each operation to the client's budget, as over HTTP.
+    rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
+    /// The client's address (the rate-limit key of anonymous callers).
+    peer: Option<std::net::IpAddr>,
+    /// The token the connection authenticated with, checked again when the hub says so.
+    credential: Option<auth::Credential>,
+    /// Changes whenever a token may have been revoked.
+    tokens: tokio::sync::watch::Receiver<u64>,
     /// Active operations by id, each with the handle that stops it and whether it has sent yet.
     operations: HashMap<String, (AbortHandle, bool)>,
     streams: SelectAll<Abortable<BoxStream<'static, Tagged>>>,
@@ -192,6 +213,8 @@ impl Connection {
         let deadline = tokio::time::Instant::now() + self.config.init_timeout;
         let stop = loop {
             let waiting = matches!(self.state, State::Waiting);
+            let watching = self.credential.is_some();
+            let expiry = self.expiry();
             let step = tokio::select! {
                 message = messages.recv() => match message {
                     Some(Ok(message)) => self.on_frame(message).await,
@@ -210,6 +233,14 @@ impl Connection {
                 _ = tokio::time::sleep_until(deadline), if waiting => {
                     Err(Stop::Close(4408, "Connection initialisation timeout".into()))
                 }
+                changed = self.tokens.changed(), if watching => match changed {
+                    Ok(()) => self.check_token().await,
+                    // The hub is gone: the server is stopping.
+                    Err(_) => Err(Stop::Close(1001, "Going away".into())),
+                },
+                _ = tokio::time::sleep_until(expiry.unwrap_or(deadline)), if expiry.is_some() => {
+                    Err(Stop::Close(4403, "Forbidden: the token has expired".into()))
+                }
             };
             if let Err(stop) = step {
                 break stop;
@@ -220,6 +251,29 @@ impl Connection {
         }
         if let Stop::Close(code, reason) = stop {
             self.close(code, reason).await;
+        }
+    }
+
+    /// When the connection's token expires, as a timer deadline.
+    fn expiry(&self) -> Option<tokio::time::Instant> {
+        let at = self.credential.as_ref()?.expires_at?;
+        let left = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        Some(tokio::time::Instant::now() + left)
+    }
+
+    /// Closes with 4403 unless the connection's token is still valid.
+    async fn check_token(&mut self) -> Result<(), Stop> {
+        let Some(credential) = &self.credential else {
+            return Ok(());
+        };
+        match auth::still_valid(&self.conn, credential).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Stop::Close(
+                4403,
+                "Forbidden: the token was revoked or has expired".into(),
+            )),
+            // Cannot tell now; the next signal or operation checks again.
+            Err(_) => Ok(()),
         }
     }
 
@@ -281,13 +335,21 @@ impl Connection {
                 if let State::Ready(_) = self.state {
                     return Err(Stop::Close(4429, "Too many initialisation requests".into()));
                 }
-                let viewer = self.authenticate(payload).await?;
+                let (viewer, credential) = self.authenticate(payload).await?;
                 self.state = State::Ready(viewer);
+                self.credential = credential;
+                // Revocations before this moment were seen by the check just made.
+                self.tokens.mark_unchanged();
                 self.send(json!({"type": "connection_ack"})).await
             }
             ClientMessage::Ping { .. } => self.send(json!({"type": "pong"})).await,
             ClientMessage::Pong { .. } => Ok(()),
             ClientMessage::Subscribe { id, payload } => {
+                if !matches!(self.state, State::Ready(_)) {
+                    return Err(Stop::Close(4401, "Unauthorized".into()));
+                }
+                // A revocation must bite even if its signal has not arrived yet.
+                self.check_token().await?;
                 let State::Ready(viewer) = &self.state else {
                     return Err(Stop::Close(4401, "Unauthorized".into()));
                 };
@@ -319,8 +381,12 @@ impl Connection {
         }
     }
 
-    /// Resolves the `connection_init` payload to a viewer, or the 4403 that refuses it.
-    async fn authenticate(&self, payload: Option<Value>) -> Result<Viewer, Stop> {
+    /// Resolves the `connection_init` payload to a viewer and its token, or the 4403 that refuses
+    /// it.
+    async fn authenticate(
+        &self,
+        payload: Option<Value>,
+    ) -> Result<(Viewer, Option<auth::Credential>), Stop> {
         let header = match &payload {
             None | Some(Value::Null) => None,
             // Any case: GraphiQL sends its headers editor's `Authorization` here.
@@ -347,11 +413,11 @@ impl Connection {
                 ))
             }
         };
-        match auth::authenticate(&self.conn, header.as_deref()).await {
-            Ok(Viewer::Anonymous) if self.config.require_token => {
+        match auth::authenticate_credential(&self.conn, header.as_deref()).await {
+            Ok((Viewer::Anonymous, _)) if self.config.require_token => {
                 Err(Stop::Close(4403, "Forbidden".into()))
             }
-            Ok(viewer) => Ok(viewer),
+            Ok(found) => Ok(found),
             Err(err) if err.code() == code::INTERNAL => {
                 Err(Stop::Close(1011, "Internal server error".into()))
             }
@@ -381,6 +447,13 @@ impl Connection {
             self.conn.clone(),
             viewer.sees_unpublished(),
         ));
+        if let Some(limiter) = &self.rate_limiter {
+            let client = crate::ratelimit::client_key(&viewer, self.peer);
+            request = request.data(crate::ratelimit::RateSlot::new(
+                client,
+                limiter.settings().budget(&viewer),
+            ));
+        }
         request = request.data(viewer);
         if let Some(request_id) = &self.request_id {
             request = request.data(request_id.clone());
@@ -392,6 +465,10 @@ impl Connection {
             "operation started"
         );
         let end_id = id.clone();
+        if let Err(refused) = crate::limits::check(&mut request, &self.config.document) {
+            let response = async_graphql::Response::from_errors(vec![refused]);
+            return futures_util::stream::iter([(id, Some(response)), (end_id, None)]).boxed();
+        }
         self.schema
             .execute_stream(request)
             .map(move |mut response| {

@@ -21,7 +21,7 @@ use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::types::Mission;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, MergedObject, SimpleObject, ID};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 /// The write API: curation of the evidence, review, API tokens.
@@ -173,7 +173,7 @@ pub struct Tombstone {
     /// Its version when it was deleted.
     pub version: i64,
     /// When it was deleted.
-    pub deleted_at: DateTime<Utc>,
+    pub deleted_at: crate::types::Timestamp,
 }
 
 impl Tombstone {
@@ -181,7 +181,7 @@ impl Tombstone {
         Tombstone {
             id: GlobalId::encode(kind, id),
             version,
-            deleted_at: Utc::now(),
+            deleted_at: crate::types::Timestamp(Utc::now()),
         }
     }
 }

@@ -3,7 +3,8 @@
 use super::caller;
 use crate::auth::{self, Role};
 use crate::errors::ApiResult;
-use crate::types::ApiToken;
+use crate::subscription::Hub;
+use crate::types::{ApiToken, Timestamp};
 use async_graphql::{Context, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
 
@@ -32,17 +33,30 @@ impl TokenMutation {
         )]
         name: String,
         #[graphql(desc = "What the token may do.")] role: crate::types::Role,
+        #[graphql(
+            desc = "When the token stops being valid (in the future); it never expires when absent."
+        )]
+        expires_at: Option<Timestamp>,
     ) -> ApiResult<CreatedApiToken> {
         let viewer = caller(ctx, Role::Admin)?;
         let conn = ctx.data_unchecked::<DatabaseConnection>();
-        let (model, token) = auth::create_token(conn, &name, role.into(), viewer.actor()).await?;
+        let (model, token) = auth::create_expiring_token(
+            conn,
+            &name,
+            role.into(),
+            viewer.actor(),
+            expires_at.map(|t| t.0),
+        )
+        .await?;
         Ok(CreatedApiToken {
             token,
             api_token: ApiToken(model),
         })
     }
 
-    /// Revokes an API token by name: it authenticates nothing from now on. Needs an admin token.
+    /// Revokes an API token by name: it authenticates nothing from now on, and every WebSocket
+    /// connection that authenticated with it, on every replica, is closed (4403). Needs an admin
+    /// token.
     async fn revoke_api_token(
         &self,
         ctx: &Context<'_>,
@@ -50,6 +64,10 @@ impl TokenMutation {
     ) -> ApiResult<ApiToken> {
         caller(ctx, Role::Admin)?;
         let conn = ctx.data_unchecked::<DatabaseConnection>();
-        Ok(ApiToken(auth::revoke_token(conn, &name).await?))
+        let revoked = auth::revoke_token(conn, &name).await?;
+        if let Some(hub) = ctx.data_opt::<Hub>() {
+            hub.tokens_changed();
+        }
+        Ok(ApiToken(revoked))
     }
 }

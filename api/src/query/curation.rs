@@ -6,7 +6,8 @@ use crate::mutation::caller;
 use crate::pagination::{Page, PageEdge};
 use crate::schema::PageLimits;
 use crate::types::{
-    change_cursor, decode_change_cursor, ApiToken, ChangeEvent, EntityKind, ViewerInfo,
+    change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,
+    ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
 use async_graphql::{Context, Object};
 use entity::change_log;
@@ -18,12 +19,14 @@ use sea_orm::{
 #[derive(Default)]
 pub struct CurationQuery;
 
-/// Reads `first` change-log entries after `after` that match `condition`, as a page.
+/// Reads `first` change-log entries after `after` that match `condition`, as a page: by the
+/// log's sequence, or by the readers' own sequence when `public` (see `change_log.public_seq`).
 async fn feed(
     ctx: &Context<'_>,
     condition: Condition,
     first: Option<i32>,
     after: Option<String>,
+    public: bool,
 ) -> ApiResult<Page<ChangeEvent>> {
     let limits = *ctx.data_unchecked::<PageLimits>();
     let size = match first {
@@ -39,17 +42,35 @@ async fn feed(
         }
         Some(n) => n as u64,
     };
+    let column = if public {
+        change_log::Column::PublicSeq
+    } else {
+        change_log::Column::Seq
+    };
+    let encode = |m: &change_log::Model| {
+        if public {
+            public_change_cursor(m.public_seq.unwrap_or_default())
+        } else {
+            change_cursor(m.seq)
+        }
+    };
     let after_seq = after
         .as_deref()
-        .map(|c| decode_change_cursor(c, "after"))
+        .map(|c| {
+            if public {
+                decode_public_change_cursor(c, "after")
+            } else {
+                decode_change_cursor(c, "after")
+            }
+        })
         .transpose()?
         .unwrap_or(0);
     let conn = ctx.data_unchecked::<DatabaseConnection>();
     let select = change_log::Entity::find().filter(condition);
     let mut rows = db(select
         .clone()
-        .filter(change_log::Column::Seq.gt(after_seq))
-        .order_by_asc(change_log::Column::Seq)
+        .filter(column.gt(after_seq))
+        .order_by_asc(column)
         .limit(size + 1)
         .all(conn)
         .await)?;
@@ -62,7 +83,7 @@ async fn feed(
     };
     let edges = rows
         .into_iter()
-        .map(|m| PageEdge::new(change_cursor(m.seq), ChangeEvent(m)))
+        .map(|m| PageEdge::new(encode(&m), ChangeEvent(m)))
         .collect();
     let mut page = Page::new(edges, after_seq > 0, more, total);
     // An empty page keeps the caller's place, so a sync loop can always store `endCursor`.
@@ -126,7 +147,8 @@ impl CurationQuery {
     /// `pageInfo.endCursor` and asks again never misses or repeats a change, even while writes
     /// continue. An empty page returns the `after` cursor as `endCursor`. Readers without an
     /// editor token see changes to published objects only, including the change that
-    /// unpublished one (`visible: false`).
+    /// unpublished one (`visible: false`), numbered (`sequence`, cursors) by a sequence of their
+    /// own without gaps, so nothing tells them how many hidden changes there were.
     async fn changes(
         &self,
         ctx: &Context<'_>,
@@ -138,10 +160,15 @@ impl CurationQuery {
             Vec<EntityKind>,
         >,
     ) -> ApiResult<Page<ChangeEvent>> {
-        let condition = Condition::all()
-            .add(visible_changes(ctx.data_opt::<Viewer>()))
+        let viewer = ctx.data_opt::<Viewer>();
+        let public = !viewer.is_some_and(Viewer::sees_unpublished);
+        let mut condition = Condition::all()
+            .add(visible_changes(viewer))
             .add(entity_filter(entities));
-        feed(ctx, condition, first, after).await
+        if public {
+            condition = condition.add(change_log::Column::PublicSeq.is_not_null());
+        }
+        feed(ctx, condition, first, after, public).await
     }
 
     /// The audit log: who changed what and when, with the state before and after, in commit
@@ -161,6 +188,6 @@ impl CurationQuery {
         if let Some(actor) = actor {
             condition = condition.add(change_log::Column::Actor.eq(actor));
         }
-        feed(ctx, condition, first, after).await
+        feed(ctx, condition, first, after, false).await
     }
 }

@@ -160,6 +160,7 @@ impl EvidenceQuery {
     /// The evidence map for charts: counts of participant views for every pair of `rows` x
     /// `columns` values (e.g. Mission x Theme), split by stance, under an optional filter. Empty
     /// cells are included; each cell's `views` lists the views behind it.
+    #[graphql(complexity = "crate::limits::cost::MAP + child_complexity")]
     async fn evidence_map(
         &self,
         ctx: &Context<'_>,
@@ -177,6 +178,7 @@ impl EvidenceQuery {
     /// values (e.g. Mission x Theme, or Exercise x Kind) under an optional filter. Empty cells
     /// are included; each cell's `findings` lists the findings behind it. (`evidenceMap` is the
     /// same for participant views.)
+    #[graphql(complexity = "crate::limits::cost::MAP + child_complexity")]
     async fn finding_map(
         &self,
         ctx: &Context<'_>,

@@ -23,4 +23,5 @@ pub struct QueryRoot(
     organisations::OrganisationQuery,
     search::SearchQuery,
     vocabulary::VocabularyQuery,
+    crate::ratelimit::RateLimitQuery,
 );

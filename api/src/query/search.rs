@@ -17,7 +17,9 @@ impl SearchQuery {
     /// (English stemming: "concerns" finds "concern"), best match first, each hit with a
     /// highlighted snippet. Pages forwards (`first`, `after`) and backwards (`last`, `before`)
     /// like every connection.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::limits::cost::SEARCH + crate::pagination::cost(first, last, child_complexity)"
+    )]
     async fn search(
         &self,
         ctx: &Context<'_>,

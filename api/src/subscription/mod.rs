@@ -5,8 +5,14 @@
 //! on this replica and, on PostgreSQL, by `NOTIFY` from writes on any replica (each write
 //! transaction notifies at commit), with a slow poll as a safety net should the listening
 //! connection drop. Events therefore reach subscribers whichever replica took the write.
+//!
+//! The hub also tells this replica's WebSocket connections when a token may have been revoked
+//! (a generation counter they watch; each then checks its own token): at once for a revocation
+//! on this replica, by `NOTIFY` for one on any replica or from the command line on PostgreSQL,
+//! and otherwise (SQLite, where the command line is another process) by a poll of the number of
+//! revoked tokens every [`TOKEN_POLL`].
 
-use crate::auth::Viewer;
+use crate::auth::{self, Viewer, TOKEN_CHANNEL};
 use crate::curation::{mission_code, CHANNEL};
 use crate::errors::{db, ApiResult};
 use crate::query::visible_change;
@@ -20,10 +26,13 @@ use sea_orm::{
 };
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, watch, Notify};
 
 /// How often the hub reads the log when nothing woke it.
 const SAFETY_POLL: Duration = Duration::from_secs(5);
+
+/// How often the hub counts revoked tokens, to catch revocations no notification announced.
+pub const TOKEN_POLL: Duration = Duration::from_secs(1);
 
 /// This replica's fan-out of committed changes.
 #[derive(Clone)]
@@ -34,6 +43,8 @@ pub struct Hub {
 struct Inner {
     events: broadcast::Sender<Arc<change_log::Model>>,
     wake: Notify,
+    /// Bumped whenever a token may have been revoked.
+    tokens: watch::Sender<u64>,
 }
 
 impl Hub {
@@ -44,6 +55,7 @@ impl Hub {
             inner: Arc::new(Inner {
                 events,
                 wake: Notify::new(),
+                tokens: watch::channel(0).0,
             }),
         };
         let last: Option<i64> = db(change_log::Entity::find()
@@ -54,6 +66,7 @@ impl Hub {
             .await)?
         .flatten();
         tokio::spawn(pump(conn.clone(), hub.clone(), last.unwrap_or(0)));
+        tokio::spawn(watch_revocations(conn.clone(), hub.clone()));
         if conn.get_database_backend() == DatabaseBackend::Postgres {
             tokio::spawn(listen(conn, hub.clone()));
         }
@@ -63,6 +76,16 @@ impl Hub {
     /// Tells the hub that changes were committed.
     pub fn poke(&self) {
         self.inner.wake.notify_one();
+    }
+
+    /// Tells this replica's connections that a token may have been revoked.
+    pub fn tokens_changed(&self) {
+        self.inner.tokens.send_modify(|generation| *generation += 1);
+    }
+
+    /// A receiver that changes whenever a token may have been revoked.
+    pub fn token_changes(&self) -> watch::Receiver<u64> {
+        self.inner.tokens.subscribe()
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<change_log::Model>> {
@@ -101,19 +124,39 @@ async fn pump(conn: DatabaseConnection, hub: Hub, mut last: i64) {
     }
 }
 
-/// PostgreSQL: wakes the hub on every change committed by any replica.
+/// Counts revoked tokens every [`TOKEN_POLL`] and tells the connections when the count changes.
+async fn watch_revocations(conn: DatabaseConnection, hub: Hub) {
+    let mut last = None;
+    loop {
+        match auth::revoked_count(&conn).await {
+            Ok(n) => {
+                if last.is_some_and(|last| last != n) {
+                    hub.tokens_changed();
+                }
+                last = Some(n);
+            }
+            Err(_) => tracing::warn!("the hub could not count revoked tokens"),
+        }
+        tokio::time::sleep(TOKEN_POLL).await;
+    }
+}
+
+/// PostgreSQL: wakes the hub on every change committed by any replica, and tells the connections
+/// of every token revoked anywhere.
 async fn listen(conn: DatabaseConnection, hub: Hub) {
     let pool = conn.get_postgres_connection_pool().clone();
     loop {
         match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
-                if let Err(err) = listener.listen(CHANNEL).await {
+                if let Err(err) = listener.listen_all([CHANNEL, TOKEN_CHANNEL]).await {
                     tracing::warn!(error = %err, "could not LISTEN for changes");
                 } else {
                     // Changes committed while (re)connecting are picked up by this poke.
                     hub.poke();
+                    hub.tokens_changed();
                     loop {
                         match listener.recv().await {
+                            Ok(n) if n.channel() == TOKEN_CHANNEL => hub.tokens_changed(),
                             Ok(_) => hub.poke(),
                             Err(err) => {
                                 tracing::warn!(error = %err, "change listener lost its connection");

@@ -2,13 +2,13 @@
 //! log).
 
 use super::support::JsonValue;
+use super::support::Timestamp;
 use super::{load_node, ChangeKind, Node, Role};
 use crate::auth::Viewer;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use chrono::{DateTime, Utc};
 use entity::{api_token, change_log};
 
 /// An API token's record (never the token itself).
@@ -28,8 +28,8 @@ impl ApiToken {
     }
 
     /// When it was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// Who created it: a token name, or `cli`.
@@ -38,8 +38,14 @@ impl ApiToken {
     }
 
     /// When it was revoked; null while it is valid.
-    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
-        self.0.revoked_at
+    async fn revoked_at(&self) -> Option<Timestamp> {
+        self.0.revoked_at.map(Timestamp)
+    }
+
+    /// When it stops being valid; null for a token that never expires. An expired token
+    /// authenticates nothing, and WebSocket connections that used it are closed (4403).
+    async fn expires_at(&self) -> Option<Timestamp> {
+        self.0.expires_at.map(Timestamp)
     }
 }
 
@@ -115,6 +121,32 @@ pub fn change_cursor(seq: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("change:{seq}"))
 }
 
+/// The cursor of a change in the readers' feed (numbered by its own sequence).
+pub fn public_change_cursor(public_seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("public-change:{public_seq}"))
+}
+
+/// Decodes a readers' feed cursor; anything else (an editor's cursor included) is
+/// `BAD_USER_INPUT` on `field`.
+pub fn decode_public_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> {
+    let bad = || ApiError::bad_input(field, "Not a cursor of this change feed");
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(bad)?;
+    text.strip_prefix("public-change:")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(bad)
+}
+
+/// Whether the caller reads the full log (editors and admins) rather than the readers' feed.
+fn reads_full_log(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<Viewer>()
+        .is_some_and(Viewer::sees_unpublished)
+}
+
 /// Decodes a change cursor; anything else is `BAD_USER_INPUT` on `field`.
 pub fn decode_change_cursor(cursor: &str, field: &str) -> ApiResult<i64> {
     let bad = || ApiError::bad_input(field, "Not a cursor of the change feed");
@@ -143,13 +175,22 @@ fn admin_only(ctx: &Context<'_>) -> ApiResult<()> {
 #[Object]
 impl ChangeEvent {
     /// Opaque cursor: pass it as `after` to read the changes that follow this one.
-    async fn cursor(&self) -> String {
-        change_cursor(self.0.seq)
+    async fn cursor(&self, ctx: &Context<'_>) -> String {
+        match self.0.public_seq {
+            Some(public) if !reads_full_log(ctx) => public_change_cursor(public),
+            _ => change_cursor(self.0.seq),
+        }
     }
 
-    /// The change's position in the log; strictly increasing in commit order.
-    async fn sequence(&self) -> i64 {
-        self.0.seq
+    /// The change's position in the feed the caller reads; strictly increasing in commit order.
+    /// Editors read the whole log; other readers read only changes to objects that were or
+    /// became visible, numbered by a sequence of their own without gaps (so the numbers reveal
+    /// nothing of hidden changes).
+    async fn sequence(&self, ctx: &Context<'_>) -> i64 {
+        match self.0.public_seq {
+            Some(public) if !reads_full_log(ctx) => public,
+            _ => self.0.seq,
+        }
     }
 
     /// Created, updated or deleted.
@@ -178,8 +219,8 @@ impl ChangeEvent {
     }
 
     /// When the change was committed.
-    async fn changed_at(&self) -> DateTime<Utc> {
-        self.0.changed_at
+    async fn changed_at(&self) -> Timestamp {
+        Timestamp(self.0.changed_at)
     }
 
     /// Whether readers can see the object after this change. False for deletions, and for

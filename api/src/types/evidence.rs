@@ -1,5 +1,6 @@
 //! Reported figures (metrics) and linked material (resources).
 
+use super::support::Timestamp;
 use super::support::{members, PartialDate, Provenance};
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
@@ -7,7 +8,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -64,13 +64,13 @@ impl Metric {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when
@@ -213,13 +213,13 @@ impl Resource {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when

@@ -1,5 +1,6 @@
 //! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
 
+use super::support::Timestamp;
 use super::support::{conn, members, PartialDate, Provenance};
 use super::{
     ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission,
@@ -10,7 +11,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, ExerciseMissions};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use entity::{
     exercise, exercise_organisation, finding, metric, organisation, participant_view, resource,
     resource_exercise, session,
@@ -347,6 +347,7 @@ impl Exercise {
 
     /// How much evidence the exercise holds (findings, views by stance, resources, metrics,
     /// sessions), for dashboards: counted in the database, one statement for a whole page.
+    #[graphql(complexity = "crate::limits::cost::COUNTS + child_complexity")]
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<ExerciseCounts> {
         let tally = loaders::optional(ctx, loaders::ExerciseTally(self.0.id)).await?;
         Ok(tally.unwrap_or_default().into())
@@ -361,13 +362,13 @@ impl Exercise {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when
@@ -470,13 +471,13 @@ impl Session {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when

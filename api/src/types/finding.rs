@@ -1,5 +1,6 @@
 //! Findings (an exercise's key messages and conclusions) and the participant views behind them.
 
+use super::support::Timestamp;
 use super::support::{members, Provenance};
 use super::{Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
 use crate::errors::ApiResult;
@@ -10,7 +11,6 @@ use crate::loaders::{
 };
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use entity::{finding, participant_view, resource, resource_exercise, resource_finding};
 use sea_orm::{sea_query::Condition, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -146,13 +146,13 @@ impl Finding {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when
@@ -293,13 +293,13 @@ impl ParticipantView {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when

@@ -17,7 +17,8 @@ mod vocabulary;
 
 pub use counts::{ExerciseCounts, MissionCounts};
 pub use curation::{
-    change_cursor, decode_change_cursor, ApiToken, ChangeEvent, EntityKind, ViewerInfo,
+    change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,
+    ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
 pub use enums::*;
 pub use evidence::{Metric, Resource};
@@ -28,5 +29,5 @@ pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchHit, SearchKind};
-pub use support::{fetch_one, ExternalKey, JsonValue, Lookup, PartialDate, Provenance};
+pub use support::{fetch_one, ExternalKey, JsonValue, Lookup, PartialDate, Provenance, Timestamp};
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

@@ -1,5 +1,6 @@
 //! Organisations and the parts they played in exercises.
 
+use super::support::Timestamp;
 use super::support::{conn, Provenance};
 use super::{Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
@@ -7,7 +8,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use entity::{exercise, exercise_organisation, organisation, resource};
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -138,13 +138,13 @@ impl Organisation {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when

@@ -4,7 +4,10 @@ use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, SourceById};
 use crate::types::SourceDocument;
-use async_graphql::{scalar, Context, Object, ID};
+use async_graphql::{
+    scalar, Context, InputValueError, InputValueResult, Object, Scalar, ScalarType, Value, ID,
+};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::{Query, SelectStatement},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -23,6 +26,37 @@ scalar!(
     "A calendar date at the precision its source gives: a year (`2024`), a month (`2024-09`) or a day (`2024-10-26`), in ISO 8601 form: the first three granularities of the W3C profile of ISO 8601 (its URL below), never a time. Sorting the strings sorts the dates; a year sorts before the months and days inside it. See the README, section \"Partial dates\".",
     "https://www.w3.org/TR/NOTE-datetime"
 );
+
+/// An instant, as an RFC 3339 string (`2026-01-01T00:00:00Z`). Unlike the engine's own date-time
+/// scalar, a malformed value is refused while the document is validated (naming the argument, e.g.
+/// `filter.updatedSince`), from a literal or a variable alike, instead of failing at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+/// An instant in RFC 3339 form with its offset, e.g. `2026-01-01T00:00:00Z`; a date alone
+/// (`2026-01-01`) is not an instant and is refused.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
+impl ScalarType for Timestamp {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => DateTime::parse_from_rfc3339(s)
+                .map(|t| Timestamp(t.with_timezone(&Utc)))
+                .map_err(|_| InputValueError::custom("expected an RFC 3339 date-time")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if DateTime::parse_from_rfc3339(s).is_ok())
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339())
+    }
+}
 
 /// The database handle every resolver uses.
 pub fn conn<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {

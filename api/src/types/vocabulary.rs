@@ -1,6 +1,7 @@
 //! The controlled vocabularies evidence is tagged with (missions, themes) and the source
 //! documents it is taken from.
 
+use super::support::Timestamp;
 use super::support::{members, PartialDate};
 use super::{Exercise, Finding, Mission, MissionCounts, ParticipantView};
 use crate::errors::ApiResult;
@@ -8,7 +9,6 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders;
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use chrono::{DateTime, Utc};
 use entity::{
     exercise, exercise_mission, finding, finding_mission, finding_theme, participant_view,
     source_document, theme, view_mission, view_theme,
@@ -45,6 +45,7 @@ impl GovernmentMission {
 
     /// How much evidence relates to the mission (exercises, findings, views by stance), for
     /// dashboards: counted in the database, one statement for all the missions asked for.
+    #[graphql(complexity = "crate::limits::cost::COUNTS + child_complexity")]
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<MissionCounts> {
         use sea_orm::ActiveEnum;
         let key = loaders::MissionTally(self.0.code.to_value());
@@ -266,13 +267,13 @@ impl Theme {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when
@@ -388,13 +389,13 @@ impl SourceDocument {
     }
 
     /// When this row was created.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self) -> Timestamp {
+        Timestamp(self.0.created_at)
     }
 
     /// When this row last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self) -> Timestamp {
+        Timestamp(self.0.updated_at)
     }
 
     /// The row's version, bumped by every change. Send it back as `expectedVersion` when
