@@ -45,6 +45,9 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// How long a WebSocket client has to send `connection_init` before it is disconnected.
     pub ws_init_timeout_secs: u64,
+    /// Where to send traces over OTLP/HTTP (protobuf), from the standard `OTEL_EXPORTER_OTLP_*`
+    /// variables; `None` (the default) sends none.
+    pub otlp_traces_endpoint: Option<String>,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -104,6 +107,7 @@ impl Settings {
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
             ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),
+            otlp_traces_endpoint: p.otlp_traces_endpoint(),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(
@@ -183,6 +187,33 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// The OTLP traces URL as the OpenTelemetry specification derives it: the signal's own
+    /// variable as given, else the base endpoint with `/v1/traces` appended; none when the SDK is
+    /// disabled (`OTEL_SDK_DISABLED=true`).
+    fn otlp_traces_endpoint(&mut self) -> Option<String> {
+        if self.boolean("OTEL_SDK_DISABLED", false) {
+            return None;
+        }
+        let url = match self.raw("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            Some(url) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.trim().to_string()),
+            None => {
+                let base = self.raw("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("{}/v1/traces", base.trim().trim_end_matches('/')),
+                )
+            }
+        };
+        if !url.1.starts_with("http://") {
+            self.problems.push(format!(
+                "{}: expected an http:// URL (send to a local collector; https is not built in)",
+                url.0
+            ));
+            return None;
+        }
+        Some(url.1)
     }
 
     fn boolean(&mut self, name: &str, default: bool) -> bool {

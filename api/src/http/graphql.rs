@@ -340,8 +340,21 @@ async fn execute(
     // A document that does not parse never reaches execution; remember that for its error code.
     let parse_failed = request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
+    let started = std::time::Instant::now();
     let mut response = schema.execute(request).instrument(span).await;
     let not_executed = finish_errors(&mut response, parse_failed);
+    if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+        let outcome = response
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|ext| match ext.get("code") {
+                Some(async_graphql::Value::String(code)) => Some(code.as_str()),
+                _ => None,
+            })
+            .unwrap_or("OK");
+        metrics.graphql_request(Some(&operation), outcome, started.elapsed());
+    }
     let status = if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {

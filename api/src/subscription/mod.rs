@@ -18,6 +18,7 @@ use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
@@ -34,6 +35,10 @@ pub struct Hub {
 struct Inner {
     events: broadcast::Sender<Arc<change_log::Model>>,
     wake: Notify,
+    /// The sequence number of the last change broadcast (for metrics).
+    last_seq: AtomicI64,
+    /// Events skipped by subscribers that fell behind (for metrics).
+    dropped: AtomicU64,
 }
 
 impl Hub {
@@ -44,6 +49,8 @@ impl Hub {
             inner: Arc::new(Inner {
                 events,
                 wake: Notify::new(),
+                last_seq: AtomicI64::new(0),
+                dropped: AtomicU64::new(0),
             }),
         };
         let last: Option<i64> = db(change_log::Entity::find()
@@ -53,6 +60,7 @@ impl Hub {
             .one(&conn)
             .await)?
         .flatten();
+        hub.inner.last_seq.store(last.unwrap_or(0), Ordering::Relaxed);
         tokio::spawn(pump(conn.clone(), hub.clone(), last.unwrap_or(0)));
         if conn.get_database_backend() == DatabaseBackend::Postgres {
             tokio::spawn(listen(conn, hub.clone()));
@@ -63,6 +71,16 @@ impl Hub {
     /// Tells the hub that changes were committed.
     pub fn poke(&self) {
         self.inner.wake.notify_one();
+    }
+
+    /// The change-log sequence number of the last change broadcast (or found at start).
+    pub fn last_seq(&self) -> i64 {
+        self.inner.last_seq.load(Ordering::Relaxed)
+    }
+
+    /// How many events subscribers have skipped because they fell behind, since start.
+    pub fn dropped_events(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<change_log::Model>> {
@@ -93,6 +111,7 @@ async fn pump(conn: DatabaseConnection, hub: Hub, mut last: i64) {
                 last = row.seq;
                 // No subscriber is not an error.
                 let _ = hub.inner.events.send(Arc::new(row));
+                hub.inner.last_seq.store(last, Ordering::Relaxed);
             }
             if done {
                 break;
@@ -135,11 +154,13 @@ fn events(
     keep: impl Fn(&change_log::Model) -> bool + Send + 'static,
 ) -> impl Stream<Item = ChangeEvent> {
     let receiver = hub.subscribe();
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
+    let hub = hub.clone();
+    futures_util::stream::unfold((receiver, hub), |(mut receiver, hub)| async move {
         loop {
             match receiver.recv().await {
-                Ok(event) => return Some((event, receiver)),
+                Ok(event) => return Some((event, (receiver, hub))),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
+                    hub.inner.dropped.fetch_add(n, Ordering::Relaxed);
                     tracing::warn!(
                         skipped = n,
                         "a subscriber fell behind; use the change feed to catch up"
