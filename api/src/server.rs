@@ -3,11 +3,13 @@
 //! when it turns `/ready` to 503, closes WebSockets with 1001, finishes in-flight requests and
 //! stops. Also serves `/health`, `/ready` and `/metrics`.
 
-use crate::http::{graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions};
+use crate::http::{
+    graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
+};
 use crate::metrics::Metrics;
-use crate::shutdown::Shutdown;
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedOrigins, Settings};
+use crate::shutdown::Shutdown;
 use crate::subscription::Hub;
 use crate::{db, seed};
 use actix_cors::Cors;

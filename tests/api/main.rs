@@ -13,6 +13,7 @@ mod filters;
 mod http;
 mod migrations;
 mod n_plus_one;
+mod observe;
 mod orders;
 mod pagination;
 mod places;

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, protocol::CloseFrame, Message};
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A safety net so a broken server fails the test instead of hanging it; no assertion is timed.
@@ -42,18 +42,18 @@ async fn connect_with(address: &str, protocol: Option<&str>) -> Ws {
     ws
 }
 
-async fn connect(address: &str) -> Ws {
+pub(crate) async fn connect(address: &str) -> Ws {
     connect_with(address, Some("graphql-transport-ws")).await
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub(crate) async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::text(message.to_string()))
         .await
         .expect("send");
 }
 
 /// The next protocol message (WebSocket pings are skipped); panics on a close.
-async fn recv(ws: &mut Ws) -> Value {
+pub(crate) async fn recv(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -69,7 +69,7 @@ async fn recv(ws: &mut Ws) -> Value {
 }
 
 /// Reads until the server closes; returns the close code and reason.
-async fn closed(ws: &mut Ws) -> (u16, String) {
+pub(crate) async fn closed(ws: &mut Ws) -> (u16, String) {
     loop {
         let frame = tokio::time::timeout(PATIENCE, ws.next())
             .await
@@ -88,7 +88,7 @@ async fn closed(ws: &mut Ws) -> (u16, String) {
 }
 
 /// Opens a connection and completes the handshake with this `connection_init` payload.
-async fn initialised(address: &str, payload: Option<Value>) -> Ws {
+pub(crate) async fn initialised(address: &str, payload: Option<Value>) -> Ws {
     let mut ws = connect(address).await;
     let mut init = json!({"type": "connection_init"});
     if let Some(payload) = payload {
@@ -100,7 +100,7 @@ async fn initialised(address: &str, payload: Option<Value>) -> Ws {
 }
 
 /// Sends `ping` and waits for `pong`: every message sent before it has then been handled.
-async fn round_trip(ws: &mut Ws) {
+pub(crate) async fn round_trip(ws: &mut Ws) {
     send(ws, json!({"type": "ping"})).await;
     assert_eq!(recv(ws).await, json!({"type": "pong"}));
 }

@@ -328,7 +328,17 @@ async fn execute(
         Ok(v) => v,
         Err(response) => return response,
     };
-    let operation = request.operation_name.clone().unwrap_or_default();
+    // The name the client chose, or that of the document's only operation (for spans and metrics).
+    let operation = request
+        .operation_name
+        .clone()
+        .or_else(|| match &request.parsed_query().ok()?.operations {
+            DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                ops.keys().next().map(|name| name.to_string())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
     request = request.data(loaders::for_request(
         conn.clone(),
         viewer.sees_unpublished(),

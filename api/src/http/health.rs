@@ -18,7 +18,10 @@ pub async fn health(db: web::Data<DatabaseConnection>) -> HttpResponse {
     }
 }
 
-pub async fn ready(db: web::Data<DatabaseConnection>, shutdown: web::Data<Shutdown>) -> HttpResponse {
+pub async fn ready(
+    db: web::Data<DatabaseConnection>,
+    shutdown: web::Data<Shutdown>,
+) -> HttpResponse {
     if shutdown.has_begun() {
         return not_ready("shutting down");
     }

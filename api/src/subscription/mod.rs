@@ -60,7 +60,9 @@ impl Hub {
             .one(&conn)
             .await)?
         .flatten();
-        hub.inner.last_seq.store(last.unwrap_or(0), Ordering::Relaxed);
+        hub.inner
+            .last_seq
+            .store(last.unwrap_or(0), Ordering::Relaxed);
         tokio::spawn(pump(conn.clone(), hub.clone(), last.unwrap_or(0)));
         if conn.get_database_backend() == DatabaseBackend::Postgres {
             tokio::spawn(listen(conn, hub.clone()));
