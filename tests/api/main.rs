@@ -11,6 +11,7 @@ mod dashboards;
 mod errors;
 mod filters;
 mod http;
+mod introspection;
 mod migrations;
 mod n_plus_one;
 mod observe;

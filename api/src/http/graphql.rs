@@ -446,8 +446,6 @@ fn ensure_code(error: &mut ServerError, parse_failed: bool) {
     }
     let error_code = if parse_failed {
         code::GRAPHQL_PARSE_FAILED
-    } else if error.message.starts_with("Query is nested too deep") {
-        code::QUERY_TOO_DEEP
     } else if error.message.starts_with("Query is too complex") {
         code::QUERY_TOO_COMPLEX
     } else if error.path.is_empty() {

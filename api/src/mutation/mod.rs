@@ -26,6 +26,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 /// The write API: curation of the evidence, review, API tokens.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     source_documents::SourceDocumentMutation,
     themes::ThemeMutation,

@@ -14,6 +14,7 @@ pub use curation::visible_change;
 
 /// The read API: every object by ID (and slug), every list as a Relay connection.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     node::NodeQuery,
     curation::CurationQuery,

@@ -193,7 +193,7 @@ fn tagged(e: &change_log::Model, missions: &Option<Vec<&'static str>>) -> bool {
 pub struct SubscriptionRoot;
 
 /// Live updates over WebSocket (the graphql-transport-ws protocol, at `/graphql`).
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every change as it is committed, on any replica, in commit order. Readers without an
     /// editor token receive changes to published objects only. To catch up after a disconnect,
