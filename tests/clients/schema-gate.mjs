@@ -20,7 +20,7 @@ export async function breakingChanges(before, after) {
   const changes = await diff(buildSchema(before), buildSchema(after));
   return changes
     .filter((c) => c.criticality.level === CriticalityLevel.Breaking)
-    .map((c) => `${c.path ?? ""}: ${c.message}`);
+    .map((c) => (c.path ? `${c.path}: ${c.message}` : c.message));
 }
 
 async function main() {
