@@ -27,6 +27,14 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL) to standard output; needs no database.
     Schema,
+    /// Print the trusted-documents manifest ({"<sha256>": "<document>"}) of the given .graphql
+    /// files and directories (walked recursively), for PUBLIC_VOICE_TRUSTED_DOCUMENTS; needs no
+    /// database.
+    PersistedManifest {
+        /// .graphql files, or directories holding them.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -78,6 +86,18 @@ pub fn main() -> ExitCode {
     if let Some(Command::Schema) = cli.command {
         print!("{}", schema::sdl());
         return ExitCode::SUCCESS;
+    }
+    if let Some(Command::PersistedManifest { paths }) = &cli.command {
+        return match crate::persisted::manifest(paths) {
+            Ok(manifest) => {
+                println!("{manifest}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let settings = match Settings::from_env() {
         Ok(s) => s,
@@ -137,6 +157,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             println!("seed corpus loaded: {} rows created", report.created);
         }
         Command::Schema => print!("{}", schema::sdl()),
+        Command::PersistedManifest { .. } => unreachable!("handled before settings are read"),
         Command::Import {
             file,
             format,

@@ -191,6 +191,37 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Whether any operation of the document selects `__schema` or `__type` (through fragments too).
+/// `__typename` is not introspection of the schema: it names the object at hand.
+pub fn introspects(document: &ExecutableDocument) -> bool {
+    fn walk<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut HashSet<&'a str>,
+    ) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => {
+                INTROSPECTION_ROOTS.contains(&field.node.name.node.as_str())
+                    || walk(document, &field.node.selection_set.node, seen)
+            }
+            Selection::InlineFragment(f) => walk(document, &f.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                seen.insert(name)
+                    && document
+                        .fragments
+                        .get(name)
+                        .is_some_and(|f| walk(document, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    let mut seen = HashSet::new();
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| walk(document, &op.node.selection_set.node, &mut seen))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Depths;
@@ -222,6 +253,20 @@ mod tests {
         let q = "{ __type(name: \"Q\") { ...T } } fragment T on __Type { fields { type { ...U } } }
                  fragment U on __Type { interfaces { possibleTypes { name } } }";
         assert_eq!(depths(q).type_lists, 3);
+    }
+
+    #[test]
+    fn introspection_is_found_through_fragments_and_typename_is_not_introspection() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).expect("parses");
+        assert!(super::introspects(&parse(
+            "{ a ...F } fragment F on Q { __type(name: \"A\") { name } }"
+        )));
+        assert!(super::introspects(&parse(
+            "{ ... on Q { __schema { description } } }"
+        )));
+        assert!(!super::introspects(&parse(
+            "{ __typename a { __typename } }"
+        )));
     }
 
     #[test]

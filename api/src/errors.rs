@@ -38,6 +38,12 @@ pub mod code {
     pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
     /// The operation cannot run over this HTTP method (mutations over GET).
     pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    /// The persisted document's hash is unknown here: send the text with the hash (Apollo APQ).
+    pub const PERSISTED_QUERY_NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
+    /// Automatic persisted queries are turned off (`PUBLIC_VOICE_APQ_CACHE_SIZE=0`).
+    pub const PERSISTED_QUERY_NOT_SUPPORTED: &str = "PERSISTED_QUERY_NOT_SUPPORTED";
+    /// The server runs trusted documents only, and this document is not one.
+    pub const PERSISTED_QUERY_REQUIRED: &str = "PERSISTED_QUERY_REQUIRED";
 }
 
 /// An error returned to a client.

@@ -8,10 +8,10 @@ use crate::http::{
 };
 use crate::metrics::Metrics;
 use crate::schema::{self, PageLimits, SchemaConfig};
-use crate::settings::{AllowedOrigins, Settings};
+use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::shutdown::Shutdown;
 use crate::subscription::Hub;
-use crate::{db, seed};
+use crate::{db, persisted, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
@@ -29,6 +29,8 @@ pub enum StartError {
     Bind(std::io::Error),
     Database(sea_orm::DbErr),
     Seed(seed::SeedError),
+    /// `PUBLIC_VOICE_TRUSTED_DOCUMENTS` could not be read, or holds a bad document.
+    TrustedDocuments(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -37,6 +39,7 @@ impl std::fmt::Display for StartError {
             StartError::Bind(e) => write!(f, "could not bind the listening socket: {e}"),
             StartError::Database(e) => write!(f, "database: {e}"),
             StartError::Seed(e) => write!(f, "seed corpus: {e}"),
+            StartError::TrustedDocuments(e) => write!(f, "PUBLIC_VOICE_TRUSTED_DOCUMENTS: {e}"),
         }
     }
 }
@@ -80,26 +83,38 @@ impl Application {
                 max_size: settings.max_page_size,
             },
         });
+        let trusted = match &settings.trusted_documents {
+            Some(path) => persisted::load_trusted(path).map_err(StartError::TrustedDocuments)?,
+            None => Default::default(),
+        };
+        let persisted = web::Data::new(persisted::PersistedDocuments::new(
+            trusted,
+            settings.only_trusted_documents,
+            settings.apq_cache_size,
+        ));
         let schema = web::Data::new(schema);
         let conn = web::Data::new(conn);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             require_token: settings.require_token,
+            anonymous_introspection: settings.anonymous_introspection,
         });
         let ws_config = web::Data::new(subscriptions::WsConfig {
             init_timeout: std::time::Duration::from_secs(settings.ws_init_timeout_secs),
             require_token: settings.require_token,
             max_message_bytes: settings.max_body_bytes,
+            anonymous_introspection: settings.anonymous_introspection,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
             endpoint: "/graphql".to_string(),
         });
         let origins = settings.cors_allowed_origins.clone();
+        let allowed_headers = settings.cors_allowed_headers.clone();
         let graphiql_enabled = settings.graphiql_enabled;
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
-                .wrap(cors(&origins))
+                .wrap(cors(&origins, &allowed_headers))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(request_id::middleware))
                 .app_data(schema.clone())
@@ -110,6 +125,7 @@ impl Application {
                 .app_data(hub_data.clone())
                 .app_data(metrics.clone())
                 .app_data(shutdown_data.clone())
+                .app_data(persisted.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(
@@ -119,6 +135,7 @@ impl Application {
                         .to(subscriptions::upgrade),
                 )
                 .route("/graphql", web::get().to(graphql::get))
+                .route("/graphql", web::route().to(graphql::method_not_allowed))
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(metrics_endpoint::metrics));
@@ -190,17 +207,19 @@ async fn redirect_to_graphiql() -> HttpResponse {
         .finish()
 }
 
-fn cors(origins: &AllowedOrigins) -> Cors {
+fn cors(origins: &AllowedOrigins, headers: &AllowedHeaders) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::HeaderName::from_static(request_id::HEADER),
-        ])
         .expose_headers([header::HeaderName::from_static(request_id::HEADER)])
         .max_age(3600);
+    let cors = match headers {
+        AllowedHeaders::Any => cors.allow_any_header(),
+        // The names were checked when the settings were read.
+        AllowedHeaders::List(list) => cors.allowed_headers(
+            list.iter()
+                .filter_map(|h| header::HeaderName::from_bytes(h.as_bytes()).ok()),
+        ),
+    };
     match origins {
         AllowedOrigins::Any => cors.allow_any_origin(),
         AllowedOrigins::List(list) => list

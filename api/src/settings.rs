@@ -21,6 +21,22 @@ pub enum AllowedOrigins {
     List(Vec<String>),
 }
 
+/// The request headers a browser may send cross-origin when nothing is configured: what GraphiQL,
+/// Apollo Client, urql, graphql-ws clients and OpenTelemetry's browser instrumentation send.
+pub const DEFAULT_CORS_ALLOWED_HEADERS: &str =
+    "authorization, content-type, accept, x-request-id, \
+traceparent, tracestate, apollographql-client-name, apollographql-client-version, \
+apollo-require-preflight";
+
+/// Which request headers browsers may send cross-origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedHeaders {
+    /// Any header (`*`).
+    Any,
+    /// Only these (lower-case) names.
+    List(Vec<String>),
+}
+
 /// Everything the service can be configured with. See `.env.example` for the variables.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -28,6 +44,7 @@ pub struct Settings {
     pub host: String,
     pub port: u16,
     pub cors_allowed_origins: AllowedOrigins,
+    pub cors_allowed_headers: AllowedHeaders,
     pub max_body_bytes: usize,
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
@@ -35,6 +52,14 @@ pub struct Settings {
     pub max_page_size: usize,
     pub graphiql_enabled: bool,
     pub graphiql_assets_url: String,
+    /// Whether anonymous callers may introspect and get "Did you mean" suggestions.
+    pub anonymous_introspection: bool,
+    /// A file of trusted documents, or a directory of them, loaded at start.
+    pub trusted_documents: Option<String>,
+    /// Refuse any document that is not trusted (nor already registered through APQ).
+    pub only_trusted_documents: bool,
+    /// How many automatic persisted queries are kept in process (0: APQ off).
+    pub apq_cache_size: usize,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub seed_on_start: bool,
@@ -92,6 +117,7 @@ impl Settings {
             host: p.string("PUBLIC_VOICE_HOST", "127.0.0.1"),
             port: p.number("PUBLIC_VOICE_PORT", 8000u16, 0),
             cors_allowed_origins: p.origins("PUBLIC_VOICE_CORS_ALLOWED_ORIGINS"),
+            cors_allowed_headers: p.headers("PUBLIC_VOICE_CORS_ALLOWED_HEADERS"),
             max_body_bytes: p.number("PUBLIC_VOICE_MAX_BODY_BYTES", 1_048_576usize, 1024),
             max_query_depth: p.number("PUBLIC_VOICE_MAX_QUERY_DEPTH", 12usize, 1),
             max_query_complexity: p.number("PUBLIC_VOICE_MAX_QUERY_COMPLEXITY", 5000usize, 1),
@@ -99,6 +125,12 @@ impl Settings {
             max_page_size: p.number("PUBLIC_VOICE_MAX_PAGE_SIZE", 100usize, 1),
             graphiql_enabled: p.boolean("PUBLIC_VOICE_GRAPHIQL", true),
             graphiql_assets_url: p.string("PUBLIC_VOICE_GRAPHIQL_ASSETS_URL", "/graphiql/assets"),
+            anonymous_introspection: p.boolean("PUBLIC_VOICE_ANONYMOUS_INTROSPECTION", true),
+            trusted_documents: p
+                .raw("PUBLIC_VOICE_TRUSTED_DOCUMENTS")
+                .filter(|v| !v.trim().is_empty()),
+            only_trusted_documents: p.boolean("PUBLIC_VOICE_ONLY_TRUSTED_DOCUMENTS", false),
+            apq_cache_size: p.number("PUBLIC_VOICE_APQ_CACHE_SIZE", 1000usize, 0),
             log_format: p.log_format("PUBLIC_VOICE_LOG_FORMAT"),
             log_filter: p.string("RUST_LOG", "info"),
             seed_on_start: p.boolean("PUBLIC_VOICE_SEED_ON_START", true),
@@ -263,6 +295,28 @@ impl Parser<'_> {
         }
         AllowedOrigins::List(list)
     }
+
+    fn headers(&mut self, name: &str) -> AllowedHeaders {
+        let v = self
+            .raw(name)
+            .unwrap_or_else(|| DEFAULT_CORS_ALLOWED_HEADERS.to_string());
+        if v.trim() == "*" {
+            return AllowedHeaders::Any;
+        }
+        let mut list = Vec::new();
+        for header in v.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            let token = header
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if token {
+                list.push(header.to_ascii_lowercase());
+            } else {
+                self.problems
+                    .push(format!("{name}: {header:?} is not a header name"));
+            }
+        }
+        AllowedHeaders::List(list)
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +382,42 @@ mod tests {
                 "PUBLIC_VOICE_LOG_FORMAT",
                 "DATABASE_URL"
             ]
+        );
+    }
+
+    #[test]
+    fn allowed_headers_default_to_what_clients_send_and_can_be_replaced() {
+        let s = from(&[]).expect("valid");
+        let AllowedHeaders::List(list) = s.cors_allowed_headers else {
+            panic!("a list by default");
+        };
+        for header in [
+            "authorization",
+            "content-type",
+            "x-request-id",
+            "traceparent",
+            "tracestate",
+            "apollographql-client-name",
+            "apollographql-client-version",
+            "apollo-require-preflight",
+        ] {
+            assert!(list.iter().any(|h| h == header), "{header}");
+        }
+        let s = from(&[(
+            "PUBLIC_VOICE_CORS_ALLOWED_HEADERS",
+            "Content-Type, X-Custom",
+        )])
+        .expect("valid");
+        assert_eq!(
+            s.cors_allowed_headers,
+            AllowedHeaders::List(vec!["content-type".into(), "x-custom".into()])
+        );
+        let s = from(&[("PUBLIC_VOICE_CORS_ALLOWED_HEADERS", "*")]).expect("valid");
+        assert_eq!(s.cors_allowed_headers, AllowedHeaders::Any);
+        let err = from(&[("PUBLIC_VOICE_CORS_ALLOWED_HEADERS", "good, bad header")]).unwrap_err();
+        assert!(
+            err.0[0].starts_with("PUBLIC_VOICE_CORS_ALLOWED_HEADERS"),
+            "{err}"
         );
     }
 

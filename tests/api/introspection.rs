@@ -130,6 +130,49 @@ async fn data_fields_are_still_limited_in_depth_and_introspection_in_nesting() {
     assert!(app.graphql(two, json!({})).await.get("errors").is_none());
 }
 
+#[tokio::test]
+async fn the_schema_and_every_custom_scalar_are_described_and_specified() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
+    let data = app
+        .data(
+            "{ __schema { description types { kind name description specifiedByURL } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["__schema"]["description"], api::schema::DESCRIPTION);
+    let scalars: BTreeMap<String, (String, Value)> = list(&data["__schema"]["types"])
+        .filter(|t| {
+            t["kind"] == "SCALAR" && !BUILT_IN_SCALARS.contains(&t["name"].as_str().unwrap())
+        })
+        .map(|t| {
+            let description = t["description"].as_str().unwrap_or_default().to_string();
+            (
+                t["name"].as_str().unwrap().to_string(),
+                (description, t["specifiedByURL"].clone()),
+            )
+        })
+        .collect();
+    let urls: BTreeMap<&str, &str> = scalars
+        .iter()
+        .map(|(name, (_, url))| (name.as_str(), url.as_str().unwrap_or("(none)")))
+        .collect();
+    assert_eq!(
+        urls,
+        BTreeMap::from([
+            ("DateTime", "https://datatracker.ietf.org/doc/html/rfc3339"),
+            ("JSON", "https://www.rfc-editor.org/rfc/rfc8259"),
+            ("PartialDate", "https://www.w3.org/TR/NOTE-datetime"),
+        ])
+    );
+    for (name, (description, _)) in &scalars {
+        assert!(description.len() > 40, "{name}: {description}");
+        assert!(
+            !description.starts_with("Implement"),
+            "{name}: {description}"
+        );
+    }
+}
+
 // ---- the model ---------------------------------------------------------------------------------
 
 type Model = BTreeMap<String, Value>;

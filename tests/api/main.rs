@@ -5,6 +5,7 @@ mod helpers;
 
 mod bundles;
 mod cli;
+mod clients;
 mod corpus;
 mod curation;
 mod dashboards;
@@ -17,6 +18,7 @@ mod n_plus_one;
 mod observe;
 mod orders;
 mod pagination;
+mod persisted;
 mod places;
 mod schema_file;
 mod search;

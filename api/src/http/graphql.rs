@@ -13,6 +13,7 @@ use crate::auth::{self, Viewer};
 use crate::errors::code;
 use crate::http::request_id::RequestId;
 use crate::loaders;
+use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -36,6 +37,8 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Refuse requests without a valid API token (reads included).
     pub require_token: bool,
+    /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
+    pub anonymous_introspection: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +121,7 @@ pub async fn get(
     schema: web::Data<AppSchema>,
     limits: web::Data<HttpLimits>,
     conn: web::Data<DatabaseConnection>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -133,15 +137,8 @@ pub async fn get(
             )
         }
     };
-    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return http_error(
-            StatusCode::BAD_REQUEST,
-            media,
-            "The `query` parameter is required",
-            code::BAD_REQUEST,
-        );
-    };
-    let mut request = async_graphql::Request::new(query);
+    // The query may be left out when extensions.persistedQuery names it.
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         request = request.operation_name(name);
     }
@@ -168,6 +165,9 @@ pub async fn get(
         } else if let Ok(ext) = serde_json::from_value(value) {
             request.extensions = ext;
         }
+    }
+    if let Err(response) = use_persisted(&persisted, &mut request, media) {
+        return response;
     }
     // Only queries may run over GET: a GET must be safe, and a link or image tag can send one.
     let operation_name = request.operation_name.clone();
@@ -202,6 +202,7 @@ pub async fn post(
     schema: web::Data<AppSchema>,
     limits: web::Data<HttpLimits>,
     conn: web::Data<DatabaseConnection>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> HttpResponse {
     let Some(media) = negotiate(&req) else {
         return not_acceptable();
@@ -252,15 +253,7 @@ pub async fn post(
         }
         body.extend_from_slice(&chunk);
     }
-    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(r) if r.query.trim().is_empty() => {
-            return http_error(
-                StatusCode::BAD_REQUEST,
-                media,
-                "The request has no `query`",
-                code::BAD_REQUEST,
-            )
-        }
+    let mut request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(r) => r,
         Err(err) => {
             return http_error(
@@ -271,7 +264,44 @@ pub async fn post(
             )
         }
     };
+    if let Err(response) = use_persisted(&persisted, &mut request, media) {
+        return response;
+    }
     execute(&req, &schema, &conn, &limits, request, media).await
+}
+
+/// Resolves a persisted document (see `persisted`), or answers with the request error.
+fn use_persisted(
+    persisted: &PersistedDocuments,
+    request: &mut async_graphql::Request,
+    media: Media,
+) -> Result<(), HttpResponse> {
+    persisted.resolve(request).map_err(|error| {
+        let malformed = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(code::BAD_REQUEST));
+        let status = if malformed || media == Media::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        HttpResponse::build(status)
+            .content_type(media.content_type())
+            .json(serde_json::json!({ "errors": [error] }))
+    })
+}
+
+/// Any method other than GET and POST on `/graphql`.
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET, POST"))
+        .content_type(Media::Json.content_type())
+        .json(error_body(
+            "/graphql accepts GET (queries) and POST",
+            code::METHOD_NOT_ALLOWED,
+        ))
 }
 
 fn not_acceptable() -> HttpResponse {
@@ -339,6 +369,18 @@ async fn execute(
             _ => None,
         })
         .unwrap_or_default();
+    let hide_schema = !limits.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
+    if hide_schema {
+        if let Some(refused) = refuse_introspection(&mut request) {
+            let status = match media {
+                Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+                Media::Json => StatusCode::OK,
+            };
+            return HttpResponse::build(status)
+                .content_type(media.content_type())
+                .json(serde_json::json!({ "errors": [refused] }));
+        }
+    }
     request = request.data(loaders::for_request(
         conn.clone(),
         viewer.sees_unpublished(),
@@ -365,12 +407,15 @@ async fn execute(
             .unwrap_or("OK");
         metrics.graphql_request(Some(&operation), outcome, started.elapsed());
     }
+    if hide_schema {
+        without_suggestions(&mut response);
+    }
     let status = if media == Media::GraphqlResponseJson && not_executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    match serde_json::to_vec(&response) {
+    match response_body(&response, not_executed) {
         Ok(body) => HttpResponse::build(status)
             .content_type(media.content_type())
             .body(body),
@@ -382,6 +427,52 @@ async fn execute(
                 "Internal server error",
                 code::INTERNAL,
             )
+        }
+    }
+}
+
+/// The response as JSON. A document that was not executed has no `data` key at all (the GraphQL
+/// specification: "if an error was raised before execution begins, the data entry should not be
+/// present"), which is how clients tell a request error from a field error.
+pub(crate) fn response_body(
+    response: &async_graphql::Response,
+    not_executed: bool,
+) -> serde_json::Result<Vec<u8>> {
+    if !not_executed {
+        return serde_json::to_vec(response);
+    }
+    #[derive(serde::Serialize)]
+    struct RequestError<'a> {
+        errors: &'a [ServerError],
+    }
+    serde_json::to_vec(&RequestError {
+        errors: &response.errors,
+    })
+}
+
+/// The error for an anonymous introspection when `PUBLIC_VOICE_ANONYMOUS_INTROSPECTION` is off.
+pub(crate) fn refuse_introspection(request: &mut async_graphql::Request) -> Option<ServerError> {
+    let document = request.parsed_query().ok()?;
+    if !crate::depth_limit::introspects(document) {
+        return None;
+    }
+    let mut error = ServerError::new(
+        "Introspection (__schema, __type) needs an API token on this server",
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::GRAPHQL_VALIDATION_FAILED);
+    Some(error)
+}
+
+/// Takes the "Did you mean" hints out of error messages: they reveal field and type names to
+/// callers who may not introspect.
+pub(crate) fn without_suggestions(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        if let Some(at) = error.message.find(" Did you mean") {
+            error.message.truncate(at);
         }
     }
 }
@@ -404,10 +495,13 @@ pub(crate) fn finish_errors(response: &mut async_graphql::Response, parse_failed
 
 /// Puts `null` where a field failed. async-graphql leaves a failed field out of its parent object,
 /// but the GraphQL specification (and clients such as Relay) expect the key to be present as null.
+/// `response_shape` does this (with null propagation) for the server's schema; this covers any
+/// response it did not reshape.
 fn null_at(data: &mut async_graphql::Value, path: &[PathSegment]) {
     use async_graphql::Value;
+    // A null `data` is null propagated from a failed non-null field (see `response_shape`).
     if *data == Value::Null {
-        *data = Value::Object(Default::default());
+        return;
     }
     let mut current = data;
     for (i, segment) in path.iter().enumerate() {

@@ -24,10 +24,11 @@
 
 use crate::auth::{self, Viewer};
 use crate::errors::code;
-use crate::http::graphql::finish_errors;
+use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
 use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::metrics::Metrics;
+use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
 use crate::shutdown::Shutdown;
 use actix_web::{
@@ -59,6 +60,8 @@ pub struct WsConfig {
     pub require_token: bool,
     /// The largest message accepted (the same limit as an HTTP body).
     pub max_message_bytes: usize,
+    /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
+    pub anonymous_introspection: bool,
 }
 
 /// Whether a request asks to upgrade to WebSocket (the route guard for this handler).
@@ -86,6 +89,7 @@ pub async fn upgrade(
     config: web::Data<WsConfig>,
     shutdown: web::Data<Shutdown>,
     metrics: web::Data<Metrics>,
+    persisted: web::Data<PersistedDocuments>,
 ) -> actix_web::Result<HttpResponse> {
     let (mut response, session, messages) = actix_ws::handle(&req, body)?;
     let accepted = offers_protocol(&req);
@@ -106,6 +110,7 @@ pub async fn upgrade(
         config: **config,
         shutdown: shutdown.get_ref().clone(),
         metrics: metrics.into_inner(),
+        persisted: persisted.into_inner(),
         request_id: request_id.clone(),
         session,
         state: State::Waiting,
@@ -183,6 +188,7 @@ struct Connection {
     config: WsConfig,
     shutdown: Shutdown,
     metrics: std::sync::Arc<Metrics>,
+    persisted: std::sync::Arc<PersistedDocuments>,
     request_id: Option<RequestId>,
     session: Session,
     state: State,
@@ -338,7 +344,13 @@ impl Connection {
     async fn authenticate(&self, payload: Option<Value>) -> Result<Viewer, Stop> {
         let header = match &payload {
             None | Some(Value::Null) => None,
-            Some(Value::Object(map)) => match (map.get("authorization"), map.get("token")) {
+            // Any case: GraphiQL sends its headers editor's `Authorization` here.
+            Some(Value::Object(map)) => match (
+                map.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                    .map(|(_, v)| v),
+                map.get("token"),
+            ) {
                 (Some(Value::String(h)), _) => Some(h.clone()),
                 (None | Some(Value::Null), Some(Value::String(t))) => Some(format!("Bearer {t}")),
                 (None | Some(Value::Null), None | Some(Value::Null)) => None,
@@ -375,6 +387,17 @@ impl Connection {
         id: String,
         mut request: async_graphql::Request,
     ) -> BoxStream<'static, Tagged> {
+        let hide_schema =
+            !self.config.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
+        let refused = match self.persisted.resolve(&mut request) {
+            Err(error) => Some(error),
+            Ok(()) if hide_schema => refuse_introspection(&mut request),
+            Ok(()) => None,
+        };
+        if let Some(refused) = refused {
+            let response = async_graphql::Response::from_errors(vec![refused]);
+            return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)]).boxed();
+        }
         request = request.data(loaders::for_request(
             self.conn.clone(),
             viewer.sees_unpublished(),
@@ -394,6 +417,9 @@ impl Connection {
             .execute_stream(request)
             .map(move |mut response| {
                 finish_errors(&mut response, parse_failed);
+                if hide_schema {
+                    without_suggestions(&mut response);
+                }
                 (id.clone(), Some(response))
             })
             .chain(futures_util::stream::once(async move { (end_id, None) }))

@@ -20,7 +20,8 @@ pub struct PartialDate(pub String);
 scalar!(
     PartialDate,
     "PartialDate",
-    "A calendar date at the precision its source gives: a year (`2024`), a month (`2024-09`) or a day (`2024-10-26`), in ISO 8601 form."
+    "A calendar date at the precision its source gives: a year (`2024`), a month (`2024-09`) or a day (`2024-10-26`), in ISO 8601 form: the first three granularities of the W3C profile of ISO 8601 (its URL below), never a time. Sorting the strings sorts the dates; a year sorts before the months and days inside it. See the README, section \"Partial dates\".",
+    "https://www.w3.org/TR/NOTE-datetime"
 );
 
 /// The database handle every resolver uses.
@@ -140,5 +141,6 @@ pub struct JsonValue(pub serde_json::Value);
 scalar!(
     JsonValue,
     "JSON",
-    "A JSON document, as stored: an object's writable fields with references as row IDs."
+    "A JSON document (RFC 8259), as stored: an object's writable fields with references as row IDs.",
+    "https://www.rfc-editor.org/rfc/rfc8259"
 );
