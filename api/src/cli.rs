@@ -109,7 +109,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format, &settings.log_filter);
+    // Declared before the runtime, so it is dropped after it: the last spans are flushed at exit.
+    let _telemetry = telemetry::init(
+        settings.log_format,
+        &settings.log_filter,
+        settings.otlp_traces_endpoint.as_deref(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,10 +1,15 @@
 //! The HTTP application: binds (port 0 is fine: tests use it), connects, migrates, seeds an empty
 //! database, and serves (subscriptions over WebSocket at `/graphql` too) until SIGINT or SIGTERM,
-//! when it finishes in-flight requests and stops.
+//! when it turns `/ready` to 503, closes WebSockets with 1001, finishes in-flight requests and
+//! stops. Also serves `/health`, `/ready` and `/metrics`.
 
-use crate::http::{graphiql, graphql, health, request_id, subscriptions};
+use crate::http::{
+    graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
+};
+use crate::metrics::Metrics;
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
+use crate::shutdown::Shutdown;
 use crate::subscription::Hub;
 use crate::{db, persisted, seed};
 use actix_cors::Cors;
@@ -15,6 +20,7 @@ use std::net::TcpListener;
 pub struct Application {
     port: u16,
     server: Server,
+    shutdown: Shutdown,
 }
 
 /// Why the application could not start.
@@ -73,6 +79,9 @@ impl Application {
             .enabled
             .then(|| crate::ratelimit::RateLimiter::new(settings.rate_limit, &conn));
         let rate_limiter_data = rate_limiter.clone().map(web::Data::from);
+        let metrics = web::Data::new(Metrics::new());
+        let shutdown = Shutdown::new();
+        let shutdown_data = web::Data::new(shutdown.clone());
         let schema = schema::build(SchemaConfig {
             hub,
             rate_limiter,
@@ -129,8 +138,10 @@ impl Application {
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())
-                .app_data(persisted.clone())
                 .app_data(hub_data.clone())
+                .app_data(metrics.clone())
+                .app_data(shutdown_data.clone())
+                .app_data(persisted.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(
@@ -141,7 +152,9 @@ impl Application {
                 )
                 .route("/graphql", web::get().to(graphql::get))
                 .route("/graphql", web::route().to(graphql::method_not_allowed))
-                .route("/health", web::get().to(health::health));
+                .route("/health", web::get().to(health::health))
+                .route("/ready", web::get().to(health::ready))
+                .route("/metrics", web::get().to(metrics_endpoint::metrics));
             if graphiql_enabled {
                 app = app
                     .route("/", web::get().to(redirect_to_graphiql))
@@ -151,6 +164,8 @@ impl Application {
             app
         })
         .shutdown_timeout(settings.shutdown_timeout_secs)
+        // Signals are handled in `run_until_stopped`, which must tell WebSockets first.
+        .disable_signals()
         .listen(listener)
         .map_err(StartError::Bind)?;
         if let Some(workers) = settings.workers {
@@ -159,6 +174,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            shutdown,
         })
     }
 
@@ -167,9 +183,37 @@ impl Application {
         self.port
     }
 
-    /// Serves until a shutdown signal, then drains in-flight requests.
+    /// Serves until SIGTERM or SIGINT, then closes WebSockets (1001) and drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let shutdown = self.shutdown;
+        tokio::spawn(async move {
+            if let Err(err) = stop_signal().await {
+                tracing::error!(error = %err, "cannot listen for stop signals");
+                return;
+            }
+            tracing::info!("stop signal received: shutting down");
+            shutdown.begin();
+            handle.stop(true).await;
+        });
         self.server.await
+    }
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => Ok(()),
+            result = tokio::signal::ctrl_c() => result,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
     }
 }
 

@@ -76,6 +76,9 @@ pub struct Settings {
     pub document_limits: crate::limits::DocumentLimits,
     /// Points budgets per role and window, and the concurrency cap per client.
     pub rate_limit: crate::ratelimit::RateLimitSettings,
+    /// Where to send traces over OTLP/HTTP (protobuf), from the standard `OTEL_EXPORTER_OTLP_*`
+    /// variables; `None` (the default) sends none.
+    pub otlp_traces_endpoint: Option<String>,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -179,6 +182,7 @@ impl Settings {
                 admin: p.number("PUBLIC_VOICE_RATE_LIMIT_ADMIN", 2_000_000u64, 1),
                 max_concurrent: p.number("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", 64usize, 1),
             },
+            otlp_traces_endpoint: p.otlp_traces_endpoint(),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(
@@ -263,6 +267,33 @@ impl Parser<'_> {
                 None
             }
         }
+    }
+
+    /// The OTLP traces URL as the OpenTelemetry specification derives it: the signal's own
+    /// variable as given, else the base endpoint with `/v1/traces` appended; none when the SDK is
+    /// disabled (`OTEL_SDK_DISABLED=true`).
+    fn otlp_traces_endpoint(&mut self) -> Option<String> {
+        if self.boolean("OTEL_SDK_DISABLED", false) {
+            return None;
+        }
+        let url = match self.raw("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            Some(url) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.trim().to_string()),
+            None => {
+                let base = self.raw("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("{}/v1/traces", base.trim().trim_end_matches('/')),
+                )
+            }
+        };
+        if !url.1.starts_with("http://") {
+            self.problems.push(format!(
+                "{}: expected an http:// URL (send to a local collector; https is not built in)",
+                url.0
+            ));
+            return None;
+        }
+        Some(url.1)
     }
 
     fn boolean(&mut self, name: &str, default: bool) -> bool {

@@ -1,23 +1,85 @@
 //! Logging set up once per process: human-readable by default, JSON when asked. Logs go to
 //! standard error, so that commands which print data (`export`, `token create`, `schema`) keep
 //! standard output clean.
+//!
+//! When an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`), the same spans are also
+//! exported as OpenTelemetry traces over OTLP/HTTP (protobuf), batched on a thread of their own;
+//! the request middleware continues a caller's W3C `traceparent`. Off by default.
 
 use crate::settings::LogFormat;
-use tracing_subscriber::{fmt, EnvFilter};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
 
-/// Installs the global subscriber. A second call (as in tests) is a no-op.
-pub fn init(format: LogFormat, filter: &str) {
+/// Keeps the trace exporter alive; dropping it flushes the spans not yet sent.
+#[must_use = "dropping the guard stops the trace exporter"]
+pub struct Guard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            if let Err(err) = provider.shutdown() {
+                eprintln!("could not flush traces: {err}");
+            }
+        }
+    }
+}
+
+/// Installs the global subscriber (a second call, as in tests, installs nothing). Call it outside
+/// the async runtime: the exporter's HTTP client has a runtime of its own.
+pub fn init(format: LogFormat, filter: &str, otlp_traces_endpoint: Option<&str>) -> Guard {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = fmt()
-        .with_env_filter(filter)
-        .with_target(true)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Pretty => builder.try_init(),
-        LogFormat::Json => builder
+    let logs = match format {
+        LogFormat::Pretty => fmt::layer()
+            .with_target(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Json => fmt::layer()
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .try_init(),
+            .with_writer(std::io::stderr)
+            .boxed(),
     };
+    let provider = otlp_traces_endpoint.and_then(|endpoint| match tracer_provider(endpoint) {
+        Ok(provider) => Some(provider),
+        Err(err) => {
+            eprintln!("traces will not be exported: {err}");
+            None
+        }
+    });
+    let traces = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(env!("CARGO_PKG_NAME")))
+    });
+    let installed = tracing_subscriber::registry()
+        .with(filter)
+        .with(logs)
+        .with(traces)
+        .try_init()
+        .is_ok();
+    Guard {
+        provider: provider.filter(|_| installed),
+    }
+}
+
+fn tracer_provider(
+    endpoint: &str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry_otlp::{Protocol, WithExportConfig};
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(endpoint)
+        .build()?;
+    // `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES` still apply; this is only the default.
+    let mut resource = opentelemetry_sdk::Resource::builder();
+    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
+        resource = resource.with_service_name("public-voice");
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource.build())
+        .build())
 }

@@ -19,6 +19,7 @@ mod introspection;
 mod limits;
 mod migrations;
 mod n_plus_one;
+mod observe;
 mod orders;
 mod pagination;
 mod persisted;

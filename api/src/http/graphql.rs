@@ -389,9 +389,27 @@ async fn execute(
         request = request.data(account.clone());
         slot = Some(account);
     }
-    let operation = request.operation_name.clone().unwrap_or_default();
+    // Document limits first: the token count runs on the text, so a document far over it is
+    // refused before anything parses it.
+    let refused = crate::limits::check(&mut request, &limits.document).err();
+    // The name the client chose, or that of the document's only operation (for spans and metrics).
+    let operation = request
+        .operation_name
+        .clone()
+        .or_else(|| {
+            if refused.is_some() {
+                return None;
+            }
+            match &request.parsed_query().ok()?.operations {
+                DocumentOperations::Multiple(ops) if ops.len() == 1 => {
+                    ops.keys().next().map(|name| name.to_string())
+                }
+                _ => None,
+            }
+        })
+        .unwrap_or_default();
     let hide_schema = !limits.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
-    if hide_schema {
+    if hide_schema && refused.is_none() {
         if let Some(refused) = refuse_introspection(&mut request) {
             let status = match media {
                 Media::GraphqlResponseJson => StatusCode::BAD_REQUEST,
@@ -411,13 +429,26 @@ async fn execute(
         request = request.data(id.clone());
     }
     // A document that does not parse never reaches execution; remember that for its error code.
-    let parse_failed = request.parsed_query().is_err();
+    let parse_failed = refused.is_none() && request.parsed_query().is_err();
     let span = tracing::info_span!("graphql", operation = %operation);
-    let mut response = match crate::limits::check(&mut request, &limits.document) {
-        Ok(()) => schema.execute(request).instrument(span).await,
-        Err(refused) => async_graphql::Response::from_errors(vec![refused]),
+    let started = std::time::Instant::now();
+    let mut response = match refused {
+        None => schema.execute(request).instrument(span).await,
+        Some(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
     let not_executed = finish_errors(&mut response, parse_failed);
+    if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
+        let outcome = response
+            .errors
+            .first()
+            .and_then(|e| e.extensions.as_ref())
+            .and_then(|ext| match ext.get("code") {
+                Some(async_graphql::Value::String(code)) => Some(code.as_str()),
+                _ => None,
+            })
+            .unwrap_or("OK");
+        metrics.graphql_request(Some(&operation), outcome, started.elapsed());
+    }
     if hide_schema {
         without_suggestions(&mut response);
     }

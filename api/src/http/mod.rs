@@ -5,5 +5,6 @@
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod metrics;
 pub mod request_id;
 pub mod subscriptions;

@@ -17,6 +17,8 @@
 //! - An operation that does not parse or validate gets one `error` (GraphQL errors with
 //!   `extensions.code`, as over HTTP); otherwise its results come as `next` and its end as
 //!   `complete`. Queries and mutations give one `next`, then `complete`.
+//! - When the server begins to shut down, every connection is closed with 1001 (going away), so
+//!   open subscriptions do not hold the shutdown up; clients reconnect to another replica.
 //! - A new operation is polled once before the next client message is read, so a `pong` to a later
 //!   `ping` tells the client its subscription is listening.
 //! - A connection that authenticated with a token closes with 4403 (stopping every operation it
@@ -28,9 +30,11 @@ use crate::errors::code;
 use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
 use crate::http::request_id::RequestId;
 use crate::loaders;
+use crate::metrics::Metrics;
 use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
 use crate::subscription::Hub;
+use crate::shutdown::Shutdown;
 use actix_web::{
     http::header::{self, HeaderValue},
     web, HttpMessage, HttpRequest, HttpResponse,
@@ -89,6 +93,8 @@ pub async fn upgrade(
     schema: web::Data<AppSchema>,
     conn: web::Data<DatabaseConnection>,
     config: web::Data<WsConfig>,
+    shutdown: web::Data<Shutdown>,
+    metrics: web::Data<Metrics>,
     persisted: web::Data<PersistedDocuments>,
     hub: web::Data<Hub>,
 ) -> actix_web::Result<HttpResponse> {
@@ -109,6 +115,8 @@ pub async fn upgrade(
         schema: schema.into_inner(),
         conn: conn.get_ref().clone(),
         config: **config,
+        shutdown: shutdown.get_ref().clone(),
+        metrics: metrics.into_inner(),
         persisted: persisted.into_inner(),
         request_id: request_id.clone(),
         session,
@@ -191,6 +199,8 @@ struct Connection {
     schema: std::sync::Arc<AppSchema>,
     conn: DatabaseConnection,
     config: WsConfig,
+    shutdown: Shutdown,
+    metrics: std::sync::Arc<Metrics>,
     persisted: std::sync::Arc<PersistedDocuments>,
     request_id: Option<RequestId>,
     session: Session,
@@ -211,11 +221,17 @@ struct Connection {
 impl Connection {
     async fn run(mut self, mut messages: actix_ws::AggregatedMessageStream) {
         let deadline = tokio::time::Instant::now() + self.config.init_timeout;
+        self.metrics.websockets_open(1);
+        let shutdown = self.shutdown.clone();
         let stop = loop {
             let waiting = matches!(self.state, State::Waiting);
             let watching = self.credential.is_some();
             let expiry = self.expiry();
+            let operations = self.operations.len();
             let step = tokio::select! {
+                // First, so that a busy connection cannot delay it.
+                biased;
+                _ = shutdown.begun() => Err(Stop::Close(1001, "Server is shutting down".into())),
                 message = messages.recv() => match message {
                     Some(Ok(message)) => self.on_frame(message).await,
                     Some(Err(actix_ws::ProtocolError::Overflow)) => {
@@ -242,6 +258,8 @@ impl Connection {
                     Err(Stop::Close(4403, "Forbidden: the token has expired".into()))
                 }
             };
+            self.metrics
+                .subscriptions_open(self.operations.len() as i64 - operations as i64);
             if let Err(stop) = step {
                 break stop;
             }
@@ -249,6 +267,9 @@ impl Connection {
         for (handle, _) in self.operations.values() {
             handle.abort();
         }
+        self.metrics
+            .subscriptions_open(-(self.operations.len() as i64));
+        self.metrics.websockets_open(-1);
         if let Stop::Close(code, reason) = stop {
             self.close(code, reason).await;
         }

@@ -24,6 +24,7 @@ use sea_orm::{
     ColumnTrait, DatabaseBackend, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch, Notify};
@@ -45,6 +46,10 @@ struct Inner {
     wake: Notify,
     /// Bumped whenever a token may have been revoked.
     tokens: watch::Sender<u64>,
+    /// The sequence number of the last change broadcast (for metrics).
+    last_seq: AtomicI64,
+    /// Events skipped by subscribers that fell behind (for metrics).
+    dropped: AtomicU64,
 }
 
 impl Hub {
@@ -56,6 +61,8 @@ impl Hub {
                 events,
                 wake: Notify::new(),
                 tokens: watch::channel(0).0,
+                last_seq: AtomicI64::new(0),
+                dropped: AtomicU64::new(0),
             }),
         };
         let last: Option<i64> = db(change_log::Entity::find()
@@ -65,6 +72,9 @@ impl Hub {
             .one(&conn)
             .await)?
         .flatten();
+        hub.inner
+            .last_seq
+            .store(last.unwrap_or(0), Ordering::Relaxed);
         tokio::spawn(pump(conn.clone(), hub.clone(), last.unwrap_or(0)));
         tokio::spawn(watch_revocations(conn.clone(), hub.clone()));
         if conn.get_database_backend() == DatabaseBackend::Postgres {
@@ -86,6 +96,16 @@ impl Hub {
     /// A receiver that changes whenever a token may have been revoked.
     pub fn token_changes(&self) -> watch::Receiver<u64> {
         self.inner.tokens.subscribe()
+    }
+
+    /// The change-log sequence number of the last change broadcast (or found at start).
+    pub fn last_seq(&self) -> i64 {
+        self.inner.last_seq.load(Ordering::Relaxed)
+    }
+
+    /// How many events subscribers have skipped because they fell behind, since start.
+    pub fn dropped_events(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<change_log::Model>> {
@@ -116,6 +136,7 @@ async fn pump(conn: DatabaseConnection, hub: Hub, mut last: i64) {
                 last = row.seq;
                 // No subscriber is not an error.
                 let _ = hub.inner.events.send(Arc::new(row));
+                hub.inner.last_seq.store(last, Ordering::Relaxed);
             }
             if done {
                 break;
@@ -178,11 +199,13 @@ fn events(
     keep: impl Fn(&change_log::Model) -> bool + Send + 'static,
 ) -> impl Stream<Item = ChangeEvent> {
     let receiver = hub.subscribe();
-    futures_util::stream::unfold(receiver, |mut receiver| async move {
+    let hub = hub.clone();
+    futures_util::stream::unfold((receiver, hub), |(mut receiver, hub)| async move {
         loop {
             match receiver.recv().await {
-                Ok(event) => return Some((event, receiver)),
+                Ok(event) => return Some((event, (receiver, hub))),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
+                    hub.inner.dropped.fetch_add(n, Ordering::Relaxed);
                     tracing::warn!(
                         skipped = n,
                         "a subscriber fell behind; use the change feed to catch up"
