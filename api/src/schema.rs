@@ -46,17 +46,8 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     .extension(SchemaDescription)
 }
 
-/// Descriptions async-graphql gives the scalars it defines, and ours. They are swapped in
-/// introspection answers and in the SDL alike.
-const SCALAR_DESCRIPTIONS: [(&str, &str); 1] = [(
-    "Implement the DateTime<Utc> scalar\n\nThe input/output is a string in RFC3339 format.",
-    "A point in time: an RFC 3339 date-time string with its offset, such as \
-     `2026-01-31T09:30:00Z` or `2026-01-31T10:30:00+01:00`. The service answers in UTC.",
-)];
-
 /// Answers `__schema { description }` with [`DESCRIPTION`] (async-graphql answers it with the
-/// specification's text about the `__Schema` type instead), and gives async-graphql's own scalars
-/// the descriptions in [`SCALAR_DESCRIPTIONS`].
+/// specification's text about the `__Schema` type instead).
 struct SchemaDescription;
 
 impl ExtensionFactory for SchemaDescription {
@@ -79,17 +70,7 @@ impl Extension for SchemaDescription {
         if info.parent_type == "__Schema" {
             return Ok(Some(Value::String(DESCRIPTION.to_string())));
         }
-        let parent_is_type = info.parent_type == "__Type";
-        let value = next.run(ctx, info).await?;
-        if let (true, Some(Value::String(text))) = (parent_is_type, &value) {
-            if let Some((_, ours)) = SCALAR_DESCRIPTIONS
-                .iter()
-                .find(|(theirs, _)| theirs == text)
-            {
-                return Ok(Some(Value::String(ours.to_string())));
-            }
-        }
-        Ok(value)
+        next.run(ctx, info).await
     }
 }
 
@@ -135,13 +116,7 @@ pub fn sdl() -> String {
         .sorted_arguments()
         .sorted_enum_items()
         .include_specified_by();
-    let mut sdl = without_specified_directives(&without_database().sdl_with_options(options));
-    for (theirs, ours) in SCALAR_DESCRIPTIONS {
-        sdl = sdl.replace(
-            &format!("\"\"\"\n{theirs}\n\"\"\""),
-            &format!("\"\"\"\n{ours}\n\"\"\""),
-        );
-    }
+    let sdl = without_specified_directives(&without_database().sdl_with_options(options));
     // async-graphql has no schema description; write it above the schema definition.
     sdl.replacen(
         "\nschema {",

@@ -33,8 +33,9 @@ scalar!(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp(pub DateTime<Utc>);
 
-/// An instant in RFC 3339 form with its offset, e.g. `2026-01-01T00:00:00Z`; a date alone
-/// (`2026-01-01`) is not an instant and is refused.
+/// A point in time: an RFC 3339 date-time string with its offset, such as `2026-01-31T09:30:00Z`
+/// or `2026-01-31T10:30:00+01:00`. The service answers in UTC. A date alone (`2026-01-01`) is not
+/// a point in time and is refused.
 #[Scalar(
     name = "DateTime",
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
