@@ -305,8 +305,13 @@ fn reshape(
     if subscriptions_only && operation.node.ty != OperationType::Subscription {
         return;
     }
-    if !matches!(response.data, Value::Object(_)) {
-        return;
+    // The engine answers `null` when no root field came back (all failed, or all skipped); that is
+    // an empty object to reshape, unless nothing ran at all (errors without a path).
+    let not_run = !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    match response.data {
+        Value::Object(_) => {}
+        Value::Null if !not_run => response.data = Value::Object(Default::default()),
+        _ => return,
     }
     let reshaper = Reshaper {
         shape,
