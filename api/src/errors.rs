@@ -18,8 +18,9 @@ pub mod code {
     pub const FORBIDDEN: &str = "FORBIDDEN";
     /// Too many requests.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
-    /// The service is busy (SQLite: another writer held the database past the busy timeout);
-    /// nothing was written, and the same request may be sent again (see `Retry-After`).
+    /// The service is busy (SQLite: another writer held the database past the busy timeout; or
+    /// no pooled connection came free in time); the same request may be sent again (see
+    /// `Retry-After`).
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
     /// Something failed on the server; the log has the cause.
     pub const INTERNAL: &str = "INTERNAL";
@@ -134,6 +135,13 @@ impl From<DbErr> for ApiError {
         if let Some(SqlErr::UniqueConstraintViolation(detail)) = err.sql_err() {
             tracing::info!(%detail, "unique constraint violated");
             return Self::Conflict("An object with the same unique key already exists".into());
+        }
+        if let DbErr::ConnectionAcquire(_) = err {
+            // Every pooled connection stayed busy past the acquire timeout: overload, not a fault.
+            tracing::warn!(error = %err, "no database connection free in time");
+            return Self::Unavailable(
+                "The service is busy; nothing was done, retry shortly".into(),
+            );
         }
         if is_busy(&err) {
             tracing::warn!(error = %err, "database busy past the busy timeout");
