@@ -146,10 +146,13 @@ impl ExtensionFactory for ResponseShape {
     }
 }
 
+/// A request's (rewritten) document and its variables, once parsed.
+type Parsed = Arc<Mutex<Option<(Arc<ExecutableDocument>, Variables)>>>;
+
 struct Instance {
     shape: Arc<Shape>,
     /// The (rewritten) document and variables of this request, set once parsed.
-    request: Arc<Mutex<Option<(Arc<ExecutableDocument>, Variables)>>>,
+    request: Parsed,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -278,7 +281,7 @@ fn walk_set(shape: &Shape, set: &mut Positioned<SelectionSet>, parent: &str, inj
 
 fn reshape(
     shape: &Shape,
-    request: &Mutex<Option<(Arc<ExecutableDocument>, Variables)>>,
+    request: &Parsed,
     operation_name: Option<&str>,
     response: &mut Response,
     subscriptions_only: bool,
@@ -302,8 +305,13 @@ fn reshape(
     if subscriptions_only && operation.node.ty != OperationType::Subscription {
         return;
     }
-    if !matches!(response.data, Value::Object(_)) {
-        return;
+    // The engine answers `null` when no root field came back (all failed, or all skipped); that is
+    // an empty object to reshape, unless nothing ran at all (errors without a path).
+    let not_run = !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
+    match response.data {
+        Value::Object(_) => {}
+        Value::Null if !not_run => response.data = Value::Object(Default::default()),
+        _ => return,
     }
     let reshaper = Reshaper {
         shape,
@@ -451,11 +459,10 @@ impl<'a> Reshaper<'a> {
                     })
                     .unwrap_or_default()
             });
-            match (d.node.name.node.as_str(), condition) {
-                ("skip", Some(Value::Boolean(true))) => false,
-                ("include", Some(Value::Boolean(false))) => false,
-                _ => true,
-            }
+            !matches!(
+                (d.node.name.node.as_str(), condition),
+                ("skip", Some(Value::Boolean(true))) | ("include", Some(Value::Boolean(false)))
+            )
         })
     }
 }

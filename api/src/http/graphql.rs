@@ -166,8 +166,8 @@ pub async fn get(
             request.extensions = ext;
         }
     }
-    if let Err(response) = use_persisted(&persisted, &mut request, media) {
-        return response;
+    if let Some(refused) = use_persisted(&persisted, &mut request, media) {
+        return refused;
     }
     // Only queries may run over GET: a GET must be safe, and a link or image tag can send one.
     let operation_name = request.operation_name.clone();
@@ -264,19 +264,19 @@ pub async fn post(
             )
         }
     };
-    if let Err(response) = use_persisted(&persisted, &mut request, media) {
-        return response;
+    if let Some(refused) = use_persisted(&persisted, &mut request, media) {
+        return refused;
     }
     execute(&req, &schema, &conn, &limits, request, media).await
 }
 
-/// Resolves a persisted document (see `persisted`), or answers with the request error.
+/// Resolves a persisted document (see `persisted`); `Some` is the request error to answer with.
 fn use_persisted(
     persisted: &PersistedDocuments,
     request: &mut async_graphql::Request,
     media: Media,
-) -> Result<(), HttpResponse> {
-    persisted.resolve(request).map_err(|error| {
+) -> Option<HttpResponse> {
+    persisted.resolve(request).err().map(|error| {
         let malformed = error
             .extensions
             .as_ref()
