@@ -93,8 +93,6 @@ pub async fn upgrade(
     schema: web::Data<AppSchema>,
     conn: web::Data<DatabaseConnection>,
     config: web::Data<WsConfig>,
-    shutdown: web::Data<Shutdown>,
-    metrics: web::Data<Metrics>,
     persisted: web::Data<PersistedDocuments>,
     hub: web::Data<Hub>,
 ) -> actix_web::Result<HttpResponse> {
@@ -115,8 +113,15 @@ pub async fn upgrade(
         schema: schema.into_inner(),
         conn: conn.get_ref().clone(),
         config: **config,
-        shutdown: shutdown.get_ref().clone(),
-        metrics: metrics.into_inner(),
+        // Registered by the server; read here rather than as arguments to keep the handler small.
+        shutdown: req
+            .app_data::<web::Data<Shutdown>>()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
+        metrics: req
+            .app_data::<web::Data<Metrics>>()
+            .map(|m| m.clone().into_inner())
+            .unwrap_or_default(),
         persisted: persisted.into_inner(),
         request_id: request_id.clone(),
         session,
