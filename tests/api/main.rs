@@ -25,6 +25,7 @@ mod pagination;
 mod persisted;
 mod places;
 mod ratelimit;
+mod real_clients;
 mod revocation;
 mod schema_file;
 mod search;

@@ -1,6 +1,6 @@
 // Runs the real-client checks against the real server binary, each backend on a fresh database:
-// GraphiQL in headless Chromium, urql + graphql-ws, Apollo Client, Python gql, graphql-codegen and
-// every GraphQL block of README.md. SQLite always; PostgreSQL too for the checks that read and
+// GraphiQL in headless Chromium, urql + graphql-ws, Apollo Client, Python gql, graphql-codegen,
+// graphql-http's GraphQL-over-HTTP audits and every GraphQL block of README.md. SQLite always; PostgreSQL too for the checks that read and
 // write data, when PUBLIC_VOICE_TEST_POSTGRES_URL is set (required under CI=true).
 //
 //   PUBLIC_VOICE_BIN=target/debug/public-voice PYTHON=.venv/bin/python node run.mjs [filter]
@@ -15,6 +15,7 @@ import { apollo } from "./checks/apollo.mjs";
 import { codegen } from "./checks/codegen.mjs";
 import { readme } from "./checks/readme.mjs";
 import { gate } from "./checks/gate.mjs";
+import { httpAudit } from "./checks/http_audit.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CI = ["true", "1"].includes(process.env.CI ?? "");
@@ -41,6 +42,7 @@ const CHECKS = [
   ["gql", gql, ["sqlite", "postgres"]],
   ["codegen", codegen, ["sqlite"]],
   ["schema-gate", gate, ["sqlite"]],
+  ["graphql-http audit", httpAudit, ["sqlite"]],
 ];
 
 function requireTool(ok, message) {

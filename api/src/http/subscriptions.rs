@@ -33,8 +33,8 @@ use crate::loaders;
 use crate::metrics::Metrics;
 use crate::persisted::PersistedDocuments;
 use crate::schema::AppSchema;
-use crate::subscription::Hub;
 use crate::shutdown::Shutdown;
+use crate::subscription::Hub;
 use actix_web::{
     http::header::{self, HeaderValue},
     web, HttpMessage, HttpRequest, HttpResponse,
