@@ -198,6 +198,7 @@ pub fn check(
     limits: &DocumentLimits,
 ) -> Result<(), ServerError> {
     // Counted on the text, before parsing: a document far over the limit costs no parse at all.
+    let operation_name = request.operation_name.clone();
     let tokens = count_tokens(
         &request.query,
         INTROSPECTION_MAX_TOKENS.max(limits.max_tokens),
@@ -257,6 +258,34 @@ pub fn check(
     // Last, so that a document over a more specific limit is told about that one.
     if tokens > limits.max_tokens && !introspection_only(doc) {
         return Err(too_many_tokens(limits));
+    }
+    // A required variable the request does not give is a request error (the specification's
+    // variable coercion), named here; the engine would only fail the operation at run time.
+    let operation = match (&doc.operations, operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    let required: Vec<String> = operation
+        .map(|op| {
+            op.node
+                .variable_definitions
+                .iter()
+                .filter(|v| !v.node.var_type.node.nullable && v.node.default_value.is_none())
+                .map(|v| v.node.name.node.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(missing) = required.iter().find(|name| {
+        !request
+            .variables
+            .contains_key(&async_graphql::Name::new(name.as_str()))
+    }) {
+        return Err(refuse(
+            code::BAD_USER_INPUT,
+            format!("Variable `${missing}` is required and was not given"),
+        ));
     }
     Ok(())
 }

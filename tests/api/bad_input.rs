@@ -295,3 +295,21 @@ fn literal(value: &Value) -> Option<String> {
         ),
     })
 }
+
+/// A required variable the request leaves out is the client's error, named, before execution.
+#[tokio::test]
+async fn a_missing_required_variable_is_bad_user_input_naming_it() {
+    on_each_backend!(|app| {
+        let query = "query Org($org: ID!) { organisation(id: $org) { name } }";
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["message"], "Variable `$org` is required and was not given",
+            "{body}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+    });
+}
