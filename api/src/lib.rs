@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod cli;
 pub mod curation;
 pub mod db;
+pub mod engine;
 pub mod errors;
 pub mod filters;
 pub mod http;

@@ -22,6 +22,7 @@ pub struct SchemaConfig {
     pub max_complexity: usize,
     pub page_limits: PageLimits,
     pub hub: Hub,
+    pub engine: crate::engine::Engine,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -38,6 +39,7 @@ pub fn build(config: SchemaConfig) -> AppSchema {
         .data(config.db)
         .data(config.page_limits)
         .data(config.hub)
+        .data(config.engine)
         .limit_depth(config.max_depth)
         .limit_complexity(config.max_complexity)
         .finish()

@@ -6,6 +6,7 @@ use crate::http::{graphiql, graphql, health, request_id, subscriptions};
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedOrigins, Settings};
 use crate::subscription::Hub;
+use crate::engine::Engine;
 use crate::{db, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};
@@ -57,11 +58,19 @@ impl Application {
         if settings.seed_on_start {
             seed::seed_if_empty(&conn).await.map_err(StartError::Seed)?;
         }
-        let hub = Hub::start(conn.clone())
+        let engine = if settings.engine {
+            let poll = (settings.engine_poll_ms > 0)
+                .then(|| std::time::Duration::from_millis(settings.engine_poll_ms));
+            Engine::start(conn.clone(), poll).await
+        } else {
+            Engine::disabled()
+        };
+        let hub = Hub::start(conn.clone(), engine.clone())
             .await
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
         let schema = schema::build(SchemaConfig {
             hub,
+            engine,
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,

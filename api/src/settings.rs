@@ -45,6 +45,11 @@ pub struct Settings {
     pub shutdown_timeout_secs: u64,
     /// How long a WebSocket client has to send `connection_init` before it is disconnected.
     pub ws_init_timeout_secs: u64,
+    /// Whether list, count and map reads use the in-memory read engine.
+    pub engine: bool,
+    /// How often the read engine checks the change log for writes it was not told about (made
+    /// by another process); 0: only when told.
+    pub engine_poll_ms: u64,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -104,6 +109,8 @@ impl Settings {
             workers: p.optional_number("PUBLIC_VOICE_WORKERS"),
             shutdown_timeout_secs: p.number("PUBLIC_VOICE_SHUTDOWN_TIMEOUT_SECS", 10u64, 0),
             ws_init_timeout_secs: p.number("PUBLIC_VOICE_WS_INIT_TIMEOUT_SECS", 10u64, 1),
+            engine: p.boolean("PUBLIC_VOICE_ENGINE", true),
+            engine_poll_ms: p.number("PUBLIC_VOICE_ENGINE_POLL_MS", 500u64, 0),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(

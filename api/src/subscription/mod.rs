@@ -8,6 +8,7 @@
 
 use crate::auth::Viewer;
 use crate::curation::{mission_code, CHANNEL};
+use crate::engine::Engine;
 use crate::errors::{db, ApiResult};
 use crate::query::visible_change;
 use crate::types::{ChangeEvent, EntityKind, Mission};
@@ -34,16 +35,19 @@ pub struct Hub {
 struct Inner {
     events: broadcast::Sender<Arc<change_log::Model>>,
     wake: Notify,
+    /// The read engine follows the same wake-ups.
+    engine: Engine,
 }
 
 impl Hub {
     /// Starts the hub's tasks; call from within the runtime.
-    pub async fn start(conn: DatabaseConnection) -> ApiResult<Hub> {
+    pub async fn start(conn: DatabaseConnection, engine: Engine) -> ApiResult<Hub> {
         let (events, _) = broadcast::channel(1024);
         let hub = Hub {
             inner: Arc::new(Inner {
                 events,
                 wake: Notify::new(),
+                engine,
             }),
         };
         let last: Option<i64> = db(change_log::Entity::find()
@@ -63,6 +67,7 @@ impl Hub {
     /// Tells the hub that changes were committed.
     pub fn poke(&self) {
         self.inner.wake.notify_one();
+        self.inner.engine.poke();
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<change_log::Model>> {
