@@ -828,7 +828,10 @@ where
     };
     let more = found.len() as u64 > size;
     found.truncate(size as usize);
-    let ids: Vec<i32> = found.iter().filter_map(|(id, _)| i32::try_from(*id).ok()).collect();
+    let ids: Vec<i32> = found
+        .iter()
+        .filter_map(|(id, _)| i32::try_from(*id).ok())
+        .collect();
     let rows = if ids.is_empty() {
         Vec::new()
     } else {

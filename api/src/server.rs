@@ -2,11 +2,11 @@
 //! database, and serves (subscriptions over WebSocket at `/graphql` too) until SIGINT or SIGTERM,
 //! when it finishes in-flight requests and stops.
 
+use crate::engine::Engine;
 use crate::http::{graphiql, graphql, health, request_id, subscriptions};
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedOrigins, Settings};
 use crate::subscription::Hub;
-use crate::engine::Engine;
 use crate::{db, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};

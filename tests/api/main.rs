@@ -8,6 +8,7 @@ mod cli;
 mod corpus;
 mod curation;
 mod dashboards;
+mod engine;
 mod errors;
 mod filters;
 mod http;

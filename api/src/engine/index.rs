@@ -374,13 +374,9 @@ impl Index {
                     let ids: Box<dyn Iterator<Item = u32>> = match (from_id, down) {
                         (None, false) => Box::new(hits.into_iter()),
                         (None, true) => Box::new(hits.into_iter().rev()),
-                        (Some(id), false) => {
-                            Box::new(hits.into_range(clamp(i64::from(id) + 1)..))
-                        }
+                        (Some(id), false) => Box::new(hits.into_range(clamp(i64::from(id) + 1)..)),
                         (Some(id), true) if id <= 0 => Box::new(std::iter::empty()),
-                        (Some(id), true) => {
-                            Box::new(hits.into_range(..clamp(i64::from(id))).rev())
-                        }
+                        (Some(id), true) => Box::new(hits.into_range(..clamp(i64::from(id))).rev()),
                     };
                     let need = n - out.len();
                     out.extend(ids.take(need).map(|id| (id, key.to_string())));
@@ -394,7 +390,9 @@ impl Index {
     /// exercise id).
     pub fn facet(&self, dim: Dim, value: i32) -> Option<&RoaringBitmap> {
         match dim {
-            Dim::Mission => usize::try_from(value).ok().and_then(|m| self.mission.get(m)),
+            Dim::Mission => usize::try_from(value)
+                .ok()
+                .and_then(|m| self.mission.get(m)),
             Dim::Stance => usize::try_from(value).ok().and_then(|s| self.stance.get(s)),
             Dim::Theme => self.theme.get(&value),
             Dim::Exercise => self.exercise.get(&value),
@@ -514,7 +512,10 @@ mod tests {
             Some((6, "2024")),
             10,
         );
-        assert_eq!(latest.iter().map(|p| p.0).collect::<Vec<_>>(), vec![4, 2, 5, 1]);
+        assert_eq!(
+            latest.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![4, 2, 5, 1]
+        );
         ix.remove_view(4);
         let q = ViewQuery {
             themes_all: vec![7],

@@ -22,8 +22,7 @@ use crate::ids::{GlobalId, NodeKind};
 pub use index::{Dim, ExerciseRow, Index, ViewQuery, ViewRow, Walk, STANCES};
 use roaring::RoaringBitmap;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -360,10 +359,7 @@ fn bad_value(what: &str, value: &str) -> DbErr {
 }
 
 /// Loads the facets of the views with these ids (all views when `None`).
-async fn load_views(
-    conn: &DatabaseConnection,
-    ids: Option<&[i32]>,
-) -> Result<Vec<ViewRow>, DbErr> {
+async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{participant_view as v, view_mission, view_theme};
     let chunks: Vec<Option<&[i32]>> = match ids {
         None => vec![None],

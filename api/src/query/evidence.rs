@@ -4,11 +4,11 @@
 // its filter and order.
 #![allow(clippy::too_many_arguments)]
 
+use crate::engine::Engine;
 use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
-use crate::engine::Engine;
 use crate::pagination::{
     paginate, paginate_indexed, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys,
 };

@@ -109,14 +109,21 @@ async fn pump(conn: DatabaseConnection, hub: Hub, mut last: i64) {
 /// PostgreSQL: wakes the hub on every change committed by any replica.
 async fn listen(conn: DatabaseConnection, hub: Hub) {
     let pool = conn.get_postgres_connection_pool().clone();
+    let mut reconnect = false;
     loop {
         match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
                 if let Err(err) = listener.listen(CHANNEL).await {
                     tracing::warn!(error = %err, "could not LISTEN for changes");
                 } else {
-                    // Changes committed while (re)connecting are picked up by this poke.
-                    hub.poke();
+                    // Changes committed while (re)connecting are picked up by this poke. The
+                    // read engine was built from the log just before the first connection, so
+                    // it only needs waking after a reconnection.
+                    hub.inner.wake.notify_one();
+                    if reconnect {
+                        hub.inner.engine.poke();
+                    }
+                    reconnect = true;
                     loop {
                         match listener.recv().await {
                             Ok(_) => hub.poke(),

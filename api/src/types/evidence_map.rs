@@ -4,10 +4,10 @@
 
 use super::support::conn;
 use super::{ParticipantView, Stance};
+use crate::engine::{Dim, Engine};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::ViewFilter;
 use crate::ids::{GlobalId, NodeKind};
-use crate::engine::{Dim, Engine};
 use crate::pagination::{paginate, Page, PageArgs};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use entity::{exercise, mission, participant_view, theme, view_mission, view_theme};
