@@ -67,6 +67,23 @@ const ORDERS: [&str; 5] = [
     "RECENTLY_UPDATED",
 ];
 const DIMENSIONS: [&str; 4] = ["MISSION", "THEME", "STANCE", "EXERCISE"];
+const FINDING_DIMENSIONS: [&str; 4] = ["MISSION", "THEME", "KIND", "EXERCISE"];
+const KINDS: [&str; 7] = [
+    "PRINCIPLE",
+    "HOPE",
+    "CONCERN",
+    "CONDITION",
+    "RECOMMENDATION",
+    "OBSERVATION",
+    "REFLECTION",
+];
+const FINDING_ORDERS: [&str; 5] = [
+    "OLDEST_FIRST",
+    "NEWEST_FIRST",
+    "DATE_EARLIEST_FIRST",
+    "DATE_LATEST_FIRST",
+    "TITLE_A_TO_Z",
+];
 const DATES: [Option<&str>; 6] = [
     None,
     Some("2023"),
@@ -183,10 +200,80 @@ async fn random_write(
     rng: &mut Rng,
     vocab: &Vocabulary,
     written: &mut Vec<Written>,
+    findings: &mut Vec<Written>,
     step: usize,
 ) -> String {
-    let choice = if written.is_empty() { 0 } else { rng.below(10) };
+    let choice = if written.is_empty() { 0 } else { rng.below(14) };
     match choice {
+        10 => {
+            let input = json!({
+                "slug": format!("walk-finding-{step}"), "exerciseId": rng.pick(&vocab.exercises),
+                "title": format!("{} finding {step}", rng.pick(&["alpha", "Beta", "gamma"])),
+                "summary": "Found in the walk.", "kind": rng.pick(&KINDS),
+                "missions": rng.some(&MISSIONS, 2),
+                "themeIds": rng.some(&vocab.themes, 2).into_iter().map(|t| t.0).collect::<Vec<_>>(),
+                "sourceId": rng.pick(&vocab.sources), "locator": "walk",
+                "reviewStatus": if rng.chance(60) { "PUBLISHED" } else { "DRAFT" },
+            });
+            let d = post(
+                &app.address,
+                Some(token),
+                &format!("mutation($i: CreateFindingInput!) {{ createFinding(input: $i) {{ {VIEW_FIELDS} }} }}"),
+                json!({"i": input}),
+            )
+            .await;
+            assert!(d.get("errors").is_none(), "create finding: {d}");
+            remember(&d["data"]["createFinding"], findings);
+            format!("create finding {}", d["data"]["createFinding"]["id"])
+        }
+        11 | 12 if !findings.is_empty() => {
+            let i = rng.below(findings.len());
+            let mut input = json!({"id": findings[i].id, "expectedVersion": findings[i].version});
+            if rng.chance(50) {
+                input["kind"] = json!(rng.pick(&KINDS));
+            }
+            if rng.chance(50) {
+                input["missions"] = json!(rng.some(&MISSIONS, 3));
+            }
+            if rng.chance(50) {
+                let themes: Vec<String> = rng
+                    .some(&vocab.themes, 3)
+                    .into_iter()
+                    .map(|t| t.0)
+                    .collect();
+                input["themeIds"] = json!(themes);
+            }
+            if rng.chance(30) {
+                input["exerciseId"] = json!(rng.pick(&vocab.exercises));
+            }
+            let d = post(
+                &app.address,
+                Some(token),
+                &format!("mutation($i: UpdateFindingInput!) {{ updateFinding(input: $i) {{ {VIEW_FIELDS} }} }}"),
+                json!({"i": input}),
+            )
+            .await;
+            assert!(d.get("errors").is_none(), "update finding: {d}");
+            findings[i].version = d["data"]["updateFinding"]["version"].as_i64().unwrap_or(0);
+            format!("update finding {input}")
+        }
+        13 if !findings.is_empty() => {
+            if rng.chance(70) {
+                let i = rng.below(findings.len());
+                review_step(app, token, rng, &mut findings[i], "Finding").await
+            } else {
+                let w = findings.remove(rng.below(findings.len()));
+                let d = post(
+                    &app.address,
+                    Some(token),
+                    "mutation($id: ID!, $v: Int!) { deleteFinding(id: $id, expectedVersion: $v) { id } }",
+                    json!({"id": w.id, "v": w.version}),
+                )
+                .await;
+                assert!(d.get("errors").is_none(), "delete finding: {d}");
+                format!("delete finding {}", w.id)
+            }
+        }
         0..=2 => {
             let input = view_input(rng, vocab, &format!("walk-{step}"));
             let d = post(
@@ -251,30 +338,7 @@ async fn random_write(
         }
         6 => {
             let i = rng.below(written.len());
-            let step_name = match written[i].status.as_str() {
-                "DRAFT" => "submitForReview",
-                "IN_REVIEW" => {
-                    if rng.chance(70) {
-                        "publish"
-                    } else {
-                        "returnToDraft"
-                    }
-                }
-                "PUBLISHED" => "retract",
-                _ => "returnToDraft",
-            };
-            let d = post(
-                    &app.address,
-                    Some(token),
-                    &format!("mutation($id: ID!, $v: Int!) {{ {step_name}(id: $id, expectedVersion: $v) {{ ... on ParticipantView {{ {VIEW_FIELDS} }} }} }}"),
-                    json!({"id": written[i].id, "v": written[i].version}),
-                )
-                .await;
-            assert!(d.get("errors").is_none(), "{step_name}: {d}");
-            let v = &d["data"][step_name];
-            written[i].version = v["version"].as_i64().unwrap_or(0);
-            written[i].status = v["reviewStatus"].as_str().unwrap_or("").to_string();
-            format!("{step_name} {}", written[i].id)
+            review_step(app, token, rng, &mut written[i], "ParticipantView").await
         }
         7 => {
             let exercise = rng.pick(&vocab.exercises).clone();
@@ -361,6 +425,40 @@ async fn random_write(
             format!("import {}", d["data"]["importBundle"]["created"])
         }
     }
+}
+
+/// The next review step for a view or finding, through the API.
+async fn review_step(
+    app: &TestApp,
+    token: &str,
+    rng: &mut Rng,
+    w: &mut Written,
+    type_name: &str,
+) -> String {
+    let step_name = match w.status.as_str() {
+        "DRAFT" => "submitForReview",
+        "IN_REVIEW" => {
+            if rng.chance(70) {
+                "publish"
+            } else {
+                "returnToDraft"
+            }
+        }
+        "PUBLISHED" => "retract",
+        _ => "returnToDraft",
+    };
+    let d = post(
+        &app.address,
+        Some(token),
+        &format!("mutation($id: ID!, $v: Int!) {{ {step_name}(id: $id, expectedVersion: $v) {{ ... on {type_name} {{ {VIEW_FIELDS} }} }} }}"),
+        json!({"id": w.id, "v": w.version}),
+    )
+    .await;
+    assert!(d.get("errors").is_none(), "{step_name}: {d}");
+    let v = &d["data"][step_name];
+    w.version = v["version"].as_i64().unwrap_or(0);
+    w.status = v["reviewStatus"].as_str().unwrap_or("").to_string();
+    format!("{step_name} {}", w.id)
 }
 
 fn remember(view: &Value, written: &mut Vec<Written>) {
@@ -487,6 +585,22 @@ const PAGE: &str = "query($f: ViewFilter, $o: ListOrder, $first: Int, $after: St
   }
 }";
 
+const FINDING_PAGE: &str = "query($f: FindingFilter, $o: ListOrder, $first: Int, $after: String, $last: Int, $before: String) {
+  participantViews: findings(filter: $f, order: $o, first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { id slug kind } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+const FINDING_MAP: &str = "query($r: FindingDimension!, $c: FindingDimension!, $f: FindingFilter) {
+  findingMap(rows: $r, columns: $c, filter: $f) {
+    totalFindings
+    rows { key } columns { key }
+    cells { row { key } column { key } count }
+  }
+}";
+
 const MAP: &str = "query($r: EvidenceDimension!, $c: EvidenceDimension!, $f: ViewFilter) {
   evidenceMap(rows: $r, columns: $c, filter: $f) {
     totalViews
@@ -515,6 +629,17 @@ async fn walk_pages(
     filter: &Value,
     order: &str,
 ) -> Option<(Vec<String>, u64)> {
+    walk_list(engine, sql, token, PAGE, filter, order).await
+}
+
+async fn walk_list(
+    engine: &str,
+    sql: &str,
+    token: Option<&str>,
+    page_query: &str,
+    filter: &Value,
+    order: &str,
+) -> Option<(Vec<String>, u64)> {
     let mut seen = Vec::new();
     let mut after = Value::Null;
     let mut total = 0;
@@ -523,7 +648,7 @@ async fn walk_pages(
             engine,
             sql,
             token,
-            PAGE,
+            page_query,
             json!({"f": filter, "o": order, "first": 7, "after": after}),
         )
         .await;
@@ -546,7 +671,7 @@ async fn walk_pages(
         engine,
         sql,
         token,
-        PAGE,
+        page_query,
         json!({"f": filter, "o": order, "last": 5}),
     )
     .await;
@@ -555,7 +680,7 @@ async fn walk_pages(
             engine,
             sql,
             token,
-            PAGE,
+            page_query,
             json!({"f": filter, "o": order, "last": 3, "before": cursor}),
         )
         .await;
@@ -663,7 +788,8 @@ async fn reference_total(
         if let Some(b) = filter["verbatim"].as_bool() {
             ok &= verbatim == b;
         }
-        if filter["exerciseStarted"].is_object() {
+        let range = &filter["exerciseStarted"];
+        if range["from"].is_string() || range["to"].is_string() {
             let date = dates.get(&exercise).cloned().flatten();
             let r = &filter["exerciseStarted"];
             ok &= date.as_deref().is_some_and(|d| {
@@ -714,10 +840,22 @@ async fn random_walk(app: TestApp, seed: u64) {
         .await
         .expect("connect");
     let mut written = Vec::new();
+    let mut findings = Vec::new();
     let mut log = Vec::new();
     let mut checked = 0;
     for step in 0..64 {
-        log.push(random_write(&app, &editor, &mut rng, &vocab, &mut written, step).await);
+        log.push(
+            random_write(
+                &app,
+                &editor,
+                &mut rng,
+                &vocab,
+                &mut written,
+                &mut findings,
+                step,
+            )
+            .await,
+        );
         if step % 8 != 7 {
             continue;
         }
@@ -757,6 +895,40 @@ async fn random_walk(app: TestApp, seed: u64) {
                 .await;
                 if let Some(total) = totals.first() {
                     assert_eq!(map["data"]["evidenceMap"]["totalViews"], json!(total));
+                }
+                // The same filter, less what findings lack, over findings.
+                let mut ff = filter.clone();
+                if let Some(f) = ff.as_object_mut() {
+                    for field in ["stances", "session", "finding", "verbatim"] {
+                        f.remove(field);
+                    }
+                    if rng.chance(40) {
+                        f.insert("kinds".into(), json!(rng.some(&KINDS, 3)));
+                    }
+                }
+                let mut finding_totals = Vec::new();
+                for order in FINDING_ORDERS {
+                    if let Some((_, total)) =
+                        walk_list(&app.address, &sql, token, FINDING_PAGE, &ff, order).await
+                    {
+                        finding_totals.push(total);
+                        checked += 1;
+                    }
+                }
+                let r = rng.below(FINDING_DIMENSIONS.len());
+                let c =
+                    (r + 1 + rng.below(FINDING_DIMENSIONS.len() - 1)) % FINDING_DIMENSIONS.len();
+                let map = same(
+                    &app.address,
+                    &sql,
+                    token,
+                    FINDING_MAP,
+                    json!({"r": FINDING_DIMENSIONS[r], "c": FINDING_DIMENSIONS[c], "f": ff}),
+                )
+                .await;
+                if let Some(total) = finding_totals.first() {
+                    assert!(finding_totals.iter().all(|t| t == total));
+                    assert_eq!(map["data"]["findingMap"]["totalFindings"], json!(total));
                 }
             }
         }

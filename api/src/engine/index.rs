@@ -1,7 +1,9 @@
 //! The facet index itself: plain data and set algebra, no database and no GraphQL.
 //!
 //! Every participant view is a `u32` (its primary key) in compressed bitmaps, one per value of
-//! each facet (stance, mission, theme, exercise, session, finding, verbatim, published). A
+//! each facet (stance, mission, theme, exercise, session, finding, verbatim, published). The
+//! same structure holds findings, with their kind in the place of the stance (and no session,
+//! finding or verbatim facets). A
 //! filter is an intersection of unions, a total a cardinality, a map cell an intersection
 //! count. Exercise-level facts (start date, places, organisations) are kept per exercise and
 //! resolved to views through the per-exercise bitmaps at query time, so a change to an exercise
@@ -10,11 +12,12 @@
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap};
 
-/// How many stances and missions there are (their order is the entity enums' order).
-pub const STANCES: usize = 5;
+/// How many classes a row can have: a view's stance (5) or a finding's kind (7), numbered in
+/// the entity enums' order; and how many missions there are.
+pub const CLASSES: usize = 7;
 pub const MISSIONS: usize = 5;
 
-/// One view's facets, as loaded from the database.
+/// One view's facets (or a finding's, `stance` then being its kind), as loaded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ViewRow {
     pub id: i32,
@@ -94,7 +97,7 @@ pub struct Index {
     all: RoaringBitmap,
     published: RoaringBitmap,
     verbatim: RoaringBitmap,
-    stance: [RoaringBitmap; STANCES],
+    stance: [RoaringBitmap; CLASSES],
     mission: [RoaringBitmap; MISSIONS],
     theme: HashMap<i32, RoaringBitmap>,
     exercise: HashMap<i32, RoaringBitmap>,
@@ -405,7 +408,7 @@ impl Index {
         set: &RoaringBitmap,
         rows: (Dim, &[i32]),
         columns: (Dim, &[i32]),
-    ) -> HashMap<(i32, i32), [u64; STANCES]> {
+    ) -> HashMap<(i32, i32), [u64; CLASSES]> {
         let mut counts = HashMap::new();
         for r in rows.1 {
             let Some(rb) = self.facet(rows.0, *r) else {
@@ -423,7 +426,7 @@ impl Index {
                 if cell.is_empty() {
                     continue;
                 }
-                let mut by_stance = [0u64; STANCES];
+                let mut by_stance = [0u64; CLASSES];
                 for (s, n) in by_stance.iter_mut().enumerate() {
                     *n = cell.intersection_len(&self.stance[s]);
                 }
@@ -439,7 +442,12 @@ fn clamp(id: i64) -> u32 {
 }
 
 fn exercise_matches(e: &ExerciseRow, q: &ViewQuery) -> bool {
-    if let Some((from, to)) = &q.started {
+    // An empty range (neither end given) is no condition at all, as in SQL.
+    if let Some((from, to)) = q
+        .started
+        .as_ref()
+        .filter(|r| r.0.is_some() || r.1.is_some())
+    {
         let Some(date) = e.start_date.as_deref() else {
             return false;
         };

@@ -17,9 +17,9 @@
 pub mod index;
 
 use crate::errors::{ApiError, ApiResult};
-use crate::filters::ViewFilter;
+use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::{GlobalId, NodeKind};
-pub use index::{Dim, ExerciseRow, Index, ViewQuery, ViewRow, Walk, STANCES};
+pub use index::{Dim, ExerciseRow, Index, ViewQuery, ViewRow, Walk, CLASSES};
 use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -66,6 +66,8 @@ pub struct EngineStatus {
     pub applied_seq: i64,
     /// How many participant views the index holds (drafts included).
     pub views: u64,
+    /// How many findings the index holds (drafts included).
+    pub findings: u64,
     /// How long the last full build took.
     pub build_time: Option<Duration>,
     /// When the last successful refresh (or build) finished.
@@ -80,8 +82,15 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// The two indexes: participant views, and findings.
+#[derive(Default)]
+pub struct Indexes {
+    pub views: Index,
+    pub findings: Index,
+}
+
 struct Inner {
-    index: RwLock<Index>,
+    index: RwLock<Indexes>,
     status: Mutex<EngineStatus>,
     applied: AtomicI64,
     /// Serialises refreshes (they read the log after `applied`, then apply).
@@ -98,11 +107,12 @@ impl Engine {
     fn new(state: EngineState) -> Engine {
         Engine {
             inner: Arc::new(Inner {
-                index: RwLock::new(Index::default()),
+                index: RwLock::new(Indexes::default()),
                 status: Mutex::new(EngineStatus {
                     state,
                     applied_seq: 0,
                     views: 0,
+                    findings: 0,
                     build_time: None,
                     refreshed_at: None,
                     last_error: None,
@@ -160,7 +170,7 @@ impl Engine {
     }
 
     /// Runs `f` over the index when it is ready; `None` (answer from SQL) otherwise.
-    pub fn read<R>(&self, f: impl FnOnce(&Index) -> R) -> Option<R> {
+    pub fn read<R>(&self, f: impl FnOnce(&Indexes) -> R) -> Option<R> {
         if self.lock_status().state != EngineState::Ready {
             return None;
         }
@@ -188,7 +198,13 @@ impl Engine {
                 status.state = EngineState::Ready;
                 status.last_error = None;
                 status.applied_seq = self.inner.applied.load(Ordering::SeqCst);
-                status.views = self.inner.index.read().map(|i| i.len()).unwrap_or(0);
+                status.views = self.inner.index.read().map(|i| i.views.len()).unwrap_or(0);
+                status.findings = self
+                    .inner
+                    .index
+                    .read()
+                    .map(|i| i.findings.len())
+                    .unwrap_or(0);
                 status.refreshed_at = Some(Instant::now());
             }
             Err(err) => {
@@ -209,15 +225,23 @@ impl Engine {
         let started = Instant::now();
         // Read the log position first: anything committed while loading is applied again.
         let seq = last_seq(conn).await?;
-        let mut index = Index::default();
-        index.set_themes(load_themes(conn).await?);
+        let mut index = Indexes::default();
+        let themes = load_themes(conn).await?;
+        for ix in [&mut index.views, &mut index.findings] {
+            ix.set_themes(themes.clone());
+        }
         for row in load_exercises(conn, None).await? {
-            index.put_exercise(row);
+            index.views.put_exercise(row.clone());
+            index.findings.put_exercise(row);
         }
         for row in load_views(conn, None).await? {
-            index.put_view(&row);
+            index.views.put_view(&row);
         }
-        index.regroup();
+        for row in load_findings(conn, None).await? {
+            index.findings.put_view(&row);
+        }
+        index.views.regroup();
+        index.findings.regroup();
         let took = started.elapsed();
         if let Ok(mut slot) = self.inner.index.write() {
             *slot = index;
@@ -225,7 +249,13 @@ impl Engine {
         self.inner.applied.store(seq, Ordering::SeqCst);
         self.lock_status().build_time = Some(took);
         tracing::info!(
-            views = self.inner.index.read().map(|i| i.len()).unwrap_or(0),
+            views = self.inner.index.read().map(|i| i.views.len()).unwrap_or(0),
+            findings = self
+                .inner
+                .index
+                .read()
+                .map(|i| i.findings.len())
+                .unwrap_or(0),
             millis = took.as_millis() as u64,
             "read engine built"
         );
@@ -253,12 +283,16 @@ impl Engine {
             };
             let done = (entries.len() as u64) < LOG_BATCH;
             let mut views = BTreeSet::new();
+            let mut findings = BTreeSet::new();
             let mut exercises = BTreeSet::new();
             let mut themes = false;
             for (_, entity, id) in &entries {
                 match entity.as_str() {
                     "ParticipantView" => {
                         views.insert(*id);
+                    }
+                    "Finding" => {
+                        findings.insert(*id);
                     }
                     "Exercise" => {
                         exercises.insert(*id);
@@ -269,7 +303,9 @@ impl Engine {
             }
             let views: Vec<i32> = views.into_iter().collect();
             let exercises: Vec<i32> = exercises.into_iter().collect();
+            let findings: Vec<i32> = findings.into_iter().collect();
             let view_rows = load_views(conn, Some(&views)).await?;
+            let finding_rows = load_findings(conn, Some(&findings)).await?;
             let exercise_rows = load_exercises(conn, Some(&exercises)).await?;
             let themes = if themes {
                 Some(load_themes(conn).await?)
@@ -277,27 +313,36 @@ impl Engine {
                 None
             };
             {
-                let mut index = self
+                let mut guard = self
                     .inner
                     .index
                     .write()
                     .map_err(|_| DbErr::Custom("read engine lock poisoned".into()))?;
+                let index = &mut *guard;
                 for id in &views {
-                    index.remove_view(*id);
+                    index.views.remove_view(*id);
                 }
                 for row in &view_rows {
-                    index.put_view(row);
+                    index.views.put_view(row);
                 }
-                for id in &exercises {
-                    index.remove_exercise(*id);
+                for id in &findings {
+                    index.findings.remove_view(*id);
                 }
-                for row in exercise_rows {
-                    index.put_exercise(row);
+                for row in &finding_rows {
+                    index.findings.put_view(row);
                 }
-                if let Some(themes) = themes {
-                    index.set_themes(themes);
+                for ix in [&mut index.views, &mut index.findings] {
+                    for id in &exercises {
+                        ix.remove_exercise(*id);
+                    }
+                    for row in &exercise_rows {
+                        ix.put_exercise(row.clone());
+                    }
+                    if let Some(themes) = &themes {
+                        ix.set_themes(themes.clone());
+                    }
+                    ix.regroup();
                 }
-                index.regroup();
             }
             self.inner.applied.store(last, Ordering::SeqCst);
             if done {
@@ -417,6 +462,81 @@ async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Ve
         let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
         for (view, theme) in themes {
             if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
+                row.themes.push(theme);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The index of a finding kind as stored.
+pub fn kind_index(stored: &str) -> Option<u8> {
+    Some(match stored {
+        "PRINCIPLE" => 0,
+        "HOPE" => 1,
+        "CONCERN" => 2,
+        "CONDITION" => 3,
+        "RECOMMENDATION" => 4,
+        "OBSERVATION" => 5,
+        "REFLECTION" => 6,
+        _ => return None,
+    })
+}
+
+/// Loads the facets of the findings with these ids (all findings when `None`).
+async fn load_findings(
+    conn: &DatabaseConnection,
+    ids: Option<&[i32]>,
+) -> Result<Vec<ViewRow>, DbErr> {
+    use entity::{finding as f, finding_mission as fm, finding_theme as ft};
+    let chunks: Vec<Option<&[i32]>> = match ids {
+        None => vec![None],
+        Some([]) => vec![],
+        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut q = f::Entity::find()
+            .select_only()
+            .column(f::Column::Id)
+            .column(f::Column::Kind)
+            .column(f::Column::ExerciseId)
+            .column(f::Column::ReviewStatus);
+        let mut m = fm::Entity::find()
+            .select_only()
+            .column(fm::Column::FindingId)
+            .column(fm::Column::MissionCode);
+        let mut t = ft::Entity::find()
+            .select_only()
+            .column(ft::Column::FindingId)
+            .column(ft::Column::ThemeId);
+        if let Some(chunk) = chunk {
+            q = q.filter(f::Column::Id.is_in(chunk.iter().copied()));
+            m = m.filter(fm::Column::FindingId.is_in(chunk.iter().copied()));
+            t = t.filter(ft::Column::FindingId.is_in(chunk.iter().copied()));
+        }
+        let rows: Vec<(i32, String, i32, String)> = q.into_tuple().all(conn).await?;
+        let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
+        for (id, kind, exercise, review) in rows {
+            at.insert(id, out.len());
+            out.push(ViewRow {
+                id,
+                stance: kind_index(&kind).ok_or_else(|| bad_value("finding kind", &kind))?,
+                exercise,
+                published: review == crate::visibility::PUBLISHED,
+                ..Default::default()
+            });
+        }
+        let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
+        for (finding, code) in missions {
+            let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
+            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
+                row.missions |= 1 << bit;
+            }
+        }
+        let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
+        for (finding, theme) in themes {
+            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
                 row.themes.push(theme);
             }
         }
@@ -593,7 +713,49 @@ pub fn select_views(
     };
     engine
         .read(|index| -> ApiResult<Option<RoaringBitmap>> {
-            Ok(view_query(filter, index)?.map(|q| index.select(&q, published_only)))
+            Ok(view_query(filter, &index.views)?.map(|q| index.views.select(&q, published_only)))
+        })
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// Resolves a finding filter against the index, as [`view_query`] does for views (same checks,
+/// order and errors as [`FindingFilter::condition`]); the kinds take the stances' place.
+pub fn finding_query(filter: &FindingFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
+    let as_view = ViewFilter {
+        missions: filter.missions.clone(),
+        themes: filter.themes.clone(),
+        exercise: filter.exercise.clone(),
+        exercise_started: filter.exercise_started.clone(),
+        places: filter.places.clone(),
+        organisation: filter.organisation.clone(),
+        updated_since: filter.updated_since,
+        ..Default::default()
+    };
+    let mut q = view_query(&as_view, index)?;
+    if let Some(q) = q.as_mut() {
+        q.stances = filter.kinds.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|k| kind_index(&stored(entity::enums::FindingKind::from(*k))))
+                .collect()
+        });
+    }
+    Ok(q)
+}
+
+/// The findings a request may see under `filter`, from the index (see [`select_views`]).
+pub fn select_findings(
+    engine: Option<&Engine>,
+    filter: &FindingFilter,
+    published_only: bool,
+) -> ApiResult<Option<RoaringBitmap>> {
+    let Some(engine) = engine else {
+        return Ok(None);
+    };
+    engine
+        .read(|index| -> ApiResult<Option<RoaringBitmap>> {
+            Ok(finding_query(filter, &index.findings)?
+                .map(|q| index.findings.select(&q, published_only)))
         })
         .transpose()
         .map(Option::flatten)

@@ -23,6 +23,21 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 #[derive(Default)]
 pub struct EvidenceQuery;
 
+/// How the list of findings is ordered.
+fn finding_order(list: ListOrder) -> Order<finding::Entity> {
+    Order {
+        list,
+        id: finding::Column::Id,
+        updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
+            m.updated_at
+        })),
+        sort: SortKeys {
+            title: Some("title"),
+            date: Some("exercise_start_date"),
+        },
+    }
+}
+
 /// How the list of participant views is ordered.
 fn view_order(list: ListOrder) -> Order<participant_view::Entity> {
     Order {
@@ -82,28 +97,42 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
+        let filter = filter.unwrap_or_default();
+        let order = finding_order(order.unwrap_or_default());
+        let args = PageArgs::new(first, after, last, before);
+        let engine = ctx.data_opt::<Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        if let Some(set) = crate::engine::select_findings(engine, &filter, published_only)? {
+            let page = paginate_indexed(
+                ctx,
+                &order,
+                |m| m.id,
+                Finding,
+                &args,
+                set.len(),
+                |w| {
+                    engine?.read(|index| {
+                        let findings = &index.findings;
+                        findings.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                    })
+                },
+            )
+            .await?;
+            if let Some(page) = page {
+                return Ok(page);
+            }
+        }
         paginate_ordered(
             ctx,
             finding::Entity::find().filter(
                 filter
-                    .unwrap_or_default()
                     .condition(ctx.data_unchecked::<DatabaseConnection>())
                     .await?,
             ),
-            Order {
-                list: order.unwrap_or_default(),
-                id: finding::Column::Id,
-                updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
-                    m.updated_at
-                })),
-                sort: SortKeys {
-                    title: Some("title"),
-                    date: Some("exercise_start_date"),
-                },
-            },
+            order,
             |m| m.id,
             Finding,
-            PageArgs::new(first, after, last, before),
+            args,
         )
         .await
     }
@@ -164,7 +193,8 @@ impl EvidenceQuery {
                 set.len(),
                 |w| {
                     engine?.read(|index| {
-                        index.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                        let views = &index.views;
+                        views.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
                     })
                 },
             )

@@ -305,7 +305,9 @@ pub async fn evidence_map(
     let col_keys = keys(c, columns).await?;
     let from_index = match (engine, &indexed) {
         (Some(engine), Some(set)) => engine
-            .read(|index| indexed_counts(index, set, (rows, &row_keys), (columns, &col_keys)))
+            .read(|index| {
+                indexed_counts(&index.views, set, (rows, &row_keys), (columns, &col_keys))
+            })
             .map(|counts| (counts, set.len())),
         _ => None,
     };
