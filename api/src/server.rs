@@ -70,7 +70,7 @@ impl Application {
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
         let schema = schema::build(SchemaConfig {
             hub,
-            engine,
+            engine: engine.clone(),
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -81,6 +81,8 @@ impl Application {
         });
         let schema = web::Data::new(schema);
         let conn = web::Data::new(conn);
+        // For health and metrics handlers: `engine.status()`.
+        let engine = web::Data::new(engine);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             require_token: settings.require_token,
@@ -103,6 +105,7 @@ impl Application {
                 .wrap(middleware::from_fn(request_id::middleware))
                 .app_data(schema.clone())
                 .app_data(conn.clone())
+                .app_data(engine.clone())
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())

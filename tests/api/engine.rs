@@ -437,13 +437,8 @@ async fn review_step(
 ) -> String {
     let step_name = match w.status.as_str() {
         "DRAFT" => "submitForReview",
-        "IN_REVIEW" => {
-            if rng.chance(70) {
-                "publish"
-            } else {
-                "returnToDraft"
-            }
-        }
+        "IN_REVIEW" if rng.chance(70) => "publish",
+        "IN_REVIEW" => "returnToDraft",
         "PUBLISHED" => "retract",
         _ => "returnToDraft",
     };

@@ -339,9 +339,7 @@ impl Index {
                 let ids: Box<dyn Iterator<Item = u32>> = match (start, down) {
                     (None, false) => Box::new(set.iter()),
                     (None, true) => Box::new(set.iter().rev()),
-                    (Some((id, _)), false) => {
-                        Box::new(set.range(clamp(i64::from(id) + 1)..).into_iter())
-                    }
+                    (Some((id, _)), false) => Box::new(set.range(clamp(i64::from(id) + 1)..)),
                     (Some((id, _)), true) if id <= 0 => Box::new(std::iter::empty()),
                     (Some((id, _)), true) => Box::new(set.range(..clamp(i64::from(id))).rev()),
                 };

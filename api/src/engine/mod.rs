@@ -209,12 +209,9 @@ impl Engine {
             }
             Err(err) => {
                 tracing::error!(error = %err, "the read engine could not follow the database; reads use SQL");
-                status.state = if status.state == EngineState::Ready {
-                    EngineState::Behind
-                } else if status.state == EngineState::Behind {
-                    EngineState::Behind
-                } else {
-                    EngineState::Failed
+                status.state = match status.state {
+                    EngineState::Ready | EngineState::Behind => EngineState::Behind,
+                    _ => EngineState::Failed,
                 };
                 status.last_error = Some(err.to_string());
             }
