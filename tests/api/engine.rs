@@ -604,6 +604,57 @@ const MAP: &str = "query($r: EvidenceDimension!, $c: EvidenceDimension!, $f: Vie
   }
 }";
 
+const COUNTS: &str = "{
+  exercises(first: 100) { totalCount nodes { id counts {
+    findings views viewsByStance { stance count } resources metrics sessions } } }
+  missions { code counts { exercises findings views viewsByStance { stance count } } }
+}";
+
+/// The dashboard counts of every exercise and mission, the same from both servers, and
+/// consistent with the rows read in plain SQL: each mission's views are the views of the
+/// `missions.anyOf` filter, and the exercises' views add up to all the views a reader sees.
+async fn check_counts(
+    engine: &str,
+    sql: &str,
+    token: Option<&str>,
+    db: &sea_orm::DatabaseConnection,
+    published_only: bool,
+    vocab: &Vocabulary,
+) -> usize {
+    let counts = same(engine, sql, token, COUNTS, json!({})).await;
+    assert!(counts.get("errors").is_none(), "{counts}");
+    let exercises = counts["data"]["exercises"]["nodes"]
+        .as_array()
+        .expect("exercises");
+    let mut all = 0;
+    for e in exercises {
+        let c = &e["counts"];
+        let views = c["views"].as_u64().expect("views");
+        let by_stance: u64 = c["viewsByStance"]
+            .as_array()
+            .expect("by stance")
+            .iter()
+            .map(|s| s["count"].as_u64().expect("count"))
+            .sum();
+        assert_eq!(views, by_stance, "{e}");
+        all += views;
+    }
+    if counts["data"]["exercises"]["totalCount"] == json!(exercises.len()) {
+        let expected = reference_total(db, &json!({}), published_only, vocab).await;
+        assert_eq!(
+            all, expected,
+            "exercises' views add up (published only: {published_only})"
+        );
+    }
+    let missions = counts["data"]["missions"].as_array().expect("missions");
+    for m in missions {
+        let filter = json!({"missions": {"anyOf": [m["code"]]}});
+        let expected = reference_total(db, &filter, published_only, vocab).await;
+        assert_eq!(m["counts"]["views"], json!(expected), "{m}");
+    }
+    exercises.len() + missions.len()
+}
+
 /// Reads the same thing from both servers and insists on the same answer.
 async fn same(engine: &str, sql: &str, token: Option<&str>, query: &str, vars: Value) -> Value {
     let a = post(engine, token, query, vars.clone()).await;
@@ -853,6 +904,9 @@ async fn random_walk(app: TestApp, seed: u64) {
         );
         if step % 8 != 7 {
             continue;
+        }
+        for (token, published_only) in [(None, true), (Some(editor.as_str()), false)] {
+            checked += check_counts(&app.address, &sql, token, &db, published_only, &vocab).await;
         }
         for _ in 0..5 {
             let filter = random_filter(&mut rng, &vocab);

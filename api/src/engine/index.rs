@@ -400,6 +400,26 @@ impl Index {
         }
     }
 
+    /// How many rows have `value` on `dim` (published ones only when `published_only`), per
+    /// class (a view's stance, a finding's kind).
+    pub fn tally(&self, dim: Dim, value: i32, published_only: bool) -> [u64; CLASSES] {
+        let mut by_class = [0u64; CLASSES];
+        let Some(rows) = self.facet(dim, value) else {
+            return by_class;
+        };
+        let visible;
+        let rows = if published_only {
+            visible = rows & &self.published;
+            &visible
+        } else {
+            rows
+        };
+        for (class, n) in by_class.iter_mut().enumerate() {
+            *n = rows.intersection_len(&self.stance[class]);
+        }
+        by_class
+    }
+
     /// For every pair of row and column values that has views in `set`, the count per stance.
     pub fn map_counts(
         &self,

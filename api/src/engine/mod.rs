@@ -757,3 +757,32 @@ pub fn select_findings(
         .transpose()
         .map(Option::flatten)
 }
+
+/// The stored stances, in the index's order (see [`stance_index`]).
+pub const STANCES: [&str; 5] = ["HOPE", "CONCERN", "CONDITION", "SUGGESTION", "NEUTRAL"];
+
+/// The evidence an exercise (`Dim::Exercise`, its id) or a mission (`Dim::Mission`, its
+/// index) holds, from the index, for the dashboard counts: how many findings, and how many
+/// views per stance (stored stance, count). `None` when there is no engine or it is not ready.
+pub fn evidence_counts(
+    engine: Option<&Engine>,
+    dim: Dim,
+    value: i32,
+    published_only: bool,
+) -> Option<(u64, Vec<(&'static str, u64)>)> {
+    engine?.read(|index| {
+        let findings = index
+            .findings
+            .tally(dim, value, published_only)
+            .iter()
+            .sum();
+        let views = index.views.tally(dim, value, published_only);
+        let by_stance = STANCES
+            .iter()
+            .zip(views)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (*s, n))
+            .collect();
+        (findings, by_stance)
+    })
+}
