@@ -711,14 +711,19 @@ where
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        loaders::of(ctx)?
-            .load_one(loaders::ChildCount {
-                relation,
-                table: table_name::<E>(),
-                parent,
-            })
-            .await?
-            .unwrap_or(0)
+        let engine = ctx.data_opt::<crate::engine::Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        match crate::engine::child_count(engine, relation, parent, published_only) {
+            Some(n) => n,
+            None => loaders::of(ctx)?
+                .load_one(loaders::ChildCount {
+                    relation,
+                    table: table_name::<E>(),
+                    parent,
+                })
+                .await?
+                .unwrap_or(0),
+        }
     } else {
         0
     };

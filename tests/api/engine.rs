@@ -610,6 +610,18 @@ const COUNTS: &str = "{
   missions { code counts { exercises findings views viewsByStance { stance count } } }
 }";
 
+/// Nested connections' first pages and totals (each its own request, for the complexity limit).
+const NESTED: [&str; 4] = [
+    "{ exercises(first: 100) { nodes { id counts { views findings }
+        views(first: 2) { totalCount pageInfo { hasNextPage } nodes { id } }
+        findings(first: 2) { totalCount pageInfo { hasNextPage } nodes { id } } } } }",
+    "{ exercises(first: 100) { nodes { sessions(first: 4) { nodes { id
+        views(first: 2) { totalCount nodes { id } } } } } } }",
+    "{ findings(first: 100) { nodes { id views(first: 2) { totalCount nodes { id } } } } }",
+    "{ themes(first: 100) { nodes { slug views(first: 2) { totalCount nodes { id } }
+        findings(first: 2) { totalCount nodes { id } } } } }",
+];
+
 /// The dashboard counts of every exercise and mission, the same from both servers, and
 /// consistent with the rows read in plain SQL: each mission's views are the views of the
 /// `missions.anyOf` filter, and the exercises' views add up to all the views a reader sees.
@@ -652,7 +664,21 @@ async fn check_counts(
         let expected = reference_total(db, &filter, published_only, vocab).await;
         assert_eq!(m["counts"]["views"], json!(expected), "{m}");
     }
-    exercises.len() + missions.len()
+    let mut checked = exercises.len() + missions.len();
+    for query in NESTED {
+        let nested = same(engine, sql, token, query, json!({})).await;
+        assert!(nested.get("errors").is_none(), "{nested}");
+        checked += 1;
+    }
+    let nested = same(engine, sql, token, NESTED[0], json!({})).await;
+    for e in nested["data"]["exercises"]["nodes"]
+        .as_array()
+        .expect("exercises")
+    {
+        assert_eq!(e["views"]["totalCount"], e["counts"]["views"], "{e}");
+        assert_eq!(e["findings"]["totalCount"], e["counts"]["findings"], "{e}");
+    }
+    checked
 }
 
 /// Reads the same thing from both servers and insists on the same answer.

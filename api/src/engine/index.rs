@@ -90,6 +90,15 @@ pub enum Dim {
     Exercise,
 }
 
+/// A parent whose rows (views or findings) the index holds by parent id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parent {
+    Exercise,
+    Session,
+    Finding,
+    Theme,
+}
+
 /// The in-memory index of participant views.
 #[derive(Default)]
 pub struct Index {
@@ -397,6 +406,21 @@ impl Index {
             Dim::Stance => usize::try_from(value).ok().and_then(|s| self.stance.get(s)),
             Dim::Theme => self.theme.get(&value),
             Dim::Exercise => self.exercise.get(&value),
+        }
+    }
+
+    /// How many rows this parent has (published ones only when `published_only`).
+    pub fn children(&self, parent: Parent, id: i32, published_only: bool) -> u64 {
+        let map = match parent {
+            Parent::Exercise => &self.exercise,
+            Parent::Session => &self.session,
+            Parent::Finding => &self.finding,
+            Parent::Theme => &self.theme,
+        };
+        match map.get(&id) {
+            None => 0,
+            Some(rows) if published_only => rows.intersection_len(&self.published),
+            Some(rows) => rows.len(),
         }
     }
 

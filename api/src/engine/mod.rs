@@ -19,7 +19,7 @@ pub mod index;
 use crate::errors::{ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::{GlobalId, NodeKind};
-pub use index::{Dim, ExerciseRow, Index, ViewQuery, ViewRow, Walk, CLASSES};
+pub use index::{Dim, ExerciseRow, Index, Parent, ViewQuery, ViewRow, Walk, CLASSES};
 use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -784,5 +784,34 @@ pub fn evidence_counts(
             .map(|(s, n)| (*s, n))
             .collect();
         (findings, by_stance)
+    })
+}
+
+/// The `totalCount` of a nested connection the index holds (an exercise's, session's,
+/// finding's or theme's views, an exercise's or theme's findings): `None` for other relations,
+/// or when there is no engine or it is not ready.
+pub fn child_count(
+    engine: Option<&Engine>,
+    relation: crate::loaders::ChildRelation,
+    parent: i32,
+    published_only: bool,
+) -> Option<u64> {
+    use crate::loaders::rel;
+    let (findings, of) = match relation {
+        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
+        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
+        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
+        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
+        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
+        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
+        _ => return None,
+    };
+    engine?.read(|index| {
+        let rows = if findings {
+            &index.findings
+        } else {
+            &index.views
+        };
+        rows.children(of, parent, published_only)
     })
 }
