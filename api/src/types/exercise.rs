@@ -346,8 +346,8 @@ impl Exercise {
     }
 
     /// How much evidence the exercise holds (findings, views by stance, resources, metrics,
-    /// sessions), for dashboards: findings and views from the read engine when it is ready,
-    /// the rest counted in the database, one statement for a whole page.
+    /// sessions), for dashboards: counted in the database, one statement for a whole page.
+    // (Findings and views come from the read engine when it is ready.)
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<ExerciseCounts> {
         let engine = ctx.data_opt::<crate::engine::Engine>();
         let published_only = crate::visibility::published_only(ctx);

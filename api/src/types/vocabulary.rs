@@ -44,8 +44,8 @@ impl GovernmentMission {
     }
 
     /// How much evidence relates to the mission (exercises, findings, views by stance), for
-    /// dashboards: findings and views from the read engine when it is ready, the rest counted
-    /// in the database, one statement for all the missions asked for.
+    /// dashboards: counted in the database, one statement for all the missions asked for.
+    // (Findings and views come from the read engine when it is ready.)
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<MissionCounts> {
         use sea_orm::ActiveEnum;
         let code = self.0.code.to_value();
