@@ -212,22 +212,38 @@ fn exercises_of(id: &Option<ID>) -> ApiResult<Option<SelectStatement>> {
     )))
 }
 
-/// The condition "`column` (a partial-date text column) lies in `range`".
-fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiResult<Condition> {
-    let mut cond = Condition::all();
+/// The bounds of `range` as stored-text comparisons (`from <= date <= to`), each checked: a
+/// partial `to` is widened to the end of the period it names.
+pub(crate) fn date_bounds(
+    range: &DateRange,
+    field: &str,
+) -> ApiResult<(Option<String>, Option<String>)> {
+    let mut bounds = (None, None);
     if let Some(from) = &range.from {
         check_date(from, &format!("{field}.from"))?;
-        cond = cond.add(column.gte(from.as_str()));
+        bounds.0 = Some(from.clone());
     }
     if let Some(to) = &range.to {
         check_date(to, &format!("{field}.to"))?;
         // Partial dates sort as strings; "2024-99" sorts after every day of 2024.
-        let upper = if to.len() == 10 {
+        bounds.1 = Some(if to.len() == 10 {
             to.clone()
         } else {
             format!("{to}-99")
-        };
-        cond = cond.add(column.lte(upper));
+        });
+    }
+    Ok(bounds)
+}
+
+/// The condition "`column` (a partial-date text column) lies in `range`".
+fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiResult<Condition> {
+    let mut cond = Condition::all();
+    let (from, to) = date_bounds(range, field)?;
+    if let Some(from) = from {
+        cond = cond.add(column.gte(from));
+    }
+    if let Some(to) = to {
+        cond = cond.add(column.lte(to));
     }
     Ok(cond)
 }

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod curation;
 pub mod db;
 pub mod depth_limit;
+pub mod engine;
 pub mod errors;
 pub mod filters;
 pub mod http;

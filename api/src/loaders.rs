@@ -424,6 +424,14 @@ impl Tally {
             .sum()
     }
 
+    /// Replaces the counts of this kind of row with these, per stance ('' for rows without).
+    pub fn replace<'a>(&mut self, what: &str, counts: impl IntoIterator<Item = (&'a str, u64)>) {
+        self.0.retain(|(w, _), _| w != what);
+        for (stance, n) in counts {
+            self.0.insert((what.to_string(), stance.to_string()), n);
+        }
+    }
+
     /// How many rows of this kind take this stance (stored value, e.g. `CONCERN`).
     pub fn with_stance(&self, what: &str, stance: &str) -> u64 {
         self.0
@@ -457,9 +465,11 @@ async fn tallies(
 }
 
 /// The dashboard counts of an exercise: its findings, views (by stance), resources, metrics
-/// and sessions, for every exercise of a page in one statement.
+/// and sessions, for every exercise of a page in one statement. The flag says whether findings
+/// and views are counted here too (`false` when the read engine counts them): they are counted
+/// when any key of the batch asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ExerciseTally(pub i32);
+pub struct ExerciseTally(pub i32, pub bool);
 
 impl Loader<ExerciseTally> for Store {
     type Value = Tally;
@@ -482,31 +492,33 @@ impl Loader<ExerciseTally> for Store {
                 guard = visibility::sql_guard(self.published_only, table),
             )
         };
-        let sql = [
-            branch("finding", "finding"),
-            format!(
+        let mut branches = Vec::new();
+        if keys.iter().any(|k| k.1) {
+            branches.push(branch("finding", "finding"));
+            branches.push(format!(
                 "SELECT 'view' AS what, CAST(exercise_id AS TEXT) AS owner, \
                  CAST(stance AS TEXT) AS stance, COUNT(*) AS n FROM participant_view \
                  WHERE exercise_id IN ({ids}){guard} GROUP BY exercise_id, stance",
                 guard = visibility::sql_guard(self.published_only, "participant_view"),
-            ),
-            branch("resource", "resource_exercise"),
-            branch("metric", "metric"),
-            branch("session", "session"),
-        ]
-        .join(" UNION ALL ");
-        let mut found = tallies(&self.db, sql, Vec::new()).await?;
+            ));
+        }
+        branches.push(branch("resource", "resource_exercise"));
+        branches.push(branch("metric", "metric"));
+        branches.push(branch("session", "session"));
+        let sql = branches.join(" UNION ALL ");
+        let found = tallies(&self.db, sql, Vec::new()).await?;
         Ok(keys
             .iter()
-            .map(|k| (*k, found.remove(&k.0.to_string()).unwrap_or_default()))
+            .map(|k| (*k, found.get(&k.0.to_string()).cloned().unwrap_or_default()))
             .collect())
     }
 }
 
 /// The dashboard counts of a mission: the exercises, findings and views (by stance) tagged
-/// with it, for every mission asked for in one statement. The key is the stored mission code.
+/// with it, for every mission asked for in one statement. The key is the stored mission code,
+/// and whether findings and views are counted here too (as for [`ExerciseTally`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct MissionTally(pub String);
+pub struct MissionTally(pub String, pub bool);
 
 impl Loader<MissionTally> for Store {
     type Value = Tally;
@@ -524,30 +536,30 @@ impl Loader<MissionTally> for Store {
                  COUNT(*) AS n FROM {table} WHERE mission_code IN ({params}) GROUP BY mission_code"
             )
         };
-        let sql = [
-            branch("exercise", "exercise_mission"),
-            format!(
+        let mut branches = vec![branch("exercise", "exercise_mission")];
+        if keys.iter().any(|k| k.1) {
+            branches.push(format!(
                 "SELECT 'finding' AS what, CAST(finding_mission.mission_code AS TEXT) AS owner, \
                  '' AS stance, COUNT(*) AS n \
                  FROM finding_mission JOIN finding ON finding.id = finding_mission.finding_id \
                  WHERE finding_mission.mission_code IN ({params}){guard} \
                  GROUP BY finding_mission.mission_code",
                 guard = visibility::sql_guard(self.published_only, "finding"),
-            ),
-            format!(
+            ));
+            branches.push(format!(
                 "SELECT 'view' AS what, CAST(view_mission.mission_code AS TEXT) AS owner, \
                  CAST(participant_view.stance AS TEXT) AS stance, COUNT(*) AS n \
                  FROM view_mission JOIN participant_view ON participant_view.id = view_mission.view_id \
                  WHERE view_mission.mission_code IN ({params}){guard} \
                  GROUP BY view_mission.mission_code, participant_view.stance",
                 guard = visibility::sql_guard(self.published_only, "participant_view"),
-            ),
-        ]
-        .join(" UNION ALL ");
-        let mut found = tallies(&self.db, sql, values).await?;
+            ));
+        }
+        let sql = branches.join(" UNION ALL ");
+        let found = tallies(&self.db, sql, values).await?;
         Ok(keys
             .iter()
-            .map(|k| (k.clone(), found.remove(&k.0).unwrap_or_default()))
+            .map(|k| (k.clone(), found.get(&k.0).cloned().unwrap_or_default()))
             .collect())
     }
 }

@@ -712,14 +712,19 @@ where
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        loaders::of(ctx)?
-            .load_one(loaders::ChildCount {
-                relation,
-                table: table_name::<E>(),
-                parent,
-            })
-            .await?
-            .unwrap_or(0)
+        let engine = ctx.data_opt::<crate::engine::Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        match crate::engine::child_count(engine, relation, parent, published_only) {
+            Some(n) => n,
+            None => loaders::of(ctx)?
+                .load_one(loaders::ChildCount {
+                    relation,
+                    table: table_name::<E>(),
+                    parent,
+                })
+                .await?
+                .unwrap_or(0),
+        }
     } else {
         0
     };
@@ -736,4 +741,138 @@ where
 /// The table name of an entity, as a static string for loader keys.
 fn table_name<E: EntityTrait>() -> &'static str {
     E::default().table_name()
+}
+
+/// What the read engine is asked for one page of a list it holds.
+pub struct IndexedWalk<'a> {
+    /// The order to walk in.
+    pub walk: crate::engine::Walk,
+    /// Whether the order is descending.
+    pub descending: bool,
+    /// Whether the page is read from the end (`last`/`before`).
+    pub backwards: bool,
+    /// The cursor's position (id and sort key) to start strictly beyond.
+    pub start: Option<(i32, &'a str)>,
+    /// How many ids to return at most (the page size plus one, to learn whether more exist).
+    pub limit: usize,
+}
+
+/// Pages a list through the read engine: the same checks, cursors and answers as
+/// [`paginate_ordered`], but the page's ids come from `walk` and its rows are fetched by primary
+/// key in one statement. `Ok(None)` when the engine cannot answer this page (an order it does
+/// not hold, both `after` and `before`, or a row it names is gone): the caller pages in SQL.
+pub async fn paginate_indexed<E, T>(
+    ctx: &Context<'_>,
+    order: &Order<E>,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: &PageArgs,
+    total_count: u64,
+    walk: impl FnOnce(IndexedWalk<'_>) -> Option<Vec<(u32, String)>>,
+) -> ApiResult<Option<Page<T>>>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    T: OutputType,
+{
+    use crate::engine::Walk;
+    let conn = ctx.data_unchecked::<DatabaseConnection>();
+    let limits = *ctx.data_unchecked::<PageLimits>();
+    let first = page_size(args.first, "first", limits)?;
+    let last = page_size(args.last, "last", limits)?;
+    if first.is_some() && last.is_some() {
+        return Err(ApiError::bad_input(
+            "last",
+            "Give `first` or `last`, not both",
+        ));
+    }
+    if args.after.is_some() && args.before.is_some() {
+        return Ok(None);
+    }
+    let backwards = last.is_some();
+    let size = last.or(first).unwrap_or(limits.default_size as u64);
+    // (walk, descending, cursor tag for text keys, decoded start)
+    let key = text_key(order, conn.get_database_backend())?;
+    let (how, descending, tag, start) = match &key {
+        Some(key) if key.tag == "date" || key.tag == "date-desc" => {
+            let start = match (&args.after, &args.before) {
+                (Some(c), _) => Some(decode_key_cursor(key.tag, c, "after")?),
+                (_, Some(c)) => Some(decode_key_cursor(key.tag, c, "before")?),
+                _ => None,
+            };
+            (
+                Walk::Date {
+                    earliest: key.tag == "date",
+                },
+                key.descending,
+                Some(key.tag),
+                start,
+            )
+        }
+        Some(_) => return Ok(None),
+        None => {
+            let list = order.list;
+            if !matches!(list, ListOrder::OldestFirst | ListOrder::NewestFirst) {
+                return Ok(None);
+            }
+            let start = match (&args.after, &args.before) {
+                (Some(c), _) => Some((decode_ordered(list, c, "after")?.id, String::new())),
+                (_, Some(c)) => Some((decode_ordered(list, c, "before")?.id, String::new())),
+                _ => None,
+            };
+            (Walk::Id, list == ListOrder::NewestFirst, None, start)
+        }
+    };
+    let Some(mut found) = walk(IndexedWalk {
+        walk: how,
+        descending,
+        backwards,
+        start: start.as_ref().map(|(id, key)| (*id, key.as_str())),
+        limit: size as usize + 1,
+    }) else {
+        return Ok(None);
+    };
+    let more = found.len() as u64 > size;
+    found.truncate(size as usize);
+    let ids: Vec<i32> = found
+        .iter()
+        .filter_map(|(id, _)| i32::try_from(*id).ok())
+        .collect();
+    let rows = if ids.is_empty() {
+        Vec::new()
+    } else {
+        db(E::find()
+            .filter(order.id.is_in(ids.iter().copied()))
+            .all(conn)
+            .await)?
+    };
+    if rows.len() != found.len() {
+        // The index names a row the database no longer has: it is behind; SQL answers.
+        return Ok(None);
+    }
+    let mut by_id: std::collections::HashMap<i32, E::Model> =
+        rows.into_iter().map(|row| (id_of(&row), row)).collect();
+    if backwards {
+        found.reverse();
+    }
+    let mut edges = Vec::with_capacity(found.len());
+    for (id, sort_key) in found {
+        let Some(row) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id)) else {
+            return Ok(None);
+        };
+        let cursor = match tag {
+            Some(tag) => key_cursor(tag, id as i32, &sort_key),
+            None => ordered_cursor(order.list, id as i32, None),
+        };
+        edges.push(PageEdge {
+            cursor,
+            node: wrap(row),
+        });
+    }
+    let (has_previous, has_next) = if backwards {
+        (more, args.before.is_some())
+    } else {
+        (args.after.is_some(), more)
+    };
+    Ok(Some(Page::new(edges, has_previous, has_next, total_count)))
 }

@@ -35,6 +35,7 @@ pub struct SchemaConfig {
     pub hub: Hub,
     /// Charges each request's complexity to its client's budget (none: not charged).
     pub rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
+    pub engine: crate::engine::Engine,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -90,6 +91,7 @@ pub fn build(config: SchemaConfig) -> AppSchema {
         .data(config.db)
         .data(config.page_limits)
         .data(config.hub)
+        .data(config.engine)
         // Not `limit_depth`: that counts introspection too, and refuses every client's own
         // introspection document.
         .extension(crate::depth_limit::DepthLimit {

@@ -7,6 +7,7 @@ use crate::http::{
     graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
 };
 use crate::metrics::Metrics;
+use crate::engine::Engine;
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::shutdown::Shutdown;
@@ -70,7 +71,14 @@ impl Application {
         if settings.seed_on_start {
             seed::seed_if_empty(&conn).await.map_err(StartError::Seed)?;
         }
-        let hub = Hub::start(conn.clone())
+        let engine = if settings.engine {
+            let poll = (settings.engine_poll_ms > 0)
+                .then(|| std::time::Duration::from_millis(settings.engine_poll_ms));
+            Engine::start(conn.clone(), poll).await
+        } else {
+            Engine::disabled()
+        };
+        let hub = Hub::start(conn.clone(), engine.clone())
             .await
             .map_err(|_| StartError::Database(sea_orm::DbErr::Custom("change hub".into())))?;
         let hub_data = web::Data::new(hub.clone());
@@ -85,6 +93,7 @@ impl Application {
         let schema = schema::build(SchemaConfig {
             hub,
             rate_limiter,
+            engine: engine.clone(),
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -104,6 +113,8 @@ impl Application {
         ));
         let schema = web::Data::new(schema);
         let conn = web::Data::new(conn);
+        // For health and metrics handlers: `engine.status()`.
+        let engine = web::Data::new(engine);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             document: settings.document_limits,
@@ -135,6 +146,7 @@ impl Application {
                 .wrap(middleware::from_fn(request_id::middleware))
                 .app_data(schema.clone())
                 .app_data(conn.clone())
+                .app_data(engine.clone())
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())

@@ -79,6 +79,11 @@ pub struct Settings {
     /// Where to send traces over OTLP/HTTP (protobuf), from the standard `OTEL_EXPORTER_OTLP_*`
     /// variables; `None` (the default) sends none.
     pub otlp_traces_endpoint: Option<String>,
+    /// Whether list, count and map reads use the in-memory read engine.
+    pub engine: bool,
+    /// How often the read engine checks the change log for writes it was not told about (made
+    /// by another process); 0: only when told.
+    pub engine_poll_ms: u64,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -183,6 +188,8 @@ impl Settings {
                 max_concurrent: p.number("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", 64usize, 1),
             },
             otlp_traces_endpoint: p.otlp_traces_endpoint(),
+            engine: p.boolean("PUBLIC_VOICE_ENGINE", true),
+            engine_poll_ms: p.number("PUBLIC_VOICE_ENGINE_POLL_MS", 500u64, 0),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(

@@ -267,6 +267,16 @@ impl TestApp {
 /// Runs a test body against SQLite and then PostgreSQL (each with a fresh server and database).
 #[macro_export]
 macro_rules! on_each_backend {
+    (with $vars:expr, |$app:ident| $body:block) => {
+        for backend in [
+            $crate::helpers::Backend::Sqlite,
+            $crate::helpers::Backend::Postgres,
+        ] {
+            if let Some($app) = $crate::helpers::TestApp::spawn_with(backend, $vars).await {
+                $body
+            }
+        }
+    };
     (|$app:ident| $body:block) => {
         for backend in [
             $crate::helpers::Backend::Sqlite,

@@ -11,6 +11,7 @@ mod clients;
 mod corpus;
 mod curation;
 mod dashboards;
+mod engine;
 mod errors;
 mod feed_gaps;
 mod filters;

@@ -37,8 +37,12 @@ async fn statements_do_not_grow_with_rows() {
                 counter.fetch_add(1, Ordering::SeqCst);
             }
         });
-        let vars: HashMap<&str, &str> =
-            HashMap::from([("PUBLIC_VOICE_PORT", "0"), ("PUBLIC_VOICE_WORKERS", "1")]);
+        let vars: HashMap<&str, &str> = HashMap::from([
+            ("PUBLIC_VOICE_PORT", "0"),
+            ("PUBLIC_VOICE_WORKERS", "1"),
+            // No timed change-log polls in the middle of a counted request.
+            ("PUBLIC_VOICE_ENGINE_POLL_MS", "0"),
+        ]);
         let settings =
             Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("settings");
         let app = Application::build_with_connection(&settings, conn)
@@ -93,8 +97,12 @@ async fn counting_server(backend: Backend) -> Option<(TestDb, String, Arc<Atomic
             counter.fetch_add(1, Ordering::SeqCst);
         }
     });
-    let vars: HashMap<&str, &str> =
-        HashMap::from([("PUBLIC_VOICE_PORT", "0"), ("PUBLIC_VOICE_WORKERS", "1")]);
+    let vars: HashMap<&str, &str> = HashMap::from([
+        ("PUBLIC_VOICE_PORT", "0"),
+        ("PUBLIC_VOICE_WORKERS", "1"),
+        // No timed change-log polls in the middle of a counted request.
+        ("PUBLIC_VOICE_ENGINE_POLL_MS", "0"),
+    ]);
     let settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("settings");
     let app = Application::build_with_connection(&settings, conn)
         .await

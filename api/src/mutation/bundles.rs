@@ -123,6 +123,9 @@ impl BundleMutation {
                 ext.set("rows", async_graphql::Value::List(rows.clone()));
             }));
         }
+        if let Some(engine) = ctx.data_opt::<crate::engine::Engine>() {
+            engine.refresh(conn).await;
+        }
         if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
             hub.poke();
         }

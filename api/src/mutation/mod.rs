@@ -58,6 +58,12 @@ pub(crate) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
 /// Commits a mutation's transaction and wakes subscribers on this replica.
 pub(crate) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction) -> ApiResult<()> {
     curation::commit(txn).await?;
+    // The writer reads its own write in its next request: the index takes it before we answer.
+    if let Some(engine) = ctx.data_opt::<crate::engine::Engine>() {
+        engine
+            .refresh(ctx.data_unchecked::<DatabaseConnection>())
+            .await;
+    }
     if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
         hub.poke();
     }

@@ -4,11 +4,14 @@
 // its filter and order.
 #![allow(clippy::too_many_arguments)]
 
+use crate::engine::Engine;
 use crate::errors::ApiResult;
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
-use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys};
+use crate::pagination::{
+    paginate, paginate_indexed, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys,
+};
 use crate::types::{
     evidence_map, fetch_one, finding_map, EvidenceDimension, EvidenceMap, Finding,
     FindingDimension, FindingMap, Lookup, Metric, ParticipantView, Resource,
@@ -19,6 +22,37 @@ use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
 #[derive(Default)]
 pub struct EvidenceQuery;
+
+/// How the list of findings is ordered.
+fn finding_order(list: ListOrder) -> Order<finding::Entity> {
+    Order {
+        list,
+        id: finding::Column::Id,
+        updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
+            m.updated_at
+        })),
+        sort: SortKeys {
+            title: Some("title"),
+            date: Some("exercise_start_date"),
+        },
+    }
+}
+
+/// How the list of participant views is ordered.
+fn view_order(list: ListOrder) -> Order<participant_view::Entity> {
+    Order {
+        list,
+        id: participant_view::Column::Id,
+        updated_at: Some((
+            participant_view::Column::UpdatedAt,
+            |m: &participant_view::Model| m.updated_at,
+        )),
+        sort: SortKeys {
+            title: None,
+            date: Some("exercise_start_date"),
+        },
+    }
+}
 
 #[Object]
 impl EvidenceQuery {
@@ -63,28 +97,42 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
+        let filter = filter.unwrap_or_default();
+        let order = finding_order(order.unwrap_or_default());
+        let args = PageArgs::new(first, after, last, before);
+        let engine = ctx.data_opt::<Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        if let Some(set) = crate::engine::select_findings(engine, &filter, published_only)? {
+            let page = paginate_indexed(
+                ctx,
+                &order,
+                |m| m.id,
+                Finding,
+                &args,
+                set.len(),
+                |w| {
+                    engine?.read(|index| {
+                        let findings = &index.findings;
+                        findings.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                    })
+                },
+            )
+            .await?;
+            if let Some(page) = page {
+                return Ok(page);
+            }
+        }
         paginate_ordered(
             ctx,
             finding::Entity::find().filter(
                 filter
-                    .unwrap_or_default()
                     .condition(ctx.data_unchecked::<DatabaseConnection>())
                     .await?,
             ),
-            Order {
-                list: order.unwrap_or_default(),
-                id: finding::Column::Id,
-                updated_at: Some((finding::Column::UpdatedAt, |m: &finding::Model| {
-                    m.updated_at
-                })),
-                sort: SortKeys {
-                    title: Some("title"),
-                    date: Some("exercise_start_date"),
-                },
-            },
+            order,
             |m| m.id,
             Finding,
-            PageArgs::new(first, after, last, before),
+            args,
         )
         .await
     }
@@ -130,29 +178,42 @@ impl EvidenceQuery {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
+        let filter = filter.unwrap_or_default();
+        let order = view_order(order.unwrap_or_default());
+        let args = PageArgs::new(first, after, last, before);
+        let engine = ctx.data_opt::<Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        if let Some(set) = crate::engine::select_views(engine, &filter, published_only)? {
+            let page = paginate_indexed(
+                ctx,
+                &order,
+                |m| m.id,
+                ParticipantView,
+                &args,
+                set.len(),
+                |w| {
+                    engine?.read(|index| {
+                        let views = &index.views;
+                        views.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                    })
+                },
+            )
+            .await?;
+            if let Some(page) = page {
+                return Ok(page);
+            }
+        }
         paginate_ordered(
             ctx,
             participant_view::Entity::find().filter(
                 filter
-                    .unwrap_or_default()
                     .condition(ctx.data_unchecked::<DatabaseConnection>())
                     .await?,
             ),
-            Order {
-                list: order.unwrap_or_default(),
-                id: participant_view::Column::Id,
-                updated_at: Some((
-                    participant_view::Column::UpdatedAt,
-                    |m: &participant_view::Model| m.updated_at,
-                )),
-                sort: SortKeys {
-                    title: None,
-                    date: Some("exercise_start_date"),
-                },
-            },
+            order,
             |m| m.id,
             ParticipantView,
-            PageArgs::new(first, after, last, before),
+            args,
         )
         .await
     }

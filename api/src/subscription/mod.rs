@@ -14,6 +14,7 @@
 
 use crate::auth::{self, Viewer, TOKEN_CHANNEL};
 use crate::curation::{mission_code, CHANNEL};
+use crate::engine::Engine;
 use crate::errors::{db, ApiResult};
 use crate::query::visible_change;
 use crate::types::{ChangeEvent, EntityKind, Mission};
@@ -50,11 +51,13 @@ struct Inner {
     last_seq: AtomicI64,
     /// Events skipped by subscribers that fell behind (for metrics).
     dropped: AtomicU64,
+    /// The read engine follows the same wake-ups.
+    engine: Engine,
 }
 
 impl Hub {
     /// Starts the hub's tasks; call from within the runtime.
-    pub async fn start(conn: DatabaseConnection) -> ApiResult<Hub> {
+    pub async fn start(conn: DatabaseConnection, engine: Engine) -> ApiResult<Hub> {
         let (events, _) = broadcast::channel(1024);
         let hub = Hub {
             inner: Arc::new(Inner {
@@ -63,6 +66,7 @@ impl Hub {
                 tokens: watch::channel(0).0,
                 last_seq: AtomicI64::new(0),
                 dropped: AtomicU64::new(0),
+                engine,
             }),
         };
         let last: Option<i64> = db(change_log::Entity::find()
@@ -86,6 +90,7 @@ impl Hub {
     /// Tells the hub that changes were committed.
     pub fn poke(&self) {
         self.inner.wake.notify_one();
+        self.inner.engine.poke();
     }
 
     /// Tells this replica's connections that a token may have been revoked.
@@ -166,15 +171,22 @@ async fn watch_revocations(conn: DatabaseConnection, hub: Hub) {
 /// of every token revoked anywhere.
 async fn listen(conn: DatabaseConnection, hub: Hub) {
     let pool = conn.get_postgres_connection_pool().clone();
+    let mut reconnect = false;
     loop {
         match sqlx::postgres::PgListener::connect_with(&pool).await {
             Ok(mut listener) => {
                 if let Err(err) = listener.listen_all([CHANNEL, TOKEN_CHANNEL]).await {
                     tracing::warn!(error = %err, "could not LISTEN for changes");
                 } else {
-                    // Changes committed while (re)connecting are picked up by this poke.
-                    hub.poke();
+                    // Changes committed while (re)connecting are picked up by this poke. The
+                    // read engine was built from the log just before the first connection, so
+                    // it only needs waking after a reconnection.
+                    hub.inner.wake.notify_one();
                     hub.tokens_changed();
+                    if reconnect {
+                        hub.inner.engine.poke();
+                    }
+                    reconnect = true;
                     loop {
                         match listener.recv().await {
                             Ok(n) if n.channel() == TOKEN_CHANNEL => hub.tokens_changed(),

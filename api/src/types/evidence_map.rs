@@ -4,6 +4,7 @@
 
 use super::support::conn;
 use super::{ParticipantView, Stance};
+use crate::engine::{Dim, Engine};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::ViewFilter;
 use crate::ids::{GlobalId, NodeKind};
@@ -290,14 +291,121 @@ pub async fn evidence_map(
             "`rows` and `columns` must be different dimensions",
         ));
     }
+    let engine = ctx.data_opt::<Engine>();
+    let published_only = crate::visibility::published_only(ctx);
+    let indexed = crate::engine::select_views(engine, &filter, published_only)?;
     let c = conn(ctx);
     let mut base = filter.condition(c).await?;
-    if crate::visibility::published_only(ctx) {
+    if published_only {
         base = base
             .add(participant_view::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
     }
     let matching = participant_view::Entity::find().filter(base.clone());
+    let row_keys = keys(c, rows).await?;
+    let col_keys = keys(c, columns).await?;
+    let from_index = match (engine, &indexed) {
+        (Some(engine), Some(set)) => engine
+            .read(|index| {
+                indexed_counts(&index.views, set, (rows, &row_keys), (columns, &col_keys))
+            })
+            .map(|counts| (counts, set.len())),
+        _ => None,
+    };
+    let (counts, total_views) = match from_index {
+        Some(found) => found,
+        None => sql_counts(c, &matching, rows, columns).await?,
+    };
 
+    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
+    for r in &row_keys {
+        let r_sql = &r.stored;
+        for col in &col_keys {
+            let c_sql = &col.stored;
+            let by_stance = STANCES
+                .iter()
+                .map(|s| StanceCount {
+                    stance: *s,
+                    count: counts
+                        .get(&(r_sql.clone(), c_sql.clone(), stance_key(*s)))
+                        .copied()
+                        .unwrap_or(0),
+                })
+                .collect();
+            let condition = base
+                .clone()
+                .add(key_condition(rows, r_sql)?)
+                .add(key_condition(columns, c_sql)?);
+            cells.push(EvidenceCell {
+                row: r.clone(),
+                column: col.clone(),
+                by_stance,
+                condition,
+            });
+        }
+    }
+    Ok(EvidenceMap {
+        rows: row_keys,
+        columns: col_keys,
+        cells,
+        total_views,
+    })
+}
+
+/// The map's counts keyed by (row, column, stance) as stored, and the total, from the index.
+fn indexed_counts(
+    index: &crate::engine::Index,
+    set: &roaring::RoaringBitmap,
+    rows: (EvidenceDimension, &[EvidenceKey]),
+    columns: (EvidenceDimension, &[EvidenceKey]),
+) -> HashMap<(String, String, String), u64> {
+    fn values(dim: EvidenceDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
+        let value = |k: &EvidenceKey| -> i32 {
+            match dim {
+                EvidenceDimension::Mission => {
+                    crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
+                }
+                EvidenceDimension::Stance => {
+                    crate::engine::stance_index(&k.stored).map_or(-1, i32::from)
+                }
+                EvidenceDimension::Theme | EvidenceDimension::Exercise => {
+                    k.stored.parse().unwrap_or(-1)
+                }
+            }
+        };
+        let d = match dim {
+            EvidenceDimension::Mission => Dim::Mission,
+            EvidenceDimension::Theme => Dim::Theme,
+            EvidenceDimension::Stance => Dim::Stance,
+            EvidenceDimension::Exercise => Dim::Exercise,
+        };
+        (d, keys.iter().map(value).collect())
+    }
+    let (row_dim, row_values) = values(rows.0, rows.1);
+    let (col_dim, col_values) = values(columns.0, columns.1);
+    let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
+    let mut counts = HashMap::new();
+    for (r, rv) in rows.1.iter().zip(&row_values) {
+        for (c, cv) in columns.1.iter().zip(&col_values) {
+            if let Some(by_stance) = found.get(&(*rv, *cv)) {
+                for (s, n) in STANCES.iter().zip(by_stance) {
+                    if *n > 0 {
+                        counts.insert((r.stored.clone(), c.stored.clone(), stance_key(*s)), *n);
+                    }
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// The map's counts keyed by (row, column, stance) as stored, and the total, in SQL: one
+/// GROUP BY over the matching views, one COUNT.
+async fn sql_counts(
+    c: &DatabaseConnection,
+    matching: &sea_orm::Select<participant_view::Entity>,
+    rows: EvidenceDimension,
+    columns: EvidenceDimension,
+) -> ApiResult<(HashMap<(String, String, String), u64>, u64)> {
     let mut q = Query::select();
     q.from(participant_view::Entity);
     let row_expr = key_expr(&mut q, rows);
@@ -333,40 +441,6 @@ pub async fn evidence_map(
         counts.insert(key, u64::try_from(n).unwrap_or(0));
     }
 
-    let row_keys = keys(c, rows).await?;
-    let col_keys = keys(c, columns).await?;
-    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
-    for r in &row_keys {
-        let r_sql = &r.stored;
-        for col in &col_keys {
-            let c_sql = &col.stored;
-            let by_stance = STANCES
-                .iter()
-                .map(|s| StanceCount {
-                    stance: *s,
-                    count: counts
-                        .get(&(r_sql.clone(), c_sql.clone(), stance_key(*s)))
-                        .copied()
-                        .unwrap_or(0),
-                })
-                .collect();
-            let condition = base
-                .clone()
-                .add(key_condition(rows, r_sql)?)
-                .add(key_condition(columns, c_sql)?);
-            cells.push(EvidenceCell {
-                row: r.clone(),
-                column: col.clone(),
-                by_stance,
-                condition,
-            });
-        }
-    }
-    let total_views = db(matching.count(c).await)?;
-    Ok(EvidenceMap {
-        rows: row_keys,
-        columns: col_keys,
-        cells,
-        total_views,
-    })
+    let total_views = db(matching.clone().count(c).await)?;
+    Ok((counts, total_views))
 }

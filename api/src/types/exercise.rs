@@ -348,9 +348,23 @@ impl Exercise {
     /// How much evidence the exercise holds (findings, views by stance, resources, metrics,
     /// sessions), for dashboards: counted in the database, one statement for a whole page.
     #[graphql(complexity = "crate::limits::cost::COUNTS + child_complexity")]
+    // (Findings and views come from the read engine when it is ready.)
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<ExerciseCounts> {
-        let tally = loaders::optional(ctx, loaders::ExerciseTally(self.0.id)).await?;
-        Ok(tally.unwrap_or_default().into())
+        let engine = ctx.data_opt::<crate::engine::Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        let indexed = crate::engine::evidence_counts(
+            engine,
+            crate::engine::Dim::Exercise,
+            self.0.id,
+            published_only,
+        );
+        let key = loaders::ExerciseTally(self.0.id, indexed.is_none());
+        let mut tally = loaders::optional(ctx, key).await?.unwrap_or_default();
+        if let Some((findings, views)) = indexed {
+            tally.replace("finding", [("", findings)]);
+            tally.replace("view", views);
+        }
+        Ok(tally.into())
     }
 
     /// Where this record comes from.

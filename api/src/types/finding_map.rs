@@ -6,6 +6,7 @@
 use super::evidence_map::{keys, EvidenceDimension, EvidenceKey};
 use super::support::conn;
 use super::{Finding, FindingKind};
+use crate::engine::{Dim, Engine};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::FindingFilter;
 use crate::pagination::{paginate, Page, PageArgs};
@@ -13,8 +14,8 @@ use async_graphql::{Context, Enum, Object};
 use entity::{finding, finding_mission, finding_theme};
 use sea_orm::{
     sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement},
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, QueryTrait,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, QueryTrait,
 };
 use std::collections::HashMap;
 
@@ -226,13 +227,110 @@ pub async fn finding_map(
             "`rows` and `columns` must be different dimensions",
         ));
     }
+    let engine = ctx.data_opt::<Engine>();
+    let published_only = crate::visibility::published_only(ctx);
+    let indexed = crate::engine::select_findings(engine, &filter, published_only)?;
     let c = conn(ctx);
     let mut base = filter.condition(c).await?;
-    if crate::visibility::published_only(ctx) {
+    if published_only {
         base = base.add(finding::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
     }
     let matching = finding::Entity::find().filter(base.clone());
+    let row_keys = finding_keys(c, rows).await?;
+    let col_keys = finding_keys(c, columns).await?;
+    let from_index = match (engine, &indexed) {
+        (Some(engine), Some(set)) => engine
+            .read(|index| {
+                indexed_counts(
+                    &index.findings,
+                    set,
+                    (rows, &row_keys),
+                    (columns, &col_keys),
+                )
+            })
+            .map(|counts| (counts, set.len())),
+        _ => None,
+    };
+    let (counts, total_findings) = match from_index {
+        Some(found) => found,
+        None => sql_counts(c, &matching, rows, columns).await?,
+    };
+    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
+    for r in &row_keys {
+        for col in &col_keys {
+            cells.push(FindingCell {
+                row: r.clone(),
+                column: col.clone(),
+                count: counts
+                    .get(&(r.stored.clone(), col.stored.clone()))
+                    .copied()
+                    .unwrap_or(0),
+                condition: base
+                    .clone()
+                    .add(key_condition(rows, &r.stored)?)
+                    .add(key_condition(columns, &col.stored)?),
+            });
+        }
+    }
+    Ok(FindingMap {
+        rows: row_keys,
+        columns: col_keys,
+        cells,
+        total_findings,
+    })
+}
 
+/// The map's counts keyed by (row, column) as stored, from the index.
+fn indexed_counts(
+    index: &crate::engine::Index,
+    set: &roaring::RoaringBitmap,
+    rows: (FindingDimension, &[EvidenceKey]),
+    columns: (FindingDimension, &[EvidenceKey]),
+) -> HashMap<(String, String), u64> {
+    fn values(dim: FindingDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
+        let value = |k: &EvidenceKey| -> i32 {
+            match dim {
+                FindingDimension::Mission => {
+                    crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
+                }
+                FindingDimension::Kind => {
+                    crate::engine::kind_index(&k.stored).map_or(-1, i32::from)
+                }
+                FindingDimension::Theme | FindingDimension::Exercise => {
+                    k.stored.parse().unwrap_or(-1)
+                }
+            }
+        };
+        let d = match dim {
+            FindingDimension::Mission => Dim::Mission,
+            FindingDimension::Theme => Dim::Theme,
+            FindingDimension::Kind => Dim::Stance,
+            FindingDimension::Exercise => Dim::Exercise,
+        };
+        (d, keys.iter().map(value).collect())
+    }
+    let (row_dim, row_values) = values(rows.0, rows.1);
+    let (col_dim, col_values) = values(columns.0, columns.1);
+    let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
+    let mut counts = HashMap::new();
+    for (r, rv) in rows.1.iter().zip(&row_values) {
+        for (c, cv) in columns.1.iter().zip(&col_values) {
+            if let Some(by_kind) = found.get(&(*rv, *cv)) {
+                counts.insert((r.stored.clone(), c.stored.clone()), by_kind.iter().sum());
+            }
+        }
+    }
+    counts
+}
+
+/// The map's counts keyed by (row, column) as stored, and the total, in SQL: one GROUP BY over
+/// the matching findings, one COUNT.
+async fn sql_counts(
+    c: &DatabaseConnection,
+    matching: &sea_orm::Select<finding::Entity>,
+    rows: FindingDimension,
+    columns: FindingDimension,
+) -> ApiResult<(HashMap<(String, String), u64>, u64)> {
     let mut q = Query::select();
     q.from(finding::Entity);
     let row_expr = key_expr(&mut q, rows);
@@ -263,30 +361,6 @@ pub async fn finding_map(
         counts.insert(key, u64::try_from(n).unwrap_or(0));
     }
 
-    let row_keys = finding_keys(c, rows).await?;
-    let col_keys = finding_keys(c, columns).await?;
-    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
-    for r in &row_keys {
-        for col in &col_keys {
-            cells.push(FindingCell {
-                row: r.clone(),
-                column: col.clone(),
-                count: counts
-                    .get(&(r.stored.clone(), col.stored.clone()))
-                    .copied()
-                    .unwrap_or(0),
-                condition: base
-                    .clone()
-                    .add(key_condition(rows, &r.stored)?)
-                    .add(key_condition(columns, &col.stored)?),
-            });
-        }
-    }
-    let total_findings = db(matching.count(c).await)?;
-    Ok(FindingMap {
-        rows: row_keys,
-        columns: col_keys,
-        cells,
-        total_findings,
-    })
+    let total_findings = db(matching.clone().count(c).await)?;
+    Ok((counts, total_findings))
 }

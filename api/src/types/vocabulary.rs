@@ -46,11 +46,27 @@ impl GovernmentMission {
     /// How much evidence relates to the mission (exercises, findings, views by stance), for
     /// dashboards: counted in the database, one statement for all the missions asked for.
     #[graphql(complexity = "crate::limits::cost::COUNTS + child_complexity")]
+    // (Findings and views come from the read engine when it is ready.)
     async fn counts(&self, ctx: &Context<'_>) -> ApiResult<MissionCounts> {
         use sea_orm::ActiveEnum;
-        let key = loaders::MissionTally(self.0.code.to_value());
-        let tally = loaders::optional(ctx, key).await?;
-        Ok(tally.unwrap_or_default().into())
+        let code = self.0.code.to_value();
+        let engine = ctx.data_opt::<crate::engine::Engine>();
+        let published_only = crate::visibility::published_only(ctx);
+        let indexed = crate::engine::mission_index(&code).and_then(|m| {
+            crate::engine::evidence_counts(
+                engine,
+                crate::engine::Dim::Mission,
+                i32::from(m),
+                published_only,
+            )
+        });
+        let key = loaders::MissionTally(code, indexed.is_none());
+        let mut tally = loaders::optional(ctx, key).await?.unwrap_or_default();
+        if let Some((findings, views)) = indexed {
+            tally.replace("finding", [("", findings)]);
+            tally.replace("view", views);
+        }
+        Ok(tally.into())
     }
 
     /// Engagement exercises that covered this mission.

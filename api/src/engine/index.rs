@@ -1,0 +1,576 @@
+//! The facet index itself: plain data and set algebra, no database and no GraphQL.
+//!
+//! Every participant view is a `u32` (its primary key) in compressed bitmaps, one per value of
+//! each facet (stance, mission, theme, exercise, session, finding, verbatim, published). The
+//! same structure holds findings, with their kind in the place of the stance (and no session,
+//! finding or verbatim facets). A
+//! filter is an intersection of unions, a total a cardinality, a map cell an intersection
+//! count. Exercise-level facts (start date, places, organisations) are kept per exercise and
+//! resolved to views through the per-exercise bitmaps at query time, so a change to an exercise
+//! is one small update here, whatever the number of its views.
+
+use roaring::RoaringBitmap;
+use std::collections::{BTreeMap, HashMap};
+
+/// How many classes a row can have: a view's stance (5) or a finding's kind (7), numbered in
+/// the entity enums' order; and how many missions there are.
+pub const CLASSES: usize = 7;
+pub const MISSIONS: usize = 5;
+
+/// One view's facets (or a finding's, `stance` then being its kind), as loaded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ViewRow {
+    pub id: i32,
+    pub stance: u8,
+    pub exercise: i32,
+    pub session: Option<i32>,
+    pub finding: Option<i32>,
+    pub verbatim: bool,
+    pub published: bool,
+    /// Bit `m` set: tagged with mission `m`.
+    pub missions: u8,
+    pub themes: Vec<i32>,
+}
+
+/// One exercise's facts that view filters and orders depend on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExerciseRow {
+    pub id: i32,
+    pub start_date: Option<String>,
+    /// Lower-cased place keys (as `exercise_place.place_key`).
+    pub places: Vec<String>,
+    pub organisations: Vec<i32>,
+}
+
+/// What is remembered of a view, to take it out of its bitmaps again (themes are few, so they
+/// are not remembered: removal clears the id from every theme bitmap).
+#[derive(Clone, Copy, Debug, Default)]
+struct Facts {
+    present: bool,
+    stance: u8,
+    missions: u8,
+    exercise: i32,
+    session: Option<i32>,
+    finding: Option<i32>,
+}
+
+/// A view filter with every reference resolved to stored values.
+#[derive(Clone, Debug, Default)]
+pub struct ViewQuery {
+    pub stances: Option<Vec<u8>>,
+    pub exercise: Option<i32>,
+    pub session: Option<i32>,
+    pub finding: Option<i32>,
+    pub verbatim: Option<bool>,
+    /// `start_date >= from` and `start_date <= to` (both already in stored form).
+    pub started: Option<(Option<String>, Option<String>)>,
+    pub places: Option<Vec<String>>,
+    pub organisation: Option<i32>,
+    pub missions_any: Option<Vec<u8>>,
+    pub missions_all: Vec<u8>,
+    pub themes_any: Option<Vec<i32>>,
+    pub themes_all: Vec<i32>,
+}
+
+/// The orders a view list can be walked in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// By id.
+    Id,
+    /// By the exercise's start date (undated last), then id; `earliest` says which way.
+    Date { earliest: bool },
+}
+
+/// A dimension of the evidence map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dim {
+    Mission,
+    Theme,
+    Stance,
+    Exercise,
+}
+
+/// A parent whose rows (views or findings) the index holds by parent id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parent {
+    Exercise,
+    Session,
+    Finding,
+    Theme,
+}
+
+/// The in-memory index of participant views.
+#[derive(Default)]
+pub struct Index {
+    facts: Vec<Facts>,
+    all: RoaringBitmap,
+    published: RoaringBitmap,
+    verbatim: RoaringBitmap,
+    stance: [RoaringBitmap; CLASSES],
+    mission: [RoaringBitmap; MISSIONS],
+    theme: HashMap<i32, RoaringBitmap>,
+    exercise: HashMap<i32, RoaringBitmap>,
+    session: HashMap<i32, RoaringBitmap>,
+    finding: HashMap<i32, RoaringBitmap>,
+    exercises: HashMap<i32, ExerciseRow>,
+    themes: HashMap<String, i32>,
+    /// Views grouped by their exercise's start date (`None`: undated), rebuilt after changes.
+    date_groups: Vec<(Option<String>, RoaringBitmap)>,
+}
+
+fn add_to(map: &mut HashMap<i32, RoaringBitmap>, key: i32, id: u32) {
+    map.entry(key).or_default().insert(id);
+}
+
+fn remove_from(map: &mut HashMap<i32, RoaringBitmap>, key: i32, id: u32) {
+    if let Some(set) = map.get_mut(&key) {
+        set.remove(id);
+        if set.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
+impl Index {
+    /// How many views the index holds (drafts included).
+    pub fn len(&self) -> u64 {
+        self.all.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+
+    /// Adds a view, or replaces what is known of it.
+    pub fn put_view(&mut self, row: &ViewRow) {
+        self.remove_view(row.id);
+        let Ok(id) = u32::try_from(row.id) else {
+            return;
+        };
+        let slot = id as usize;
+        if self.facts.len() <= slot {
+            self.facts.resize(slot + 1, Facts::default());
+        }
+        self.facts[slot] = Facts {
+            present: true,
+            stance: row.stance,
+            missions: row.missions,
+            exercise: row.exercise,
+            session: row.session,
+            finding: row.finding,
+        };
+        self.all.insert(id);
+        if row.published {
+            self.published.insert(id);
+        }
+        if row.verbatim {
+            self.verbatim.insert(id);
+        }
+        if let Some(set) = self.stance.get_mut(row.stance as usize) {
+            set.insert(id);
+        }
+        for (m, set) in self.mission.iter_mut().enumerate() {
+            if row.missions & (1 << m) != 0 {
+                set.insert(id);
+            }
+        }
+        for t in &row.themes {
+            add_to(&mut self.theme, *t, id);
+        }
+        add_to(&mut self.exercise, row.exercise, id);
+        if let Some(s) = row.session {
+            add_to(&mut self.session, s, id);
+        }
+        if let Some(f) = row.finding {
+            add_to(&mut self.finding, f, id);
+        }
+    }
+
+    /// Takes a view out of every bitmap (nothing happens if it is not there).
+    pub fn remove_view(&mut self, view: i32) {
+        let Ok(id) = u32::try_from(view) else { return };
+        let Some(facts) = self.facts.get_mut(id as usize) else {
+            return;
+        };
+        if !facts.present {
+            return;
+        }
+        let f = std::mem::take(facts);
+        self.all.remove(id);
+        self.published.remove(id);
+        self.verbatim.remove(id);
+        if let Some(set) = self.stance.get_mut(f.stance as usize) {
+            set.remove(id);
+        }
+        for (m, set) in self.mission.iter_mut().enumerate() {
+            if f.missions & (1 << m) != 0 {
+                set.remove(id);
+            }
+        }
+        self.theme.retain(|_, set| {
+            set.remove(id);
+            !set.is_empty()
+        });
+        remove_from(&mut self.exercise, f.exercise, id);
+        if let Some(s) = f.session {
+            remove_from(&mut self.session, s, id);
+        }
+        if let Some(x) = f.finding {
+            remove_from(&mut self.finding, x, id);
+        }
+    }
+
+    /// Adds an exercise, or replaces its facts.
+    pub fn put_exercise(&mut self, row: ExerciseRow) {
+        self.exercises.insert(row.id, row);
+    }
+
+    pub fn remove_exercise(&mut self, id: i32) {
+        self.exercises.remove(&id);
+    }
+
+    /// The ids of the exercises the index knows.
+    pub fn exercise_ids(&self) -> Vec<i32> {
+        self.exercises.keys().copied().collect()
+    }
+
+    /// Replaces the theme vocabulary (slug to id).
+    pub fn set_themes(&mut self, themes: impl IntoIterator<Item = (String, i32)>) {
+        self.themes = themes.into_iter().collect();
+    }
+
+    /// The id of the theme with this slug.
+    pub fn theme_id(&self, slug: &str) -> Option<i32> {
+        self.themes.get(slug).copied()
+    }
+
+    /// Regroups views by their exercise's start date; call after a batch of changes.
+    pub fn regroup(&mut self) {
+        let mut groups: BTreeMap<Option<String>, RoaringBitmap> = BTreeMap::new();
+        for (exercise, views) in &self.exercise {
+            let date = self
+                .exercises
+                .get(exercise)
+                .and_then(|e| e.start_date.clone());
+            *groups.entry(date).or_default() |= views;
+        }
+        self.date_groups = groups.into_iter().collect();
+    }
+
+    /// The views matching `q` (published ones only when `published_only`).
+    pub fn select(&self, q: &ViewQuery, published_only: bool) -> RoaringBitmap {
+        let mut set = if published_only {
+            self.published.clone()
+        } else {
+            self.all.clone()
+        };
+        if let Some(stances) = q.stances.as_ref().filter(|l| !l.is_empty()) {
+            let mut any = RoaringBitmap::new();
+            for s in stances {
+                if let Some(b) = self.stance.get(*s as usize) {
+                    any |= b;
+                }
+            }
+            set &= any;
+        }
+        let lookup = |map: &HashMap<i32, RoaringBitmap>, key: i32| -> RoaringBitmap {
+            map.get(&key).cloned().unwrap_or_default()
+        };
+        if let Some(e) = q.exercise {
+            set &= lookup(&self.exercise, e);
+        }
+        if let Some(s) = q.session {
+            set &= lookup(&self.session, s);
+        }
+        if let Some(f) = q.finding {
+            set &= lookup(&self.finding, f);
+        }
+        match q.verbatim {
+            Some(true) => set &= &self.verbatim,
+            Some(false) => set -= &self.verbatim,
+            None => {}
+        }
+        if q.started.is_some() || q.places.is_some() || q.organisation.is_some() {
+            let mut views = RoaringBitmap::new();
+            for e in self.exercises.values().filter(|e| exercise_matches(e, q)) {
+                if let Some(b) = self.exercise.get(&e.id) {
+                    views |= b;
+                }
+            }
+            set &= views;
+        }
+        if let Some(any) = q.missions_any.as_ref().filter(|l| !l.is_empty()) {
+            let mut union = RoaringBitmap::new();
+            for m in any {
+                if let Some(b) = self.mission.get(*m as usize) {
+                    union |= b;
+                }
+            }
+            set &= union;
+        }
+        for m in &q.missions_all {
+            match self.mission.get(*m as usize) {
+                Some(b) => set &= b,
+                None => set.clear(),
+            }
+        }
+        if let Some(any) = q.themes_any.as_ref().filter(|l| !l.is_empty()) {
+            let mut union = RoaringBitmap::new();
+            for t in any {
+                if let Some(b) = self.theme.get(t) {
+                    union |= b;
+                }
+            }
+            set &= union;
+        }
+        for t in &q.themes_all {
+            set &= lookup(&self.theme, *t);
+        }
+        set
+    }
+
+    /// Up to `n` views of `set` in the order `walk` (reversed when `descending`), strictly
+    /// beyond `start` (an id, and for date orders the sort key) in reading direction;
+    /// `backwards` reads from the end. Each id comes with its sort key (empty for `Id`).
+    pub fn walk(
+        &self,
+        set: &RoaringBitmap,
+        walk: Walk,
+        descending: bool,
+        backwards: bool,
+        start: Option<(i32, &str)>,
+        n: usize,
+    ) -> Vec<(u32, String)> {
+        let down = descending != backwards;
+        let mut out = Vec::with_capacity(n);
+        match walk {
+            Walk::Id => {
+                let ids: Box<dyn Iterator<Item = u32>> = match (start, down) {
+                    (None, false) => Box::new(set.iter()),
+                    (None, true) => Box::new(set.iter().rev()),
+                    (Some((id, _)), false) => Box::new(set.range(clamp(i64::from(id) + 1)..)),
+                    (Some((id, _)), true) if id <= 0 => Box::new(std::iter::empty()),
+                    (Some((id, _)), true) => Box::new(set.range(..clamp(i64::from(id))).rev()),
+                };
+                out.extend(ids.take(n).map(|id| (id, String::new())));
+            }
+            Walk::Date { earliest } => {
+                // The same keys the SQL orders use: undated sorts last both ways.
+                let undated = if earliest { "~" } else { "" };
+                let mut groups: Vec<(&str, &RoaringBitmap)> = self
+                    .date_groups
+                    .iter()
+                    .map(|(d, b)| (d.as_deref().unwrap_or(undated), b))
+                    .collect();
+                groups.sort_by(|a, b| a.0.cmp(b.0));
+                if down {
+                    groups.reverse();
+                }
+                for (key, group) in groups {
+                    if out.len() >= n {
+                        break;
+                    }
+                    let mut from_id = None;
+                    if let Some((id, at)) = start {
+                        let before_start = if down { key > at } else { key < at };
+                        if before_start {
+                            continue;
+                        }
+                        if key == at {
+                            from_id = Some(id);
+                        }
+                    }
+                    let hits = group & set;
+                    let ids: Box<dyn Iterator<Item = u32>> = match (from_id, down) {
+                        (None, false) => Box::new(hits.into_iter()),
+                        (None, true) => Box::new(hits.into_iter().rev()),
+                        (Some(id), false) => Box::new(hits.into_range(clamp(i64::from(id) + 1)..)),
+                        (Some(id), true) if id <= 0 => Box::new(std::iter::empty()),
+                        (Some(id), true) => Box::new(hits.into_range(..clamp(i64::from(id))).rev()),
+                    };
+                    let need = n - out.len();
+                    out.extend(ids.take(need).map(|id| (id, key.to_string())));
+                }
+            }
+        }
+        out
+    }
+
+    /// The views that have `value` on `dim` (value as stored: mission or stance index, theme or
+    /// exercise id).
+    pub fn facet(&self, dim: Dim, value: i32) -> Option<&RoaringBitmap> {
+        match dim {
+            Dim::Mission => usize::try_from(value)
+                .ok()
+                .and_then(|m| self.mission.get(m)),
+            Dim::Stance => usize::try_from(value).ok().and_then(|s| self.stance.get(s)),
+            Dim::Theme => self.theme.get(&value),
+            Dim::Exercise => self.exercise.get(&value),
+        }
+    }
+
+    /// How many rows this parent has (published ones only when `published_only`).
+    pub fn children(&self, parent: Parent, id: i32, published_only: bool) -> u64 {
+        let map = match parent {
+            Parent::Exercise => &self.exercise,
+            Parent::Session => &self.session,
+            Parent::Finding => &self.finding,
+            Parent::Theme => &self.theme,
+        };
+        match map.get(&id) {
+            None => 0,
+            Some(rows) if published_only => rows.intersection_len(&self.published),
+            Some(rows) => rows.len(),
+        }
+    }
+
+    /// How many rows have `value` on `dim` (published ones only when `published_only`), per
+    /// class (a view's stance, a finding's kind).
+    pub fn tally(&self, dim: Dim, value: i32, published_only: bool) -> [u64; CLASSES] {
+        let mut by_class = [0u64; CLASSES];
+        let Some(rows) = self.facet(dim, value) else {
+            return by_class;
+        };
+        let visible;
+        let rows = if published_only {
+            visible = rows & &self.published;
+            &visible
+        } else {
+            rows
+        };
+        for (class, n) in by_class.iter_mut().enumerate() {
+            *n = rows.intersection_len(&self.stance[class]);
+        }
+        by_class
+    }
+
+    /// For every pair of row and column values that has views in `set`, the count per stance.
+    pub fn map_counts(
+        &self,
+        set: &RoaringBitmap,
+        rows: (Dim, &[i32]),
+        columns: (Dim, &[i32]),
+    ) -> HashMap<(i32, i32), [u64; CLASSES]> {
+        let mut counts = HashMap::new();
+        for r in rows.1 {
+            let Some(rb) = self.facet(rows.0, *r) else {
+                continue;
+            };
+            let in_row = set & rb;
+            if in_row.is_empty() {
+                continue;
+            }
+            for c in columns.1 {
+                let Some(cb) = self.facet(columns.0, *c) else {
+                    continue;
+                };
+                let cell = &in_row & cb;
+                if cell.is_empty() {
+                    continue;
+                }
+                let mut by_stance = [0u64; CLASSES];
+                for (s, n) in by_stance.iter_mut().enumerate() {
+                    *n = cell.intersection_len(&self.stance[s]);
+                }
+                counts.insert((*r, *c), by_stance);
+            }
+        }
+        counts
+    }
+}
+
+fn clamp(id: i64) -> u32 {
+    id.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+fn exercise_matches(e: &ExerciseRow, q: &ViewQuery) -> bool {
+    // An empty range (neither end given) is no condition at all, as in SQL.
+    if let Some((from, to)) = q
+        .started
+        .as_ref()
+        .filter(|r| r.0.is_some() || r.1.is_some())
+    {
+        let Some(date) = e.start_date.as_deref() else {
+            return false;
+        };
+        if from.as_deref().is_some_and(|f| date < f) || to.as_deref().is_some_and(|t| date > t) {
+            return false;
+        }
+    }
+    if let Some(places) = &q.places {
+        if !e.places.iter().any(|p| places.contains(p)) {
+            return false;
+        }
+    }
+    if let Some(org) = q.organisation {
+        if !e.organisations.contains(&org) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(id: i32, stance: u8, exercise: i32, published: bool) -> ViewRow {
+        ViewRow {
+            id,
+            stance,
+            exercise,
+            published,
+            missions: 0b11,
+            themes: vec![7],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn filters_pages_and_removal() {
+        let mut ix = Index::default();
+        ix.put_exercise(ExerciseRow {
+            id: 1,
+            start_date: Some("2024".into()),
+            ..Default::default()
+        });
+        ix.put_exercise(ExerciseRow {
+            id: 2,
+            ..Default::default()
+        });
+        for id in 1..=6 {
+            ix.put_view(&view(id, (id % 2) as u8, 1 + id % 2, id != 3));
+        }
+        ix.regroup();
+        let all = ix.select(&ViewQuery::default(), true);
+        assert_eq!(all.iter().collect::<Vec<_>>(), vec![1, 2, 4, 5, 6]);
+        let page = ix.walk(&all, Walk::Id, false, false, Some((2, "")), 2);
+        assert_eq!(page.iter().map(|p| p.0).collect::<Vec<_>>(), vec![4, 5]);
+        let back = ix.walk(&all, Walk::Id, false, true, Some((5, "")), 10);
+        assert_eq!(back.iter().map(|p| p.0).collect::<Vec<_>>(), vec![4, 2, 1]);
+        // Earliest first: the 2024 exercise (odd ids... exercise 2 is undated).
+        let dated = ix.walk(&all, Walk::Date { earliest: true }, false, false, None, 10);
+        assert_eq!(
+            dated.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![2, 4, 6, 1, 5]
+        );
+        let latest = ix.walk(
+            &all,
+            Walk::Date { earliest: false },
+            true,
+            false,
+            Some((6, "2024")),
+            10,
+        );
+        assert_eq!(
+            latest.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![4, 2, 5, 1]
+        );
+        ix.remove_view(4);
+        let q = ViewQuery {
+            themes_all: vec![7],
+            ..Default::default()
+        };
+        assert_eq!(ix.select(&q, false).len(), 5);
+    }
+}

@@ -1,0 +1,817 @@
+//! The read engine: an in-memory facet index of participant views ([`index`]) per server
+//! process, so that filtered lists, totals and evidence-map cells are bitmap algebra instead of
+//! SQL over the tag tables.
+//!
+//! It is built at start by streaming the facet columns from the database, then kept current
+//! from the change log: it remembers the last sequence number it applied, and a refresh reads
+//! the entries after it and reloads the rows they name (a deleted row leaves the index). The
+//! write path refreshes after its commit, before answering, so a writer reads its own writes;
+//! other replicas refresh when the hub hears PostgreSQL's NOTIFY; a timer (every
+//! `PUBLIC_VOICE_ENGINE_POLL_MS`) catches writes made by another process, such as the `import`
+//! command on the same SQLite file. Readers use the index only while it is `ready`; when it is
+//! building, failed or behind (a refresh failed), every read path answers from SQL as before.
+//!
+//! Only changes recorded in the change log reach the index: a row edited by hand in the database
+//! is not seen until the next start.
+
+pub mod index;
+
+use crate::errors::{ApiError, ApiResult};
+use crate::filters::{FindingFilter, ViewFilter};
+use crate::ids::{GlobalId, NodeKind};
+pub use index::{Dim, ExerciseRow, Index, Parent, ViewQuery, ViewRow, Walk, CLASSES};
+use roaring::RoaringBitmap;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// The state of the engine, for `/ready` and metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineState {
+    /// Turned off by `PUBLIC_VOICE_ENGINE=false`: every read is SQL.
+    Disabled,
+    /// Being built; reads are SQL meanwhile.
+    Building,
+    /// Current as of `applied_seq`; reads use it.
+    Ready,
+    /// The last refresh failed, so the index may miss changes; reads are SQL until a refresh
+    /// succeeds.
+    Behind,
+    /// The build failed; reads are SQL, and the build is retried on the next refresh.
+    Failed,
+}
+
+impl EngineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineState::Disabled => "disabled",
+            EngineState::Building => "building",
+            EngineState::Ready => "ready",
+            EngineState::Behind => "behind",
+            EngineState::Failed => "failed",
+        }
+    }
+}
+
+/// What [`Engine::status`] reports.
+#[derive(Clone, Debug)]
+pub struct EngineStatus {
+    pub state: EngineState,
+    /// The last change-log sequence number applied (0 before the first build).
+    pub applied_seq: i64,
+    /// How many participant views the index holds (drafts included).
+    pub views: u64,
+    /// How many findings the index holds (drafts included).
+    pub findings: u64,
+    /// How long the last full build took.
+    pub build_time: Option<Duration>,
+    /// When the last successful refresh (or build) finished.
+    pub refreshed_at: Option<Instant>,
+    /// The last error, when the state is `Behind` or `Failed`.
+    pub last_error: Option<String>,
+}
+
+/// This process's read engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// The two indexes: participant views, and findings.
+#[derive(Default)]
+pub struct Indexes {
+    pub views: Index,
+    pub findings: Index,
+}
+
+struct Inner {
+    index: RwLock<Indexes>,
+    status: Mutex<EngineStatus>,
+    applied: AtomicI64,
+    /// Serialises refreshes (they read the log after `applied`, then apply).
+    refreshing: tokio::sync::Mutex<()>,
+    wake: Notify,
+}
+
+/// The change-log entries read per statement while refreshing.
+const LOG_BATCH: u64 = 2000;
+/// Rows reloaded per `IN (...)` statement.
+const ID_BATCH: usize = 500;
+
+impl Engine {
+    fn new(state: EngineState) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                index: RwLock::new(Indexes::default()),
+                status: Mutex::new(EngineStatus {
+                    state,
+                    applied_seq: 0,
+                    views: 0,
+                    findings: 0,
+                    build_time: None,
+                    refreshed_at: None,
+                    last_error: None,
+                }),
+                applied: AtomicI64::new(0),
+                refreshing: tokio::sync::Mutex::new(()),
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// An engine that is off: every read path uses SQL.
+    pub fn disabled() -> Engine {
+        Engine::new(EngineState::Disabled)
+    }
+
+    /// Builds the index (waiting for it) and starts following the change log: on [`poke`]
+    /// (the hub pokes on NOTIFY), and every `poll` when given.
+    ///
+    /// [`poke`]: Engine::poke
+    pub async fn start(conn: DatabaseConnection, poll: Option<Duration>) -> Engine {
+        let engine = Engine::new(EngineState::Building);
+        engine.refresh(&conn).await;
+        let follower = engine.clone();
+        tokio::spawn(async move {
+            loop {
+                match poll {
+                    Some(every) => {
+                        let _ = tokio::time::timeout(every, follower.inner.wake.notified()).await;
+                    }
+                    None => follower.inner.wake.notified().await,
+                }
+                follower.refresh(&conn).await;
+            }
+        });
+        engine
+    }
+
+    /// Asks the follower task to refresh soon (changes were committed somewhere).
+    pub fn poke(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// The engine's state, for `/ready` and metrics.
+    pub fn status(&self) -> EngineStatus {
+        self.lock_status().clone()
+    }
+
+    fn lock_status(&self) -> std::sync::MutexGuard<'_, EngineStatus> {
+        // A panic while holding it cannot leave the status half-written: take it anyway.
+        self.inner
+            .status
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Runs `f` over the index when it is ready; `None` (answer from SQL) otherwise.
+    pub fn read<R>(&self, f: impl FnOnce(&Indexes) -> R) -> Option<R> {
+        if self.lock_status().state != EngineState::Ready {
+            return None;
+        }
+        let index = self.inner.index.read().ok()?;
+        Some(f(&index))
+    }
+
+    /// Brings the index up to date with the change log (building it first if it is not built);
+    /// failures are logged and reported by [`status`](Engine::status), never returned, since
+    /// the SQL paths answer meanwhile.
+    pub async fn refresh(&self, conn: &DatabaseConnection) {
+        let state = self.lock_status().state;
+        if state == EngineState::Disabled {
+            return;
+        }
+        let _one_at_a_time = self.inner.refreshing.lock().await;
+        let result = if matches!(state, EngineState::Building | EngineState::Failed) {
+            self.build(conn).await
+        } else {
+            self.catch_up(conn).await
+        };
+        let mut status = self.lock_status();
+        match result {
+            Ok(()) => {
+                status.state = EngineState::Ready;
+                status.last_error = None;
+                status.applied_seq = self.inner.applied.load(Ordering::SeqCst);
+                status.views = self.inner.index.read().map(|i| i.views.len()).unwrap_or(0);
+                status.findings = self
+                    .inner
+                    .index
+                    .read()
+                    .map(|i| i.findings.len())
+                    .unwrap_or(0);
+                status.refreshed_at = Some(Instant::now());
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the read engine could not follow the database; reads use SQL");
+                status.state = match status.state {
+                    EngineState::Ready | EngineState::Behind => EngineState::Behind,
+                    _ => EngineState::Failed,
+                };
+                status.last_error = Some(err.to_string());
+            }
+        }
+    }
+
+    async fn build(&self, conn: &DatabaseConnection) -> Result<(), DbErr> {
+        let started = Instant::now();
+        // Read the log position first: anything committed while loading is applied again.
+        let seq = last_seq(conn).await?;
+        let mut index = Indexes::default();
+        let themes = load_themes(conn).await?;
+        for ix in [&mut index.views, &mut index.findings] {
+            ix.set_themes(themes.clone());
+        }
+        for row in load_exercises(conn, None).await? {
+            index.views.put_exercise(row.clone());
+            index.findings.put_exercise(row);
+        }
+        for row in load_views(conn, None).await? {
+            index.views.put_view(&row);
+        }
+        for row in load_findings(conn, None).await? {
+            index.findings.put_view(&row);
+        }
+        index.views.regroup();
+        index.findings.regroup();
+        let took = started.elapsed();
+        if let Ok(mut slot) = self.inner.index.write() {
+            *slot = index;
+        }
+        self.inner.applied.store(seq, Ordering::SeqCst);
+        self.lock_status().build_time = Some(took);
+        tracing::info!(
+            views = self.inner.index.read().map(|i| i.views.len()).unwrap_or(0),
+            findings = self
+                .inner
+                .index
+                .read()
+                .map(|i| i.findings.len())
+                .unwrap_or(0),
+            millis = took.as_millis() as u64,
+            "read engine built"
+        );
+        // Then whatever was committed since the position was read.
+        self.catch_up(conn).await
+    }
+
+    async fn catch_up(&self, conn: &DatabaseConnection) -> Result<(), DbErr> {
+        use entity::change_log;
+        loop {
+            let after = self.inner.applied.load(Ordering::SeqCst);
+            let entries: Vec<(i64, String, i32)> = change_log::Entity::find()
+                .select_only()
+                .column(change_log::Column::Seq)
+                .column(change_log::Column::Entity)
+                .column(change_log::Column::EntityId)
+                .filter(change_log::Column::Seq.gt(after))
+                .order_by_asc(change_log::Column::Seq)
+                .limit(LOG_BATCH)
+                .into_tuple()
+                .all(conn)
+                .await?;
+            let Some(last) = entries.last().map(|e| e.0) else {
+                return Ok(());
+            };
+            let done = (entries.len() as u64) < LOG_BATCH;
+            let mut views = BTreeSet::new();
+            let mut findings = BTreeSet::new();
+            let mut exercises = BTreeSet::new();
+            let mut themes = false;
+            for (_, entity, id) in &entries {
+                match entity.as_str() {
+                    "ParticipantView" => {
+                        views.insert(*id);
+                    }
+                    "Finding" => {
+                        findings.insert(*id);
+                    }
+                    "Exercise" => {
+                        exercises.insert(*id);
+                    }
+                    "Theme" => themes = true,
+                    _ => {}
+                }
+            }
+            let views: Vec<i32> = views.into_iter().collect();
+            let exercises: Vec<i32> = exercises.into_iter().collect();
+            let findings: Vec<i32> = findings.into_iter().collect();
+            let view_rows = load_views(conn, Some(&views)).await?;
+            let finding_rows = load_findings(conn, Some(&findings)).await?;
+            let exercise_rows = load_exercises(conn, Some(&exercises)).await?;
+            let themes = if themes {
+                Some(load_themes(conn).await?)
+            } else {
+                None
+            };
+            {
+                let mut guard = self
+                    .inner
+                    .index
+                    .write()
+                    .map_err(|_| DbErr::Custom("read engine lock poisoned".into()))?;
+                let index = &mut *guard;
+                for id in &views {
+                    index.views.remove_view(*id);
+                }
+                for row in &view_rows {
+                    index.views.put_view(row);
+                }
+                for id in &findings {
+                    index.findings.remove_view(*id);
+                }
+                for row in &finding_rows {
+                    index.findings.put_view(row);
+                }
+                for ix in [&mut index.views, &mut index.findings] {
+                    for id in &exercises {
+                        ix.remove_exercise(*id);
+                    }
+                    for row in &exercise_rows {
+                        ix.put_exercise(row.clone());
+                    }
+                    if let Some(themes) = &themes {
+                        ix.set_themes(themes.clone());
+                    }
+                    ix.regroup();
+                }
+            }
+            self.inner.applied.store(last, Ordering::SeqCst);
+            if done {
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn last_seq(conn: &DatabaseConnection) -> Result<i64, DbErr> {
+    use entity::change_log;
+    Ok(change_log::Entity::find()
+        .select_only()
+        .column_as(change_log::Column::Seq.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
+async fn load_themes(conn: &DatabaseConnection) -> Result<Vec<(String, i32)>, DbErr> {
+    use entity::theme;
+    theme::Entity::find()
+        .select_only()
+        .column(theme::Column::Slug)
+        .column(theme::Column::Id)
+        .into_tuple()
+        .all(conn)
+        .await
+}
+
+/// The index of a stance as stored.
+pub fn stance_index(stored: &str) -> Option<u8> {
+    Some(match stored {
+        "HOPE" => 0,
+        "CONCERN" => 1,
+        "CONDITION" => 2,
+        "SUGGESTION" => 3,
+        "NEUTRAL" => 4,
+        _ => return None,
+    })
+}
+
+/// The index of a mission as stored.
+pub fn mission_index(stored: &str) -> Option<u8> {
+    Some(match stored {
+        "HEALTH" => 0,
+        "EDUCATION" => 1,
+        "CRIME_AND_POLICING" => 2,
+        "ENERGY_AND_NET_ZERO" => 3,
+        "ECONOMIC_GROWTH" => 4,
+        _ => return None,
+    })
+}
+
+fn bad_value(what: &str, value: &str) -> DbErr {
+    DbErr::Custom(format!("unknown {what} {value:?} in the database"))
+}
+
+/// Loads the facets of the views with these ids (all views when `None`).
+async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Vec<ViewRow>, DbErr> {
+    use entity::{participant_view as v, view_mission, view_theme};
+    let chunks: Vec<Option<&[i32]>> = match ids {
+        None => vec![None],
+        Some([]) => vec![],
+        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut q = v::Entity::find()
+            .select_only()
+            .column(v::Column::Id)
+            .column(v::Column::Stance)
+            .column(v::Column::ExerciseId)
+            .column(v::Column::SessionId)
+            .column(v::Column::FindingId)
+            .column(v::Column::IsVerbatim)
+            .column(v::Column::ReviewStatus);
+        let mut m = view_mission::Entity::find()
+            .select_only()
+            .column(view_mission::Column::ViewId)
+            .column(view_mission::Column::MissionCode);
+        let mut t = view_theme::Entity::find()
+            .select_only()
+            .column(view_theme::Column::ViewId)
+            .column(view_theme::Column::ThemeId);
+        if let Some(chunk) = chunk {
+            q = q.filter(v::Column::Id.is_in(chunk.iter().copied()));
+            m = m.filter(view_mission::Column::ViewId.is_in(chunk.iter().copied()));
+            t = t.filter(view_theme::Column::ViewId.is_in(chunk.iter().copied()));
+        }
+        type Row = (i32, String, i32, Option<i32>, Option<i32>, bool, String);
+        let rows: Vec<Row> = q.into_tuple().all(conn).await?;
+        let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
+        for (id, stance, exercise, session, finding, verbatim, review) in rows {
+            at.insert(id, out.len());
+            out.push(ViewRow {
+                id,
+                stance: stance_index(&stance).ok_or_else(|| bad_value("stance", &stance))?,
+                exercise,
+                session,
+                finding,
+                verbatim,
+                published: review == crate::visibility::PUBLISHED,
+                missions: 0,
+                themes: Vec::new(),
+            });
+        }
+        let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
+        for (view, code) in missions {
+            let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
+            if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
+                row.missions |= 1 << bit;
+            }
+        }
+        let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
+        for (view, theme) in themes {
+            if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
+                row.themes.push(theme);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The index of a finding kind as stored.
+pub fn kind_index(stored: &str) -> Option<u8> {
+    Some(match stored {
+        "PRINCIPLE" => 0,
+        "HOPE" => 1,
+        "CONCERN" => 2,
+        "CONDITION" => 3,
+        "RECOMMENDATION" => 4,
+        "OBSERVATION" => 5,
+        "REFLECTION" => 6,
+        _ => return None,
+    })
+}
+
+/// Loads the facets of the findings with these ids (all findings when `None`).
+async fn load_findings(
+    conn: &DatabaseConnection,
+    ids: Option<&[i32]>,
+) -> Result<Vec<ViewRow>, DbErr> {
+    use entity::{finding as f, finding_mission as fm, finding_theme as ft};
+    let chunks: Vec<Option<&[i32]>> = match ids {
+        None => vec![None],
+        Some([]) => vec![],
+        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut q = f::Entity::find()
+            .select_only()
+            .column(f::Column::Id)
+            .column(f::Column::Kind)
+            .column(f::Column::ExerciseId)
+            .column(f::Column::ReviewStatus);
+        let mut m = fm::Entity::find()
+            .select_only()
+            .column(fm::Column::FindingId)
+            .column(fm::Column::MissionCode);
+        let mut t = ft::Entity::find()
+            .select_only()
+            .column(ft::Column::FindingId)
+            .column(ft::Column::ThemeId);
+        if let Some(chunk) = chunk {
+            q = q.filter(f::Column::Id.is_in(chunk.iter().copied()));
+            m = m.filter(fm::Column::FindingId.is_in(chunk.iter().copied()));
+            t = t.filter(ft::Column::FindingId.is_in(chunk.iter().copied()));
+        }
+        let rows: Vec<(i32, String, i32, String)> = q.into_tuple().all(conn).await?;
+        let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
+        for (id, kind, exercise, review) in rows {
+            at.insert(id, out.len());
+            out.push(ViewRow {
+                id,
+                stance: kind_index(&kind).ok_or_else(|| bad_value("finding kind", &kind))?,
+                exercise,
+                published: review == crate::visibility::PUBLISHED,
+                ..Default::default()
+            });
+        }
+        let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
+        for (finding, code) in missions {
+            let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
+            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
+                row.missions |= 1 << bit;
+            }
+        }
+        let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
+        for (finding, theme) in themes {
+            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
+                row.themes.push(theme);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the facts of the exercises with these ids (all exercises when `None`).
+async fn load_exercises(
+    conn: &DatabaseConnection,
+    ids: Option<&[i32]>,
+) -> Result<Vec<ExerciseRow>, DbErr> {
+    use entity::{exercise, exercise_organisation as eo, exercise_place as ep};
+    let chunks: Vec<Option<&[i32]>> = match ids {
+        None => vec![None],
+        Some([]) => vec![],
+        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
+    };
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut q = exercise::Entity::find()
+            .select_only()
+            .column(exercise::Column::Id)
+            .column(exercise::Column::StartDate);
+        let mut p = ep::Entity::find()
+            .select_only()
+            .column(ep::Column::ExerciseId)
+            .column(ep::Column::PlaceKey);
+        let mut o = eo::Entity::find()
+            .select_only()
+            .column(eo::Column::ExerciseId)
+            .column(eo::Column::OrganisationId);
+        if let Some(chunk) = chunk {
+            q = q.filter(exercise::Column::Id.is_in(chunk.iter().copied()));
+            p = p.filter(ep::Column::ExerciseId.is_in(chunk.iter().copied()));
+            o = o.filter(eo::Column::ExerciseId.is_in(chunk.iter().copied()));
+        }
+        let rows: Vec<(i32, Option<String>)> = q.into_tuple().all(conn).await?;
+        let mut found: HashMap<i32, ExerciseRow> = rows
+            .into_iter()
+            .map(|(id, start_date)| {
+                (
+                    id,
+                    ExerciseRow {
+                        id,
+                        start_date,
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        let places: Vec<(i32, String)> = p.into_tuple().all(conn).await?;
+        for (e, key) in places {
+            if let Some(row) = found.get_mut(&e) {
+                row.places.push(key);
+            }
+        }
+        let orgs: Vec<(i32, i32)> = o.into_tuple().all(conn).await?;
+        for (e, org) in orgs {
+            if let Some(row) = found.get_mut(&e) {
+                row.organisations.push(org);
+            }
+        }
+        out.extend(found.into_values());
+    }
+    Ok(out)
+}
+
+/// Resolves a view filter against the index, with the same checks, in the same order and with
+/// the same errors as [`ViewFilter::condition`]. `Ok(None)`: the filter has a condition the
+/// index does not hold (`updatedSince`), so the caller answers from SQL.
+pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
+    let mut q = ViewQuery {
+        stances: filter.stances.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|s| stance_index(&stored(entity::enums::Stance::from(*s))))
+                .collect()
+        }),
+        ..Default::default()
+    };
+    if let Some(id) = &filter.exercise {
+        q.exercise = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Exercise,
+            "filter.exercise",
+        )?);
+    }
+    if let Some(id) = &filter.session {
+        q.session = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Session,
+            "filter.session",
+        )?);
+    }
+    if let Some(id) = &filter.finding {
+        q.finding = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Finding,
+            "filter.finding",
+        )?);
+    }
+    q.verbatim = filter.verbatim;
+    if let Some(range) = &filter.exercise_started {
+        q.started = Some(crate::filters::date_bounds(
+            range,
+            "filter.exerciseStarted",
+        )?);
+    }
+    let places: Vec<String> = filter
+        .places
+        .iter()
+        .flatten()
+        .map(|p| crate::places::place_key(p))
+        .collect();
+    if !places.is_empty() {
+        q.places = Some(places);
+    }
+    if let Some(id) = &filter.organisation {
+        q.organisation = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Organisation,
+            "filter.organisation",
+        )?);
+    }
+    let unsupported = filter.updated_since.is_some();
+    if let Some(m) = &filter.missions {
+        q.missions_any = m.any_of.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
+                .collect()
+        });
+        q.missions_all = m
+            .all_of
+            .iter()
+            .flatten()
+            .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
+            .collect();
+    }
+    if let Some(t) = &filter.themes {
+        if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
+            q.themes_any = Some(theme_ids(index, any, "filter.themes.anyOf")?);
+        }
+        if let Some(all) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
+            q.themes_all = theme_ids(index, all, "filter.themes.allOf")?;
+        }
+    }
+    Ok(if unsupported { None } else { Some(q) })
+}
+
+fn stored<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {
+    value.to_value()
+}
+
+fn theme_ids(index: &Index, slugs: &[String], field: &str) -> ApiResult<Vec<i32>> {
+    slugs
+        .iter()
+        .map(|s| {
+            index
+                .theme_id(s)
+                .ok_or_else(|| ApiError::bad_input(field, format!("No theme with slug {s:?}")))
+        })
+        .collect()
+}
+
+/// The views a request may see under `filter`, from the index: `Ok(None)` when there is no
+/// engine, it is not ready, or the filter needs SQL; the filter's own errors as SQL reports them.
+pub fn select_views(
+    engine: Option<&Engine>,
+    filter: &ViewFilter,
+    published_only: bool,
+) -> ApiResult<Option<RoaringBitmap>> {
+    let Some(engine) = engine else {
+        return Ok(None);
+    };
+    engine
+        .read(|index| -> ApiResult<Option<RoaringBitmap>> {
+            Ok(view_query(filter, &index.views)?.map(|q| index.views.select(&q, published_only)))
+        })
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// Resolves a finding filter against the index, as [`view_query`] does for views (same checks,
+/// order and errors as [`FindingFilter::condition`]); the kinds take the stances' place.
+pub fn finding_query(filter: &FindingFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
+    let as_view = ViewFilter {
+        missions: filter.missions.clone(),
+        themes: filter.themes.clone(),
+        exercise: filter.exercise.clone(),
+        exercise_started: filter.exercise_started.clone(),
+        places: filter.places.clone(),
+        organisation: filter.organisation.clone(),
+        updated_since: filter.updated_since,
+        ..Default::default()
+    };
+    let mut q = view_query(&as_view, index)?;
+    if let Some(q) = q.as_mut() {
+        q.stances = filter.kinds.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|k| kind_index(&stored(entity::enums::FindingKind::from(*k))))
+                .collect()
+        });
+    }
+    Ok(q)
+}
+
+/// The findings a request may see under `filter`, from the index (see [`select_views`]).
+pub fn select_findings(
+    engine: Option<&Engine>,
+    filter: &FindingFilter,
+    published_only: bool,
+) -> ApiResult<Option<RoaringBitmap>> {
+    let Some(engine) = engine else {
+        return Ok(None);
+    };
+    engine
+        .read(|index| -> ApiResult<Option<RoaringBitmap>> {
+            Ok(finding_query(filter, &index.findings)?
+                .map(|q| index.findings.select(&q, published_only)))
+        })
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// The stored stances, in the index's order (see [`stance_index`]).
+pub const STANCES: [&str; 5] = ["HOPE", "CONCERN", "CONDITION", "SUGGESTION", "NEUTRAL"];
+
+/// The evidence an exercise (`Dim::Exercise`, its id) or a mission (`Dim::Mission`, its
+/// index) holds, from the index, for the dashboard counts: how many findings, and how many
+/// views per stance (stored stance, count). `None` when there is no engine or it is not ready.
+pub fn evidence_counts(
+    engine: Option<&Engine>,
+    dim: Dim,
+    value: i32,
+    published_only: bool,
+) -> Option<(u64, Vec<(&'static str, u64)>)> {
+    engine?.read(|index| {
+        let findings = index
+            .findings
+            .tally(dim, value, published_only)
+            .iter()
+            .sum();
+        let views = index.views.tally(dim, value, published_only);
+        let by_stance = STANCES
+            .iter()
+            .zip(views)
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| (*s, n))
+            .collect();
+        (findings, by_stance)
+    })
+}
+
+/// The `totalCount` of a nested connection the index holds (an exercise's, session's,
+/// finding's or theme's views, an exercise's or theme's findings): `None` for other relations,
+/// or when there is no engine or it is not ready.
+pub fn child_count(
+    engine: Option<&Engine>,
+    relation: crate::loaders::ChildRelation,
+    parent: i32,
+    published_only: bool,
+) -> Option<u64> {
+    use crate::loaders::rel;
+    let (findings, of) = match relation {
+        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
+        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
+        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
+        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
+        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
+        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
+        _ => return None,
+    };
+    engine?.read(|index| {
+        let rows = if findings {
+            &index.findings
+        } else {
+            &index.views
+        };
+        rows.children(of, parent, published_only)
+    })
+}
