@@ -3,11 +3,11 @@
 //! when it turns `/ready` to 503, closes WebSockets with 1001, finishes in-flight requests and
 //! stops. Also serves `/health`, `/ready` and `/metrics`.
 
+use crate::engine::Engine;
 use crate::http::{
     graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
 };
 use crate::metrics::Metrics;
-use crate::engine::Engine;
 use crate::schema::{self, PageLimits, SchemaConfig};
 use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::shutdown::Shutdown;
