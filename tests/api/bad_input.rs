@@ -1,7 +1,8 @@
 //! No input a client can send is a server fault: malformed scalars and enums are refused with a
 //! validation or `BAD_USER_INPUT` error naming the argument, never `INTERNAL` or a 5xx. The
 //! issue's `updatedSince` cases first, then every argument of every root field, found by
-//! introspection, with a malformed value of every kind.
+//! introspection, with a malformed value of every kind; then every argument of every field of every
+//! object type reachable from `Query`, reached through a path of fields over the seed corpus.
 
 use crate::on_each_backend;
 use serde_json::{json, Map, Value};
@@ -321,16 +322,24 @@ const INTROSPECT_REACH: &str = r#"{ __schema {
 } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"#;
 
-/// A well-formed literal for a required argument met on the way to a type (an enum's first value,
-/// a small number, `true`), or `None` when no value could be trusted to resolve (an ID, a string).
-fn path_literal(ty: &Value, types: &Map<String, Value>) -> Option<String> {
+/// A well-formed literal for the `nth` required argument met on the way to a type (an enum's `nth`
+/// value, so that `rows:` and `columns:` differ; a small number; `true`), or `None` when no value
+/// could be trusted to resolve (an ID, a string).
+fn path_literal(ty: &Value, types: &Map<String, Value>, nth: usize) -> Option<String> {
     if ty["kind"] == "NON_NULL" {
-        return path_literal(&ty["ofType"], types);
+        return path_literal(&ty["ofType"], types, nth);
     }
     match (ty["kind"].as_str()?, ty["name"].as_str()?) {
         ("SCALAR", "Int") => Some("2".to_string()),
         ("SCALAR", "Boolean") => Some("true".to_string()),
-        ("ENUM", name) => Some(types[name]["enumValues"][0]["name"].as_str()?.to_string()),
+        ("ENUM", name) => {
+            let values = types[name]["enumValues"].as_array()?;
+            Some(
+                values.get(nth % values.len().max(1))?["name"]
+                    .as_str()?
+                    .to_string(),
+            )
+        }
         _ => None,
     }
 }
@@ -358,7 +367,7 @@ fn paths_from_query(schema: &Value, types: &Map<String, Value>) -> Vec<(String, 
                 if name == "first" {
                     args.push("first: 2".to_string());
                 } else if arg["type"]["kind"] == "NON_NULL" {
-                    match path_literal(&arg["type"], types) {
+                    match path_literal(&arg["type"], types, args.len()) {
                         Some(value) => args.push(format!("{name}: {value}")),
                         None => fillable = false,
                     }
@@ -421,8 +430,9 @@ fn malformed_nested() -> Vec<Value> {
 }
 
 /// Every error in `body` has a code and none is `INTERNAL` (nor `RATE_LIMITED`, which would make
-/// the walk vacuous); the status is below 500.
-fn assert_no_fault(status: u16, body: &Value, what: &str) {
+/// the walk vacuous); the status is below 500. Whether the request got past validation into
+/// execution (it has `data`).
+fn assert_no_fault(status: u16, body: &Value, what: &str) -> bool {
     assert!(status < 500, "{what}: HTTP {status} {body}");
     for error in body["errors"].as_array().into_iter().flatten() {
         let code = &error["extensions"]["code"];
@@ -430,6 +440,7 @@ fn assert_no_fault(status: u16, body: &Value, what: &str) {
         assert_ne!(code, "INTERNAL", "{what}: {body}");
         assert_ne!(code, "RATE_LIMITED", "{what}: {body}");
     }
+    body.get("data").is_some_and(|d| !d.is_null())
 }
 
 /// Every argument of every field of every object type reachable from `Query` (a finding's
@@ -443,7 +454,7 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
         let schema = app.data(INTROSPECT_REACH, json!({})).await["__schema"].clone();
         let types = types_by_name(&schema);
         let root = schema["queryType"]["name"].as_str().expect("query type");
-        let (mut fields, mut arguments, mut probes) = (0, 0, 0);
+        let (mut fields, mut arguments, mut probes, mut executed) = (0, 0, 0, 0);
         let (mut walked_types, mut unreached) = (Vec::new(), Vec::new());
         for (type_name, opening, closing) in paths_from_query(&schema, &types) {
             if type_name == root {
@@ -466,7 +477,7 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
                 .to_string()
                 .contains(&format!("\"__typename\":\"{type_name}\""))
             {
-                unreached.push(type_name.clone());
+                unreached.push(format!("{type_name} via {reach}: {body}"));
                 continue;
             }
             walked_types.push(type_name.clone());
@@ -508,25 +519,32 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
                         let (status, body) =
                             app.graphql_as(&admin, &query, variables.clone()).await;
                         probes += 1;
-                        assert_no_fault(status, &body, &format!("{query} {variables}"));
+                        executed += usize::from(assert_no_fault(
+                            status,
+                            &body,
+                            &format!("{query} {variables}"),
+                        ));
                         if let Some(literal) = literal(&bad) {
                             let query = format!(
                                 "{{ {opening}{field_name}({arg_name}: {literal}){selection} {closing}}}"
                             );
                             let (status, body) = app.graphql_as(&admin, &query, json!({})).await;
                             probes += 1;
-                            assert_no_fault(status, &body, &query);
+                            executed += usize::from(assert_no_fault(status, &body, &query));
                         }
                     }
                 }
             }
         }
         println!(
-            "{:?}: {} types ({}), {fields} fields, {arguments} arguments, {probes} malformed requests, none a server fault; not reached: {unreached:?}",
+            "{:?}: {} types ({}), {fields} fields, {arguments} arguments, {probes} malformed requests ({executed} past validation), none a server fault",
             app.backend(),
             walked_types.len(),
             walked_types.join(", ")
         );
+        // Every type with an argument-taking field is reached through the seed corpus.
+        assert!(unreached.is_empty(), "not reached: {unreached:?}");
+        assert!(executed > 0, "no malformed value got past validation");
         for expected in [
             "Finding",
             "Exercise",
