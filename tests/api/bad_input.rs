@@ -432,10 +432,18 @@ fn malformed_nested() -> Vec<Value> {
 /// Every error in `body` has a code and none is `INTERNAL` (nor `RATE_LIMITED`, which would make
 /// the walk vacuous); the status is below 500. Whether the request got past validation into
 /// execution (it has `data`).
-fn assert_no_fault(status: u16, body: &Value, what: &str) -> bool {
+fn assert_no_fault(
+    status: u16,
+    body: &Value,
+    what: &str,
+    codes: &mut std::collections::BTreeMap<String, usize>,
+) -> bool {
     assert!(status < 500, "{what}: HTTP {status} {body}");
     for error in body["errors"].as_array().into_iter().flatten() {
         let code = &error["extensions"]["code"];
+        *codes
+            .entry(code.as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
         assert!(code.is_string(), "{what}: {body}");
         assert_ne!(code, "INTERNAL", "{what}: {body}");
         assert_ne!(code, "RATE_LIMITED", "{what}: {body}");
@@ -455,6 +463,7 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
         let types = types_by_name(&schema);
         let root = schema["queryType"]["name"].as_str().expect("query type");
         let (mut fields, mut arguments, mut probes, mut executed) = (0, 0, 0, 0);
+        let mut codes = std::collections::BTreeMap::new();
         let (mut walked_types, mut unreached) = (Vec::new(), Vec::new());
         for (type_name, opening, closing) in paths_from_query(&schema, &types) {
             if type_name == root {
@@ -523,6 +532,7 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
                             status,
                             &body,
                             &format!("{query} {variables}"),
+                            &mut codes,
                         ));
                         if let Some(literal) = literal(&bad) {
                             let query = format!(
@@ -530,14 +540,15 @@ async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a
                             );
                             let (status, body) = app.graphql_as(&admin, &query, json!({})).await;
                             probes += 1;
-                            executed += usize::from(assert_no_fault(status, &body, &query));
+                            executed +=
+                                usize::from(assert_no_fault(status, &body, &query, &mut codes));
                         }
                     }
                 }
             }
         }
         println!(
-            "{:?}: {} types ({}), {fields} fields, {arguments} arguments, {probes} malformed requests ({executed} past validation), none a server fault",
+            "{:?}: {} types ({}), {fields} fields, {arguments} arguments, {probes} malformed requests ({executed} past validation), none a server fault; error codes: {codes:?}",
             app.backend(),
             walked_types.len(),
             walked_types.join(", ")
