@@ -1,7 +1,8 @@
 //! No input a client can send is a server fault: malformed scalars and enums are refused with a
 //! validation or `BAD_USER_INPUT` error naming the argument, never `INTERNAL` or a 5xx. The
 //! issue's `updatedSince` cases first, then every argument of every root field, found by
-//! introspection, with a malformed value of every kind.
+//! introspection, with a malformed value of every kind; then every argument of every field of every
+//! object type reachable from `Query`, reached through a path of fields over the seed corpus.
 
 use crate::on_each_backend;
 use serde_json::{json, Map, Value};
@@ -311,5 +312,261 @@ async fn a_missing_required_variable_is_bad_user_input_naming_it() {
             "{body}"
         );
         assert!(body.get("data").is_none(), "{body}");
+    });
+}
+
+const INTROSPECT_REACH: &str = r#"{ __schema {
+  queryType { name }
+  types { name kind enumValues { name } inputFields { name type { ...T } } possibleTypes { name }
+    fields { name args { name type { ...T } } type { ...T } } }
+} }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"#;
+
+/// A well-formed literal for the `nth` required argument met on the way to a type (an enum's `nth`
+/// value, so that `rows:` and `columns:` differ; a small number; `true`), or `None` when no value
+/// could be trusted to resolve (an ID, a string).
+fn path_literal(ty: &Value, types: &Map<String, Value>, nth: usize) -> Option<String> {
+    if ty["kind"] == "NON_NULL" {
+        return path_literal(&ty["ofType"], types, nth);
+    }
+    match (ty["kind"].as_str()?, ty["name"].as_str()?) {
+        ("SCALAR", "Int") => Some("2".to_string()),
+        ("SCALAR", "Boolean") => Some("true".to_string()),
+        ("ENUM", name) => {
+            let values = types[name]["enumValues"].as_array()?;
+            Some(
+                values.get(nth % values.len().max(1))?["name"]
+                    .as_str()?
+                    .to_string(),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// How each object type reachable from `Query` is reached: the opening of a document that selects
+/// into it (`participantViews(first: 2) { nodes { `) and the braces that close it, found
+/// breadth-first through fields whose required arguments take well-formed literals (lists are cut
+/// to `first: 2`), and through `... on T` for an interface's or union's members.
+fn paths_from_query(schema: &Value, types: &Map<String, Value>) -> Vec<(String, String, String)> {
+    let root = schema["queryType"]["name"].as_str().expect("query type");
+    let mut seen = std::collections::BTreeSet::from([root.to_string()]);
+    let mut queue = std::collections::VecDeque::from([(root.to_string(), String::new(), 0usize)]);
+    let mut paths = Vec::new();
+    while let Some((type_name, opening, depth)) = queue.pop_front() {
+        paths.push((type_name.clone(), opening.clone(), "} ".repeat(depth)));
+        for field in types[&type_name]["fields"].as_array().into_iter().flatten() {
+            let (kind, target) = named(&field["type"]);
+            if !matches!(kind, "OBJECT" | "INTERFACE" | "UNION") || target.starts_with("__") {
+                continue;
+            }
+            let mut args = Vec::new();
+            let mut fillable = true;
+            for arg in field["args"].as_array().into_iter().flatten() {
+                let name = arg["name"].as_str().unwrap_or_default();
+                if name == "first" {
+                    args.push("first: 2".to_string());
+                } else if arg["type"]["kind"] == "NON_NULL" {
+                    match path_literal(&arg["type"], types, args.len()) {
+                        Some(value) => args.push(format!("{name}: {value}")),
+                        None => fillable = false,
+                    }
+                }
+            }
+            // A lookup by key (`exercise(id:, slug:)`), all of whose arguments are optional, finds
+            // nothing without one: the lists lead there instead.
+            let lookup = field["args"].as_array().is_some_and(|a| {
+                !a.is_empty()
+                    && a.iter()
+                        .all(|arg| arg["type"]["kind"] != "NON_NULL" && arg["name"] != "first")
+            });
+            if !fillable || lookup {
+                continue;
+            }
+            let call = match args.is_empty() {
+                true => field["name"].as_str().unwrap_or_default().to_string(),
+                false => format!(
+                    "{}({})",
+                    field["name"].as_str().unwrap_or_default(),
+                    args.join(", ")
+                ),
+            };
+            let members: Vec<String> = match kind {
+                "OBJECT" => vec![target.to_string()],
+                _ => types[target]["possibleTypes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t["name"].as_str().map(str::to_string))
+                    .collect(),
+            };
+            for member in members {
+                if !seen.insert(member.clone()) {
+                    continue;
+                }
+                let (step, closes) = match kind {
+                    "OBJECT" => (format!("{call} {{ "), 1),
+                    _ => (format!("{call} {{ ... on {member} {{ "), 2),
+                };
+                queue.push_back((member, format!("{opening}{step}"), depth + closes));
+            }
+        }
+    }
+    paths
+}
+
+/// The malformed values of every kind, plus forged IDs and cursors, a page size far out of range
+/// and malformed dates and JSON.
+fn malformed_nested() -> Vec<Value> {
+    let mut values = malformed();
+    values.extend([
+        json!(1_000_000_000),
+        json!("Rm9yZ2VkOjE="),
+        json!("RmluZGluZzo5OTk5OTk5OTk5OTk5OTk5OTk5OTk="),
+        json!("2024-13-45"),
+        json!("{not json"),
+    ]);
+    values
+}
+
+/// Every error in `body` has a code and none is `INTERNAL` (nor `RATE_LIMITED`, which would make
+/// the walk vacuous); the status is below 500. Whether the request got past validation into
+/// execution (it has `data`).
+fn assert_no_fault(
+    status: u16,
+    body: &Value,
+    what: &str,
+    codes: &mut std::collections::BTreeMap<String, usize>,
+) -> bool {
+    assert!(status < 500, "{what}: HTTP {status} {body}");
+    for error in body["errors"].as_array().into_iter().flatten() {
+        let code = &error["extensions"]["code"];
+        *codes
+            .entry(code.as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
+        assert!(code.is_string(), "{what}: {body}");
+        assert_ne!(code, "INTERNAL", "{what}: {body}");
+        assert_ne!(code, "RATE_LIMITED", "{what}: {body}");
+    }
+    body.get("data").is_some_and(|d| !d.is_null())
+}
+
+/// Every argument of every field of every object type reachable from `Query` (a finding's
+/// `views(first:, filter:, order:)`, an exercise's `findings`, an evidence map cell's `views`...),
+/// reached through a path of fields from `Query` over the seed corpus, refuses each kind of
+/// malformed value, as a variable and written into the document, without a server fault.
+#[tokio::test]
+async fn every_argument_of_every_nested_field_refuses_malformed_values_without_a_fault() {
+    on_each_backend!(|app| {
+        let admin = app.token("prober", "admin").await;
+        let schema = app.data(INTROSPECT_REACH, json!({})).await["__schema"].clone();
+        let types = types_by_name(&schema);
+        let root = schema["queryType"]["name"].as_str().expect("query type");
+        let (mut fields, mut arguments, mut probes, mut executed) = (0, 0, 0, 0);
+        let mut codes = std::collections::BTreeMap::new();
+        let (mut walked_types, mut unreached) = (Vec::new(), Vec::new());
+        for (type_name, opening, closing) in paths_from_query(&schema, &types) {
+            if type_name == root {
+                continue; // The root's own arguments are the other test's.
+            }
+            let with_args: Vec<&Value> = types[&type_name]["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|f| f["args"].as_array().is_some_and(|a| !a.is_empty()))
+                .collect();
+            if with_args.is_empty() {
+                continue;
+            }
+            // The path really reaches an instance in the seed corpus, so the probes below run
+            // the field's resolver rather than stopping at an empty list.
+            let reach = format!("{{ {opening}__typename {closing}}}");
+            let (_, body) = app.graphql_as(&admin, &reach, json!({})).await;
+            if !body["data"]
+                .to_string()
+                .contains(&format!("\"__typename\":\"{type_name}\""))
+            {
+                unreached.push(format!("{type_name} via {reach}: {body}"));
+                continue;
+            }
+            walked_types.push(type_name.clone());
+            for field in with_args {
+                fields += 1;
+                let field_name = field["name"].as_str().unwrap_or_default();
+                let args = field["args"].as_array().expect("args");
+                let selection = match named(&field["type"]).0 {
+                    "OBJECT" | "INTERFACE" | "UNION" => " { __typename }",
+                    _ => "",
+                };
+                for arg in args {
+                    arguments += 1;
+                    let arg_name = arg["name"].as_str().unwrap_or_default();
+                    for bad in malformed_nested() {
+                        let mut variables = Map::new();
+                        let mut declared = Vec::new();
+                        let mut passed = Vec::new();
+                        for other in args {
+                            let name = other["name"].as_str().unwrap_or_default();
+                            let is_probe = name == arg_name;
+                            if !is_probe && other["type"]["kind"] != "NON_NULL" {
+                                continue;
+                            }
+                            let value = match is_probe {
+                                true => bad.clone(),
+                                false => plausible(&other["type"], &types, 0),
+                            };
+                            declared.push(format!("$_{name}: {}", type_ref(&other["type"])));
+                            passed.push(format!("{name}: $_{name}"));
+                            variables.insert(format!("_{name}"), value);
+                        }
+                        let query = format!(
+                            "query Probe({}) {{ {opening}{field_name}({}){selection} {closing}}}",
+                            declared.join(", "),
+                            passed.join(", ")
+                        );
+                        let variables = Value::Object(variables);
+                        let (status, body) =
+                            app.graphql_as(&admin, &query, variables.clone()).await;
+                        probes += 1;
+                        executed += usize::from(assert_no_fault(
+                            status,
+                            &body,
+                            &format!("{query} {variables}"),
+                            &mut codes,
+                        ));
+                        if let Some(literal) = literal(&bad) {
+                            let query = format!(
+                                "{{ {opening}{field_name}({arg_name}: {literal}){selection} {closing}}}"
+                            );
+                            let (status, body) = app.graphql_as(&admin, &query, json!({})).await;
+                            probes += 1;
+                            executed +=
+                                usize::from(assert_no_fault(status, &body, &query, &mut codes));
+                        }
+                    }
+                }
+            }
+        }
+        println!(
+            "{:?}: {} types ({}), {fields} fields, {arguments} arguments, {probes} malformed requests ({executed} past validation), none a server fault; error codes: {codes:?}",
+            app.backend(),
+            walked_types.len(),
+            walked_types.join(", ")
+        );
+        // Every type with an argument-taking field is reached through the seed corpus.
+        assert!(unreached.is_empty(), "not reached: {unreached:?}");
+        assert!(executed > 0, "no malformed value got past validation");
+        for expected in [
+            "Finding",
+            "Exercise",
+            "EvidenceCell",
+            "Organisation",
+            "Theme",
+        ] {
+            assert!(
+                walked_types.iter().any(|t| t == expected),
+                "{expected} not walked: {walked_types:?}"
+            );
+        }
     });
 }
