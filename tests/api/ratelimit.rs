@@ -4,6 +4,7 @@
 //! PostgreSQL replicas share one budget per client; a secondary limit caps requests in flight.
 
 use crate::helpers::{Backend, TestApp, TestDb};
+use crate::on_each_backend;
 use crate::subscriptions::start_replica_with;
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::{json, Value};
@@ -170,4 +171,49 @@ async fn a_client_may_have_only_so_many_requests_in_flight() {
     let (status, _, _) = post(&app.address, Some(&editor), "{ __typename }").await;
     assert_eq!(status, 200);
     holder.close().await.ok();
+}
+
+/// A WebSocket operation holds one of its client's places in flight for as long as it runs,
+/// shared with the client's HTTP requests: past the limit, a `subscribe` gets an `error` with
+/// `RATE_LIMITED` (the socket stays open), and HTTP gets 429; completing the operation frees it.
+#[tokio::test]
+async fn websocket_operations_count_as_requests_in_flight() {
+    use crate::subscriptions::{initialised, recv, round_trip, send, subscribe_to_publications};
+    on_each_backend!(
+        with & [("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", "1")],
+        |app| {
+            let editor = app.token("socket-editor", "editor").await;
+            let mut ws = initialised(&app.address, Some(json!({"token": editor}))).await;
+            subscribe_to_publications(&mut ws).await;
+            send(
+                &mut ws,
+                json!({"id": "second", "type": "subscribe",
+                   "payload": {"query": "subscription { changes { sequence } }"}}),
+            )
+            .await;
+            let refused = recv(&mut ws).await;
+            assert_eq!(refused["type"], "error", "{refused}");
+            assert_eq!(refused["id"], "second", "{refused}");
+            assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+            let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
+            assert_eq!(status, 429, "{body}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+            // Another client is served meanwhile.
+            let (status, _, _) = post(&app.address, None, "{ __typename }").await;
+            assert_eq!(status, 200);
+            // Completing the subscription gives its place back.
+            send(&mut ws, json!({"id": "live", "type": "complete"})).await;
+            round_trip(&mut ws).await;
+            let mut served = false;
+            for _ in 0..50 {
+                let (status, _, _) = post(&app.address, Some(&editor), "{ __typename }").await;
+                if status == 200 {
+                    served = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            assert!(served, "the place is freed when the operation completes");
+        }
+    );
 }

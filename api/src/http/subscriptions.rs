@@ -473,8 +473,30 @@ impl Connection {
             self.conn.clone(),
             viewer.sees_unpublished(),
         ));
+        // An operation holds one of its client's places in flight (shared with the client's HTTP
+        // requests on this replica) until its stream ends.
+        let mut in_flight = None;
         if let Some(limiter) = &self.rate_limiter {
             let client = crate::ratelimit::client_key(&viewer, self.peer);
+            match limiter.enter(&client) {
+                Some(guard) => in_flight = Some(guard),
+                None => {
+                    let mut refused = async_graphql::ServerError::new(
+                        format!(
+                            "Secondary rate limit: at most {} requests and operations from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
+                            limiter.settings().max_concurrent
+                        ),
+                        None,
+                    );
+                    refused
+                        .extensions
+                        .get_or_insert_with(Default::default)
+                        .set("code", code::RATE_LIMITED);
+                    let response = async_graphql::Response::from_errors(vec![refused]);
+                    return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)])
+                        .boxed();
+                }
+            }
             request = request.data(crate::ratelimit::RateSlot::new(
                 client,
                 limiter.settings().budget(&viewer),
@@ -498,6 +520,7 @@ impl Connection {
         self.schema
             .execute_stream(request)
             .map(move |mut response| {
+                let _holds_its_place = &in_flight;
                 finish_errors(&mut response, parse_failed);
                 if hide_schema {
                     without_suggestions(&mut response);
