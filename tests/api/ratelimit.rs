@@ -173,47 +173,76 @@ async fn a_client_may_have_only_so_many_requests_in_flight() {
     holder.close().await.ok();
 }
 
-/// A WebSocket operation holds one of its client's places in flight for as long as it runs,
-/// shared with the client's HTTP requests: past the limit, a `subscribe` gets an `error` with
-/// `RATE_LIMITED` (the socket stays open), and HTTP gets 429; completing the operation frees it.
+/// A query or mutation over WebSocket holds one of its client's places in flight until it
+/// completes, shared with the client's HTTP requests: past the limit, a `subscribe` gets an
+/// `error` with `RATE_LIMITED` (the socket stays open) and HTTP gets 429. Subscriptions hold no
+/// place: they stay open by design.
 #[tokio::test]
-async fn websocket_operations_count_as_requests_in_flight() {
-    use crate::subscriptions::{initialised, recv, round_trip, send, subscribe_to_publications};
+async fn websocket_queries_and_mutations_count_as_requests_in_flight() {
+    use crate::subscriptions::{initialised, recv, send, subscribe_to_publications};
     on_each_backend!(
-        with & [("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", "1")],
+        with & [
+            ("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", "1"),
+            ("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", "30000"),
+        ],
         |app| {
             let editor = app.token("socket-editor", "editor").await;
             let mut ws = initialised(&app.address, Some(json!({"token": editor}))).await;
+            // A subscription holds no place.
             subscribe_to_publications(&mut ws).await;
-            send(
-                &mut ws,
-                json!({"id": "second", "type": "subscribe",
-                   "payload": {"query": "subscription { changes { sequence } }"}}),
-            )
-            .await;
-            let refused = recv(&mut ws).await;
-            assert_eq!(refused["type"], "error", "{refused}");
-            assert_eq!(refused["id"], "second", "{refused}");
-            assert_eq!(refused["payload"][0]["extensions"]["code"], "RATE_LIMITED");
             let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
-            assert_eq!(status, 429, "{body}");
-            assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+            assert_eq!(status, 200, "{body}");
+            // A mutation held up by another writer's lock stays in flight.
+            let holder = sea_orm::Database::connect(app.db.url())
+                .await
+                .expect("connect");
+            let txn = holder.begin().await.expect("begin");
+            txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
+                .await
+                .expect("hold the write lock");
+            send(
+            &mut ws,
+            json!({"id": "write", "type": "subscribe", "payload": {"query":
+                "mutation { createTheme(input: {slug: \"ws-in-flight\", label: \"WS in flight\", definition: \"Waits for the lock.\"}) { slug } }"}}),
+        )
+        .await;
+            let mut refused = None;
+            for _ in 0..200 {
+                let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
+                if status == 429 {
+                    refused = Some(body);
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let refused = refused.expect("HTTP is refused while the mutation is in flight");
+            assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+            send(
+            &mut ws,
+            json!({"id": "second", "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+        )
+        .await;
+            let second = recv(&mut ws).await;
+            assert_eq!(second["type"], "error", "{second}");
+            assert_eq!(second["id"], "second", "{second}");
+            assert_eq!(second["payload"][0]["extensions"]["code"], "RATE_LIMITED");
             // Another client is served meanwhile.
             let (status, _, _) = post(&app.address, None, "{ __typename }").await;
             assert_eq!(status, 200);
-            // Completing the subscription gives its place back.
-            send(&mut ws, json!({"id": "live", "type": "complete"})).await;
-            round_trip(&mut ws).await;
-            let mut served = false;
-            for _ in 0..50 {
-                let (status, _, _) = post(&app.address, Some(&editor), "{ __typename }").await;
-                if status == 200 {
-                    served = true;
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            assert!(served, "the place is freed when the operation completes");
+            // The lock released, the mutation completes and gives its place back.
+            txn.rollback().await.expect("release");
+            let next = recv(&mut ws).await;
+            assert_eq!(next["id"], "write", "{next}");
+            assert_eq!(
+                next["payload"]["data"]["createTheme"]["slug"], "ws-in-flight",
+                "{next}"
+            );
+            assert_eq!(
+                recv(&mut ws).await,
+                json!({"id": "write", "type": "complete"})
+            );
+            let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
+            assert_eq!(status, 200, "{body}");
         }
     );
 }

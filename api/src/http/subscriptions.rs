@@ -473,28 +473,35 @@ impl Connection {
             self.conn.clone(),
             viewer.sees_unpublished(),
         ));
-        // An operation holds one of its client's places in flight (shared with the client's HTTP
-        // requests on this replica) until its stream ends.
+        // A query or mutation holds one of its client's places in flight (shared with the client's
+        // HTTP requests on this replica) until it completes. Subscriptions do not: they are meant
+        // to stay open, and many readers behind one address would otherwise lock each other out.
         let mut in_flight = None;
+        let subscription = is_subscription(&mut request);
         if let Some(limiter) = &self.rate_limiter {
             let client = crate::ratelimit::client_key(&viewer, self.peer);
-            match limiter.enter(&client) {
-                Some(guard) => in_flight = Some(guard),
-                None => {
-                    let mut refused = async_graphql::ServerError::new(
-                        format!(
-                            "Secondary rate limit: at most {} requests and operations from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
-                            limiter.settings().max_concurrent
-                        ),
-                        None,
-                    );
-                    refused
-                        .extensions
-                        .get_or_insert_with(Default::default)
-                        .set("code", code::RATE_LIMITED);
-                    let response = async_graphql::Response::from_errors(vec![refused]);
-                    return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)])
+            if !subscription {
+                match limiter.enter(&client) {
+                    Some(guard) => in_flight = Some(guard),
+                    None => {
+                        let mut refused = async_graphql::ServerError::new(
+                            format!(
+                                "Secondary rate limit: at most {} requests and operations from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
+                                limiter.settings().max_concurrent
+                            ),
+                            None,
+                        );
+                        refused
+                            .extensions
+                            .get_or_insert_with(Default::default)
+                            .set("code", code::RATE_LIMITED);
+                        let response = async_graphql::Response::from_errors(vec![refused]);
+                        return futures_util::stream::iter([
+                            (id.clone(), Some(response)),
+                            (id, None),
+                        ])
                         .boxed();
+                    }
                 }
             }
             request = request.data(crate::ratelimit::RateSlot::new(
@@ -586,4 +593,21 @@ fn invalid_message(text: &str, err: &serde_json::Error) -> String {
             Some(_) => "Invalid message: unknown `type`".to_string(),
         },
     }
+}
+
+/// Whether the request runs a subscription (false when its document does not parse: the engine
+/// reports that).
+fn is_subscription(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let name = request.operation_name.clone();
+    let Ok(doc) = request.parsed_query() else {
+        return false;
+    };
+    let operation = match (&doc.operations, name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Subscription)
 }
