@@ -57,6 +57,16 @@ struct PoolState {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IndexState {
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct IndexRows {
+    kind: &'static str,
+}
+
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
@@ -95,6 +105,10 @@ pub struct Metrics {
     hub_lag: Gauge<f64, AtomicU64>,
     hub_last_seq: Gauge,
     subscriber_dropped: Counter,
+    index_state: Family<IndexState, Gauge>,
+    index_build: Gauge<f64, AtomicU64>,
+    index_applied_seq: Gauge,
+    index_rows: Family<IndexRows, Gauge>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -184,8 +198,37 @@ impl Metrics {
             "Events skipped by subscribers that fell behind the hub's buffer (they catch up with the change feed)",
             subscriber_dropped.clone(),
         );
+        let index_state = Family::<IndexState, Gauge>::default();
+        registry.register(
+            "index_state",
+            "The read engine's state: 1 for the current one (ready, building, behind, failed, disabled); reads use SQL unless it is ready",
+            index_state.clone(),
+        );
+        let index_build = Gauge::<f64, AtomicU64>::default();
+        registry.register_with_unit(
+            "index_build",
+            "How long the read engine's last full build took",
+            Unit::Seconds,
+            index_build.clone(),
+        );
+        let index_applied_seq = Gauge::default();
+        registry.register(
+            "index_applied_seq",
+            "The last change-log sequence number the read engine has applied (compare with change_hub_last_seq)",
+            index_applied_seq.clone(),
+        );
+        let index_rows = Family::<IndexRows, Gauge>::default();
+        registry.register(
+            "index_rows",
+            "Rows the read engine holds, by kind (drafts included)",
+            index_rows.clone(),
+        );
         Metrics {
             registry,
+            index_state,
+            index_build,
+            index_applied_seq,
+            index_rows,
             graphql_requests,
             graphql_duration,
             http_requests,
@@ -239,6 +282,33 @@ impl Metrics {
     /// Adds `delta` (negative to remove) to the operations running over WebSockets.
     pub fn subscriptions_open(&self, delta: i64) {
         self.subscriptions_open.inc_by(delta);
+    }
+
+    /// Records the read engine's state, for the next render.
+    pub fn engine(&self, status: &crate::engine::EngineStatus) {
+        use crate::engine::EngineState;
+        for state in [
+            EngineState::Disabled,
+            EngineState::Building,
+            EngineState::Ready,
+            EngineState::Behind,
+            EngineState::Failed,
+        ] {
+            self.index_state
+                .get_or_create(&IndexState {
+                    state: state.as_str(),
+                })
+                .set(i64::from(state == status.state));
+        }
+        if let Some(took) = status.build_time {
+            self.index_build.set(took.as_secs_f64());
+        }
+        self.index_applied_seq.set(status.applied_seq);
+        for (kind, rows) in [("view", status.views), ("finding", status.findings)] {
+            self.index_rows
+                .get_or_create(&IndexRows { kind })
+                .set(i64::try_from(rows).unwrap_or(i64::MAX));
+        }
     }
 
     /// Renders every metric, after reading the pool and the hub.

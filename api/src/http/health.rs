@@ -21,6 +21,7 @@ pub async fn health(db: web::Data<DatabaseConnection>) -> HttpResponse {
 pub async fn ready(
     db: web::Data<DatabaseConnection>,
     shutdown: web::Data<Shutdown>,
+    engine: web::Data<crate::engine::Engine>,
 ) -> HttpResponse {
     if shutdown.has_begun() {
         return not_ready("shutting down");
@@ -38,7 +39,14 @@ pub async fn ready(
             return not_ready("migrations not applied");
         }
     }
-    HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+    // The read engine's state is reported, not required: when it is not ready (building, behind,
+    // failed), reads are answered from SQL, slower but right.
+    let engine = engine.status();
+    HttpResponse::Ok().json(serde_json::json!({
+        "status": "ready",
+        "engine": engine.state.as_str(),
+        "engineAppliedSeq": engine.applied_seq,
+    }))
 }
 
 fn not_ready(reason: &str) -> HttpResponse {

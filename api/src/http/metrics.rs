@@ -15,7 +15,9 @@ pub async fn metrics(
     metrics: web::Data<Metrics>,
     db: web::Data<DatabaseConnection>,
     hub: web::Data<Hub>,
+    engine: web::Data<crate::engine::Engine>,
 ) -> HttpResponse {
+    metrics.engine(&engine.status());
     let pool = pool_sample(&db);
     let hub_sample = hub_sample(&db, &hub).await;
     let body = metrics.render(pool, hub_sample, hub.dropped_events());
