@@ -101,100 +101,10 @@ async fn alias_duplicate_and_directive_amplification_is_refused_before_execution
     });
 }
 
-/// graphql-js's `getIntrospectionQuery()` (descriptions on), as GraphiQL sends it.
-const INTROSPECTION_QUERY: &str = r#"
-    query IntrospectionQuery {
-      __schema {
-        queryType { name }
-        mutationType { name }
-        subscriptionType { name }
-        types {
-          ...FullType
-        }
-        directives {
-          name
-          description
-          locations
-          args {
-            ...InputValue
-          }
-        }
-      }
-    }
-
-    fragment FullType on __Type {
-      kind
-      name
-      description
-      fields(includeDeprecated: true) {
-        name
-        description
-        args {
-          ...InputValue
-        }
-        type {
-          ...TypeRef
-        }
-        isDeprecated
-        deprecationReason
-      }
-      inputFields {
-        ...InputValue
-      }
-      interfaces {
-        ...TypeRef
-      }
-      enumValues(includeDeprecated: true) {
-        name
-        description
-        isDeprecated
-        deprecationReason
-      }
-      possibleTypes {
-        ...TypeRef
-      }
-    }
-
-    fragment InputValue on __InputValue {
-      name
-      description
-      type { ...TypeRef }
-      defaultValue
-    }
-
-    fragment TypeRef on __Type {
-      kind
-      name
-      ofType {
-        kind
-        name
-        ofType {
-          kind
-          name
-          ofType {
-            kind
-            name
-            ofType {
-              kind
-              name
-              ofType {
-                kind
-                name
-                ofType {
-                  kind
-                  name
-                  ofType {
-                    kind
-                    name
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-"#;
+/// graphql-js's `getIntrospectionQuery()` with every option on, the fixture the introspection
+/// tests keep (GraphiQL sends the same document).
+const INTROSPECTION_QUERY: &str =
+    include_str!("../fixtures/introspection/graphql-js-16.15.0-all-options.graphql");
 
 #[tokio::test]
 async fn introspection_passes_every_document_limit_and_is_exempt_from_the_token_limit() {

@@ -19,7 +19,7 @@ const NESTED: &str = "query($n: Int!) { participantViews(first: $n) { nodes {
 /// Statements that are not the query's own: the hub's once-a-second count of revoked tokens
 /// (which may land while a request runs) and the per-request rate-limit charge (one UPSERT on
 /// PostgreSQL, whatever the rows).
-fn housekeeping(sql: &str) -> bool {
+pub(crate) fn housekeeping(sql: &str) -> bool {
     sql.contains("\"api_token\"") || sql.contains("rate_limit")
 }
 

@@ -460,10 +460,15 @@ impl Connection {
     ) -> BoxStream<'static, Tagged> {
         let hide_schema =
             !self.config.anonymous_introspection && matches!(viewer, Viewer::Anonymous);
+        // Document limits first, as over HTTP: the token count runs on the text, before anything
+        // parses the document.
         let refused = match self.persisted.resolve(&mut request) {
             Err(error) => Some(error),
-            Ok(()) if hide_schema => refuse_introspection(&mut request),
-            Ok(()) => None,
+            Ok(()) => match crate::limits::check(&mut request, &self.config.document) {
+                Err(error) => Some(error),
+                Ok(()) if hide_schema => refuse_introspection(&mut request),
+                Ok(()) => None,
+            },
         };
         if let Some(refused) = refused {
             let response = async_graphql::Response::from_errors(vec![refused]);
@@ -520,10 +525,6 @@ impl Connection {
             "operation started"
         );
         let end_id = id.clone();
-        if let Err(refused) = crate::limits::check(&mut request, &self.config.document) {
-            let response = async_graphql::Response::from_errors(vec![refused]);
-            return futures_util::stream::iter([(id, Some(response)), (end_id, None)]).boxed();
-        }
         self.schema
             .execute_stream(request)
             .map(move |mut response| {
