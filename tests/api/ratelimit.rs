@@ -135,24 +135,38 @@ async fn a_client_may_have_only_so_many_requests_in_flight() {
     txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
         .await
         .expect("hold the write lock");
-    let address = app.address.clone();
-    let token = editor.clone();
-    let blocked = tokio::spawn(async move {
-        post(
-            &address,
-            Some(&token),
-            "mutation { createTheme(input: {slug: \"in-flight\", label: \"In flight\", definition: \"Waits for the lock.\"}) { slug } }",
-        )
-        .await
-    });
+    let write = || {
+        let address = app.address.clone();
+        let token = editor.clone();
+        tokio::spawn(async move {
+            post(
+                &address,
+                Some(&token),
+                "mutation { createTheme(input: {slug: \"in-flight\", label: \"In flight\", definition: \"Waits for the lock.\"}) { slug } }",
+            )
+            .await
+        })
+    };
+    let mut blocked = write();
     let mut refused = None;
-    for _ in 0..200 {
-        let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
-        if status == 429 {
-            refused = Some(body);
-            break;
+    'attempt: for _ in 0..10 {
+        for _ in 0..200 {
+            let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
+            if status == 429 {
+                refused = Some(body);
+                break 'attempt;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            // The two requests race to the server: when a poll came first, the write is the
+            // one refused, and is sent again.
+            if blocked.is_finished() {
+                let (status, _, body) = blocked.await.expect("the write");
+                assert_eq!(status, 429, "{body}");
+                assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+                blocked = write();
+                continue 'attempt;
+            }
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let refused = refused.expect("the second request in flight is refused");
     assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");
@@ -179,7 +193,7 @@ async fn a_client_may_have_only_so_many_requests_in_flight() {
 /// place: they stay open by design.
 #[tokio::test]
 async fn websocket_queries_and_mutations_count_as_requests_in_flight() {
-    use crate::subscriptions::{initialised, recv, send, subscribe_to_publications};
+    use crate::subscriptions::{initialised, recv, recv_within, send, subscribe_to_publications};
     on_each_backend!(
         with & [
             ("PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS", "1"),
@@ -200,20 +214,28 @@ async fn websocket_queries_and_mutations_count_as_requests_in_flight() {
             txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
                 .await
                 .expect("hold the write lock");
-            send(
-            &mut ws,
-            json!({"id": "write", "type": "subscribe", "payload": {"query":
-                "mutation { createTheme(input: {slug: \"ws-in-flight\", label: \"WS in flight\", definition: \"Waits for the lock.\"}) { slug } }"}}),
-        )
-        .await;
+            // The HTTP request and the WebSocket message travel separately: when the server
+            // takes a poll first, the mutation is the one refused, and is sent again.
+            let write = json!({"id": "write", "type": "subscribe", "payload": {"query":
+                "mutation { createTheme(input: {slug: \"ws-in-flight\", label: \"WS in flight\", definition: \"Waits for the lock.\"}) { slug } }"}});
             let mut refused = None;
-            for _ in 0..200 {
-                let (status, _, body) = post(&app.address, Some(&editor), "{ __typename }").await;
-                if status == 429 {
-                    refused = Some(body);
-                    break;
+            'attempt: for _ in 0..10 {
+                send(&mut ws, write.clone()).await;
+                for _ in 0..200 {
+                    let (status, _, body) =
+                        post(&app.address, Some(&editor), "{ __typename }").await;
+                    if status == 429 {
+                        refused = Some(body);
+                        break 'attempt;
+                    }
+                    let pause = std::time::Duration::from_millis(50);
+                    if let Some(lost) = recv_within(&mut ws, pause).await {
+                        assert_eq!(lost["id"], "write", "{lost}");
+                        assert_eq!(lost["type"], "error", "{lost}");
+                        assert_eq!(lost["payload"][0]["extensions"]["code"], "RATE_LIMITED");
+                        continue 'attempt;
+                    }
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             let refused = refused.expect("HTTP is refused while the mutation is in flight");
             assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED");

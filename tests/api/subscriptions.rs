@@ -68,6 +68,22 @@ pub(crate) async fn recv(ws: &mut Ws) -> Value {
     }
 }
 
+/// The next protocol message if one arrives within `within` (pings skipped); None otherwise.
+pub(crate) async fn recv_within(ws: &mut Ws, within: Duration) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(within, ws.next()).await {
+            Err(_) => return None,
+            Ok(frame) => match frame.expect("the socket is open").expect("a frame") {
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(&text).expect("JSON message"))
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a message, got {other:?}"),
+            },
+        }
+    }
+}
+
 /// Reads until the server closes; returns the close code and reason.
 pub(crate) async fn closed(ws: &mut Ws) -> (u16, String) {
     loop {
