@@ -5,7 +5,7 @@
 
 use crate::engine::Engine;
 use crate::http::{
-    graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
+    explore, graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
 };
 use crate::metrics::Metrics;
 use crate::schema::{self, PageLimits, SchemaConfig};
@@ -135,6 +135,7 @@ impl Application {
         let origins = settings.cors_allowed_origins.clone();
         let allowed_headers = settings.cors_allowed_headers.clone();
         let graphiql_enabled = settings.graphiql_enabled;
+        let explorer_enabled = settings.explorer_enabled;
         let mut server = HttpServer::new(move || {
             let mut app = App::new();
             if let Some(limiter) = &rate_limiter_data {
@@ -172,6 +173,11 @@ impl Application {
                     .route("/", web::get().to(redirect_to_graphiql))
                     .route("/graphiql", web::get().to(graphiql::page))
                     .route("/graphiql/assets/{name}", web::get().to(graphiql::asset));
+            }
+            if explorer_enabled {
+                app = app
+                    .route("/explore", web::get().to(explore::page))
+                    .route("/explore/assets/{name}", web::get().to(explore::asset));
             }
             app
         })

@@ -52,6 +52,8 @@ pub struct Settings {
     pub max_page_size: usize,
     pub graphiql_enabled: bool,
     pub graphiql_assets_url: String,
+    /// Serve the evidence explorer at `/explore`.
+    pub explorer_enabled: bool,
     /// Whether anonymous callers may introspect and get "Did you mean" suggestions.
     pub anonymous_introspection: bool,
     /// A file of trusted documents, or a directory of them, loaded at start.
@@ -138,6 +140,7 @@ impl Settings {
             max_page_size: p.number("PUBLIC_VOICE_MAX_PAGE_SIZE", 100usize, 1),
             graphiql_enabled: p.boolean("PUBLIC_VOICE_GRAPHIQL", true),
             graphiql_assets_url: p.string("PUBLIC_VOICE_GRAPHIQL_ASSETS_URL", "/graphiql/assets"),
+            explorer_enabled: p.boolean("PUBLIC_VOICE_EXPLORER", true),
             anonymous_introspection: p.boolean("PUBLIC_VOICE_ANONYMOUS_INTROSPECTION", true),
             trusted_documents: p
                 .raw("PUBLIC_VOICE_TRUSTED_DOCUMENTS")
