@@ -417,6 +417,8 @@ async function refresh({ fromUser = true } = {}) {
     if (state.cell) await openCell(state.cell.row, state.cell.column, { focus: false });
     else closeDetail();
     document.body.dataset.state = "ready";
+    // For tests and load-time measurements: how many times the map has been drawn.
+    document.body.dataset.renders = String(Number(document.body.dataset.renders ?? 0) + 1);
     if (!document.body.dataset.firstRenderMs) document.body.dataset.firstRenderMs = String(Math.round(performance.now()));
   } catch (err) {
     showError(describe(err));
@@ -689,7 +691,9 @@ async function openCell(row, column, { focus }) {
   $("detail-views").replaceChildren();
   $("detail-findings").replaceChildren();
   if (focus) section.focus();
+  section.dataset.state = "loading";
   await Promise.all([more("views"), more("findings")]);
+  if (detail?.row === row && detail?.column === column) section.dataset.state = "ready";
 }
 
 async function more(which) {
