@@ -1,7 +1,8 @@
 //! The HTTP endpoints: `/graphql` (GET and POST, and WebSocket for subscriptions), `/graphiql` and
-//! its assets, `/health`, plus the request-id middleware that gives every request its own tracing
+//! its assets, `/export/...` (downloads), `/health`, plus the request-id middleware that gives every request its own tracing
 //! span.
 
+pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
