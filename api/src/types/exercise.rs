@@ -364,7 +364,10 @@ impl Exercise {
             tally.replace("finding", [("", findings)]);
             tally.replace("view", views);
         }
-        Ok(tally.into())
+        Ok(ExerciseCounts::new(
+            tally,
+            crate::suppression::threshold(ctx),
+        ))
     }
 
     /// Where this record comes from.
