@@ -1,15 +1,9 @@
 //! The HTTP endpoints: `/graphql` (GET and POST, and WebSocket for subscriptions), `/graphiql` and
-<<<<<<< HEAD
-//! its assets, `/explore` (the evidence explorer) and its assets, `/health`, plus the request-id middleware that gives every request its own tracing
-//! span.
+//! its assets, `/explore` (the evidence explorer) and its assets, `/export/...` (downloads),
+//! `/health`, plus the request-id middleware that gives every request its own tracing span.
 
 pub mod explore;
-=======
-//! its assets, `/export/...` (downloads), `/health`, plus the request-id middleware that gives every request its own tracing
-//! span.
-
 pub mod export;
->>>>>>> exports
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
