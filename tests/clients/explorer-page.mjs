@@ -9,15 +9,15 @@
 import { dirname, resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { freshDatabase, startServer } from "./lib.mjs";
-import { launchBrowser } from "./checks/explorer.mjs";
+import { launchBrowser, newPage } from "./checks/explorer.mjs";
 
 async function screenshot(out) {
   const db = freshDatabase("sqlite");
   const server = await startServer(db.url);
   const browser = await launchBrowser();
   try {
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1000 });
+    const page = await newPage(browser);
+    await page.setViewport({ width: 1280, height: 1500 });
     await page.goto(`${server.base}/explore`, { waitUntil: "networkidle0" });
     await page.waitForFunction(() => document.body.dataset.state === "ready", { timeout: 30000 });
     // The fullest cell, opened, as an analyst would.
@@ -43,7 +43,7 @@ async function load(base, runs) {
   const browser = await launchBrowser();
   try {
     for (let i = 0; i < runs; i++) {
-      const page = await browser.newPage();
+      const page = await newPage(browser);
       await page.setCacheEnabled(false);
       await page.setViewport({ width: 1400, height: 1000 });
       await page.goto(`${base}/explore`);

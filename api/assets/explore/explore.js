@@ -233,7 +233,7 @@ async function loadViewMap() {
   const data = await gql(
     `query ExplorerViewMap($rows: EvidenceDimension!, $columns: EvidenceDimension!, $filter: ViewFilter) {
       evidenceMap(rows: $rows, columns: $columns, filter: $filter) {
-        totalViews
+        totalViews suppressed
         rows { key label }
         columns { key label }
         cells { row { key } column { key } count suppressed byStance { stance count } }
@@ -249,7 +249,13 @@ async function loadViewMap() {
     for (const s of c.byStance) split[s.stance] = s.count;
     cells.set(key(c.row.key, c.column.key), { count: c.count, suppressed: c.suppressed, split });
   }
-  return { rows: m.rows, columns: m.columns, cells, total: m.totalViews, evidenceState: data.evidenceState };
+  return {
+    rows: m.rows,
+    columns: m.columns,
+    cells,
+    total: m.suppressed ? null : m.totalViews,
+    evidenceState: data.evidenceState,
+  };
 }
 
 async function loadFindingMap() {
@@ -258,7 +264,7 @@ async function loadFindingMap() {
   const perKind = wanted
     .map(
       ([k]) => `k_${k}: findingMap(rows: $rows, columns: $columns, filter: { ${findingFilterArgs()} kinds: [${k}] }) {
-        cells { count suppressed }
+        cells { count }
       }`,
     )
     .join("\n");
@@ -268,7 +274,7 @@ async function loadFindingMap() {
         totalFindings
         rows { key label }
         columns { key label }
-        cells { row { key } column { key } count suppressed }
+        cells { row { key } column { key } count }
       }
       ${perKind}
       ${EVIDENCE_STATE}
@@ -280,7 +286,8 @@ async function loadFindingMap() {
   m.cells.forEach((c, i) => {
     const split = {};
     for (const [k] of wanted) split[k] = data[`k_${k}`].cells[i].count;
-    cells.set(key(c.row.key, c.column.key), { count: c.count, suppressed: c.suppressed, split });
+    // Findings are aggregate statements, not people: small-cell suppression leaves them alone.
+    cells.set(key(c.row.key, c.column.key), { count: c.count, suppressed: false, split });
   });
   return { rows: m.rows, columns: m.columns, cells, total: m.totalFindings, evidenceState: data.evidenceState };
 }
@@ -412,7 +419,8 @@ async function refresh({ fromUser = true } = {}) {
     updateDownloads();
     const what = state.q ? ` matching “${state.q}”` : "";
     const partial = map.partial ? ` (the first ${SEARCH_LIMIT} search hits only)` : "";
-    setStatus(`${map.total} ${noun(map.total)}${what}${partial}.`);
+    const total = map.total === null ? `<${current.minCellCount} ${noun(2)}` : `${map.total} ${noun(map.total)}`;
+    setStatus(`${total}${what}${partial}.`);
     if (fromUser) syncLocation();
     if (state.cell) await openCell(state.cell.row, state.cell.column, { focus: false });
     else closeDetail();
@@ -444,8 +452,9 @@ function maxCount() {
 
 function splitText(cell) {
   return splits()
-    .filter(([k]) => cell.split[k])
-    .map(([k, label]) => `${label.toLowerCase()} ${cell.split[k]}`)
+    .filter(([k]) => cell.split[k] !== 0 && cell.split[k] !== undefined)
+    // A null share is withheld by small-cell suppression.
+    .map(([k, label]) => `${label.toLowerCase()} ${cell.split[k] ?? `<${current.minCellCount}`}`)
     .join(", ");
 }
 
@@ -458,7 +467,7 @@ function drawMap() {
   const wrap = $("map");
   const grid = document.createElement("div");
   grid.className = "heat";
-  grid.style.gridTemplateColumns = `minmax(9rem, 14rem) repeat(${current.columns.length}, minmax(4.5rem, 1fr))`;
+  grid.style.gridTemplateColumns = `minmax(8rem, 13rem) repeat(${current.columns.length}, minmax(3.4rem, 1fr))`;
   grid.append(el("div", "corner", `${dimLabel(state.rows)} ╲ ${dimLabel(state.columns)}`));
   for (const c of current.columns) grid.append(el("div", "col-head", c.label));
   const max = maxCount();

@@ -5,20 +5,34 @@
 // small cells show "<k" to anonymous readers and cannot be opened.
 // On failure a screenshot is kept in tests/clients/artifacts/.
 import puppeteer from "puppeteer-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assert, assertEqual, freshDatabase, makeChange, startServer } from "../lib.mjs";
+import { assert, assertEqual, freshDatabase, makeChange, post, startServer } from "../lib.mjs";
 import { CHROMIUM } from "./graphiql.mjs";
 
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
 // Counts of the seed corpus (api/seed/corpus.json), Mission x Theme, every view.
 const SEED_CELLS = [
   // [mission, theme, views]
+  ["HEALTH", "admin-burden", 3],
+  ["HEALTH", "public-benefit", 3],
+  ["EDUCATION", "accountability", 1],
+  ["CRIME_AND_POLICING", "privacy", 2],
+  ["HEALTH", "civil-service-participation", 0],
+  ["ECONOMIC_GROWTH", "privacy", 0],
 ];
+const SEED_TOTAL = 40;
 // The same map under the filter { stances: [CONCERN] }.
-const SEED_CONCERN_CELLS = [];
+const SEED_CONCERN_CELLS = [
+  ["HEALTH", "privacy", 1],
+  ["ENERGY_AND_NET_ZERO", "trust-in-developers", 1],
+  ["HEALTH", "admin-burden", 0],
+];
+const SEED_CONCERN_TOTAL = 9;
 const SUPPRESS_BELOW = 3;
+// Views the suppression check imports into one cell, more than one page of the page's 20.
+const PAGED = 25;
 
 export async function launchBrowser() {
   return puppeteer.launch({
@@ -156,8 +170,27 @@ function watch(page, server, problems) {
   });
 }
 
-async function withPage(browser, server, label, name, body) {
+// For work on the page: serve its files from this directory instead of the binary's copies, so a
+// change shows without a rebuild. Unset in CI, where the binary's own files are tested.
+const DEV_ASSETS = process.env.PUBLIC_VOICE_EXPLORER_DEV_ASSETS;
+
+export async function newPage(browser) {
   const page = await browser.newPage();
+  if (DEV_ASSETS) {
+    await page.setRequestInterception(true);
+    page.on("request", (req) => {
+      const path = new URL(req.url()).pathname;
+      const file = path === "/explore" ? "explore.html" : path.match(/^\/explore\/assets\/([a-z.]+)$/)?.[1];
+      if (!file) return req.continue();
+      const type = { html: "text/html", js: "text/javascript", css: "text/css" }[file.split(".").pop()];
+      req.respond({ status: 200, contentType: type, body: readFileSync(join(DEV_ASSETS, file)) });
+    });
+  }
+  return page;
+}
+
+async function withPage(browser, server, label, name, body) {
+  const page = await newPage(browser);
   const problems = [];
   watch(page, server, problems);
   await page.setViewport({ width: 1400, height: 1000 });
@@ -192,16 +225,42 @@ async function mapChecks(page, server) {
   const shown = await shownCells(page);
   assertEqual(shown, expectedCells(everything), "the map's cells");
   for (const [mission, theme, count] of SEED_CELLS) {
-    assertEqual(shown[`${mission},${theme}`], String(count), `the seed corpus's ${mission} x ${theme}`);
+    assertEqual(shown[`${mission},${theme}`], count === 0 ? "gap" : String(count), `the seed corpus's ${mission} x ${theme}`);
   }
+  assertEqual(everything.totalViews, SEED_TOTAL, "the seed corpus's published views");
   const status = await page.$eval("#status", (e) => e.textContent);
   assertEqual(status, `${everything.totalViews} views.`, "the status line");
   const table = await page.$$eval("#table-wrap td", (tds) => tds.length);
   assertEqual(table, everything.cells.length, "the table view's cells");
 
+  // A search narrows the map to the views it finds.
+  const hits = await anonymous(
+    server,
+    `{ search(query: "data", kinds: [PARTICIPANT_VIEW], first: 100) { nodes { node { ... on ParticipantView { missions themes { slug } } } } } }`,
+  );
+  const searched = Object.fromEntries(Object.keys(shown).map((k) => [k, 0]));
+  for (const { node } of hits.search.nodes) {
+    for (const m of node.missions) for (const t of node.themes) searched[`${m},${t.slug}`] += 1;
+  }
+  let n = await renders(page);
+  await page.type("#q", "data");
+  await page.keyboard.press("Enter");
+  await drawn(page, n + 1);
+  assertEqual(
+    await shownCells(page),
+    Object.fromEntries(Object.entries(searched).map(([k, v]) => [k, v === 0 ? "gap" : String(v)])),
+    "the map of the search hits",
+  );
+  assertEqual(searched["HEALTH,privacy"], 2, "the seed corpus's views on data about HEALTH x privacy");
+  assertEqual(await page.$eval("#status", (e) => e.textContent), `${hits.search.nodes.length} views matching “data”.`, "the search's status line");
+  n = await renders(page);
+  await page.click("#reset");
+  await drawn(page, n + 1);
+  assertEqual(await shownCells(page), expectedCells(everything), "the map after Reset");
+
   // A filter narrows the map.
   const concern = await apiMap(server, { stances: ["CONCERN"] });
-  let n = await renders(page);
+  n = await renders(page);
   await page.select("#f-split", "CONCERN");
   await drawn(page, n + 1);
   const filtered = await shownCells(page);
@@ -209,7 +268,7 @@ async function mapChecks(page, server) {
   for (const [mission, theme, count] of SEED_CONCERN_CELLS) {
     assertEqual(filtered[`${mission},${theme}`], count === 0 ? "gap" : String(count), `CONCERN ${mission} x ${theme}`);
   }
-  assert(concern.totalViews < everything.totalViews, "the filter narrows the map");
+  assertEqual(concern.totalViews, SEED_CONCERN_TOTAL, "the seed corpus's CONCERN views");
 
   // The fullest cell opens onto its views, page by page, exactly the API's.
   const fullest = concern.cells.reduce((a, b) => (b.count > a.count ? b : a));
@@ -302,6 +361,27 @@ async function suppression(browser, backend) {
   const db = freshDatabase(backend);
   const server = await startServer(db.url, { PUBLIC_VOICE_MIN_CELL_COUNT: String(SUPPRESS_BELOW) });
   try {
+    // A cell fuller than a page, in this server's own database: the page pages it with "More".
+    const bundle = Array.from({ length: PAGED }, (_, i) =>
+      JSON.stringify({
+        type: "view",
+        slug: `explorer-paging-${String(i).padStart(2, "0")}`,
+        exercise: "ai-cam-public-dialogues-2024",
+        text: `A view written by the explorer check (${i}).`,
+        stance: "HOPE",
+        missions: ["ECONOMIC_GROWTH"],
+        themes: ["networking"],
+        source: "ai-cam-2024-10-26",
+        locator: "p. 3",
+        reviewStatus: "PUBLISHED",
+      }),
+    ).join("\n");
+    const imported = await post(
+      server,
+      `mutation($bundle: String!) { importBundle(bundle: $bundle) { created } }`,
+      { bundle },
+    );
+    assert(!imported.errors, `the import: ${JSON.stringify(imported.errors)}`);
     const full = await apiMap(server, {}, server.token);
     const small = full.cells.filter((c) => c.count > 0 && c.count < SUPPRESS_BELOW);
     assert(small.length > 0, "the seed corpus has cells below the threshold");
@@ -315,6 +395,25 @@ async function suppression(browser, backend) {
         const want = c.count === 0 ? "gap" : c.count < SUPPRESS_BELOW ? `<${SUPPRESS_BELOW}` : String(c.count);
         assertEqual(shown[`${c.row.key},${c.column.key}`], want, `the cell ${c.row.key} x ${c.column.key} (editor count ${c.count})`);
       }
+      // The cell of PAGED views: 20, then the rest after "More", in the API's order.
+      const pagedFilter = { missions: { allOf: ["ECONOMIC_GROWTH"] }, themes: { allOf: ["networking"] } };
+      const apiSlugs = await anonymous(
+        server,
+        `query($filter: ViewFilter) { participantViews(filter: $filter, first: 100) { nodes { slug } } }`,
+        { filter: pagedFilter },
+      );
+      const expected = apiSlugs.participantViews.nodes.map((v) => v.slug);
+      assertEqual(expected.length, PAGED, "the imported cell's views");
+      await page.click('.cell[data-row="ECONOMIC_GROWTH"][data-column="networking"]');
+      await detailReady(page);
+      const listed = () => page.$$eval("#detail-views li.item", (lis) => lis.map((li) => li.dataset.slug));
+      assertEqual(await listed(), expected.slice(0, 20), "the first page of the cell");
+      await page.click("#more-views");
+      await page.waitForFunction((n) => document.querySelectorAll("#detail-views li.item").length === n, { timeout: 30000 }, PAGED);
+      assertEqual(await listed(), expected, "the cell after More");
+      assert(await page.$eval("#more-views", (b) => b.hidden), "no More after the last page");
+      await page.click("#close-detail");
+
       const target = small[0];
       await page.click(`.cell[data-row="${target.row.key}"][data-column="${target.column.key}"]`);
       assert(await page.$eval("#detail", (d) => d.hidden), "a suppressed cell does not open");
