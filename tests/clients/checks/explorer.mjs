@@ -343,6 +343,21 @@ async function mapChecks(page, server) {
       assertEqual(await page.$eval("#changes", (e) => e.textContent), expectChanges, "the changes notice");
     }
   };
+  // Findings, split by kind: the same cells as the API's finding map.
+  const findingMap = await anonymous(
+    server,
+    `{ findingMap(rows: MISSION, columns: THEME) { totalFindings cells { row { key } column { key } count } } }`,
+  );
+  n = await renders(page);
+  await page.select("#evidence", "findings");
+  await drawn(page, n + 1);
+  assertEqual(await shownCells(page), expectedCells(findingMap.findingMap), "the finding map's cells");
+  assertEqual(
+    await page.$eval("#status", (e) => e.textContent),
+    `${findingMap.findingMap.totalFindings} findings.`,
+    "the finding map's status line",
+  );
+
   await reopen(null);
   await makeChange(server);
   await reopen("1 change since this link was made.");
