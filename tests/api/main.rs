@@ -8,6 +8,7 @@ mod bundles;
 mod busy;
 mod cli;
 mod clients;
+mod commitments;
 mod corpus;
 mod curation;
 mod dashboards;
