@@ -372,6 +372,10 @@ const VIEW_FIELDS = `id slug text stance verbatim missions themes { slug label }
   exercise { id slug title } finding { slug title } ${SOURCE}`;
 const FINDING_FIELDS = `id slug title summary kind missions themes { slug label }
   exercise { id slug title } ${SOURCE}`;
+// "What happened next": the organisers' responses and commitments that answer a finding.
+const COMMITMENTS = `commitments(first: 5) { totalCount nodes {
+  slug title statement status statedOn organisation { name } ${SOURCE} } }`;
+const COMMITMENT_STATUS = { STATED: "stated", IN_PROGRESS: "in progress", DONE: "done", DROPPED: "dropped" };
 
 function valuesOf(node, dim) {
   switch (dim) {
@@ -760,7 +764,7 @@ async function findingPage(filter, after) {
   const data = await gql(
     `query ExplorerCellFindings($filter: FindingFilter, $after: String) {
       findings(filter: $filter, first: ${PAGE}, after: $after) {
-        totalCount pageInfo { hasNextPage endCursor } nodes { ${FINDING_FIELDS} }
+        totalCount pageInfo { hasNextPage endCursor } nodes { ${FINDING_FIELDS} ${COMMITMENTS} }
       }
     }`,
     { filter, after },
@@ -792,8 +796,29 @@ function findingItem(f) {
   tag.style.borderColor = kind?.[2] ?? "#999";
   meta.append(tag, document.createTextNode(` ${f.exercise.title}`));
   li.append(title, el("p", "summary", f.summary), meta, sourceLine(f.provenance));
-  // "What happened next" (organisers' responses and commitments) goes here once the API has it.
+  if (f.commitments?.totalCount) li.append(whatHappenedNext(f.commitments));
   return li;
+}
+
+function whatHappenedNext(connection) {
+  const box = el("div", "next");
+  box.append(el("h4", null, "What happened next"));
+  const list = el("ul");
+  for (const c of connection.nodes) {
+    const li = el("li", "commitment");
+    li.dataset.slug = c.slug;
+    const head = el("p", "title", c.title);
+    const meta = el("p", "meta");
+    meta.append(el("span", "tag", COMMITMENT_STATUS[c.status] ?? c.status));
+    meta.append(document.createTextNode(` ${c.organisation.name}${c.statedOn ? `, ${c.statedOn}` : ""}`));
+    li.append(head, el("blockquote", "verbatim", `“${c.statement}”`), meta, sourceLine(c.provenance));
+    list.append(li);
+  }
+  box.append(list);
+  if (connection.totalCount > connection.nodes.length) {
+    box.append(el("p", "meta", `and ${connection.totalCount - connection.nodes.length} more`));
+  }
+  return box;
 }
 
 /** The source document, linked at the passage that locates the evidence (a text fragment). */

@@ -358,6 +358,20 @@ async function mapChecks(page, server) {
     "the finding map's status line",
   );
 
+  // Next to a finding, what happened next: the commitments that answer it, as the API lists them.
+  const answered = await anonymous(
+    server,
+    `{ findings(first: 100) { nodes { slug missions themes { slug } commitments(first: 5) { nodes { slug } } } } }`,
+  );
+  const withNext = answered.findings.nodes.find((f) => f.commitments.nodes.length && f.missions.length && f.themes.length);
+  assert(withNext, "the seed corpus has a finding, tagged with a mission and a theme, that a commitment answers");
+  await page.click(`.cell[data-row="${withNext.missions[0]}"][data-column="${withNext.themes[0].slug}"]`);
+  await detailReady(page);
+  const next = await page.$$eval(`#detail-findings li.item[data-slug="${withNext.slug}"] .next li.commitment`, (lis) =>
+    lis.map((li) => li.dataset.slug),
+  );
+  assertEqual(next, withNext.commitments.nodes.map((c) => c.slug), `what happened next to ${withNext.slug}`);
+
   await reopen(null);
   await makeChange(server);
   await reopen("1 change since this link was made.");
