@@ -471,7 +471,7 @@ function drawMap() {
   const wrap = $("map");
   const grid = document.createElement("div");
   grid.className = "heat";
-  grid.style.gridTemplateColumns = `minmax(8rem, 13rem) repeat(${current.columns.length}, minmax(3.4rem, 1fr))`;
+  grid.style.gridTemplateColumns = `minmax(7rem, 11rem) repeat(${current.columns.length}, minmax(3rem, 1fr))`;
   grid.append(el("div", "corner", `${dimLabel(state.rows)} ╲ ${dimLabel(state.columns)}`));
   for (const c of current.columns) grid.append(el("div", "col-head", c.label));
   const max = maxCount();
