@@ -65,65 +65,70 @@ UGFydGljaXBhbnRWaWV3OjEy,ease-the-strain,\"AI could ease the strain on public se
 #[tokio::test]
 async fn view_exports_are_exact_streamed_and_match_the_graphql_list() {
     // A small page size makes the 40 seed views take six GraphQL pages.
-    on_each_backend!(with &[("PUBLIC_VOICE_MAX_PAGE_SIZE", "7"), ("PUBLIC_VOICE_DEFAULT_PAGE_SIZE", "7")], |app| {
-        let (status, content_type, disposition, body) = get(
-            &app,
-            &format!("/export/participant-views.csv?filter={HOPE_FILTER}"),
-            None,
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(content_type, "text/csv; charset=utf-8");
-        assert_eq!(
-            disposition,
-            "attachment; filename=\"participant-views.csv\""
-        );
-        assert_eq!(body, HOPE_CSV, "{:?}", app.backend());
+    on_each_backend!(
+        with & [
+            ("PUBLIC_VOICE_MAX_PAGE_SIZE", "7"),
+            ("PUBLIC_VOICE_DEFAULT_PAGE_SIZE", "7")
+        ],
+        |app| {
+            let (status, content_type, disposition, body) = get(
+                &app,
+                &format!("/export/participant-views.csv?filter={HOPE_FILTER}"),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(content_type, "text/csv; charset=utf-8");
+            assert_eq!(
+                disposition,
+                "attachment; filename=\"participant-views.csv\""
+            );
+            assert_eq!(body, HOPE_CSV, "{:?}", app.backend());
 
-        // Every view, across pages, in the list's own order.
-        let (status, _, _, csv_text) = get(&app, "/export/participant-views.csv", None).await;
-        assert_eq!(status, 200);
-        let rows = records(&csv_text);
-        assert_eq!(rows.len(), 41, "a header and 40 views");
-        let mut listed = Vec::new();
-        let mut after = Value::Null;
-        loop {
-            let d = app
-                .data(
-                    "query($after: String) { participantViews(first: 7, after: $after) {
+            // Every view, across pages, in the list's own order.
+            let (status, _, _, csv_text) = get(&app, "/export/participant-views.csv", None).await;
+            assert_eq!(status, 200);
+            let rows = records(&csv_text);
+            assert_eq!(rows.len(), 41, "a header and 40 views");
+            let mut listed = Vec::new();
+            let mut after = Value::Null;
+            loop {
+                let d = app
+                    .data(
+                        "query($after: String) { participantViews(first: 7, after: $after) {
                        pageInfo { hasNextPage endCursor } nodes { id slug stance } } }",
-                    json!({"after": after}),
-                )
-                .await;
-            let page = &d["participantViews"];
-            for n in page["nodes"].as_array().expect("nodes") {
-                listed.push(vec![
-                    n["id"].as_str().unwrap_or_default().to_string(),
-                    n["slug"].as_str().unwrap_or_default().to_string(),
-                    n["stance"].as_str().unwrap_or_default().to_string(),
-                ]);
+                        json!({"after": after}),
+                    )
+                    .await;
+                let page = &d["participantViews"];
+                for n in page["nodes"].as_array().expect("nodes") {
+                    listed.push(vec![
+                        n["id"].as_str().unwrap_or_default().to_string(),
+                        n["slug"].as_str().unwrap_or_default().to_string(),
+                        n["stance"].as_str().unwrap_or_default().to_string(),
+                    ]);
+                }
+                if page["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = page["pageInfo"]["endCursor"].clone();
             }
-            if page["pageInfo"]["hasNextPage"] != true {
-                break;
-            }
-            after = page["pageInfo"]["endCursor"].clone();
-        }
-        let exported: Vec<Vec<String>> = rows[1..]
-            .iter()
-            .map(|r| vec![r[0].clone(), r[1].clone(), r[3].clone()])
-            .collect();
-        assert_eq!(exported, listed);
+            let exported: Vec<Vec<String>> = rows[1..]
+                .iter()
+                .map(|r| vec![r[0].clone(), r[1].clone(), r[3].clone()])
+                .collect();
+            assert_eq!(exported, listed);
 
-        // The JSON download holds the same rows, typed.
-        let (status, content_type, _, json_text) =
-            get(&app, "/export/participant-views.json", None).await;
-        assert_eq!(status, 200);
-        assert_eq!(content_type, "application/json; charset=utf-8");
-        let items: Vec<Value> = serde_json::from_str(&json_text).expect("a JSON array");
-        assert_eq!(items.len(), 40);
-        assert_eq!(
-            items[0],
-            json!({"id": "UGFydGljaXBhbnRWaWV3OjE", "slug": "reduce-admin-burden",
+            // The JSON download holds the same rows, typed.
+            let (status, content_type, _, json_text) =
+                get(&app, "/export/participant-views.json", None).await;
+            assert_eq!(status, 200);
+            assert_eq!(content_type, "application/json; charset=utf-8");
+            let items: Vec<Value> = serde_json::from_str(&json_text).expect("a JSON array");
+            assert_eq!(items.len(), 40);
+            assert_eq!(
+                items[0],
+                json!({"id": "UGFydGljaXBhbnRWaWV3OjE", "slug": "reduce-admin-burden",
                    "text": "Reducing administrative burdens on over-stretched public service workers is important, and AI could automate or speed up routine administrative tasks.",
                    "stance": "HOPE", "verbatim": false, "exercise": "ai-cam-public-dialogues-2024",
                    "missions": ["HEALTH", "EDUCATION", "CRIME_AND_POLICING", "ENERGY_AND_NET_ZERO"],
@@ -131,33 +136,34 @@ async fn view_exports_are_exact_streamed_and_match_the_graphql_list() {
                    "source": "ai-cam-2024-10-26",
                    "locator": "the importance of reducing administrative burdens on over-stretched public service workers",
                    "review_status": "PUBLISHED"})
-        );
-        let from_json: Vec<Vec<String>> = items
-            .iter()
-            .map(|i| {
-                ["id", "slug", "stance"]
-                    .iter()
-                    .map(|k| i[*k].as_str().unwrap_or_default().to_string())
-                    .collect()
-            })
-            .collect();
-        assert_eq!(from_json, listed);
-        // An empty result is still a well-formed file.
-        let (_, _, _, empty) = get(
-            &app,
-            "/export/participant-views.json?filter=%7B%22places%22%3A%5B%22Atlantis%22%5D%7D",
-            None,
-        )
-        .await;
-        assert_eq!(serde_json::from_str::<Value>(&empty).ok(), Some(json!([])));
-        let (_, _, _, empty) = get(
-            &app,
-            "/export/participant-views.csv?filter=%7B%22places%22%3A%5B%22Atlantis%22%5D%7D",
-            None,
-        )
-        .await;
-        assert_eq!(records(&empty).len(), 1, "the header only");
-    });
+            );
+            let from_json: Vec<Vec<String>> = items
+                .iter()
+                .map(|i| {
+                    ["id", "slug", "stance"]
+                        .iter()
+                        .map(|k| i[*k].as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .collect();
+            assert_eq!(from_json, listed);
+            // An empty result is still a well-formed file.
+            let (_, _, _, empty) = get(
+                &app,
+                "/export/participant-views.json?filter=%7B%22places%22%3A%5B%22Atlantis%22%5D%7D",
+                None,
+            )
+            .await;
+            assert_eq!(serde_json::from_str::<Value>(&empty).ok(), Some(json!([])));
+            let (_, _, _, empty) = get(
+                &app,
+                "/export/participant-views.csv?filter=%7B%22places%22%3A%5B%22Atlantis%22%5D%7D",
+                None,
+            )
+            .await;
+            assert_eq!(records(&empty).len(), 1, "the header only");
+        }
+    );
 }
 
 #[tokio::test]
@@ -169,8 +175,17 @@ async fn finding_and_map_exports_and_bad_requests() {
         assert_eq!(
             rows[0],
             [
-                "id", "slug", "title", "summary", "kind", "exercise", "missions", "themes",
-                "source", "locator", "review_status"
+                "id",
+                "slug",
+                "title",
+                "summary",
+                "kind",
+                "exercise",
+                "missions",
+                "themes",
+                "source",
+                "locator",
+                "review_status"
             ]
         );
         assert_eq!(rows.len(), 13, "a header and the 12 seed findings");
@@ -200,7 +215,11 @@ async fn finding_and_map_exports_and_bad_requests() {
                 "HEALTH,Health,NEUTRAL,Neutral,1,0,0,0,0,1",
             ]
         );
-        assert_eq!(lines.len(), 1 + 25 + 1, "every cell, and the final line end");
+        assert_eq!(
+            lines.len(),
+            1 + 25 + 1,
+            "every cell, and the final line end"
+        );
         let (_, _, _, body) = get(
             &app,
             "/export/evidence-map.json?rows=MISSION&columns=STANCE",
@@ -246,7 +265,11 @@ async fn finding_and_map_exports_and_bad_requests() {
             "/export/evidence-map.csv?rows=THEME&columns=THEME",
         ] {
             let (status, content_type, _, body) = get(&app, path, None).await;
-            assert_eq!((status, code(&body).as_str()), (400, "BAD_USER_INPUT"), "{path}: {body}");
+            assert_eq!(
+                (status, code(&body).as_str()),
+                (400, "BAD_USER_INPUT"),
+                "{path}: {body}"
+            );
             assert_eq!(content_type, "application/json; charset=utf-8");
         }
         let (status, _, _, body) = get(&app, "/export/sessions.csv", None).await;
@@ -278,7 +301,7 @@ async fn anonymous_exports_hold_published_rows_only_and_can_be_turned_off() {
         let (_, _, _, body) = get(&app, &path, Some(&editor)).await;
         assert_eq!(records(&body).len(), 5, "editors see it");
     });
-    on_each_backend!(with &[("PUBLIC_VOICE_EXPORTS", "false")], |app| {
+    on_each_backend!(with & [("PUBLIC_VOICE_EXPORTS", "false")], |app| {
         let (status, _, _, _) = get(&app, "/export/participant-views.csv", None).await;
         assert_eq!(status, 404);
     });
@@ -308,16 +331,25 @@ async fn the_bundle_downloads_with_an_editor_token_and_reimports_unchanged() {
             lines[0],
             r#"{"type":"header","format":"public-voice-bundle","version":1}"#
         );
-        let views = lines.iter().filter(|l| l.starts_with(r#"{"type":"view""#)).count();
+        let views = lines
+            .iter()
+            .filter(|l| l.starts_with(r#"{"type":"view""#))
+            .count();
         assert_eq!(views, 40);
         // The same bytes as the CLI writes.
-        let conn = sea_orm::Database::connect(app.db.url()).await.expect("connect");
+        let conn = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
         let mut cli = Vec::new();
-        api::bundle::export(&conn, &mut cli, &[]).await.expect("export");
+        api::bundle::export(&conn, &mut cli, &[])
+            .await
+            .expect("export");
         conn.close().await.ok();
         assert_eq!(bundle.as_bytes(), cli.as_slice());
         // Re-imported (dry run) into the same database, every row is unchanged.
-        let d = app.data_as(&editor, IMPORT, json!({"bundle": bundle})).await;
+        let d = app
+            .data_as(&editor, IMPORT, json!({"bundle": bundle}))
+            .await;
         assert_eq!(
             d["importBundle"],
             json!({"committed": false, "created": 0, "updated": 0,
@@ -347,7 +379,7 @@ fn cell<'a>(map: &'a Value, row: &str, column: &str) -> &'a Value {
 
 #[tokio::test]
 async fn small_cells_are_withheld_from_readers_and_shown_to_editors() {
-    on_each_backend!(with &[("PUBLIC_VOICE_MIN_CELL_COUNT", "3")], |app| {
+    on_each_backend!(with & [("PUBLIC_VOICE_MIN_CELL_COUNT", "3")], |app| {
         let reader = app.token("reader", "reader").await;
         for d in [
             app.data(MAP, json!({})).await,
@@ -369,21 +401,34 @@ async fn small_cells_are_withheld_from_readers_and_shown_to_editors() {
                 "a gap stays 0"
             );
             let big = cell(&d, "HEALTH", "CONDITION");
-            assert_eq!((&big["count"], &big["suppressed"]), (&json!(9), &json!(false)));
+            assert_eq!(
+                (&big["count"], &big["suppressed"]),
+                (&json!(9), &json!(false))
+            );
             let empty = cell(&d, "ECONOMIC_GROWTH", "HOPE");
-            assert_eq!((&empty["count"], &empty["suppressed"]), (&json!(0), &json!(false)));
+            assert_eq!(
+                (&empty["count"], &empty["suppressed"]),
+                (&json!(0), &json!(false))
+            );
             let counts = &d["exercise"]["counts"];
-            assert_eq!((&counts["views"], &counts["suppressed"]), (&json!(25), &json!(false)));
+            assert_eq!(
+                (&counts["views"], &counts["suppressed"]),
+                (&json!(25), &json!(false))
+            );
             assert_eq!(
                 counts["viewsByStance"][4],
                 json!({"stance": "NEUTRAL", "count": null, "suppressed": true})
             );
         }
         // Drilling into the small group is refused, however it is asked for.
-        let list = "query($f: ViewFilter) { participantViews(filter: $f) { totalCount nodes { slug } } }";
+        let list =
+            "query($f: ViewFilter) { participantViews(filter: $f) { totalCount nodes { slug } } }";
         let small = json!({"f": {"missions": {"anyOf": ["HEALTH"]}, "stances": ["NEUTRAL"]}});
         assert_eq!(app.error_code(list, small.clone()).await, "SUPPRESSED");
-        assert_eq!(app.error_code_as(&reader, list, small.clone()).await, "SUPPRESSED");
+        assert_eq!(
+            app.error_code_as(&reader, list, small.clone()).await,
+            "SUPPRESSED"
+        );
         let body = app
             .graphql(
                 "{ evidenceMap(rows: MISSION, columns: STANCE) { cells { count views(first: 1) { totalCount } } } }",
@@ -436,7 +481,10 @@ async fn small_cells_are_withheld_from_readers_and_shown_to_editors() {
         let d = app.data_as(&editor, MAP, json!({})).await;
         assert_eq!(d["evidenceState"]["minCellCount"], Value::Null);
         let small = cell(&d, "HEALTH", "NEUTRAL");
-        assert_eq!((&small["count"], &small["suppressed"]), (&json!(1), &json!(false)));
+        assert_eq!(
+            (&small["count"], &small["suppressed"]),
+            (&json!(1), &json!(false))
+        );
         let d = app.data_as(&editor, list, small_filter()).await;
         assert_eq!(d["participantViews"]["totalCount"], 1);
         let (status, _, _, body) = get(
@@ -452,7 +500,10 @@ async fn small_cells_are_withheld_from_readers_and_shown_to_editors() {
         let d = app.data(MAP, json!({})).await;
         assert_eq!(d["evidenceState"]["minCellCount"], Value::Null);
         let small = cell(&d, "HEALTH", "NEUTRAL");
-        assert_eq!((&small["count"], &small["suppressed"]), (&json!(1), &json!(false)));
+        assert_eq!(
+            (&small["count"], &small["suppressed"]),
+            (&json!(1), &json!(false))
+        );
     });
 }
 
@@ -466,7 +517,10 @@ const STATE: &str = "query($s: Int!) { evidenceState { sequence changesSince(seq
 async fn the_evidence_state_moves_with_published_changes() {
     on_each_backend!(|app| {
         let d = app.data(STATE, json!({"s": 0})).await;
-        assert_eq!(d["evidenceState"], json!({"sequence": 0, "changesSince": 0}));
+        assert_eq!(
+            d["evidenceState"],
+            json!({"sequence": 0, "changesSince": 0})
+        );
         let editor = app.token("ed", "editor").await;
         for slug in ["first-new-theme", "second-new-theme"] {
             app.data_as(
@@ -477,12 +531,18 @@ async fn the_evidence_state_moves_with_published_changes() {
             .await;
         }
         let d = app.data(STATE, json!({"s": 0})).await;
-        assert_eq!(d["evidenceState"], json!({"sequence": 2, "changesSince": 2}));
+        assert_eq!(
+            d["evidenceState"],
+            json!({"sequence": 2, "changesSince": 2})
+        );
         let d = app.data(STATE, json!({"s": 1})).await;
         assert_eq!(d["evidenceState"]["changesSince"], 1);
         let d = app.data(STATE, json!({"s": 2})).await;
         assert_eq!(d["evidenceState"]["changesSince"], 0);
-        assert_eq!(app.error_code(STATE, json!({"s": -1})).await, "BAD_USER_INPUT");
+        assert_eq!(
+            app.error_code(STATE, json!({"s": -1})).await,
+            "BAD_USER_INPUT"
+        );
     });
 }
 
@@ -512,7 +572,10 @@ async fn a_permalink_is_cited_with_its_sources() {
                 &date[..4]
             )
         );
-        let parts: Vec<u64> = date.split('-').map(|p| p.parse().expect("number")).collect();
+        let parts: Vec<u64> = date
+            .split('-')
+            .map(|p| p.parse().expect("number"))
+            .collect();
         assert_eq!(
             c["cslJson"],
             json!({"id": key, "type": "dataset", "title": title,
@@ -534,13 +597,15 @@ async fn a_permalink_is_cited_with_its_sources() {
             .await;
         let c = &d["citation"];
         assert!(
-            c["text"]
-                .as_str()
-                .unwrap_or_default()
-                .starts_with("Public Voice. Quotes & more. /explore?filter=%7B%22verbatim%22:true%7D ("),
+            c["text"].as_str().unwrap_or_default().starts_with(
+                "Public Voice. Quotes & more. /explore?filter=%7B%22verbatim%22:true%7D ("
+            ),
             "{c}"
         );
-        assert!(c["bibtex"].as_str().unwrap_or_default().contains("title = {Quotes \\& more}"));
+        assert!(c["bibtex"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("title = {Quotes \\& more}"));
         let d = app
             .data(CITE, json!({"p": "/explore?rows=KIND&columns=EXERCISE"}))
             .await;
