@@ -68,7 +68,9 @@ pub enum ApiError {
     /// Retryable: the database was busy past the configured wait.
     Unavailable(String),
     /// Small-cell suppression refused a drill-down into fewer than `threshold` views.
-    Suppressed { threshold: u64 },
+    Suppressed {
+        threshold: u64,
+    },
     Internal,
 }
 

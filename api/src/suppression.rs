@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(shown(k, 4), None);
         assert_eq!(shown(k, 5), Some(5));
         assert_eq!(shown(None, 1), Some(1));
-        assert_eq!(check_views(k, 3), Err(ApiError::Suppressed { threshold: 5 }));
+        assert_eq!(
+            check_views(k, 3),
+            Err(ApiError::Suppressed { threshold: 5 })
+        );
         assert_eq!(check_views(k, 0), Ok(()));
     }
 

@@ -14,6 +14,7 @@ mod curation;
 mod dashboards;
 mod engine;
 mod errors;
+mod exports;
 mod feed_gaps;
 mod filters;
 mod http;

@@ -62,9 +62,9 @@ impl Refusal {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.content_type("application/json; charset=utf-8").json(
-            json!({"errors": [{"message": self.message, "extensions": {"code": self.code}}]}),
-        )
+        response
+            .content_type("application/json; charset=utf-8")
+            .json(json!({"errors": [{"message": self.message, "extensions": {"code": self.code}}]}))
     }
 
     /// The HTTP status for a GraphQL error code.
@@ -539,7 +539,13 @@ async fn map(
     };
     match format {
         Format::Csv => {
-            let mut headers = vec!["row_key", "row_label", "column_key", "column_label", "count"];
+            let mut headers = vec![
+                "row_key",
+                "row_label",
+                "column_key",
+                "column_label",
+                "count",
+            ];
             if views {
                 headers.extend(STANCES);
             }

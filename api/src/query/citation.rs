@@ -12,9 +12,7 @@ use crate::types::{JsonValue, SourceDocument, Timestamp};
 use async_graphql::{Context, InputType, Object, SimpleObject};
 use chrono::{DateTime, Datelike, Utc};
 use entity::{finding, participant_view, source_document};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -100,13 +98,19 @@ impl Permalink {
             Some((scheme, rest)) if matches!(scheme, "http" | "https") => {
                 rest.find('/').map(|i| &rest[i..]).unwrap_or("")
             }
-            Some(_) => return Err(bad("The permalink must be an http(s) URL or start with /explore")),
+            Some(_) => {
+                return Err(bad(
+                    "The permalink must be an http(s) URL or start with /explore",
+                ))
+            }
             None => url,
         };
         let (path, query) = after_scheme.split_once('?').unwrap_or((after_scheme, ""));
         let query = query.split('#').next().unwrap_or_default();
         if path.trim_end_matches('/') != "/explore" {
-            return Err(bad("The permalink must be a URL of the explorer page, /explore"));
+            return Err(bad(
+                "The permalink must be a URL of the explorer page, /explore",
+            ));
         }
         let params: HashMap<String, String> =
             actix_web::web::Query::<HashMap<String, String>>::from_query(query)
@@ -211,8 +215,8 @@ impl Permalink {
         published_only: bool,
     ) -> ApiResult<Vec<SourceDocument>> {
         let ids: Vec<i32> = if self.findings() {
-            let select = finding::Entity::find()
-                .filter(self.finding_filter()?.condition(conn).await?);
+            let select =
+                finding::Entity::find().filter(self.finding_filter()?.condition(conn).await?);
             db(crate::visibility::restrict(published_only, select)
                 .select_only()
                 .column(finding::Column::SourceDocumentId)
@@ -221,8 +225,8 @@ impl Permalink {
                 .all(conn)
                 .await)?
         } else {
-            let select = participant_view::Entity::find()
-                .filter(self.view_filter()?.condition(conn).await?);
+            let select =
+                participant_view::Entity::find().filter(self.view_filter()?.condition(conn).await?);
             db(crate::visibility::restrict(published_only, select)
                 .select_only()
                 .column(participant_view::Column::SourceDocumentId)
@@ -250,9 +254,10 @@ fn parse_input<T: InputType + Default>(filter: &Value) -> ApiResult<T> {
     if filter.is_null() {
         return Ok(T::default());
     }
-    T::parse(Some(async_graphql::Value::from_json(filter.clone()).map_err(|_| {
-        bad("The permalink's `filter` is not a JSON object")
-    })?))
+    T::parse(Some(
+        async_graphql::Value::from_json(filter.clone())
+            .map_err(|_| bad("The permalink's `filter` is not a JSON object"))?,
+    ))
     .map_err(|err| {
         bad(format!(
             "The permalink's `filter` is not a valid {}: {}",

@@ -25,10 +25,12 @@ impl EvidenceStateQuery {
 /// The state of the evidence as readers see it.
 pub struct EvidenceState;
 
+/// Where the evidence stands: the readers' change-feed sequence, how many changes came after an
+/// earlier one, and the small-cell threshold that applies to the caller.
 #[Object]
 impl EvidenceState {
-    /// The sequence of the newest change readers can see (`changes(public: true)`'s order): 0
-    /// when there is none. It grows with every published change, so two readings at the same
+    /// The sequence of the newest change readers without an editor token can see (the
+    /// `sequence` of their `changes` feed): 0 when there is none. It grows with every published change, so two readings at the same
     /// sequence saw the same evidence.
     async fn sequence(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         latest_sequence(ctx.data_unchecked::<DatabaseConnection>()).await

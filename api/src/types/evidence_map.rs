@@ -152,8 +152,8 @@ impl EvidenceCell {
         &self.by_stance
     }
 
-    /// The views behind the cell, page by page (refused with `SUPPRESSED` when the cell's count
-    /// is withheld).
+    /// The views behind the cell, page by page; null with a `SUPPRESSED` error when the cell's
+    /// count is withheld (the rest of the map still answers).
     #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
@@ -168,7 +168,7 @@ impl EvidenceCell {
         )]
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Page<ParticipantView>> {
+    ) -> ApiResult<Option<Page<ParticipantView>>> {
         crate::suppression::check_views(self.threshold, self.total)?;
         let select = participant_view::Entity::find().filter(self.condition.clone());
         paginate(
@@ -180,6 +180,7 @@ impl EvidenceCell {
             PageArgs::new(first, after, last, before),
         )
         .await
+        .map(Some)
     }
 }
 
