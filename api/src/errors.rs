@@ -22,6 +22,9 @@ pub mod code {
     /// no pooled connection came free in time); the same request may be sent again (see
     /// `Retry-After`).
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+    /// The answer would expose a group of participant views smaller than the small-cell
+    /// threshold (`PUBLIC_VOICE_MIN_CELL_COUNT`); an editor token sees it.
+    pub const SUPPRESSED: &str = "SUPPRESSED";
     /// Something failed on the server; the log has the cause.
     pub const INTERNAL: &str = "INTERNAL";
     /// The document is not valid GraphQL syntax.
@@ -64,6 +67,10 @@ pub enum ApiError {
     Forbidden(String),
     /// Retryable: the database was busy past the configured wait.
     Unavailable(String),
+    /// Small-cell suppression refused a drill-down into fewer than `threshold` views.
+    Suppressed {
+        threshold: u64,
+    },
     Internal,
 }
 
@@ -91,6 +98,7 @@ impl ApiError {
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Unavailable(_) => code::SERVICE_UNAVAILABLE,
+            Self::Suppressed { .. } => code::SUPPRESSED,
             Self::Internal => code::INTERNAL,
         }
     }
@@ -103,6 +111,11 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::Unavailable(m) => m.clone(),
             Self::BadUserInput { message, .. } => message.clone(),
+            Self::Suppressed { threshold } => format!(
+                "Withheld: this would show fewer than {threshold} participant views \
+                 (small-cell suppression, PUBLIC_VOICE_MIN_CELL_COUNT={threshold}); \
+                 widen the filter, or use an editor token"
+            ),
             Self::Internal => "Internal server error".to_string(),
         }
     }

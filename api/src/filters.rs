@@ -496,6 +496,67 @@ impl ResourceFilter {
     }
 }
 
+/// Narrows a list of commitments. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CommitmentFilter {
+    /// Only commitments with one of these statuses.
+    pub statuses: Option<Vec<crate::types::CommitmentStatus>>,
+    /// Only commitments this organisation (global ID) made.
+    pub organisation: Option<ID>,
+    /// Only commitments that answer this exercise (global ID).
+    pub exercise: Option<ID>,
+    /// Only commitments that answer this finding (global ID).
+    pub finding: Option<ID>,
+    /// Only commitments stated within this range.
+    pub stated: Option<DateRange>,
+    /// Only commitments changed at or after this time.
+    pub updated_since: Option<Timestamp>,
+}
+
+impl CommitmentFilter {
+    /// The SQL condition on `commitment` this filter stands for.
+    pub fn condition(&self) -> ApiResult<Condition> {
+        use commitment::Column as C;
+        use entity::{commitment, commitment_exercise, commitment_finding};
+        let mut cond = Condition::all();
+        if let Some(statuses) = self.statuses.as_ref().filter(|l| !l.is_empty()) {
+            let v: Vec<entity::enums::CommitmentStatus> =
+                statuses.iter().map(|s| (*s).into()).collect();
+            cond = cond.add(C::Status.is_in(v));
+        }
+        if let Some(id) = &self.organisation {
+            cond = cond.add(C::OrganisationId.eq(GlobalId::decode_int(
+                id,
+                NodeKind::Organisation,
+                "filter.organisation",
+            )?));
+        }
+        if let Some(id) = &self.exercise {
+            let ex = GlobalId::decode_int(id, NodeKind::Exercise, "filter.exercise")?;
+            cond = cond.add(C::Id.in_subquery(tagged::<commitment_exercise::Entity, _>(
+                commitment_exercise::Column::CommitmentId,
+                commitment_exercise::Column::ExerciseId,
+                [ex],
+            )));
+        }
+        if let Some(id) = &self.finding {
+            let f = GlobalId::decode_int(id, NodeKind::Finding, "filter.finding")?;
+            cond = cond.add(C::Id.in_subquery(tagged::<commitment_finding::Entity, _>(
+                commitment_finding::Column::CommitmentId,
+                commitment_finding::Column::FindingId,
+                [f],
+            )));
+        }
+        if let Some(range) = &self.stated {
+            cond = cond.add(date_range(C::StatedOn, range, "filter.stated")?);
+        }
+        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+            cond = cond.add(C::UpdatedAt.gte(since));
+        }
+        Ok(cond)
+    }
+}
+
 /// Narrows a list of organisations. Every condition given must hold.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct OrganisationFilter {

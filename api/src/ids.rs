@@ -17,10 +17,11 @@ pub enum NodeKind {
     ParticipantView,
     Metric,
     Resource,
+    Commitment,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 10] = [
+    pub const ALL: [NodeKind; 11] = [
         NodeKind::SourceDocument,
         NodeKind::GovernmentMission,
         NodeKind::Theme,
@@ -31,6 +32,7 @@ impl NodeKind {
         NodeKind::ParticipantView,
         NodeKind::Metric,
         NodeKind::Resource,
+        NodeKind::Commitment,
     ];
 
     /// The GraphQL type name, which is also the ID's prefix.
@@ -46,6 +48,7 @@ impl NodeKind {
             NodeKind::ParticipantView => "ParticipantView",
             NodeKind::Metric => "Metric",
             NodeKind::Resource => "Resource",
+            NodeKind::Commitment => "Commitment",
         }
     }
 }

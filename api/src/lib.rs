@@ -34,6 +34,7 @@ pub mod server;
 pub mod settings;
 pub mod shutdown;
 pub mod subscription;
+pub mod suppression;
 pub mod telemetry;
 pub mod types;
 pub mod visibility;

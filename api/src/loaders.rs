@@ -407,6 +407,22 @@ pub mod rel {
         "JOIN finding_theme ON finding_theme.finding_id = finding.id",
     );
     pub const PUBLISHED_RESOURCES: ChildRelation = direct("resource.publisher_id");
+    pub const FINDING_COMMITMENTS: ChildRelation = linked(
+        "commitment_finding.finding_id",
+        "JOIN commitment_finding ON commitment_finding.commitment_id = commitment.id",
+    );
+    pub const EXERCISE_COMMITMENTS: ChildRelation = linked(
+        "commitment_exercise.exercise_id",
+        "JOIN commitment_exercise ON commitment_exercise.commitment_id = commitment.id",
+    );
+    pub const COMMITMENT_FINDINGS: ChildRelation = linked(
+        "commitment_finding.commitment_id",
+        "JOIN commitment_finding ON commitment_finding.finding_id = finding.id",
+    );
+    pub const COMMITMENT_EXERCISES: ChildRelation = linked(
+        "commitment_exercise.commitment_id",
+        "JOIN commitment_exercise ON commitment_exercise.exercise_id = exercise.id",
+    );
 }
 
 /// Counts of one owner's related rows for dashboards, from GROUP BY statements: by kind of row

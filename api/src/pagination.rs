@@ -363,6 +363,11 @@ where
 {
     let conn = ctx.data_unchecked::<DatabaseConnection>();
     let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
+    let threshold = crate::suppression::threshold(ctx);
+    if threshold.is_some() && crate::suppression::covers(table_name::<E>()) {
+        let total = db(select.clone().count(conn).await)?;
+        crate::suppression::check_views(threshold, total)?;
+    }
     let limits = *ctx.data_unchecked::<PageLimits>();
     let first = page_size(args.first, "first", limits)?;
     let last = page_size(args.last, "last", limits)?;
@@ -711,7 +716,9 @@ where
         .unwrap_or_default();
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
-    let total_count = if ctx.look_ahead().field("totalCount").exists() {
+    let threshold = crate::suppression::threshold(ctx);
+    let suppressible = threshold.is_some() && crate::suppression::covers(table_name::<E>());
+    let total_count = if suppressible || ctx.look_ahead().field("totalCount").exists() {
         let engine = ctx.data_opt::<crate::engine::Engine>();
         let published_only = crate::visibility::published_only(ctx);
         match crate::engine::child_count(engine, relation, parent, published_only) {
@@ -728,6 +735,9 @@ where
     } else {
         0
     };
+    if suppressible {
+        crate::suppression::check_views(threshold, total_count)?;
+    }
     let edges = rows
         .into_iter()
         .map(|row| PageEdge {
@@ -776,6 +786,9 @@ where
     T: OutputType,
 {
     use crate::engine::Walk;
+    if crate::suppression::covers(table_name::<E>()) {
+        crate::suppression::check_views(crate::suppression::threshold(ctx), total_count)?;
+    }
     let conn = ctx.data_unchecked::<DatabaseConnection>();
     let limits = *ctx.data_unchecked::<PageLimits>();
     let first = page_size(args.first, "first", limits)?;

@@ -36,6 +36,8 @@ pub struct SchemaConfig {
     /// Charges each request's complexity to its client's budget (none: not charged).
     pub rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
     pub engine: crate::engine::Engine,
+    /// Small-cell suppression's threshold (0: off).
+    pub min_cell_count: u64,
 }
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
@@ -92,6 +94,7 @@ pub fn build(config: SchemaConfig) -> AppSchema {
         .data(config.page_limits)
         .data(config.hub)
         .data(config.engine)
+        .data(crate::suppression::MinCellCount(config.min_cell_count))
         // Not `limit_depth`: that counts introspection too, and refuses every client's own
         // introspection document.
         .extension(crate::depth_limit::DepthLimit {

@@ -4,13 +4,14 @@
 
 use chrono::Utc;
 use entity::enums::{
-    ExerciseKind, ExerciseStatus, FindingKind, Mission, OrganisationKind, OrganisationRole,
-    ResourceKind, SessionFormat, Stance,
+    CommitmentStatus, ExerciseKind, ExerciseStatus, FindingKind, Mission, OrganisationKind,
+    OrganisationRole, ResourceKind, SessionFormat, Stance,
 };
 use entity::{
-    exercise, exercise_mission, exercise_organisation, finding, finding_mission, finding_theme,
-    metric, mission, organisation, participant_view, resource, resource_exercise, resource_finding,
-    session, source_document, theme, view_mission, view_theme,
+    commitment, commitment_exercise, commitment_finding, exercise, exercise_mission,
+    exercise_organisation, finding, finding_mission, finding_theme, metric, mission, organisation,
+    participant_view, resource, resource_exercise, resource_finding, session, source_document,
+    theme, view_mission, view_theme,
 };
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
@@ -67,6 +68,7 @@ pub struct Corpus {
     pub views: Vec<ViewRow>,
     pub metrics: Vec<MetricRow>,
     pub resources: Vec<ResourceRow>,
+    pub commitments: Vec<CommitmentRow>,
 }
 
 #[derive(Deserialize)]
@@ -210,6 +212,21 @@ pub struct ResourceRow {
     pub locator: String,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommitmentRow {
+    pub slug: String,
+    pub title: String,
+    pub statement: String,
+    pub organisation: String,
+    pub stated_on: Option<String>,
+    pub status: CommitmentStatus,
+    pub exercises: Vec<String>,
+    pub findings: Vec<String>,
+    pub source: String,
+    pub locator: String,
+}
+
 /// Parses and checks the embedded corpus.
 pub fn corpus() -> Result<Corpus, SeedError> {
     let corpus: Corpus = serde_json::from_str(CORPUS_JSON)
@@ -235,6 +252,12 @@ pub fn corpus() -> Result<Corpus, SeedError> {
                 .resources
                 .iter()
                 .map(|r| (format!("resource {}", r.slug), &r.published_on)),
+        )
+        .chain(
+            corpus
+                .commitments
+                .iter()
+                .map(|c| (format!("commitment {}", c.slug), &c.stated_on)),
         );
     for (what, date) in dates {
         if let Some(date) = date {
@@ -687,6 +710,50 @@ impl<'a> Loader<'a> {
             for f in &r.findings {
                 resource_finding::ActiveModel {
                     resource_id: Set(m.id),
+                    finding_id: Set(lookup(&findings, "finding", f, &at)?),
+                }
+                .insert(txn)
+                .await?;
+                self.created += 1;
+            }
+            self.created += 1;
+        }
+
+        let commitments =
+            slugs::<commitment::Entity>(txn, commitment::Column::Slug, commitment::Column::Id)
+                .await?;
+        for x in &c.commitments {
+            if commitments.contains_key(&x.slug) {
+                continue;
+            }
+            let at = format!("commitment {}", x.slug);
+            let m = commitment::ActiveModel {
+                slug: Set(x.slug.clone()),
+                title: Set(x.title.clone()),
+                statement: Set(x.statement.clone()),
+                organisation_id: Set(lookup(&orgs, "organisation", &x.organisation, &at)?),
+                stated_on: Set(x.stated_on.clone()),
+                status: Set(x.status),
+                source_document_id: Set(source(&x.source, &at)?),
+                locator: Set(x.locator.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            for e in &x.exercises {
+                commitment_exercise::ActiveModel {
+                    commitment_id: Set(m.id),
+                    exercise_id: Set(lookup(&exercises, "exercise", e, &at)?),
+                }
+                .insert(txn)
+                .await?;
+                self.created += 1;
+            }
+            for f in &x.findings {
+                commitment_finding::ActiveModel {
+                    commitment_id: Set(m.id),
                     finding_id: Set(lookup(&findings, "finding", f, &at)?),
                 }
                 .insert(txn)

@@ -5,7 +5,8 @@
 
 use crate::engine::Engine;
 use crate::http::{
-    graphiql, graphql, health, metrics as metrics_endpoint, request_id, subscriptions,
+    explore, export, graphiql, graphql, health, metrics as metrics_endpoint, request_id,
+    subscriptions,
 };
 use crate::metrics::Metrics;
 use crate::schema::{self, PageLimits, SchemaConfig};
@@ -94,6 +95,7 @@ impl Application {
             hub,
             rate_limiter,
             engine: engine.clone(),
+            min_cell_count: settings.min_cell_count,
             db: conn.clone(),
             max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
@@ -132,9 +134,15 @@ impl Application {
             assets_url: settings.graphiql_assets_url.clone(),
             endpoint: "/graphql".to_string(),
         });
+        let export_config = web::Data::new(export::ExportConfig {
+            page_size: settings.max_page_size,
+            require_token: settings.require_token,
+        });
+        let exports_enabled = settings.exports_enabled;
         let origins = settings.cors_allowed_origins.clone();
         let allowed_headers = settings.cors_allowed_headers.clone();
         let graphiql_enabled = settings.graphiql_enabled;
+        let explorer_enabled = settings.explorer_enabled;
         let mut server = HttpServer::new(move || {
             let mut app = App::new();
             if let Some(limiter) = &rate_limiter_data {
@@ -154,6 +162,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(shutdown_data.clone())
                 .app_data(persisted.clone())
+                .app_data(export_config.clone())
                 .route("/graphql", web::post().to(graphql::post))
                 // Before the plain GET route, which would otherwise take the upgrade request.
                 .route(
@@ -167,11 +176,19 @@ impl Application {
                 .route("/health", web::get().to(health::health))
                 .route("/ready", web::get().to(health::ready))
                 .route("/metrics", web::get().to(metrics_endpoint::metrics));
+            if exports_enabled {
+                app = app.route("/export/{name}", web::get().to(export::download));
+            }
             if graphiql_enabled {
                 app = app
                     .route("/", web::get().to(redirect_to_graphiql))
                     .route("/graphiql", web::get().to(graphiql::page))
                     .route("/graphiql/assets/{name}", web::get().to(graphiql::asset));
+            }
+            if explorer_enabled {
+                app = app
+                    .route("/explore", web::get().to(explore::page))
+                    .route("/explore/assets/{name}", web::get().to(explore::asset));
             }
             app
         })

@@ -52,6 +52,8 @@ pub struct Settings {
     pub max_page_size: usize,
     pub graphiql_enabled: bool,
     pub graphiql_assets_url: String,
+    /// Serve the evidence explorer at `/explore`.
+    pub explorer_enabled: bool,
     /// Whether anonymous callers may introspect and get "Did you mean" suggestions.
     pub anonymous_introspection: bool,
     /// A file of trusted documents, or a directory of them, loaded at start.
@@ -84,6 +86,11 @@ pub struct Settings {
     /// How often the read engine checks the change log for writes it was not told about (made
     /// by another process); 0: only when told.
     pub engine_poll_ms: u64,
+    /// Small-cell suppression: counts of participant views below this are withheld from callers
+    /// without an editor token (0: off). See `suppression`.
+    pub min_cell_count: u64,
+    /// Whether `/export/...` (CSV, JSON and bundle downloads) is served.
+    pub exports_enabled: bool,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -138,6 +145,7 @@ impl Settings {
             max_page_size: p.number("PUBLIC_VOICE_MAX_PAGE_SIZE", 100usize, 1),
             graphiql_enabled: p.boolean("PUBLIC_VOICE_GRAPHIQL", true),
             graphiql_assets_url: p.string("PUBLIC_VOICE_GRAPHIQL_ASSETS_URL", "/graphiql/assets"),
+            explorer_enabled: p.boolean("PUBLIC_VOICE_EXPLORER", true),
             anonymous_introspection: p.boolean("PUBLIC_VOICE_ANONYMOUS_INTROSPECTION", true),
             trusted_documents: p
                 .raw("PUBLIC_VOICE_TRUSTED_DOCUMENTS")
@@ -190,6 +198,8 @@ impl Settings {
             otlp_traces_endpoint: p.otlp_traces_endpoint(),
             engine: p.boolean("PUBLIC_VOICE_ENGINE", true),
             engine_poll_ms: p.number("PUBLIC_VOICE_ENGINE_POLL_MS", 500u64, 0),
+            min_cell_count: p.number("PUBLIC_VOICE_MIN_CELL_COUNT", 0u64, 0),
+            exports_enabled: p.boolean("PUBLIC_VOICE_EXPORTS", true),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(

@@ -1,4 +1,4 @@
-//! What a caller may see: findings and participant views are shown to readers only once
+//! What a caller may see: findings, participant views and commitments are shown to readers only once
 //! published; editors and admins also see drafts, rows in review and retracted rows. Every read
 //! path filters through here (lists, nested pages, loaders, lookups, `node`, the evidence map);
 //! the search index holds published rows only.
@@ -13,7 +13,7 @@ pub const PUBLISHED: &str = "PUBLISHED";
 
 /// Whether rows of `table` go through review.
 pub fn is_reviewed(table: &str) -> bool {
-    matches!(table, "finding" | "participant_view")
+    matches!(table, "finding" | "participant_view" | "commitment")
 }
 
 /// Whether this request sees published rows only (the default when no viewer is known).

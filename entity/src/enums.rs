@@ -179,6 +179,23 @@ pub enum ResourceKind {
     PolicyDocument,
 }
 
+/// How far a stated response or commitment has got, as far as the sources tell.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "Text",
+    rename_all = "SCREAMING_SNAKE_CASE"
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CommitmentStatus {
+    Stated,
+    InProgress,
+    Done,
+    Dropped,
+}
+
 /// Where a finding or participant view is in review. Only `Published` rows are shown to readers.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,

@@ -6,6 +6,9 @@ pub mod prelude;
 
 pub mod api_token;
 pub mod change_log;
+pub mod commitment;
+pub mod commitment_exercise;
+pub mod commitment_finding;
 pub mod exercise;
 pub mod exercise_mission;
 pub mod exercise_organisation;

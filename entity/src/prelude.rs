@@ -1,5 +1,8 @@
 //! Every entity under its table's name, for `use entity::prelude::*`.
 
+pub use super::commitment::Entity as Commitment;
+pub use super::commitment_exercise::Entity as CommitmentExercise;
+pub use super::commitment_finding::Entity as CommitmentFinding;
 pub use super::exercise::Entity as Exercise;
 pub use super::exercise_mission::Entity as ExerciseMission;
 pub use super::exercise_organisation::Entity as ExerciseOrganisation;

@@ -8,12 +8,13 @@ use crate::on_each_backend;
 use serde_json::{json, Map, Value};
 
 /// Every list whose filter takes `updatedSince`.
-const LISTS: [(&str, &str); 5] = [
+const LISTS: [(&str, &str); 6] = [
     ("findings", "FindingFilter"),
     ("participantViews", "ViewFilter"),
     ("exercises", "ExerciseFilter"),
     ("resources", "ResourceFilter"),
     ("metrics", "MetricFilter"),
+    ("commitments", "CommitmentFilter"),
 ];
 
 #[tokio::test]

@@ -238,8 +238,8 @@ async fn views_import_from_csv() {
 }
 
 /// Rows in the seed corpus: 2 sources, 5 missions, 20 themes, 16 organisations, 4 exercises,
-/// 4 sessions, 12 findings, 40 views, 8 metrics and 11 resources.
-const CORPUS_ROWS: u64 = 2 + 5 + 20 + 16 + 4 + 4 + 12 + 40 + 8 + 11;
+/// 4 sessions, 12 findings, 40 views, 8 metrics, 11 resources and 5 commitments.
+const CORPUS_ROWS: u64 = 2 + 5 + 20 + 16 + 4 + 4 + 12 + 40 + 8 + 11 + 5;
 
 /// Export from one database, import into another holding the same seed: every row is
 /// unchanged, and exporting again gives the same bytes.
@@ -385,7 +385,8 @@ async fn the_whole_corpus_fills_an_empty_database_and_round_trips() {
                 "finding",
                 "view",
                 "metric",
-                "resource"
+                "resource",
+                "commitment"
             ],
             "dependency order"
         );
@@ -414,6 +415,7 @@ async fn the_whole_corpus_fills_an_empty_database_and_round_trips() {
         assert_eq!(
             by_type,
             [
+                ("commitment", [5, 0, 0, 0]),
                 ("exercise", [4, 0, 0, 0]),
                 ("finding", [12, 0, 0, 0]),
                 ("metric", [8, 0, 0, 0]),

@@ -331,7 +331,8 @@ async fn every_object_comes_back_by_its_id() {
     on_each_backend!(|app| {
         let data = app
             .data(
-                r#"{ exercises(first: 1) { nodes { id } } findings(first: 1) { nodes { id } }
+                r#"{ commitments(first: 1) { nodes { id } }
+                     exercises(first: 1) { nodes { id } } findings(first: 1) { nodes { id } }
                      participantViews(first: 1) { nodes { id } } metrics(first: 1) { nodes { id } }
                      resources(first: 1) { nodes { id } } organisations(first: 1) { nodes { id } }
                      themes(first: 1) { nodes { id } } sessions(first: 1) { nodes { id } }
@@ -359,6 +360,7 @@ async fn every_object_comes_back_by_its_id() {
             typenames,
             // In the order of the (alphabetically sorted) root fields above.
             vec![
+                "Commitment",
                 "Exercise",
                 "Finding",
                 "Metric",

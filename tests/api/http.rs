@@ -1,5 +1,5 @@
 //! The HTTP surface: GraphQL over HTTP (media types, status codes, GET rules, CSRF), limits,
-//! health, GraphiQL, CORS.
+//! health, GraphiQL, the evidence explorer, CORS.
 
 use crate::helpers::{Backend, TestApp};
 use serde_json::{json, Value};
@@ -320,6 +320,63 @@ async fn graphiql_is_served_with_its_assets() {
         .await
         .expect("html");
     assert!(html.contains(r#"src="https://assets.example.org/graphiql/graphiql.min.js""#));
+}
+
+#[tokio::test]
+async fn the_explorer_is_served_with_its_assets_and_can_be_turned_off() {
+    let app = app().await;
+    let page = app
+        .client
+        .get(format!("{}/explore", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(content_type(&page), "text/html; charset=utf-8");
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII")
+        .to_string();
+    assert!(csp.contains("script-src 'self';"), "{csp}");
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<html lang="en">"#));
+    assert!(html.contains(r#"<script type="module" src="/explore/assets/explore.js"></script>"#));
+    for (asset, kind) in [
+        ("explore.js", "text/javascript; charset=utf-8"),
+        ("explore.css", "text/css; charset=utf-8"),
+    ] {
+        let res = app
+            .client
+            .get(format!("{}/explore/assets/{asset}", app.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status().as_u16(), 200, "{asset}");
+        assert_eq!(content_type(&res), kind, "{asset}");
+        assert!(res.bytes().await.expect("bytes").len() > 1000, "{asset}");
+    }
+    let missing = app
+        .client
+        .get(format!("{}/explore/assets/explore.html", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(missing.status().as_u16(), 404);
+
+    let off = TestApp::spawn_with(Backend::Sqlite, &[("PUBLIC_VOICE_EXPLORER", "false")])
+        .await
+        .expect("app");
+    for path in ["/explore", "/explore/assets/explore.js"] {
+        let res = off
+            .client
+            .get(format!("{}{path}", off.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+    }
 }
 
 #[tokio::test]

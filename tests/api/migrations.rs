@@ -29,13 +29,13 @@ async fn up_down_up() {
         };
         let db = Database::connect(test_db.url()).await.expect("connect");
         Migrator::up(&db, None).await.expect("up");
-        assert_eq!(table_count(&db).await, 24, "{backend:?}: tables after up");
+        assert_eq!(table_count(&db).await, 27, "{backend:?}: tables after up");
         Migrator::down(&db, None).await.expect("down");
         assert_eq!(table_count(&db).await, 0, "{backend:?}: tables after down");
         Migrator::up(&db, None).await.expect("up again");
         assert_eq!(
             table_count(&db).await,
-            24,
+            27,
             "{backend:?}: tables after up again"
         );
         db.close().await.ok();

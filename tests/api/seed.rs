@@ -73,6 +73,15 @@ fn every_record_traces_to_a_passage_of_its_source() {
             check(format!("resource {} url", r.slug), &r.source, url);
         }
     }
+    for c in &corpus.commitments {
+        check(format!("commitment {}", c.slug), &c.source, &c.locator);
+        // The statement is what the organisers said: their exact words.
+        check(
+            format!("commitment {} statement", c.slug),
+            &c.source,
+            &c.statement,
+        );
+    }
     assert!(
         untraced.is_empty(),
         "not found in the source: {untraced:#?}"
@@ -100,6 +109,9 @@ async fn row_counts(db: &sea_orm::DatabaseConnection) -> Vec<(String, i64)> {
         "resource",
         "resource_exercise",
         "resource_finding",
+        "commitment",
+        "commitment_exercise",
+        "commitment_finding",
     ] {
         let row = db
             .query_one_raw(Statement::from_string(

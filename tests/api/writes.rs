@@ -1,4 +1,5 @@
-//! Writes to every entity type besides findings and views (which `curation` covers): create,
+//! Writes to every entity type besides findings and views (which `curation` covers; commitments
+//! are reviewed too, see `commitments`, but walk here like the others): create,
 //! read back through the public queries, update with a version, stale versions, validation
 //! paths, upsert idempotence, deletes and refused deletes, on both backends.
 
@@ -853,6 +854,89 @@ async fn resources() {
         let id = walk(&app, &editor, &spec).await;
         // Nothing depends on a resource; its links go with it.
         assert_eq!(delete_as(&app, &editor, "Resource", &id, 2).await, "OK");
+    });
+}
+
+const COMMITMENT_SELECTION: &str = "slug title statement statedOn status reviewStatus \
+    organisation { slug } exercises { nodes { slug } } findings { nodes { slug } } \
+    provenance { source { slug } locator } version";
+
+#[tokio::test]
+async fn commitments() {
+    on_each_backend!(|app| {
+        let r = refs(&app).await;
+        let editor = app.token("researcher", "editor").await;
+        // Published from the start, so the walk can read it back as any reader.
+        let input = json!({
+            "slug": "ai-cam-policy-lab-session",
+            "title": "Hold a Policy Lab session on the dialogue",
+            "statement": "test fixture",
+            "organisationId": r.ai_cam,
+            "statedOn": "2024-11",
+            "status": "IN_PROGRESS",
+            "exerciseIds": [r.exercise],
+            "findingIds": [r.finding],
+            "sourceId": r.source,
+            "locator": "test fixture",
+            "reviewStatus": "PUBLISHED"
+        });
+        let created = json!({
+            "slug": "ai-cam-policy-lab-session",
+            "title": "Hold a Policy Lab session on the dialogue",
+            "statement": "test fixture",
+            "statedOn": "2024-11",
+            "status": "IN_PROGRESS",
+            "reviewStatus": "PUBLISHED",
+            "organisation": {"slug": "ai-cam"},
+            "exercises": {"nodes": [{"slug": "ai-cam-public-dialogues-2024"}]},
+            "findings": {"nodes": [{"slug": "ai-co-pilot-not-replacement"}]},
+            "provenance": {"source": {"slug": "ai-cam-2024-10-26"}, "locator": "test fixture"},
+            "version": 1
+        });
+        let spec = Spec {
+            ty: "Commitment",
+            field: "commitment",
+            selection: COMMITMENT_SELECTION,
+            input,
+            created: created.clone(),
+            patch: json!({"status": "DROPPED", "statedOn": null, "organisationId": r.dsit,
+                          "findingIds": []}),
+            updated: merged(
+                &created,
+                &json!({"status": "DROPPED", "statedOn": null, "organisation": {"slug": "dsit"},
+                        "findings": {"nodes": []}, "version": 2}),
+            ),
+            invalid: vec![
+                (json!({"organisationId": NO_ORGANISATION}), "input.organisationId"),
+                (json!({"statedOn": "2024-11-31"}), "input.statedOn"),
+                (
+                    json!({"findingIds": [r.finding, NO_FINDING]}),
+                    "input.findingIds[1]",
+                ),
+                (json!({"exerciseIds": [NO_EXERCISE]}), "input.exerciseIds[0]"),
+                (json!({"sourceId": NO_SOURCE}), "input.sourceId"),
+                (json!({"title": "x".repeat(301)}), "input.title"),
+            ],
+        };
+        let id = walk(&app, &editor, &spec).await;
+        // The organisation that made a commitment cannot be deleted while it stands, and the
+        // refusal says why.
+        refused_delete(&app, &editor, "Organisation", "organisation", "dsit").await;
+        let dsit = app
+            .data("{ organisation(slug: \"dsit\") { id version } }", json!({}))
+            .await["organisation"]
+            .clone();
+        let (_, body) = app
+            .graphql_as(
+                &editor,
+                "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, expectedVersion: $v) { id } }",
+                json!({"id": dsit["id"], "v": dsit["version"]}),
+            )
+            .await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("1 commitment(s)"), "{body}");
+        // Nothing depends on a commitment; its links go with it.
+        assert_eq!(delete_as(&app, &editor, "Commitment", &id, 2).await, "OK");
     });
 }
 

@@ -26,10 +26,12 @@ export function freshDatabase(backend) {
   };
 }
 
-/** Starts `public-voice` on a free port over `databaseUrl`; resolves with { url, ws, token, stop }. */
-export async function startServer(databaseUrl) {
+/** Starts `public-voice` on a free port over `databaseUrl` (with any `extraEnv` settings);
+ * resolves with { url, ws, token, stop }. */
+export async function startServer(databaseUrl, extraEnv = {}) {
   const env = {
     ...process.env,
+    ...extraEnv,
     DATABASE_URL: databaseUrl,
     PUBLIC_VOICE_PORT: "0",
     PUBLIC_VOICE_WORKERS: "2",

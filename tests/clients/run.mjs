@@ -1,5 +1,5 @@
 // Runs the real-client checks against the real server binary, each backend on a fresh database:
-// GraphiQL in headless Chromium, urql + graphql-ws, Apollo Client, Python gql, graphql-codegen,
+// GraphiQL and the evidence explorer in headless Chromium, urql + graphql-ws, Apollo Client, Python gql, graphql-codegen,
 // graphql-http's GraphQL-over-HTTP audits and every GraphQL block of README.md. SQLite always; PostgreSQL too for the checks that read and
 // write data, when PUBLIC_VOICE_TEST_POSTGRES_URL is set (required under CI=true).
 //
@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BIN, freshDatabase, startServer } from "./lib.mjs";
 import { graphiql, CHROMIUM } from "./checks/graphiql.mjs";
+import { explorer } from "./checks/explorer.mjs";
 import { urql } from "./checks/urql.mjs";
 import { apollo } from "./checks/apollo.mjs";
 import { codegen } from "./checks/codegen.mjs";
@@ -37,6 +38,7 @@ function gql(server) {
 const CHECKS = [
   ["readme", readme, ["sqlite", "postgres"]],
   ["graphiql", graphiql, ["sqlite"]],
+  ["explorer", explorer, ["sqlite", "postgres"]],
   ["urql", urql, ["sqlite", "postgres"]],
   ["apollo", apollo, ["sqlite", "postgres"]],
   ["gql", gql, ["sqlite", "postgres"]],
@@ -61,7 +63,10 @@ async function main() {
   if (requireTool(process.env.PUBLIC_VOICE_TEST_POSTGRES_URL, "PUBLIC_VOICE_TEST_POSTGRES_URL is not set: PostgreSQL client checks"))
     backends.push("postgres");
   const skip = new Set();
-  if (!requireTool(existsSync(CHROMIUM), `${CHROMIUM} is missing: the GraphiQL check`)) skip.add("graphiql");
+  if (!requireTool(existsSync(CHROMIUM), `${CHROMIUM} is missing: the GraphiQL and explorer checks`)) {
+    skip.add("graphiql");
+    skip.add("explorer");
+  }
   let python = false;
   try {
     execFileSync(PYTHON, ["-c", "import gql"], { stdio: "ignore" });

@@ -4,9 +4,9 @@
 //! one row at a time (memory does not grow with the file). The first line may be a header,
 //! `{"type":"header","format":"public-voice-bundle","version":1}`; every other line is a row
 //! with a `type` (`source`, `mission`, `theme`, `organisation`, `exercise`, `session`,
-//! `finding`, `view`, `metric`, `resource`) and the same fields as the seed corpus, with
+//! `finding`, `view`, `metric`, `resource`, `commitment`) and the same fields as the seed corpus, with
 //! references written as slugs (`"exercise": "ai-cam-public-dialogues-2024"`), plus optional
-//! `externalSource` and `externalId` (and, for findings and views, `reviewStatus`). Missions are
+//! `externalSource` and `externalId` (and, for findings, views and commitments, `reviewStatus`). Missions are
 //! vocabulary: matched by `code`, they carry no external key and no change-log entry.
 //!
 //! Rows may reference rows earlier in the same bundle; export writes rows in dependency order
@@ -22,6 +22,7 @@
 //! or on a dry run, the transaction is rolled back and nothing is written.
 
 mod bulk;
+mod commitments;
 pub mod csv_metrics;
 pub mod csv_views;
 mod exercises;
@@ -35,6 +36,7 @@ mod sources;
 mod themes;
 mod views;
 
+use crate::curation::commitments::Commitments;
 use crate::curation::exercises::Exercises;
 use crate::curation::findings::Findings;
 use crate::curation::metrics::Metrics;
@@ -308,6 +310,9 @@ async fn import_line<C: ConnectionTrait>(
         Findings::TYPE => import_row::<Findings, C>(conn, report, line_no, value, actor).await,
         Metrics::TYPE => import_row::<Metrics, C>(conn, report, line_no, value, actor).await,
         Resources::TYPE => import_row::<Resources, C>(conn, report, line_no, value, actor).await,
+        Commitments::TYPE => {
+            import_row::<Commitments, C>(conn, report, line_no, value, actor).await
+        }
         other => {
             let problem = Problem::new(
                 "type",
@@ -473,7 +478,7 @@ pub(crate) fn unknown_mission(i: usize, m: entity::enums::Mission) -> Problem {
 
 /// The row types export can write, in dependency order: a row only references rows of the
 /// types before it (but see the module documentation on `partOf`).
-pub const EXPORT_TYPES: [&str; 10] = [
+pub const EXPORT_TYPES: [&str; 11] = [
     "source",
     "mission",
     "theme",
@@ -484,6 +489,7 @@ pub const EXPORT_TYPES: [&str; 10] = [
     "view",
     "metric",
     "resource",
+    "commitment",
 ];
 
 /// Writes a bundle of the given row types (all when empty), streaming in chunks.
@@ -520,6 +526,7 @@ pub async fn export<W: Write>(
             Views::TYPE => export_type::<Views, W>(conn, out).await?,
             Metrics::TYPE => export_type::<Metrics, W>(conn, out).await?,
             Resources::TYPE => export_type::<Resources, W>(conn, out).await?,
+            Commitments::TYPE => export_type::<Commitments, W>(conn, out).await?,
             _ => 0,
         };
     }
@@ -564,7 +571,7 @@ async fn export_type<T: Codec, W: Write>(conn: &DatabaseConnection, out: &mut W)
 
 // Slug lookups shared by the codecs.
 
-/// The review status a finding or view row gets when the bundle does not say.
+/// The review status a finding, view or commitment row gets when the bundle does not say.
 pub(crate) fn published() -> entity::enums::ReviewStatus {
     entity::enums::ReviewStatus::Published
 }

@@ -18,8 +18,8 @@ use crate::seed::is_partial_date;
 use chrono::Utc;
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
 use entity::{
-    exercise, exercise_mission, exercise_organisation, exercise_place, finding, metric,
-    organisation, participant_view, resource_exercise, session, source_document,
+    commitment_exercise, exercise, exercise_mission, exercise_organisation, exercise_place,
+    finding, metric, organisation, participant_view, resource_exercise, session, source_document,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
@@ -320,6 +320,15 @@ impl Curated for Exercises {
                     )
                     .await?,
                     "resource(s)",
+                ),
+                (
+                    count_where::<commitment_exercise::Entity, C>(
+                        conn,
+                        commitment_exercise::Column::ExerciseId,
+                        id,
+                    )
+                    .await?,
+                    "commitment(s)",
                 ),
             ],
         )?;

@@ -8,8 +8,8 @@ use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{FindingKind, Mission, ReviewStatus};
 use entity::{
-    exercise, finding, finding_mission, finding_theme, participant_view, resource_finding,
-    source_document, theme,
+    commitment_finding, exercise, finding, finding_mission, finding_theme, participant_view,
+    resource_finding, source_document, theme,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
@@ -205,6 +205,10 @@ impl Curated for Findings {
             .await)?;
         db(resource_finding::Entity::delete_many()
             .filter(resource_finding::Column::FindingId.eq(id))
+            .exec(conn)
+            .await)?;
+        db(commitment_finding::Entity::delete_many()
+            .filter(commitment_finding::Column::FindingId.eq(id))
             .exec(conn)
             .await)?;
         db(finding::Entity::delete_by_id(id).exec(conn).await)?;

@@ -10,6 +10,7 @@
 //! and how to write them. The generic operations here add what every entity shares: validation,
 //! the version check, the change-log entry with before and after, and tombstones on delete.
 
+pub mod commitments;
 pub mod exercises;
 pub mod findings;
 pub mod metrics;

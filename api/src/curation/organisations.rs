@@ -12,7 +12,7 @@ use crate::errors::{db, ApiResult};
 use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, OrganisationKind};
-use entity::{exercise_organisation, organisation, resource, source_document};
+use entity::{commitment, exercise_organisation, organisation, resource, source_document};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, NotSet, Set};
 use serde::Serialize;
 
@@ -127,6 +127,15 @@ impl Curated for Organisations {
                     count_where::<resource::Entity, C>(conn, resource::Column::PublisherId, id)
                         .await?,
                     "published resource(s)",
+                ),
+                (
+                    count_where::<commitment::Entity, C>(
+                        conn,
+                        commitment::Column::OrganisationId,
+                        id,
+                    )
+                    .await?,
+                    "commitment(s)",
                 ),
             ],
         )?;

@@ -12,7 +12,8 @@ use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::Mission;
 use entity::{
-    exercise, finding, metric, organisation, participant_view, resource, session, source_document,
+    commitment, exercise, finding, metric, organisation, participant_view, resource, session,
+    source_document,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, NotSet, Set};
 use serde::Serialize;
@@ -155,6 +156,15 @@ impl Curated for SourceDocuments {
                     )
                     .await?,
                     "resource(s)",
+                ),
+                (
+                    count_where::<commitment::Entity, C>(
+                        conn,
+                        commitment::Column::SourceDocumentId,
+                        id,
+                    )
+                    .await?,
+                    "commitment(s)",
                 ),
             ],
         )?;

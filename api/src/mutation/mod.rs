@@ -3,6 +3,7 @@
 //! nothing.
 
 mod bundles;
+mod commitments;
 mod exercises;
 mod findings;
 mod metrics;
@@ -37,6 +38,7 @@ pub struct MutationRoot(
     views::ViewMutation,
     metrics::MetricMutation,
     resources::ResourceMutation,
+    commitments::CommitmentMutation,
     review::ReviewMutation,
     tokens::TokenMutation,
     bundles::BundleMutation,

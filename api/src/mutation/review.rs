@@ -1,13 +1,13 @@
-//! The review workflow of findings and participant views:
+//! The review workflow of findings, participant views and commitments:
 //! DRAFT → (submitForReview) → IN_REVIEW → (publish) → PUBLISHED → (retract) → RETRACTED;
 //! `returnToDraft` sends a row in review (or retracted) back to its author.
 
 use super::{begin, caller, commit, version_arg};
 use crate::auth::Role;
-use crate::curation::{self, findings::Findings, views::Views, Curated};
+use crate::curation::{self, commitments::Commitments, findings::Findings, views::Views, Curated};
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
-use crate::types::{Finding, Node, ParticipantView};
+use crate::types::{Commitment, Finding, Node, ParticipantView};
 use async_graphql::{Context, Object, ID};
 use entity::enums::ReviewStatus;
 use sea_orm::DatabaseTransaction;
@@ -95,11 +95,18 @@ async fn transition(
             .await?;
             Node::ParticipantView(ParticipantView(model))
         }
+        NodeKind::Commitment => {
+            let model = step::<Commitments>(&txn, viewer.actor(), &t, key, expected, |f| {
+                &mut f.review_status
+            })
+            .await?;
+            Node::Commitment(Commitment(model))
+        }
         other => {
             return Err(ApiError::bad_input(
                 "id",
                 format!(
-                    "Only findings and participant views are reviewed, not a {}",
+                    "Only findings, participant views and commitments are reviewed, not a {}",
                     other.type_name()
                 ),
             ))
@@ -128,45 +135,46 @@ async fn step<T: Curated>(
 /// Review.
 #[Object]
 impl ReviewMutation {
-    /// Submits a draft finding or participant view for review (DRAFT → IN_REVIEW). Needs an
-    /// editor token; `CONFLICT` from any other status or version.
+    /// Submits a draft finding, participant view or commitment for review (DRAFT → IN_REVIEW).
+    /// Needs an editor token; `CONFLICT` from any other status or version.
     async fn submit_for_review(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding or participant view.")] id: ID,
+        #[graphql(desc = "The finding, participant view or commitment.")] id: ID,
         #[graphql(desc = "The version the decision was based on.")] expected_version: i64,
     ) -> ApiResult<Node> {
         transition(ctx, SUBMIT, id, expected_version).await
     }
 
-    /// Publishes a reviewed finding or participant view (IN_REVIEW → PUBLISHED): readers see it
-    /// from now on, and subscribers are told. Needs an editor token.
+    /// Publishes a reviewed finding, participant view or commitment (IN_REVIEW → PUBLISHED):
+    /// readers see it from now on, and subscribers are told. Needs an editor token.
     async fn publish(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding or participant view.")] id: ID,
+        #[graphql(desc = "The finding, participant view or commitment.")] id: ID,
         #[graphql(desc = "The version the decision was based on.")] expected_version: i64,
     ) -> ApiResult<Node> {
         transition(ctx, PUBLISH, id, expected_version).await
     }
 
-    /// Withdraws a published finding or participant view (PUBLISHED → RETRACTED): readers no
-    /// longer see it; the change feed tells public copies to drop it. Needs an editor token.
+    /// Withdraws a published finding, participant view or commitment (PUBLISHED → RETRACTED):
+    /// readers no longer see it; the change feed tells public copies to drop it. Needs an editor
+    /// token.
     async fn retract(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding or participant view.")] id: ID,
+        #[graphql(desc = "The finding, participant view or commitment.")] id: ID,
         #[graphql(desc = "The version the decision was based on.")] expected_version: i64,
     ) -> ApiResult<Node> {
         transition(ctx, RETRACT, id, expected_version).await
     }
 
-    /// Sends a finding or participant view in review, or retracted, back to draft. Needs an
-    /// editor token.
+    /// Sends a finding, participant view or commitment in review, or retracted, back to draft.
+    /// Needs an editor token.
     async fn return_to_draft(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding or participant view.")] id: ID,
+        #[graphql(desc = "The finding, participant view or commitment.")] id: ID,
         #[graphql(desc = "The version the decision was based on.")] expected_version: i64,
     ) -> ApiResult<Node> {
         transition(ctx, TO_DRAFT, id, expected_version).await

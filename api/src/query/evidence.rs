@@ -1,4 +1,5 @@
-//! Root fields for the evidence itself: findings, participant views, metrics and resources.
+//! Root fields for the evidence itself: findings, participant views, metrics, resources and
+//! commitments ("what happened next").
 
 // Each GraphQL argument is a Rust argument: a list field takes the four paging arguments plus
 // its filter and order.
@@ -6,18 +7,18 @@
 
 use crate::engine::Engine;
 use crate::errors::ApiResult;
+use crate::filters::{CommitmentFilter, MetricFilter, ResourceFilter};
 use crate::filters::{FindingFilter, ViewFilter};
-use crate::filters::{MetricFilter, ResourceFilter};
 use crate::ids::NodeKind;
 use crate::pagination::{
     paginate, paginate_indexed, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys,
 };
 use crate::types::{
-    evidence_map, fetch_one, finding_map, EvidenceDimension, EvidenceMap, Finding,
+    evidence_map, fetch_one, finding_map, Commitment, EvidenceDimension, EvidenceMap, Finding,
     FindingDimension, FindingMap, Lookup, Metric, ParticipantView, Resource,
 };
 use async_graphql::{Context, Object, ID};
-use entity::{finding, metric, participant_view, resource};
+use entity::{commitment, finding, metric, participant_view, resource};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
 #[derive(Default)]
@@ -359,6 +360,68 @@ impl EvidenceQuery {
             },
             |m| m.id,
             Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
+    /// One stated response or commitment, by global ID or by slug (give exactly one).
+    async fn commitment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commitment's global ID.")] id: Option<ID>,
+        #[graphql(desc = "The commitment's slug.")] slug: Option<String>,
+    ) -> ApiResult<Option<Commitment>> {
+        let lookup = Lookup::from_args(NodeKind::Commitment, id, slug)?;
+        let model = fetch_one::<commitment::Entity>(
+            ctx,
+            NodeKind::Commitment,
+            lookup,
+            commitment::Column::Id,
+            commitment::Column::Slug,
+        )
+        .await?;
+        Ok(Some(Commitment(model)))
+    }
+
+    /// All stated responses and commitments ("what happened next").
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order to read the list in (default: OLDEST_FIRST).")] order: Option<
+            ListOrder,
+        >,
+        #[graphql(desc = "Only commitments that match every condition given.")] filter: Option<
+            CommitmentFilter,
+        >,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Commitment>> {
+        paginate_ordered(
+            ctx,
+            commitment::Entity::find().filter(filter.unwrap_or_default().condition()?),
+            Order {
+                list: order.unwrap_or_default(),
+                id: commitment::Column::Id,
+                updated_at: Some((commitment::Column::UpdatedAt, |m: &commitment::Model| {
+                    m.updated_at
+                })),
+                sort: SortKeys {
+                    title: Some("title"),
+                    date: Some("stated_on"),
+                },
+            },
+            |m| m.id,
+            Commitment,
             PageArgs::new(first, after, last, before),
         )
         .await

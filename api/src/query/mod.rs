@@ -1,7 +1,9 @@
 //! The root `Query` type, merged from one part per domain.
 
+pub mod citation;
 mod curation;
 mod evidence;
+pub mod evidence_state;
 mod exercises;
 mod node;
 mod organisations;
@@ -17,9 +19,11 @@ pub use curation::visible_change;
 #[graphql(name = "Query")]
 pub struct QueryRoot(
     node::NodeQuery,
+    citation::CitationQuery,
     curation::CurationQuery,
     exercises::ExerciseQuery,
     evidence::EvidenceQuery,
+    evidence_state::EvidenceStateQuery,
     organisations::OrganisationQuery,
     search::SearchQuery,
     vocabulary::VocabularyQuery,

@@ -3,6 +3,7 @@
 
 use super::evidence_map::{stance_key, StanceCount, STANCES};
 use crate::loaders::Tally;
+use crate::suppression;
 use async_graphql::SimpleObject;
 
 /// How much evidence an exercise holds, for dashboards.
@@ -10,9 +11,14 @@ use async_graphql::SimpleObject;
 pub struct ExerciseCounts {
     /// Its findings.
     pub findings: u64,
-    /// The participant views it gathered.
-    pub views: u64,
-    /// Those views split by stance (every stance listed, zero included).
+    /// The participant views it gathered; null when withheld by small-cell suppression (see
+    /// `suppressed`).
+    pub views: Option<u64>,
+    /// True when `views` is withheld: it is between 1 and `evidenceState.minCellCount` - 1 and
+    /// the caller has no editor token.
+    pub suppressed: bool,
+    /// Those views split by stance (every stance listed, zero included; each withheld on its
+    /// own under small-cell suppression).
     pub views_by_stance: Vec<StanceCount>,
     /// Resources about it.
     pub resources: u64,
@@ -29,28 +35,33 @@ pub struct MissionCounts {
     pub exercises: u64,
     /// Findings tagged with it.
     pub findings: u64,
-    /// Participant views tagged with it.
-    pub views: u64,
-    /// Those views split by stance (every stance listed, zero included).
+    /// Participant views tagged with it; null when withheld by small-cell suppression (see
+    /// `suppressed`).
+    pub views: Option<u64>,
+    /// True when `views` is withheld: it is between 1 and `evidenceState.minCellCount` - 1 and
+    /// the caller has no editor token.
+    pub suppressed: bool,
+    /// Those views split by stance (every stance listed, zero included; each withheld on its
+    /// own under small-cell suppression).
     pub views_by_stance: Vec<StanceCount>,
 }
 
-fn by_stance(t: &Tally) -> Vec<StanceCount> {
+fn by_stance(t: &Tally, k: Option<u64>) -> Vec<StanceCount> {
     STANCES
         .iter()
-        .map(|s| StanceCount {
-            stance: *s,
-            count: t.with_stance("view", &stance_key(*s)),
-        })
+        .map(|s| StanceCount::new(*s, t.with_stance("view", &stance_key(*s)), k))
         .collect()
 }
 
-impl From<Tally> for ExerciseCounts {
-    fn from(t: Tally) -> Self {
+impl ExerciseCounts {
+    /// The counts as shown under small-cell suppression's threshold `k`.
+    pub fn new(t: Tally, k: Option<u64>) -> Self {
+        let views = t.total("view");
         ExerciseCounts {
             findings: t.total("finding"),
-            views: t.total("view"),
-            views_by_stance: by_stance(&t),
+            views: suppression::shown(k, views),
+            suppressed: suppression::withheld(k, views),
+            views_by_stance: by_stance(&t, k),
             resources: t.total("resource"),
             metrics: t.total("metric"),
             sessions: t.total("session"),
@@ -58,13 +69,16 @@ impl From<Tally> for ExerciseCounts {
     }
 }
 
-impl From<Tally> for MissionCounts {
-    fn from(t: Tally) -> Self {
+impl MissionCounts {
+    /// The counts as shown under small-cell suppression's threshold `k`.
+    pub fn new(t: Tally, k: Option<u64>) -> Self {
+        let views = t.total("view");
         MissionCounts {
             exercises: t.total("exercise"),
             findings: t.total("finding"),
-            views: t.total("view"),
-            views_by_stance: by_stance(&t),
+            views: suppression::shown(k, views),
+            suppressed: suppression::withheld(k, views),
+            views_by_stance: by_stance(&t, k),
         }
     }
 }

@@ -98,6 +98,8 @@ pub enum EntityKind {
     Metric,
     /// Resources.
     Resource,
+    /// Stated responses and commitments.
+    Commitment,
 }
 
 impl EntityKind {
@@ -112,6 +114,7 @@ impl EntityKind {
             EntityKind::ParticipantView => NodeKind::ParticipantView,
             EntityKind::Metric => NodeKind::Metric,
             EntityKind::Resource => NodeKind::Resource,
+            EntityKind::Commitment => NodeKind::Commitment,
         }
     }
 }

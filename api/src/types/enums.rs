@@ -167,6 +167,21 @@ pub enum ResourceKind {
     PolicyDocument,
 }
 
+/// How far a stated response or commitment has got, as far as the sources tell. A status
+/// changes only when a source reports progress: nothing is inferred from silence.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "db::CommitmentStatus")]
+pub enum CommitmentStatus {
+    /// Said, with no later report of progress.
+    Stated,
+    /// Reported to be under way.
+    InProgress,
+    /// Reported as done.
+    Done,
+    /// Reported as abandoned or not going ahead.
+    Dropped,
+}
+
 /// Where a finding or participant view is in review. Readers without an editor token see only
 /// published rows.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]

@@ -50,8 +50,22 @@ pub struct EvidenceKey {
 pub struct StanceCount {
     /// The stance.
     pub stance: Stance,
-    /// How many views take it.
-    pub count: u64,
+    /// How many views take it; null when withheld by small-cell suppression (see `suppressed`).
+    pub count: Option<u64>,
+    /// True when the count is withheld: it is between 1 and `evidenceState.minCellCount` - 1
+    /// and the caller has no editor token.
+    pub suppressed: bool,
+}
+
+impl StanceCount {
+    /// The count of one stance as shown under the threshold `k` (see `suppression`).
+    pub fn new(stance: Stance, count: u64, k: Option<u64>) -> Self {
+        StanceCount {
+            stance,
+            count: crate::suppression::shown(k, count),
+            suppressed: crate::suppression::withheld(k, count),
+        }
+    }
 }
 
 /// Counts of views for every pair of values of two dimensions.
@@ -60,6 +74,8 @@ pub struct EvidenceMap {
     pub columns: Vec<EvidenceKey>,
     pub cells: Vec<EvidenceCell>,
     pub total_views: u64,
+    /// Small-cell suppression's threshold for this request.
+    pub threshold: Option<u64>,
 }
 
 /// A matrix of view counts (rows x columns), with every cell present, empty ones included.
@@ -80,9 +96,16 @@ impl EvidenceMap {
         &self.cells
     }
 
-    /// How many distinct views match the filter (a view can count in several cells).
-    async fn total_views(&self) -> u64 {
-        self.total_views
+    /// How many distinct views match the filter (a view can count in several cells); null when
+    /// withheld by small-cell suppression (see `suppressed`).
+    async fn total_views(&self) -> Option<u64> {
+        crate::suppression::shown(self.threshold, self.total_views)
+    }
+
+    /// True when `totalViews` is withheld: it is between 1 and `evidenceState.minCellCount` - 1
+    /// and the caller has no editor token.
+    async fn suppressed(&self) -> bool {
+        crate::suppression::withheld(self.threshold, self.total_views)
     }
 }
 
@@ -91,6 +114,9 @@ pub struct EvidenceCell {
     row: EvidenceKey,
     column: EvidenceKey,
     by_stance: Vec<StanceCount>,
+    /// How many distinct views the cell holds (never withheld here: see `count`).
+    total: u64,
+    threshold: Option<u64>,
     /// The filter and the cell's two keys, as SQL, for drilling in.
     condition: Condition,
 }
@@ -108,17 +134,26 @@ impl EvidenceCell {
         &self.column
     }
 
-    /// How many distinct views the cell holds.
-    async fn count(&self) -> u64 {
-        self.by_stance.iter().map(|s| s.count).sum()
+    /// How many distinct views the cell holds; null when withheld by small-cell suppression
+    /// (see `suppressed`).
+    async fn count(&self) -> Option<u64> {
+        crate::suppression::shown(self.threshold, self.total)
     }
 
-    /// The cell's count split by stance (every stance listed, zero included).
+    /// True when `count` is withheld: it is between 1 and `evidenceState.minCellCount` - 1 and
+    /// the caller has no editor token. Its `views` are then refused (`SUPPRESSED`).
+    async fn suppressed(&self) -> bool {
+        crate::suppression::withheld(self.threshold, self.total)
+    }
+
+    /// The cell's count split by stance (every stance listed, zero included; each withheld on
+    /// its own under small-cell suppression).
     async fn by_stance(&self) -> &[StanceCount] {
         &self.by_stance
     }
 
-    /// The views behind the cell, page by page.
+    /// The views behind the cell, page by page; null with a `SUPPRESSED` error when the cell's
+    /// count is withheld (the rest of the map still answers).
     #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn views(
         &self,
@@ -133,7 +168,8 @@ impl EvidenceCell {
         )]
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
-    ) -> ApiResult<Page<ParticipantView>> {
+    ) -> ApiResult<Option<Page<ParticipantView>>> {
+        crate::suppression::check_views(self.threshold, self.total)?;
         let select = participant_view::Entity::find().filter(self.condition.clone());
         paginate(
             ctx,
@@ -144,6 +180,7 @@ impl EvidenceCell {
             PageArgs::new(first, after, last, before),
         )
         .await
+        .map(Some)
     }
 }
 
@@ -316,20 +353,23 @@ pub async fn evidence_map(
         None => sql_counts(c, &matching, rows, columns).await?,
     };
 
+    let threshold = crate::suppression::threshold(ctx);
     let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
     for r in &row_keys {
         let r_sql = &r.stored;
         for col in &col_keys {
             let c_sql = &col.stored;
-            let by_stance = STANCES
+            let stance_counts: Vec<(Stance, u64)> = STANCES
                 .iter()
-                .map(|s| StanceCount {
-                    stance: *s,
-                    count: counts
-                        .get(&(r_sql.clone(), c_sql.clone(), stance_key(*s)))
-                        .copied()
-                        .unwrap_or(0),
+                .map(|s| {
+                    let key = (r_sql.clone(), c_sql.clone(), stance_key(*s));
+                    (*s, counts.get(&key).copied().unwrap_or(0))
                 })
+                .collect();
+            let total = stance_counts.iter().map(|(_, n)| n).sum();
+            let by_stance = stance_counts
+                .into_iter()
+                .map(|(s, n)| StanceCount::new(s, n, threshold))
                 .collect();
             let condition = base
                 .clone()
@@ -339,6 +379,8 @@ pub async fn evidence_map(
                 row: r.clone(),
                 column: col.clone(),
                 by_stance,
+                total,
+                threshold,
                 condition,
             });
         }
@@ -348,6 +390,7 @@ pub async fn evidence_map(
         columns: col_keys,
         cells,
         total_views,
+        threshold,
     })
 }
 

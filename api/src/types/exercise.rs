@@ -3,8 +3,8 @@
 use super::support::Timestamp;
 use super::support::{conn, members, PartialDate, Provenance};
 use super::{
-    ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric, Mission,
-    Organisation, OrganisationRole, ParticipantView, Resource, SessionFormat,
+    Commitment, ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric,
+    Mission, Organisation, OrganisationRole, ParticipantView, Resource, SessionFormat,
 };
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
@@ -12,8 +12,8 @@ use crate::loaders::{self, ExerciseById, ExerciseMissions};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use entity::{
-    exercise, exercise_organisation, finding, metric, organisation, participant_view, resource,
-    resource_exercise, session,
+    commitment, commitment_exercise, exercise, exercise_organisation, finding, metric,
+    organisation, participant_view, resource, resource_exercise, session,
 };
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -345,6 +345,44 @@ impl Exercise {
         .await
     }
 
+    /// What the organisers said they would do, or did, in answer to this exercise ("what
+    /// happened next").
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Commitment>> {
+        let select =
+            commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
+                commitment_exercise::Entity,
+            >(
+                commitment_exercise::Column::CommitmentId,
+                commitment_exercise::Column::ExerciseId,
+                self.0.id,
+            )));
+        paginate_children(
+            ctx,
+            loaders::rel::EXERCISE_COMMITMENTS,
+            self.0.id,
+            select,
+            commitment::Column::Id,
+            |m| m.id,
+            Commitment,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
     /// How much evidence the exercise holds (findings, views by stance, resources, metrics,
     /// sessions), for dashboards: counted in the database, one statement for a whole page.
     #[graphql(complexity = "crate::limits::cost::COUNTS + child_complexity")]
@@ -364,7 +402,10 @@ impl Exercise {
             tally.replace("finding", [("", findings)]);
             tally.replace("view", views);
         }
-        Ok(tally.into())
+        Ok(ExerciseCounts::new(
+            tally,
+            crate::suppression::threshold(ctx),
+        ))
     }
 
     /// Where this record comes from.

@@ -2,7 +2,7 @@
 
 use super::support::Timestamp;
 use super::support::{members, Provenance};
-use super::{Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
+use super::{Commitment, Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{
@@ -11,7 +11,10 @@ use crate::loaders::{
 };
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use entity::{finding, participant_view, resource, resource_exercise, resource_finding};
+use entity::{
+    commitment, commitment_finding, finding, participant_view, resource, resource_exercise,
+    resource_finding,
+};
 use sea_orm::{sea_query::Condition, ColumnTrait, EntityTrait, QueryFilter};
 
 /// A finding of an exercise.
@@ -132,6 +135,44 @@ impl Finding {
             resource::Column::Id,
             |m| m.id,
             Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
+    /// What the organisers said they would do, or did, in answer to this finding ("what happened
+    /// next").
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Commitment>> {
+        let select =
+            commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
+                commitment_finding::Entity,
+            >(
+                commitment_finding::Column::CommitmentId,
+                commitment_finding::Column::FindingId,
+                self.0.id,
+            )));
+        paginate_children(
+            ctx,
+            loaders::rel::FINDING_COMMITMENTS,
+            self.0.id,
+            select,
+            commitment::Column::Id,
+            |m| m.id,
+            Commitment,
             PageArgs::new(first, after, last, before),
         )
         .await

@@ -1,6 +1,7 @@
 //! GraphQL object types, each wrapping an `entity` model (`From<Model>`), with the resolvers that
 //! follow its relations. Storage types never derive GraphQL traits themselves.
 
+mod commitment;
 mod counts;
 mod curation;
 mod enums;
@@ -15,6 +16,7 @@ mod search;
 mod support;
 mod vocabulary;
 
+pub use commitment::Commitment;
 pub use counts::{ExerciseCounts, MissionCounts};
 pub use curation::{
     change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,

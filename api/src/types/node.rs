@@ -2,16 +2,16 @@
 
 use super::support::conn;
 use super::{
-    Exercise, Finding, GovernmentMission, Metric, Organisation, ParticipantView, Resource, Session,
-    SourceDocument, Theme,
+    Commitment, Exercise, Finding, GovernmentMission, Metric, Organisation, ParticipantView,
+    Resource, Session, SourceDocument, Theme,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::visibility::{published_only, restrict};
 use async_graphql::{Context, Interface, ID};
 use entity::{
-    exercise, finding, metric, mission, organisation, participant_view, resource, session,
-    source_document, theme,
+    commitment, exercise, finding, metric, mission, organisation, participant_view, resource,
+    session, source_document, theme,
 };
 use sea_orm::{ActiveEnum, EntityTrait};
 
@@ -29,6 +29,7 @@ pub enum Node {
     ParticipantView(ParticipantView),
     Metric(Metric),
     Resource(Resource),
+    Commitment(Commitment),
 }
 
 /// Loads the object an ID names; `None` when it no longer (or never did) exist.
@@ -83,6 +84,13 @@ pub async fn load_node(
         NodeKind::Resource => {
             db(resource::Entity::find_by_id(id).one(c).await)?.map(|m| Node::Resource(Resource(m)))
         }
+        NodeKind::Commitment => db(restrict(
+            published_only(ctx),
+            commitment::Entity::find_by_id(id),
+        )
+        .one(c)
+        .await)?
+        .map(|m| Node::Commitment(Commitment(m))),
         NodeKind::GovernmentMission => None,
     })
 }

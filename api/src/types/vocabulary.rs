@@ -66,7 +66,10 @@ impl GovernmentMission {
             tally.replace("finding", [("", findings)]);
             tally.replace("view", views);
         }
-        Ok(tally.into())
+        Ok(MissionCounts::new(
+            tally,
+            crate::suppression::threshold(ctx),
+        ))
     }
 
     /// Engagement exercises that covered this mission.
