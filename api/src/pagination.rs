@@ -711,7 +711,8 @@ where
     if let Some((findings, set)) =
         crate::engine::child_set(engine, relation, parent, published_only)
     {
-        let page = paginate_members(ctx, findings, set, id_column, &id_of, &wrap, &args).await?;
+        let page =
+            paginate_members::<E, T>(ctx, findings, set, id_column, &id_of, &wrap, &args).await?;
         if let Some(page) = page {
             return Ok(page);
         }

@@ -127,7 +127,7 @@ impl FindingCell {
         let id = finding::Column::Id;
         let engine = ctx.data_opt::<Engine>();
         if let Some(set) = self.members.as_ref().and_then(|m| m.resolve(engine, true)) {
-            let page = paginate_members(ctx, true, set, id, |m| m.id, Finding, &args);
+            let page = paginate_members::<finding::Entity, _>(ctx, true, set, id, |m| m.id, Finding, &args);
             if let Some(page) = page.await? {
                 return Ok(page);
             }
