@@ -913,8 +913,7 @@ where
     let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
     let mut edges = Vec::with_capacity(found.len());
     for (id, date_key) in found {
-        let Some((row, title_key)) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id))
-        else {
+        let Some((row, title_key)) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id)) else {
             return Ok(None);
         };
         let cursor = match (how, text) {

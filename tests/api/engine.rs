@@ -662,7 +662,8 @@ const NESTED_AFTER: &str = "query($a: String, $b: String) {
 }";
 
 /// A map's cells drilled into: each cell's first page, and a page after a cursor.
-const CELLS: &str = "query($r: EvidenceDimension!, $c: EvidenceDimension!, $f: ViewFilter, $a: String) {
+const CELLS: &str =
+    "query($r: EvidenceDimension!, $c: EvidenceDimension!, $f: ViewFilter, $a: String) {
   evidenceMap(rows: $r, columns: $c, filter: $f) {
     cells { count views(first: 2) { totalCount nodes { id } pageInfo { hasNextPage endCursor } }
       later: views(first: 2, after: $a) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } }
@@ -1309,8 +1310,9 @@ async fn the_engine_builds_from_the_database_and_follows_the_log() {
 }
 
 /// With the engine, a filtered page with its total is one statement (the rows, by primary key)
-/// and an evidence map two (its row and column labels); without it, the filter's lookups, the
-/// COUNT and the GROUP BY come on top.
+/// in every order, an evidence map two (its row and column labels), and each nested level of
+/// pages one; without it, the filter's lookups, the COUNT and the GROUP BY come on top, and the
+/// lists of the missions and of the map's cells are read one parent at a time.
 #[tokio::test]
 async fn lists_totals_and_maps_come_from_the_index() {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1348,6 +1350,15 @@ async fn lists_totals_and_maps_come_from_the_index() {
                 r#"{ participantViews(first: 5, filter: { stances: [CONCERN, CONDITION],
                      themes: { anyOf: ["privacy", "transparency"] } }) { totalCount nodes { id } } }"#,
                 "{ evidenceMap(rows: MISSION, columns: THEME) { totalViews cells { count } } }",
+                r#"{ findings(first: 3, order: TITLE_Z_TO_A, filter: { kinds: [CONCERN, HOPE] }) {
+                     totalCount nodes { id } } }"#,
+                r#"{ participantViews(first: 3, order: RECENTLY_UPDATED,
+                     filter: { updatedSince: "2000-01-01T00:00:00Z", stances: [HOPE] }) {
+                     totalCount nodes { id } } }"#,
+                "{ missions { views(first: 2) { totalCount nodes { id } }
+                     findings(first: 2) { totalCount nodes { id } } } }",
+                "{ evidenceMap(rows: MISSION, columns: STANCE) { cells { views(first: 1) {
+                     totalCount nodes { id } } } } }",
             ] {
                 let before = statements.load(Ordering::SeqCst);
                 let d = post(&address, None, query, json!({})).await;
@@ -1360,9 +1371,9 @@ async fn lists_totals_and_maps_come_from_the_index() {
             continue;
         }
         println!("{backend:?}: statements with and without the engine: {counts:?}");
-        assert_eq!(counts[0], vec![1, 2], "{backend:?}");
+        assert_eq!(counts[0], vec![1, 2, 1, 1, 3, 2], "{backend:?}");
         assert!(
-            counts[1][0] > 1 && counts[1][1] > 2,
+            counts[1][0] > 1 && counts[1][1] > 2 && counts[1][4] > 3 && counts[1][5] > 2,
             "{backend:?}: {counts:?}"
         );
     }

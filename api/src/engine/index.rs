@@ -305,10 +305,7 @@ impl Index {
             self.recent.retain(|id| !touched.contains(*id));
             let updated = &self.updated;
             let key = |id: &u32| (updated.get(*id as usize).copied().unwrap_or(0), *id);
-            let mut fresh: Vec<u32> = touched
-                .iter()
-                .filter(|id| self.all.contains(*id))
-                .collect();
+            let mut fresh: Vec<u32> = touched.iter().filter(|id| self.all.contains(*id)).collect();
             fresh.sort_unstable_by_key(key);
             let in_order = match (self.recent.last(), fresh.first()) {
                 (Some(last), Some(first)) => key(last) < key(first),
@@ -348,7 +345,9 @@ impl Index {
 
     /// The ids whose `updated_at` is at or after `since` (nanoseconds).
     fn updated_since(&self, since: i64) -> RoaringBitmap {
-        let from = self.recent.partition_point(|id| self.updated_at(*id) < since);
+        let from = self
+            .recent
+            .partition_point(|id| self.updated_at(*id) < since);
         self.recent[from..].iter().copied().collect()
     }
 
@@ -745,15 +744,16 @@ mod tests {
             dated.iter().map(|p| p.0).collect::<Vec<_>>(),
             vec![2, 4, 6, 1, 5]
         );
-        let latest = ix.walk(
-            &all,
-            Walk::Date { earliest: false },
-            true,
-            false,
-            at(6, "2024"),
-            10,
-        )
-        .unwrap();
+        let latest = ix
+            .walk(
+                &all,
+                Walk::Date { earliest: false },
+                true,
+                false,
+                at(6, "2024"),
+                10,
+            )
+            .unwrap();
         assert_eq!(
             latest.iter().map(|p| p.0).collect::<Vec<_>>(),
             vec![4, 2, 5, 1]
@@ -773,21 +773,46 @@ mod tests {
         ix.regroup();
         assert_eq!(recent(&ix), vec![2, 6, 5, 4, 1]);
         let after_6 = ix
-            .walk(&all, Walk::Recent, true, false, Some(Start { id: 6, key: "", at: 6 }), 2)
+            .walk(
+                &all,
+                Walk::Recent,
+                true,
+                false,
+                Some(Start {
+                    id: 6,
+                    key: "",
+                    at: 6,
+                }),
+                2,
+            )
             .unwrap();
         assert_eq!(after_6.iter().map(|p| p.0).collect::<Vec<_>>(), vec![5, 4]);
         let since = ViewQuery {
             updated_since: Some(5),
             ..Default::default()
         };
-        assert_eq!(ix.select(&since, false).iter().collect::<Vec<_>>(), vec![2, 5, 6]);
+        assert_eq!(
+            ix.select(&since, false).iter().collect::<Vec<_>>(),
+            vec![2, 5, 6]
+        );
         // Titles: the order the database gave, and cursors checked against the current key.
-        ix.set_titles(&[(5, "a".into()), (1, "b".into()), (2, "b".into()), (6, "c".into())]);
-        let titles = ix.walk(&all, Walk::Title, false, false, at(1, "b"), 10).unwrap();
+        ix.set_titles(&[
+            (5, "a".into()),
+            (1, "b".into()),
+            (2, "b".into()),
+            (6, "c".into()),
+        ]);
+        let titles = ix
+            .walk(&all, Walk::Title, false, false, at(1, "b"), 10)
+            .unwrap();
         assert_eq!(titles.iter().map(|p| p.0).collect::<Vec<_>>(), vec![2, 6]);
-        let back = ix.walk(&all, Walk::Title, true, false, at(2, "b"), 10).unwrap();
+        let back = ix
+            .walk(&all, Walk::Title, true, false, at(2, "b"), 10)
+            .unwrap();
         assert_eq!(back.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 5]);
-        assert!(ix.walk(&all, Walk::Title, false, false, at(1, "x"), 10).is_none());
+        assert!(ix
+            .walk(&all, Walk::Title, false, false, at(1, "x"), 10)
+            .is_none());
         ix.remove_view(4);
         let q = ViewQuery {
             themes_all: vec![7],

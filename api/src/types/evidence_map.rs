@@ -140,7 +140,15 @@ impl EvidenceCell {
         let id = participant_view::Column::Id;
         let engine = ctx.data_opt::<Engine>();
         if let Some(set) = self.members.as_ref().and_then(|m| m.resolve(engine, false)) {
-            let page = paginate_members::<participant_view::Entity, _>(ctx, false, set, id, |m| m.id, ParticipantView, &args);
+            let page = paginate_members::<participant_view::Entity, _>(
+                ctx,
+                false,
+                set,
+                id,
+                |m| m.id,
+                ParticipantView,
+                &args,
+            );
             if let Some(page) = page.await? {
                 return Ok(page);
             }

@@ -127,7 +127,15 @@ impl FindingCell {
         let id = finding::Column::Id;
         let engine = ctx.data_opt::<Engine>();
         if let Some(set) = self.members.as_ref().and_then(|m| m.resolve(engine, true)) {
-            let page = paginate_members::<finding::Entity, _>(ctx, true, set, id, |m| m.id, Finding, &args);
+            let page = paginate_members::<finding::Entity, _>(
+                ctx,
+                true,
+                set,
+                id,
+                |m| m.id,
+                Finding,
+                &args,
+            );
             if let Some(page) = page.await? {
                 return Ok(page);
             }
@@ -363,12 +371,8 @@ fn index_values(dim: FindingDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) 
             FindingDimension::Mission => {
                 crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
             }
-            FindingDimension::Kind => {
-                crate::engine::kind_index(&k.stored).map_or(-1, i32::from)
-            }
-            FindingDimension::Theme | FindingDimension::Exercise => {
-                k.stored.parse().unwrap_or(-1)
-            }
+            FindingDimension::Kind => crate::engine::kind_index(&k.stored).map_or(-1, i32::from),
+            FindingDimension::Theme | FindingDimension::Exercise => k.stored.parse().unwrap_or(-1),
         }
     };
     let d = match dim {

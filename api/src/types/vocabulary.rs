@@ -127,7 +127,17 @@ impl GovernmentMission {
             self.0.code,
         )));
         let args = PageArgs::new(first, after, last, before);
-        if let Some(page) = mission_page::<finding::Entity, _>(ctx, true, self.0.code, finding::Column::Id, |m| m.id, Finding, &args).await? {
+        if let Some(page) = mission_page::<finding::Entity, _>(
+            ctx,
+            true,
+            self.0.code,
+            finding::Column::Id,
+            |m| m.id,
+            Finding,
+            &args,
+        )
+        .await?
+        {
             return Ok(page);
         }
         paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, args).await
@@ -158,7 +168,17 @@ impl GovernmentMission {
         );
         let args = PageArgs::new(first, after, last, before);
         let id = participant_view::Column::Id;
-        if let Some(page) = mission_page::<participant_view::Entity, _>(ctx, false, self.0.code, id, |m| m.id, ParticipantView, &args).await? {
+        if let Some(page) = mission_page::<participant_view::Entity, _>(
+            ctx,
+            false,
+            self.0.code,
+            id,
+            |m| m.id,
+            ParticipantView,
+            &args,
+        )
+        .await?
+        {
             return Ok(page);
         }
         paginate(ctx, select, id, |m| m.id, ParticipantView, args).await
@@ -189,7 +209,8 @@ where
     else {
         return Ok(None);
     };
-    crate::pagination::paginate_members::<E, T>(ctx, findings, set, id_column, id_of, wrap, args).await
+    crate::pagination::paginate_members::<E, T>(ctx, findings, set, id_column, id_of, wrap, args)
+        .await
 }
 
 /// The key of a mission's global ID: its code as the schema spells it.
