@@ -579,3 +579,76 @@ impl Loader<MissionTally> for Store {
             .collect())
     }
 }
+
+/// Any table's row by primary key, for pages whose ids the read engine chose: the rows of every
+/// parent's page at one nesting level come back in one statement. Rows of unpublished findings
+/// and views stay hidden from readers, as everywhere.
+#[derive(Debug)]
+pub struct RowById<E> {
+    pub id: i32,
+    entity: std::marker::PhantomData<fn() -> E>,
+}
+
+impl<E> RowById<E> {
+    pub fn new(id: i32) -> Self {
+        RowById {
+            id,
+            entity: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<E> Clone for RowById<E> {
+    fn clone(&self) -> Self {
+        RowById::new(self.id)
+    }
+}
+
+impl<E> PartialEq for RowById<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl<E> Eq for RowById<E> {}
+
+impl<E> std::hash::Hash for RowById<E> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl<E> Loader<RowById<E>> for Store
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
+{
+    type Value = E::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[RowById<E>]) -> Result<HashMap<RowById<E>, E::Model>, ApiError> {
+        use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
+        let table = E::default().table_name().to_string();
+        let ids = keys
+            .iter()
+            .map(|k| k.id.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT * FROM {table} WHERE id IN ({ids}){guard}",
+            guard = visibility::sql_guard(self.published_only, &table),
+        );
+        let backend = self.db.get_database_backend();
+        let rows = db(self
+            .db
+            .query_all_raw(Statement::from_string(backend, sql))
+            .await)?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let id = db(row.try_get::<i32>("", "id"))?;
+            let model = db(E::Model::from_query_result(&row, ""))?;
+            out.insert(RowById::new(id), model);
+        }
+        Ok(out)
+    }
+}

@@ -499,15 +499,27 @@ fn text_key<E: EntityTrait>(order: &Order<E>, backend: DbBackend) -> ApiResult<O
             format!("This list cannot be read in the order {:?}", order.list),
         )
     })?;
-    let sql = match backend {
-        DbBackend::Postgres => format!("({sql}) COLLATE \"C\""),
-        _ => sql,
-    };
+    let sql = collated(sql, backend);
     Ok(Some(TextKey {
         tag,
         descending,
         sql,
     }))
+}
+
+/// PostgreSQL compares with `COLLATE "C"`, so both backends sort byte-wise, the same way.
+fn collated(sql: String, backend: DbBackend) -> String {
+    match backend {
+        DbBackend::Postgres => format!("({sql}) COLLATE \"C\""),
+        _ => sql,
+    }
+}
+
+/// The SQL sort key of the `TITLE_*` orders over `column` of `E`'s table (for the read engine,
+/// which has the database sort the titles once with exactly this expression).
+pub fn title_key_sql<E: EntityTrait>(column: &str, backend: DbBackend) -> String {
+    let table = E::default().table_name();
+    collated(format!("lower(\"{table}\".\"{column}\")"), backend)
 }
 
 fn key_cursor(tag: &str, id: i32, key: &str) -> String {
@@ -699,6 +711,17 @@ where
     E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
+    let published_only = crate::visibility::published_only(ctx);
+    let engine = ctx.data_opt::<crate::engine::Engine>();
+    if let Some((findings, set)) =
+        crate::engine::child_set(engine, relation, parent, published_only)
+    {
+        let page =
+            paginate_members::<E, T>(ctx, findings, set, id_column, &id_of, &wrap, &args).await?;
+        if let Some(page) = page {
+            return Ok(page);
+        }
+    }
     let plain = args.after.is_none() && args.before.is_none() && args.last.is_none();
     if !plain {
         return paginate(ctx, select, id_column, id_of, wrap, args).await;
@@ -719,8 +742,6 @@ where
     let threshold = crate::suppression::threshold(ctx);
     let suppressible = threshold.is_some() && crate::suppression::covers(table_name::<E>());
     let total_count = if suppressible || ctx.look_ahead().field("totalCount").exists() {
-        let engine = ctx.data_opt::<crate::engine::Engine>();
-        let published_only = crate::visibility::published_only(ctx);
         match crate::engine::child_count(engine, relation, parent, published_only) {
             Some(n) => n,
             None => loaders::of(ctx)?
@@ -761,16 +782,19 @@ pub struct IndexedWalk<'a> {
     pub descending: bool,
     /// Whether the page is read from the end (`last`/`before`).
     pub backwards: bool,
-    /// The cursor's position (id and sort key) to start strictly beyond.
-    pub start: Option<(i32, &'a str)>,
+    /// The cursor's position to start strictly beyond.
+    pub start: Option<crate::engine::Start<'a>>,
     /// How many ids to return at most (the page size plus one, to learn whether more exist).
     pub limit: usize,
 }
 
 /// Pages a list through the read engine: the same checks, cursors and answers as
 /// [`paginate_ordered`], but the page's ids come from `walk` and its rows are fetched by primary
-/// key in one statement. `Ok(None)` when the engine cannot answer this page (an order it does
-/// not hold, both `after` and `before`, or a row it names is gone): the caller pages in SQL.
+/// key in one statement (for a nested list, `batched`: one statement for the pages of all the
+/// parents at its level). `Ok(None)` when the engine cannot answer this page (both `after` and
+/// `before`, a cursor it cannot place, or a row it names is gone or hidden): the caller pages in
+/// SQL.
+#[allow(clippy::too_many_arguments)]
 pub async fn paginate_indexed<E, T>(
     ctx: &Context<'_>,
     order: &Order<E>,
@@ -778,14 +802,15 @@ pub async fn paginate_indexed<E, T>(
     wrap: impl Fn(E::Model) -> T,
     args: &PageArgs,
     total_count: u64,
+    batched: bool,
     walk: impl FnOnce(IndexedWalk<'_>) -> Option<Vec<(u32, String)>>,
 ) -> ApiResult<Option<Page<T>>>
 where
-    E: EntityTrait,
-    E::Model: Sync,
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
-    use crate::engine::Walk;
+    use crate::engine::{Start, Walk};
     if crate::suppression::covers(table_name::<E>()) {
         crate::suppression::check_views(crate::suppression::threshold(ctx), total_count)?;
     }
@@ -804,43 +829,55 @@ where
     }
     let backwards = last.is_some();
     let size = last.or(first).unwrap_or(limits.default_size as u64);
-    // (walk, descending, cursor tag for text keys, decoded start)
+    let cursor = match (&args.after, &args.before) {
+        (Some(c), _) => Some((c.as_str(), "after")),
+        (_, Some(c)) => Some((c.as_str(), "before")),
+        _ => None,
+    };
     let key = text_key(order, conn.get_database_backend())?;
-    let (how, descending, tag, start) = match &key {
-        Some(key) if key.tag == "date" || key.tag == "date-desc" => {
-            let start = match (&args.after, &args.before) {
-                (Some(c), _) => Some(decode_key_cursor(key.tag, c, "after")?),
-                (_, Some(c)) => Some(decode_key_cursor(key.tag, c, "before")?),
-                _ => None,
+    let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
+        ListOrder::NewestFirst
+    } else {
+        order.list
+    };
+    // (walk, descending, the text key when the cursor carries one, the decoded cursor)
+    let (how, descending, text, start) = match &key {
+        Some(key) => {
+            let start = cursor
+                .map(|(c, field)| decode_key_cursor(key.tag, c, field))
+                .transpose()?
+                .map(|(id, k)| (id, k, 0));
+            let how = match key.tag {
+                "date" => Walk::Date { earliest: true },
+                "date-desc" => Walk::Date { earliest: false },
+                _ => Walk::Title,
             };
-            (
-                Walk::Date {
-                    earliest: key.tag == "date",
-                },
-                key.descending,
-                Some(key.tag),
-                start,
-            )
+            (how, key.descending, Some(key), start)
         }
-        Some(_) => return Ok(None),
         None => {
-            let list = order.list;
-            if !matches!(list, ListOrder::OldestFirst | ListOrder::NewestFirst) {
-                return Ok(None);
-            }
-            let start = match (&args.after, &args.before) {
-                (Some(c), _) => Some((decode_ordered(list, c, "after")?.id, String::new())),
-                (_, Some(c)) => Some((decode_ordered(list, c, "before")?.id, String::new())),
-                _ => None,
+            let start = cursor
+                .map(|(c, field)| decode_ordered(list, c, field))
+                .transpose()?
+                .map(|p| {
+                    let at = p.updated_at.map_or(0, crate::engine::nanos);
+                    (p.id, String::new(), at)
+                });
+            let how = match list {
+                ListOrder::RecentlyUpdated => Walk::Recent,
+                _ => Walk::Id,
             };
-            (Walk::Id, list == ListOrder::NewestFirst, None, start)
+            (how, list != ListOrder::OldestFirst, None, start)
         }
     };
     let Some(mut found) = walk(IndexedWalk {
         walk: how,
         descending,
         backwards,
-        start: start.as_ref().map(|(id, key)| (*id, key.as_str())),
+        start: start.as_ref().map(|(id, key, at)| Start {
+            id: *id,
+            key: key.as_str(),
+            at: *at,
+        }),
         limit: size as usize + 1,
     }) else {
         return Ok(None);
@@ -851,31 +888,52 @@ where
         .iter()
         .filter_map(|(id, _)| i32::try_from(*id).ok())
         .collect();
-    let rows = if ids.is_empty() {
-        Vec::new()
+    // Rows by id, with the title sort key as the database computes it when cursors carry it.
+    let mut by_id: std::collections::HashMap<i32, (E::Model, String)> =
+        std::collections::HashMap::with_capacity(ids.len());
+    if ids.is_empty() {
+    } else if let Some(key) = text.filter(|_| how == Walk::Title) {
+        let statement = E::find()
+            .filter(order.id.is_in(ids.iter().copied()))
+            .expr_as(Expr::cust(key.sql.clone()), "pv_sort_key")
+            .into_query();
+        for row in db(conn.query_all(&statement).await)? {
+            let sort_key = db(row.try_get::<String>("", "pv_sort_key"))?;
+            let model = db(E::Model::from_query_result(&row, ""))?;
+            by_id.insert(id_of(&model), (model, sort_key));
+        }
+    } else if batched {
+        let keys = ids.iter().map(|id| loaders::RowById::<E>::new(*id));
+        for (_, model) in loaders::of(ctx)?.load_many(keys).await? {
+            by_id.insert(id_of(&model), (model, String::new()));
+        }
     } else {
-        db(E::find()
+        for model in db(E::find()
             .filter(order.id.is_in(ids.iter().copied()))
             .all(conn)
             .await)?
-    };
-    if rows.len() != found.len() {
+        {
+            by_id.insert(id_of(&model), (model, String::new()));
+        }
+    }
+    if by_id.len() != found.len() {
         // The index names a row the database no longer has: it is behind; SQL answers.
         return Ok(None);
     }
-    let mut by_id: std::collections::HashMap<i32, E::Model> =
-        rows.into_iter().map(|row| (id_of(&row), row)).collect();
     if backwards {
         found.reverse();
     }
+    let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
     let mut edges = Vec::with_capacity(found.len());
-    for (id, sort_key) in found {
-        let Some(row) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id)) else {
+    for (id, date_key) in found {
+        let Some((row, title_key)) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id)) else {
             return Ok(None);
         };
-        let cursor = match tag {
-            Some(tag) => key_cursor(tag, id as i32, &sort_key),
-            None => ordered_cursor(order.list, id as i32, None),
+        let cursor = match (how, text) {
+            (Walk::Title, Some(key)) => key_cursor(key.tag, id as i32, &title_key),
+            (_, Some(key)) => key_cursor(key.tag, id as i32, &date_key),
+            (Walk::Recent, None) => ordered_cursor(list, id as i32, read_at.map(|read| read(&row))),
+            _ => ordered_cursor(list, id as i32, None),
         };
         edges.push(PageEdge {
             cursor,
@@ -888,4 +946,48 @@ where
         (args.after.is_some(), more)
     };
     Ok(Some(Page::new(edges, has_previous, has_next, total_count)))
+}
+
+/// Pages the rows of `set` (views, or findings when `findings`) by id through the read engine,
+/// as [`paginate`] pages a filtered select: for nested lists whose members the index holds. Rows
+/// are fetched with the other parents' at the same level, in one statement. `Ok(None)`: SQL
+/// answers (no engine, or it cannot answer this page).
+#[allow(clippy::too_many_arguments)]
+pub async fn paginate_members<E, T>(
+    ctx: &Context<'_>,
+    findings: bool,
+    set: roaring::RoaringBitmap,
+    id_column: E::Column,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: &PageArgs,
+) -> ApiResult<Option<Page<T>>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: FromQueryResult + Clone + Send + Sync,
+    T: OutputType,
+{
+    let Some(engine) = ctx.data_opt::<crate::engine::Engine>() else {
+        return Ok(None);
+    };
+    let order = Order::<E> {
+        list: ListOrder::OldestFirst,
+        id: id_column,
+        updated_at: None,
+        sort: SortKeys::default(),
+    };
+    let total = set.len();
+    paginate_indexed(ctx, &order, id_of, wrap, args, total, true, |w| {
+        engine
+            .read(|index| {
+                let rows = if findings {
+                    &index.findings
+                } else {
+                    &index.views
+                };
+                rows.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+            })
+            .flatten()
+    })
+    .await
 }

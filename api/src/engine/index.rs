@@ -8,6 +8,11 @@
 //! count. Exercise-level facts (start date, places, organisations) are kept per exercise and
 //! resolved to views through the per-exercise bitmaps at query time, so a change to an exercise
 //! is one small update here, whatever the number of its views.
+//!
+//! The list orders the facets cannot give are kept as plain arrays: every row's `updated_at`
+//! (nanoseconds) with the ids sorted by (time, id) for `RECENTLY_UPDATED`, and for findings the
+//! ids in title order with each id's position in it (the titles themselves stay in the
+//! database, which sorts them once; only a hash of each sort key is kept, to check cursors).
 
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap};
@@ -30,6 +35,8 @@ pub struct ViewRow {
     /// Bit `m` set: tagged with mission `m`.
     pub missions: u8,
     pub themes: Vec<i32>,
+    /// `updated_at`, in nanoseconds since 1970.
+    pub updated: i64,
 }
 
 /// One exercise's facts that view filters and orders depend on.
@@ -70,6 +77,8 @@ pub struct ViewQuery {
     pub missions_all: Vec<u8>,
     pub themes_any: Option<Vec<i32>>,
     pub themes_all: Vec<i32>,
+    /// `updated_at >= since` (nanoseconds, already cut to the database's precision).
+    pub updated_since: Option<i64>,
 }
 
 /// The orders a view list can be walked in.
@@ -79,6 +88,20 @@ pub enum Walk {
     Id,
     /// By the exercise's start date (undated last), then id; `earliest` says which way.
     Date { earliest: bool },
+    /// By `updated_at`, then id (walked descending for `RECENTLY_UPDATED`).
+    Recent,
+    /// By the title sort key, then id (findings only).
+    Title,
+}
+
+/// Where a page starts: strictly beyond this row in reading direction.
+#[derive(Clone, Copy, Debug)]
+pub struct Start<'a> {
+    pub id: i32,
+    /// The sort key the cursor carries (date and title orders).
+    pub key: &'a str,
+    /// The `updated_at` the cursor carries, in nanoseconds (`RECENTLY_UPDATED`).
+    pub at: i64,
 }
 
 /// A dimension of the evidence map.
@@ -116,6 +139,20 @@ pub struct Index {
     themes: HashMap<String, i32>,
     /// Views grouped by their exercise's start date (`None`: undated), rebuilt after changes.
     date_groups: Vec<(Option<String>, RoaringBitmap)>,
+    /// Each row's `updated_at` in nanoseconds, by id.
+    updated: Vec<i64>,
+    /// The present ids by (updated_at, id) ascending; brought up to date by `regroup`.
+    recent: Vec<u32>,
+    /// Ids put or removed since the last `regroup`, whose place in `recent` may have changed.
+    touched: RoaringBitmap,
+    /// Ids in title order (by sort key, then id).
+    title_order: Vec<u32>,
+    /// Each id's position in `title_order` plus one (0: not there), by id.
+    title_rank: Vec<u32>,
+    /// A hash of each id's title sort key, by id, to tell whether a cursor's key is current.
+    title_hash: Vec<u64>,
+    /// The database keeps microseconds (PostgreSQL): times are compared at that precision.
+    pub micros: bool,
 }
 
 fn add_to(map: &mut HashMap<i32, RoaringBitmap>, key: i32, id: u32) {
@@ -160,6 +197,11 @@ impl Index {
             finding: row.finding,
         };
         self.all.insert(id);
+        if self.updated.len() <= slot {
+            self.updated.resize(slot + 1, 0);
+        }
+        self.updated[slot] = row.updated;
+        self.touched.insert(id);
         if row.published {
             self.published.insert(id);
         }
@@ -196,6 +238,7 @@ impl Index {
             return;
         }
         let f = std::mem::take(facts);
+        self.touched.insert(id);
         self.all.remove(id);
         self.published.remove(id);
         self.verbatim.remove(id);
@@ -255,6 +298,57 @@ impl Index {
             *groups.entry(date).or_default() |= views;
         }
         self.date_groups = groups.into_iter().collect();
+        if !self.touched.is_empty() {
+            // One pass per batch of changes: take the touched ids out, sort them, put back the
+            // present ones. Writes are usually the newest, so the merge is mostly an append.
+            let touched = std::mem::take(&mut self.touched);
+            self.recent.retain(|id| !touched.contains(*id));
+            let updated = &self.updated;
+            let key = |id: &u32| (updated.get(*id as usize).copied().unwrap_or(0), *id);
+            let mut fresh: Vec<u32> = touched.iter().filter(|id| self.all.contains(*id)).collect();
+            fresh.sort_unstable_by_key(key);
+            let in_order = match (self.recent.last(), fresh.first()) {
+                (Some(last), Some(first)) => key(last) < key(first),
+                _ => true,
+            };
+            self.recent.extend(fresh);
+            if !in_order {
+                // Two sorted runs: the stable sort merges them in one pass.
+                self.recent.sort_by_key(key);
+            }
+        }
+    }
+
+    /// The `updated_at` of a present row, in nanoseconds.
+    fn updated_at(&self, id: u32) -> i64 {
+        self.updated.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// Replaces the title order: `ordered` holds every row's id and title sort key, sorted by
+    /// (key, id) as the database sorts them.
+    pub fn set_titles(&mut self, ordered: &[(i32, String)]) {
+        self.title_order.clear();
+        self.title_rank.clear();
+        self.title_hash.clear();
+        for (position, (id, key)) in ordered.iter().enumerate() {
+            let Ok(id) = u32::try_from(*id) else { continue };
+            let slot = id as usize;
+            if self.title_rank.len() <= slot {
+                self.title_rank.resize(slot + 1, 0);
+                self.title_hash.resize(slot + 1, 0);
+            }
+            self.title_order.push(id);
+            self.title_rank[slot] = position as u32 + 1;
+            self.title_hash[slot] = key_hash(key);
+        }
+    }
+
+    /// The ids whose `updated_at` is at or after `since` (nanoseconds).
+    fn updated_since(&self, since: i64) -> RoaringBitmap {
+        let from = self
+            .recent
+            .partition_point(|id| self.updated_at(*id) < since);
+        self.recent[from..].iter().copied().collect()
     }
 
     /// The views matching `q` (published ones only when `published_only`).
@@ -326,26 +420,86 @@ impl Index {
         for t in &q.themes_all {
             set &= lookup(&self.theme, *t);
         }
+        if let Some(since) = q.updated_since {
+            set &= self.updated_since(since);
+        }
         set
     }
 
+    /// Cuts a time to the database's precision (PostgreSQL keeps microseconds, dropping the
+    /// rest), so comparisons with it agree with the database's.
+    pub fn precise(&self, nanos: i64) -> i64 {
+        if self.micros {
+            nanos - nanos.rem_euclid(1000)
+        } else {
+            nanos
+        }
+    }
+
     /// Up to `n` views of `set` in the order `walk` (reversed when `descending`), strictly
-    /// beyond `start` (an id, and for date orders the sort key) in reading direction;
-    /// `backwards` reads from the end. Each id comes with its sort key (empty for `Id`).
+    /// beyond `start` in reading direction; `backwards` reads from the end. Each id comes with
+    /// its date sort key (empty for the other orders). `None` when the index cannot place the
+    /// start (a title cursor whose row has changed its title or is gone): SQL answers.
     pub fn walk(
         &self,
         set: &RoaringBitmap,
         walk: Walk,
         descending: bool,
         backwards: bool,
-        start: Option<(i32, &str)>,
+        start: Option<Start<'_>>,
         n: usize,
-    ) -> Vec<(u32, String)> {
+    ) -> Option<Vec<(u32, String)>> {
         let down = descending != backwards;
+        let start = start.map(|s| (s.id, s.key, s.at));
         let mut out = Vec::with_capacity(n);
         match walk {
+            Walk::Recent => {
+                let entries = &self.recent;
+                let key = |id: &u32| (self.updated_at(*id), i64::from(*id));
+                let ids: Box<dyn Iterator<Item = &u32>> = match (start, down) {
+                    (None, false) => Box::new(entries.iter()),
+                    (None, true) => Box::new(entries.iter().rev()),
+                    (Some((id, _, at)), false) => {
+                        let from = entries.partition_point(|e| key(e) <= (at, i64::from(id)));
+                        Box::new(entries[from..].iter())
+                    }
+                    (Some((id, _, at)), true) => {
+                        let to = entries.partition_point(|e| key(e) < (at, i64::from(id)));
+                        Box::new(entries[..to].iter().rev())
+                    }
+                };
+                out.extend(
+                    ids.filter(|id| set.contains(**id))
+                        .take(n)
+                        .map(|id| (*id, String::new())),
+                );
+            }
+            Walk::Title => {
+                let order = &self.title_order;
+                let ids: Box<dyn Iterator<Item = &u32>> = match (start, down) {
+                    (None, false) => Box::new(order.iter()),
+                    (None, true) => Box::new(order.iter().rev()),
+                    (Some((id, key, _)), down) => {
+                        let slot = usize::try_from(id).ok()?;
+                        let rank = *self.title_rank.get(slot)? as usize;
+                        if rank == 0 || self.title_hash.get(slot) != Some(&key_hash(key)) {
+                            return None;
+                        }
+                        if down {
+                            Box::new(order[..rank - 1].iter().rev())
+                        } else {
+                            Box::new(order[rank..].iter())
+                        }
+                    }
+                };
+                out.extend(
+                    ids.filter(|id| set.contains(**id))
+                        .take(n)
+                        .map(|id| (*id, String::new())),
+                );
+            }
             Walk::Id => {
-                let ids: Box<dyn Iterator<Item = u32>> = match (start, down) {
+                let ids: Box<dyn Iterator<Item = u32>> = match (start.map(|s| (s.0, "")), down) {
                     (None, false) => Box::new(set.iter()),
                     (None, true) => Box::new(set.iter().rev()),
                     (Some((id, _)), false) => Box::new(set.range(clamp(i64::from(id) + 1)..)),
@@ -355,6 +509,7 @@ impl Index {
                 out.extend(ids.take(n).map(|id| (id, String::new())));
             }
             Walk::Date { earliest } => {
+                let start = start.map(|(id, key, _)| (id, key));
                 // The same keys the SQL orders use: undated sorts last both ways.
                 let undated = if earliest { "~" } else { "" };
                 let mut groups: Vec<(&str, &RoaringBitmap)> = self
@@ -393,7 +548,7 @@ impl Index {
                 }
             }
         }
-        out
+        Some(out)
     }
 
     /// The views that have `value` on `dim` (value as stored: mission or stance index, theme or
@@ -406,6 +561,30 @@ impl Index {
             Dim::Stance => usize::try_from(value).ok().and_then(|s| self.stance.get(s)),
             Dim::Theme => self.theme.get(&value),
             Dim::Exercise => self.exercise.get(&value),
+        }
+    }
+
+    /// The rows of this parent (published ones only when `published_only`).
+    pub fn members(&self, parent: Parent, id: i32, published_only: bool) -> RoaringBitmap {
+        let map = match parent {
+            Parent::Exercise => &self.exercise,
+            Parent::Session => &self.session,
+            Parent::Finding => &self.finding,
+            Parent::Theme => &self.theme,
+        };
+        match map.get(&id) {
+            None => RoaringBitmap::new(),
+            Some(rows) if published_only => rows & &self.published,
+            Some(rows) => rows.clone(),
+        }
+    }
+
+    /// The rows with `value` on `dim` (published ones only when `published_only`).
+    pub fn facet_members(&self, dim: Dim, value: i32, published_only: bool) -> RoaringBitmap {
+        match self.facet(dim, value) {
+            None => RoaringBitmap::new(),
+            Some(rows) if published_only => rows & &self.published,
+            Some(rows) => rows.clone(),
         }
     }
 
@@ -479,6 +658,13 @@ impl Index {
     }
 }
 
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
 fn clamp(id: i64) -> u32 {
     id.clamp(0, i64::from(u32::MAX)) as u32
 }
@@ -517,6 +703,7 @@ mod tests {
     fn view(id: i32, stance: u8, exercise: i32, published: bool) -> ViewRow {
         ViewRow {
             id,
+            updated: i64::from(id),
             stance,
             exercise,
             published,
@@ -544,28 +731,88 @@ mod tests {
         ix.regroup();
         let all = ix.select(&ViewQuery::default(), true);
         assert_eq!(all.iter().collect::<Vec<_>>(), vec![1, 2, 4, 5, 6]);
-        let page = ix.walk(&all, Walk::Id, false, false, Some((2, "")), 2);
+        let at = |id: i32, key: &'static str| Some(Start { id, key, at: 0 });
+        let page = ix.walk(&all, Walk::Id, false, false, at(2, ""), 2).unwrap();
         assert_eq!(page.iter().map(|p| p.0).collect::<Vec<_>>(), vec![4, 5]);
-        let back = ix.walk(&all, Walk::Id, false, true, Some((5, "")), 10);
+        let back = ix.walk(&all, Walk::Id, false, true, at(5, ""), 10).unwrap();
         assert_eq!(back.iter().map(|p| p.0).collect::<Vec<_>>(), vec![4, 2, 1]);
         // Earliest first: the 2024 exercise (odd ids... exercise 2 is undated).
-        let dated = ix.walk(&all, Walk::Date { earliest: true }, false, false, None, 10);
+        let dated = ix
+            .walk(&all, Walk::Date { earliest: true }, false, false, None, 10)
+            .unwrap();
         assert_eq!(
             dated.iter().map(|p| p.0).collect::<Vec<_>>(),
             vec![2, 4, 6, 1, 5]
         );
-        let latest = ix.walk(
-            &all,
-            Walk::Date { earliest: false },
-            true,
-            false,
-            Some((6, "2024")),
-            10,
-        );
+        let latest = ix
+            .walk(
+                &all,
+                Walk::Date { earliest: false },
+                true,
+                false,
+                at(6, "2024"),
+                10,
+            )
+            .unwrap();
         assert_eq!(
             latest.iter().map(|p| p.0).collect::<Vec<_>>(),
             vec![4, 2, 5, 1]
         );
+        // Most recently updated first; a change moves a view to the front.
+        let recent = |ix: &Index| {
+            ix.walk(&all, Walk::Recent, true, false, None, 10)
+                .unwrap()
+                .iter()
+                .map(|p| p.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(recent(&ix), vec![6, 5, 4, 2, 1]);
+        let mut changed = view(2, 0, 1, true);
+        changed.updated = 100;
+        ix.put_view(&changed);
+        ix.regroup();
+        assert_eq!(recent(&ix), vec![2, 6, 5, 4, 1]);
+        let after_6 = ix
+            .walk(
+                &all,
+                Walk::Recent,
+                true,
+                false,
+                Some(Start {
+                    id: 6,
+                    key: "",
+                    at: 6,
+                }),
+                2,
+            )
+            .unwrap();
+        assert_eq!(after_6.iter().map(|p| p.0).collect::<Vec<_>>(), vec![5, 4]);
+        let since = ViewQuery {
+            updated_since: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            ix.select(&since, false).iter().collect::<Vec<_>>(),
+            vec![2, 5, 6]
+        );
+        // Titles: the order the database gave, and cursors checked against the current key.
+        ix.set_titles(&[
+            (5, "a".into()),
+            (1, "b".into()),
+            (2, "b".into()),
+            (6, "c".into()),
+        ]);
+        let titles = ix
+            .walk(&all, Walk::Title, false, false, at(1, "b"), 10)
+            .unwrap();
+        assert_eq!(titles.iter().map(|p| p.0).collect::<Vec<_>>(), vec![2, 6]);
+        let back = ix
+            .walk(&all, Walk::Title, true, false, at(2, "b"), 10)
+            .unwrap();
+        assert_eq!(back.iter().map(|p| p.0).collect::<Vec<_>>(), vec![1, 5]);
+        assert!(ix
+            .walk(&all, Walk::Title, false, false, at(1, "x"), 10)
+            .is_none());
         ix.remove_view(4);
         let q = ViewQuery {
             themes_all: vec![7],

@@ -19,10 +19,11 @@ pub mod index;
 use crate::errors::{ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::{GlobalId, NodeKind};
-pub use index::{Dim, ExerciseRow, Index, Parent, ViewQuery, ViewRow, Walk, CLASSES};
+pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk, CLASSES};
 use roaring::RoaringBitmap;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -224,8 +225,10 @@ impl Engine {
         let seq = last_seq(conn).await?;
         let mut index = Indexes::default();
         let themes = load_themes(conn).await?;
+        let micros = conn.get_database_backend() == DbBackend::Postgres;
         for ix in [&mut index.views, &mut index.findings] {
             ix.set_themes(themes.clone());
+            ix.micros = micros;
         }
         for row in load_exercises(conn, None).await? {
             index.views.put_exercise(row.clone());
@@ -237,6 +240,7 @@ impl Engine {
         for row in load_findings(conn, None).await? {
             index.findings.put_view(&row);
         }
+        index.findings.set_titles(&load_titles(conn).await?);
         index.views.regroup();
         index.findings.regroup();
         let took = started.elapsed();
@@ -309,6 +313,13 @@ impl Engine {
             } else {
                 None
             };
+            // A finding's title moves it in the title order: the database sorts them again
+            // (findings are few next to views).
+            let titles = if findings.is_empty() {
+                None
+            } else {
+                Some(load_titles(conn).await?)
+            };
             {
                 let mut guard = self
                     .inner
@@ -327,6 +338,9 @@ impl Engine {
                 }
                 for row in &finding_rows {
                     index.findings.put_view(row);
+                }
+                if let Some(titles) = &titles {
+                    index.findings.set_titles(titles);
                 }
                 for ix in [&mut index.views, &mut index.findings] {
                     for id in &exercises {
@@ -359,6 +373,22 @@ async fn last_seq(conn: &DatabaseConnection) -> Result<i64, DbErr> {
         .await?
         .flatten()
         .unwrap_or(0))
+}
+
+/// Every finding's id and title sort key, in title order, exactly as the `TITLE_*` orders
+/// sort them in SQL (the same expression, collation and tie-break).
+async fn load_titles(conn: &DatabaseConnection) -> Result<Vec<(i32, String)>, DbErr> {
+    let backend = conn.get_database_backend();
+    let key = crate::pagination::title_key_sql::<entity::finding::Entity>("title", backend);
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!("SELECT id, {key} AS k FROM finding ORDER BY {key}, id"),
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get::<i32>("", "id")?, r.try_get::<String>("", "k")?)))
+        .collect()
 }
 
 async fn load_themes(conn: &DatabaseConnection) -> Result<Vec<(String, i32)>, DbErr> {
@@ -396,6 +426,15 @@ pub fn mission_index(stored: &str) -> Option<u8> {
     })
 }
 
+/// A time as the index keeps it: nanoseconds since 1970 (saturating far outside 1677-2262).
+pub fn nanos(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_nanos_opt().unwrap_or(if at.timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
 fn bad_value(what: &str, value: &str) -> DbErr {
     DbErr::Custom(format!("unknown {what} {value:?} in the database"))
 }
@@ -418,7 +457,8 @@ async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Ve
             .column(v::Column::SessionId)
             .column(v::Column::FindingId)
             .column(v::Column::IsVerbatim)
-            .column(v::Column::ReviewStatus);
+            .column(v::Column::ReviewStatus)
+            .column(v::Column::UpdatedAt);
         let mut m = view_mission::Entity::find()
             .select_only()
             .column(view_mission::Column::ViewId)
@@ -432,10 +472,19 @@ async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Ve
             m = m.filter(view_mission::Column::ViewId.is_in(chunk.iter().copied()));
             t = t.filter(view_theme::Column::ViewId.is_in(chunk.iter().copied()));
         }
-        type Row = (i32, String, i32, Option<i32>, Option<i32>, bool, String);
+        type Row = (
+            i32,
+            String,
+            i32,
+            Option<i32>,
+            Option<i32>,
+            bool,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        );
         let rows: Vec<Row> = q.into_tuple().all(conn).await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
-        for (id, stance, exercise, session, finding, verbatim, review) in rows {
+        for (id, stance, exercise, session, finding, verbatim, review, updated) in rows {
             at.insert(id, out.len());
             out.push(ViewRow {
                 id,
@@ -447,6 +496,7 @@ async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Ve
                 published: review == crate::visibility::PUBLISHED,
                 missions: 0,
                 themes: Vec::new(),
+                updated: nanos(updated),
             });
         }
         let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
@@ -498,7 +548,8 @@ async fn load_findings(
             .column(f::Column::Id)
             .column(f::Column::Kind)
             .column(f::Column::ExerciseId)
-            .column(f::Column::ReviewStatus);
+            .column(f::Column::ReviewStatus)
+            .column(f::Column::UpdatedAt);
         let mut m = fm::Entity::find()
             .select_only()
             .column(fm::Column::FindingId)
@@ -512,15 +563,17 @@ async fn load_findings(
             m = m.filter(fm::Column::FindingId.is_in(chunk.iter().copied()));
             t = t.filter(ft::Column::FindingId.is_in(chunk.iter().copied()));
         }
-        let rows: Vec<(i32, String, i32, String)> = q.into_tuple().all(conn).await?;
+        type Row = (i32, String, i32, String, chrono::DateTime<chrono::Utc>);
+        let rows: Vec<Row> = q.into_tuple().all(conn).await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
-        for (id, kind, exercise, review) in rows {
+        for (id, kind, exercise, review, updated) in rows {
             at.insert(id, out.len());
             out.push(ViewRow {
                 id,
                 stance: kind_index(&kind).ok_or_else(|| bad_value("finding kind", &kind))?,
                 exercise,
                 published: review == crate::visibility::PUBLISHED,
+                updated: nanos(updated),
                 ..Default::default()
             });
         }
@@ -603,8 +656,8 @@ async fn load_exercises(
 }
 
 /// Resolves a view filter against the index, with the same checks, in the same order and with
-/// the same errors as [`ViewFilter::condition`]. `Ok(None)`: the filter has a condition the
-/// index does not hold (`updatedSince`), so the caller answers from SQL.
+/// the same errors as [`ViewFilter::condition`]. (`Ok(None)` would send the caller to SQL; every
+/// condition is held today.)
 pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
     let mut q = ViewQuery {
         stances: filter.stances.as_ref().map(|l| {
@@ -658,7 +711,9 @@ pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQu
             "filter.organisation",
         )?);
     }
-    let unsupported = filter.updated_since.is_some();
+    q.updated_since = filter
+        .updated_since
+        .map(|crate::types::Timestamp(since)| index.precise(nanos(since)));
     if let Some(m) = &filter.missions {
         q.missions_any = m.any_of.as_ref().map(|l| {
             l.iter()
@@ -680,7 +735,7 @@ pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQu
             q.themes_all = theme_ids(index, all, "filter.themes.allOf")?;
         }
     }
-    Ok(if unsupported { None } else { Some(q) })
+    Ok(Some(q))
 }
 
 fn stored<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {
@@ -787,6 +842,59 @@ pub fn evidence_counts(
     })
 }
 
+/// The rows (views, or findings when the first value is true) of a nested connection the index
+/// holds, that the request may see: `None` for other relations, or when there is no engine or
+/// it is not ready.
+pub fn child_set(
+    engine: Option<&Engine>,
+    relation: crate::loaders::ChildRelation,
+    parent: i32,
+    published_only: bool,
+) -> Option<(bool, RoaringBitmap)> {
+    let (findings, of) = held(relation)?;
+    engine?.read(|index| {
+        let rows = if findings {
+            &index.findings
+        } else {
+            &index.views
+        };
+        (findings, rows.members(of, parent, published_only))
+    })
+}
+
+/// The rows (views, or findings when `findings`) tagged with a mission that the request may
+/// see, from the index; `None` when there is no engine or it is not ready.
+pub fn mission_members(
+    engine: Option<&Engine>,
+    findings: bool,
+    mission: &str,
+    published_only: bool,
+) -> Option<RoaringBitmap> {
+    let m = mission_index(mission)?;
+    engine?.read(|index| {
+        let rows = if findings {
+            &index.findings
+        } else {
+            &index.views
+        };
+        rows.facet_members(Dim::Mission, i32::from(m), published_only)
+    })
+}
+
+/// Which index holds a nested relation's rows (findings: true), and by which parent.
+fn held(relation: crate::loaders::ChildRelation) -> Option<(bool, Parent)> {
+    use crate::loaders::rel;
+    Some(match relation {
+        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
+        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
+        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
+        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
+        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
+        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
+        _ => return None,
+    })
+}
+
 /// The `totalCount` of a nested connection the index holds (an exercise's, session's,
 /// finding's or theme's views, an exercise's or theme's findings): `None` for other relations,
 /// or when there is no engine or it is not ready.
@@ -796,16 +904,7 @@ pub fn child_count(
     parent: i32,
     published_only: bool,
 ) -> Option<u64> {
-    use crate::loaders::rel;
-    let (findings, of) = match relation {
-        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
-        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
-        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
-        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
-        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
-        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
-        _ => return None,
-    };
+    let (findings, of) = held(relation)?;
     engine?.read(|index| {
         let rows = if findings {
             &index.findings
@@ -814,4 +913,35 @@ pub fn child_count(
         };
         rows.children(of, parent, published_only)
     })
+}
+
+/// A map cell's rows as the index holds them: the map's filtered set (shared by all its cells)
+/// and the cell's row and column values, intersected only when someone drills into the cell.
+#[derive(Clone)]
+pub struct CellMembers {
+    pub set: Arc<RoaringBitmap>,
+    pub row: (Dim, i32),
+    pub column: (Dim, i32),
+}
+
+impl CellMembers {
+    /// The cell's rows (views, or findings when `findings`); `None` when the engine is not
+    /// ready any more.
+    pub fn resolve(&self, engine: Option<&Engine>, findings: bool) -> Option<RoaringBitmap> {
+        engine?.read(|index| {
+            let rows = if findings {
+                &index.findings
+            } else {
+                &index.views
+            };
+            let mut cell = (*self.set).clone();
+            for (dim, value) in [self.row, self.column] {
+                match rows.facet(dim, value) {
+                    Some(b) => cell &= b,
+                    None => cell.clear(),
+                }
+            }
+            cell
+        })
+    }
 }

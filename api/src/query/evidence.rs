@@ -111,11 +111,14 @@ impl EvidenceQuery {
                 Finding,
                 &args,
                 set.len(),
+                false,
                 |w| {
-                    engine?.read(|index| {
-                        let findings = &index.findings;
-                        findings.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
-                    })
+                    engine?
+                        .read(|index| {
+                            let findings = &index.findings;
+                            findings.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                        })
+                        .flatten()
                 },
             )
             .await?;
@@ -192,11 +195,14 @@ impl EvidenceQuery {
                 ParticipantView,
                 &args,
                 set.len(),
+                false,
                 |w| {
-                    engine?.read(|index| {
-                        let views = &index.views;
-                        views.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
-                    })
+                    engine?
+                        .read(|index| {
+                            let views = &index.views;
+                            views.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                        })
+                        .flatten()
                 },
             )
             .await?;

@@ -8,7 +8,7 @@ use crate::engine::{Dim, Engine};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::ViewFilter;
 use crate::ids::{GlobalId, NodeKind};
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_members, Page, PageArgs};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use entity::{exercise, mission, participant_view, theme, view_mission, view_theme};
 use sea_orm::{
@@ -119,6 +119,8 @@ pub struct EvidenceCell {
     threshold: Option<u64>,
     /// The filter and the cell's two keys, as SQL, for drilling in.
     condition: Condition,
+    /// The same in the read engine, when it counted the map.
+    members: Option<crate::engine::CellMembers>,
 }
 
 /// One cell of the evidence map: the views matching the filter and both the row and the column.
@@ -170,17 +172,27 @@ impl EvidenceCell {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Option<Page<ParticipantView>>> {
         crate::suppression::check_views(self.threshold, self.total)?;
+        let args = PageArgs::new(first, after, last, before);
+        let id = participant_view::Column::Id;
+        let engine = ctx.data_opt::<Engine>();
+        if let Some(set) = self.members.as_ref().and_then(|m| m.resolve(engine, false)) {
+            let page = paginate_members::<participant_view::Entity, _>(
+                ctx,
+                false,
+                set,
+                id,
+                |m| m.id,
+                ParticipantView,
+                &args,
+            );
+            if let Some(page) = page.await? {
+                return Ok(Some(page));
+            }
+        }
         let select = participant_view::Entity::find().filter(self.condition.clone());
-        paginate(
-            ctx,
-            select,
-            participant_view::Column::Id,
-            |m| m.id,
-            ParticipantView,
-            PageArgs::new(first, after, last, before),
-        )
-        .await
-        .map(Some)
+        paginate(ctx, select, id, |m| m.id, ParticipantView, args)
+            .await
+            .map(Some)
     }
 }
 
@@ -348,16 +360,20 @@ pub async fn evidence_map(
             .map(|counts| (counts, set.len())),
         _ => None,
     };
+    let counted = from_index.is_some();
     let (counts, total_views) = match from_index {
         Some(found) => found,
         None => sql_counts(c, &matching, rows, columns).await?,
     };
 
     let threshold = crate::suppression::threshold(ctx);
+    let shared = indexed.filter(|_| counted).map(std::sync::Arc::new);
+    let (row_dim, row_values) = index_values(rows, &row_keys);
+    let (col_dim, col_values) = index_values(columns, &col_keys);
     let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
-    for r in &row_keys {
+    for (r, rv) in row_keys.iter().zip(&row_values) {
         let r_sql = &r.stored;
-        for col in &col_keys {
+        for (col, cv) in col_keys.iter().zip(&col_values) {
             let c_sql = &col.stored;
             let stance_counts: Vec<(Stance, u64)> = STANCES
                 .iter()
@@ -382,6 +398,11 @@ pub async fn evidence_map(
                 total,
                 threshold,
                 condition,
+                members: shared.as_ref().map(|set| crate::engine::CellMembers {
+                    set: set.clone(),
+                    row: (row_dim, *rv),
+                    column: (col_dim, *cv),
+                }),
             });
         }
     }
@@ -401,30 +422,8 @@ fn indexed_counts(
     rows: (EvidenceDimension, &[EvidenceKey]),
     columns: (EvidenceDimension, &[EvidenceKey]),
 ) -> HashMap<(String, String, String), u64> {
-    fn values(dim: EvidenceDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
-        let value = |k: &EvidenceKey| -> i32 {
-            match dim {
-                EvidenceDimension::Mission => {
-                    crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
-                }
-                EvidenceDimension::Stance => {
-                    crate::engine::stance_index(&k.stored).map_or(-1, i32::from)
-                }
-                EvidenceDimension::Theme | EvidenceDimension::Exercise => {
-                    k.stored.parse().unwrap_or(-1)
-                }
-            }
-        };
-        let d = match dim {
-            EvidenceDimension::Mission => Dim::Mission,
-            EvidenceDimension::Theme => Dim::Theme,
-            EvidenceDimension::Stance => Dim::Stance,
-            EvidenceDimension::Exercise => Dim::Exercise,
-        };
-        (d, keys.iter().map(value).collect())
-    }
-    let (row_dim, row_values) = values(rows.0, rows.1);
-    let (col_dim, col_values) = values(columns.0, columns.1);
+    let (row_dim, row_values) = index_values(rows.0, rows.1);
+    let (col_dim, col_values) = index_values(columns.0, columns.1);
     let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
     let mut counts = HashMap::new();
     for (r, rv) in rows.1.iter().zip(&row_values) {
@@ -486,4 +485,28 @@ async fn sql_counts(
 
     let total_views = db(matching.clone().count(c).await)?;
     Ok((counts, total_views))
+}
+
+/// The index's dimension and value for each key of a map dimension.
+fn index_values(dim: EvidenceDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
+    let value = |k: &EvidenceKey| -> i32 {
+        match dim {
+            EvidenceDimension::Mission => {
+                crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
+            }
+            EvidenceDimension::Stance => {
+                crate::engine::stance_index(&k.stored).map_or(-1, i32::from)
+            }
+            EvidenceDimension::Theme | EvidenceDimension::Exercise => {
+                k.stored.parse().unwrap_or(-1)
+            }
+        }
+    };
+    let d = match dim {
+        EvidenceDimension::Mission => Dim::Mission,
+        EvidenceDimension::Theme => Dim::Theme,
+        EvidenceDimension::Stance => Dim::Stance,
+        EvidenceDimension::Exercise => Dim::Exercise,
+    };
+    (d, keys.iter().map(value).collect())
 }

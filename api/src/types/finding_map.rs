@@ -9,7 +9,7 @@ use super::{Finding, FindingKind};
 use crate::engine::{Dim, Engine};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::FindingFilter;
-use crate::pagination::{paginate, Page, PageArgs};
+use crate::pagination::{paginate, paginate_members, Page, PageArgs};
 use async_graphql::{Context, Enum, Object};
 use entity::{finding, finding_mission, finding_theme};
 use sea_orm::{
@@ -85,6 +85,8 @@ pub struct FindingCell {
     count: u64,
     /// The filter and the cell's two keys, as SQL, for drilling in.
     condition: Condition,
+    /// The same in the read engine, when it counted the map.
+    members: Option<crate::engine::CellMembers>,
 }
 
 /// One cell of the finding map: the findings matching the filter and both the row and the column.
@@ -121,15 +123,25 @@ impl FindingCell {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        paginate(
-            ctx,
-            finding::Entity::find().filter(self.condition.clone()),
-            finding::Column::Id,
-            |m| m.id,
-            Finding,
-            PageArgs::new(first, after, last, before),
-        )
-        .await
+        let args = PageArgs::new(first, after, last, before);
+        let id = finding::Column::Id;
+        let engine = ctx.data_opt::<Engine>();
+        if let Some(set) = self.members.as_ref().and_then(|m| m.resolve(engine, true)) {
+            let page = paginate_members::<finding::Entity, _>(
+                ctx,
+                true,
+                set,
+                id,
+                |m| m.id,
+                Finding,
+                &args,
+            );
+            if let Some(page) = page.await? {
+                return Ok(page);
+            }
+        }
+        let select = finding::Entity::find().filter(self.condition.clone());
+        paginate(ctx, select, id, |m| m.id, Finding, args).await
     }
 }
 
@@ -251,14 +263,23 @@ pub async fn finding_map(
             .map(|counts| (counts, set.len())),
         _ => None,
     };
+    let counted = from_index.is_some();
     let (counts, total_findings) = match from_index {
         Some(found) => found,
         None => sql_counts(c, &matching, rows, columns).await?,
     };
+    let shared = indexed.filter(|_| counted).map(std::sync::Arc::new);
+    let (row_dim, row_values) = index_values(rows, &row_keys);
+    let (col_dim, col_values) = index_values(columns, &col_keys);
     let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
-    for r in &row_keys {
-        for col in &col_keys {
+    for (r, rv) in row_keys.iter().zip(&row_values) {
+        for (col, cv) in col_keys.iter().zip(&col_values) {
             cells.push(FindingCell {
+                members: shared.as_ref().map(|set| crate::engine::CellMembers {
+                    set: set.clone(),
+                    row: (row_dim, *rv),
+                    column: (col_dim, *cv),
+                }),
                 row: r.clone(),
                 column: col.clone(),
                 count: counts
@@ -287,30 +308,8 @@ fn indexed_counts(
     rows: (FindingDimension, &[EvidenceKey]),
     columns: (FindingDimension, &[EvidenceKey]),
 ) -> HashMap<(String, String), u64> {
-    fn values(dim: FindingDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
-        let value = |k: &EvidenceKey| -> i32 {
-            match dim {
-                FindingDimension::Mission => {
-                    crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
-                }
-                FindingDimension::Kind => {
-                    crate::engine::kind_index(&k.stored).map_or(-1, i32::from)
-                }
-                FindingDimension::Theme | FindingDimension::Exercise => {
-                    k.stored.parse().unwrap_or(-1)
-                }
-            }
-        };
-        let d = match dim {
-            FindingDimension::Mission => Dim::Mission,
-            FindingDimension::Theme => Dim::Theme,
-            FindingDimension::Kind => Dim::Stance,
-            FindingDimension::Exercise => Dim::Exercise,
-        };
-        (d, keys.iter().map(value).collect())
-    }
-    let (row_dim, row_values) = values(rows.0, rows.1);
-    let (col_dim, col_values) = values(columns.0, columns.1);
+    let (row_dim, row_values) = index_values(rows.0, rows.1);
+    let (col_dim, col_values) = index_values(columns.0, columns.1);
     let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
     let mut counts = HashMap::new();
     for (r, rv) in rows.1.iter().zip(&row_values) {
@@ -363,4 +362,24 @@ async fn sql_counts(
 
     let total_findings = db(matching.clone().count(c).await)?;
     Ok((counts, total_findings))
+}
+
+/// The index's dimension and value for each key of a map dimension.
+fn index_values(dim: FindingDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
+    let value = |k: &EvidenceKey| -> i32 {
+        match dim {
+            FindingDimension::Mission => {
+                crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
+            }
+            FindingDimension::Kind => crate::engine::kind_index(&k.stored).map_or(-1, i32::from),
+            FindingDimension::Theme | FindingDimension::Exercise => k.stored.parse().unwrap_or(-1),
+        }
+    };
+    let d = match dim {
+        FindingDimension::Mission => Dim::Mission,
+        FindingDimension::Theme => Dim::Theme,
+        FindingDimension::Kind => Dim::Stance,
+        FindingDimension::Exercise => Dim::Exercise,
+    };
+    (d, keys.iter().map(value).collect())
 }

@@ -129,15 +129,21 @@ impl GovernmentMission {
             finding_mission::Column::MissionCode,
             self.0.code,
         )));
-        paginate(
+        let args = PageArgs::new(first, after, last, before);
+        if let Some(page) = mission_page::<finding::Entity, _>(
             ctx,
-            select,
+            true,
+            self.0.code,
             finding::Column::Id,
             |m| m.id,
             Finding,
-            PageArgs::new(first, after, last, before),
+            &args,
         )
-        .await
+        .await?
+        {
+            return Ok(page);
+        }
+        paginate(ctx, select, finding::Column::Id, |m| m.id, Finding, args).await
     }
 
     /// Participant views tagged with this mission.
@@ -163,16 +169,51 @@ impl GovernmentMission {
                 self.0.code,
             )),
         );
-        paginate(
+        let args = PageArgs::new(first, after, last, before);
+        let id = participant_view::Column::Id;
+        if let Some(page) = mission_page::<participant_view::Entity, _>(
             ctx,
-            select,
-            participant_view::Column::Id,
+            false,
+            self.0.code,
+            id,
             |m| m.id,
             ParticipantView,
-            PageArgs::new(first, after, last, before),
+            &args,
         )
-        .await
+        .await?
+        {
+            return Ok(page);
+        }
+        paginate(ctx, select, id, |m| m.id, ParticipantView, args).await
     }
+}
+
+/// A page of a mission's views (or findings, when `findings`) from the read engine; `None`
+/// when it cannot answer (SQL does).
+async fn mission_page<E, T>(
+    ctx: &Context<'_>,
+    findings: bool,
+    code: entity::enums::Mission,
+    id_column: E::Column,
+    id_of: impl Fn(&E::Model) -> i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: &PageArgs,
+) -> ApiResult<Option<Page<T>>>
+where
+    E: sea_orm::EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
+    T: async_graphql::OutputType,
+{
+    use sea_orm::ActiveEnum;
+    let engine = ctx.data_opt::<crate::engine::Engine>();
+    let published_only = crate::visibility::published_only(ctx);
+    let stored = code.to_value();
+    let Some(set) = crate::engine::mission_members(engine, findings, &stored, published_only)
+    else {
+        return Ok(None);
+    };
+    crate::pagination::paginate_members::<E, T>(ctx, findings, set, id_column, id_of, wrap, args)
+        .await
 }
 
 /// The key of a mission's global ID: its code as the schema spells it.
