@@ -14,9 +14,9 @@ use crate::pagination::{
 };
 use crate::types::{
     evidence_map, fetch_one, finding_map, EvidenceDimension, EvidenceMap, Finding,
-    FindingDimension, FindingMap, Lookup, Metric, ParticipantView, Resource,
+    FindingDimension, FindingMap, Lookup, LookupInput, Metric, ParticipantView, Resource,
 };
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 use entity::{finding, metric, participant_view, resource};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -60,10 +60,9 @@ impl EvidenceQuery {
     async fn finding(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The finding's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which finding: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Finding>> {
-        let lookup = Lookup::from_args(NodeKind::Finding, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Finding, by)?;
         let model = fetch_one::<finding::Entity>(
             ctx,
             NodeKind::Finding,
@@ -141,10 +140,9 @@ impl EvidenceQuery {
     async fn participant_view(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The view's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The view's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which participant view: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<ParticipantView>> {
-        let lookup = Lookup::from_args(NodeKind::ParticipantView, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::ParticipantView, by)?;
         let model = fetch_one::<participant_view::Entity>(
             ctx,
             NodeKind::ParticipantView,
@@ -257,10 +255,9 @@ impl EvidenceQuery {
     async fn metric(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The metric's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The metric's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which metric: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Metric>> {
-        let lookup = Lookup::from_args(NodeKind::Metric, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Metric, by)?;
         let model = fetch_one::<metric::Entity>(
             ctx,
             NodeKind::Metric,
@@ -306,10 +303,9 @@ impl EvidenceQuery {
     async fn resource(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The resource's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The resource's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which resource: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Resource>> {
-        let lookup = Lookup::from_args(NodeKind::Resource, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Resource, by)?;
         let model = fetch_one::<resource::Entity>(
             ctx,
             NodeKind::Resource,
