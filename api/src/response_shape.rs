@@ -3,9 +3,11 @@
 //! field as `null`, and leaves a failed field out):
 //! - every object's keys follow the selection order (CollectFields: fragments expanded in place,
 //!   `@skip`/`@include` applied), so the order no longer changes from run to run;
-//! - an object of an abstract type (interface or union) whose fragments all miss is `{}`, not
-//!   `null` (`null` means "does not exist" to Relay clients): for those selections the extension
-//!   asks for `__typename` under a private alias, which it removes again;
+//! - an object whose selection comes out empty is `{}`, not `null` (`null` means "does not exist"
+//!   to Relay clients): an abstract type (interface or union) whose fragments all miss, or any
+//!   object whose selected fields are all skipped by `@skip`/`@include`. For those selections
+//!   the extension asks for `__typename` under a private alias, which it removes again; a
+//!   selection that surely answers something is left alone (the alias costs a complexity point);
 //! - a failed field is `null` in place, and a failed non-null field makes its parent `null`, up to
 //!   the nearest nullable field (null propagation).
 //!
@@ -15,8 +17,8 @@ use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
 };
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
-    SelectionSet, Type, TypeKind, TypeSystemDefinition,
+    BaseType, Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition,
+    OperationType, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
 use futures_util::stream::{BoxStream, StreamExt};
@@ -165,7 +167,7 @@ impl Extension for Instance {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let mut document = next.run(ctx, query, variables).await?;
-        ask_concrete_types(&self.shape, &mut document);
+        ask_concrete_types(&self.shape, &mut document, variables);
         *self.request.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((Arc::new(document.clone()), variables.clone()));
         Ok(document)
@@ -206,10 +208,18 @@ impl Extension for Instance {
     }
 }
 
-/// Adds `pv__concreteType: __typename` to every selection on an abstract type.
-fn ask_concrete_types(shape: &Shape, document: &mut ExecutableDocument) {
+/// Adds `pv__concreteType: __typename` to every selection on an abstract type, and to every
+/// selection whose fields may all be skipped.
+fn ask_concrete_types(shape: &Shape, document: &mut ExecutableDocument, variables: &Variables) {
     let roots = shape.roots.clone();
-    let visit = |set: &mut Positioned<SelectionSet>, ty: &str| walk_set(shape, set, ty, false);
+    // Read while the document's own fragments are being rewritten.
+    let fragments = document.fragments.clone();
+    let walker = Walker {
+        shape,
+        fragments: &fragments,
+        variables,
+    };
+    let visit = |set: &mut Positioned<SelectionSet>, ty: &str| walker.walk_set(set, ty, false);
     match &mut document.operations {
         DocumentOperations::Single(op) => {
             let root = root_of(&roots, op.node.ty);
@@ -224,7 +234,7 @@ fn ask_concrete_types(shape: &Shape, document: &mut ExecutableDocument) {
     }
     for fragment in document.fragments.values_mut() {
         let on = fragment.node.type_condition.node.on.node.to_string();
-        walk_set(shape, &mut fragment.node.selection_set, &on, false);
+        walker.walk_set(&mut fragment.node.selection_set, &on, false);
     }
 }
 
@@ -236,46 +246,104 @@ fn root_of(roots: &[String; 3], ty: OperationType) -> &str {
     }
 }
 
-fn walk_set(shape: &Shape, set: &mut Positioned<SelectionSet>, parent: &str, inject: bool) {
-    for selection in &mut set.node.items {
-        match &mut selection.node {
-            Selection::Field(field) => {
-                let Some(ty) = shape.field_type(parent, field.node.name.node.as_str()) else {
-                    continue;
-                };
-                if field.node.selection_set.node.items.is_empty() {
-                    continue;
+struct Walker<'a> {
+    shape: &'a Shape,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+}
+
+impl Walker<'_> {
+    fn walk_set(&self, set: &mut Positioned<SelectionSet>, parent: &str, inject: bool) {
+        for selection in &mut set.node.items {
+            match &mut selection.node {
+                Selection::Field(field) => {
+                    let Some(ty) = self.shape.field_type(parent, field.node.name.node.as_str())
+                    else {
+                        continue;
+                    };
+                    if field.node.selection_set.node.items.is_empty() {
+                        continue;
+                    }
+                    let child = named(ty).to_string();
+                    let inject = self.shape.is_abstract(&child)
+                        || !self.answers_something(
+                            &field.node.selection_set.node,
+                            &child,
+                            &mut HashSet::new(),
+                        );
+                    self.walk_set(&mut field.node.selection_set, &child, inject);
                 }
-                let child = named(ty).to_string();
-                let is_abstract = shape.is_abstract(&child);
-                walk_set(shape, &mut field.node.selection_set, &child, is_abstract);
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map_or(parent.to_string(), |c| c.node.on.node.to_string());
+                    self.walk_set(&mut fragment.node.selection_set, &on, false);
+                }
+                Selection::FragmentSpread(_) => {}
             }
-            Selection::InlineFragment(fragment) => {
-                let on = fragment
-                    .node
-                    .type_condition
-                    .as_ref()
-                    .map_or(parent.to_string(), |c| c.node.on.node.to_string());
-                walk_set(shape, &mut fragment.node.selection_set, &on, false);
-            }
-            Selection::FragmentSpread(_) => {}
+        }
+        if inject {
+            let pos = set.pos;
+            set.node.items.push(Positioned::new(
+                Selection::Field(Positioned::new(
+                    Field {
+                        alias: Some(Positioned::new(Name::new(TYPENAME), pos)),
+                        name: Positioned::new(Name::new("__typename"), pos),
+                        arguments: Vec::new(),
+                        directives: Vec::new(),
+                        selection_set: Positioned::new(SelectionSet::default(), pos),
+                    },
+                    pos,
+                )),
+                pos,
+            ));
         }
     }
-    if inject {
-        let pos = set.pos;
-        set.node.items.push(Positioned::new(
-            Selection::Field(Positioned::new(
-                Field {
-                    alias: Some(Positioned::new(Name::new(TYPENAME), pos)),
-                    name: Positioned::new(Name::new("__typename"), pos),
-                    arguments: Vec::new(),
-                    directives: Vec::new(),
-                    selection_set: Positioned::new(SelectionSet::default(), pos),
-                },
-                pos,
-            )),
-            pos,
-        ));
+
+    /// Whether a selection on the object type `concrete` surely collects at least one field, so
+    /// the engine answers an object rather than `null` (`@skip`/`@include` are decided by this
+    /// request's variables, as the engine will decide them).
+    fn answers_something<'d>(
+        &'d self,
+        set: &'d SelectionSet,
+        concrete: &str,
+        seen: &mut HashSet<&'d str>,
+    ) -> bool {
+        for selection in &set.items {
+            let answers = match &selection.node {
+                Selection::Field(field) => included(&field.node.directives, self.variables),
+                Selection::InlineFragment(fragment) => {
+                    included(&fragment.node.directives, self.variables)
+                        && fragment
+                            .node
+                            .type_condition
+                            .as_ref()
+                            .is_none_or(|c| self.shape.applies(c.node.on.node.as_str(), concrete))
+                        && self.answers_something(&fragment.node.selection_set.node, concrete, seen)
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    // A cycle is refused by validation later; here it only must not loop.
+                    included(&spread.node.directives, self.variables)
+                        && seen.insert(name)
+                        && self.fragments.get(name).is_some_and(|fragment| {
+                            let on = fragment.node.type_condition.node.on.node.as_str();
+                            self.shape.applies(on, concrete)
+                                && self.answers_something(
+                                    &fragment.node.selection_set.node,
+                                    concrete,
+                                    seen,
+                                )
+                        })
+                }
+            };
+            if answers {
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -412,7 +480,7 @@ impl<'a> Reshaper<'a> {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
-                    if !self.included(&field.node.directives) {
+                    if !included(&field.node.directives, self.variables) {
                         continue;
                     }
                     let key = field.node.response_key().node.as_str();
@@ -427,13 +495,13 @@ impl<'a> Reshaper<'a> {
                         .type_condition
                         .as_ref()
                         .is_none_or(|c| self.shape.applies(c.node.on.node.as_str(), concrete));
-                    if applies && self.included(&fragment.node.directives) {
+                    if applies && included(&fragment.node.directives, self.variables) {
                         self.collect(&fragment.node.selection_set.node, concrete, out, seen);
                     }
                 }
                 Selection::FragmentSpread(spread) => {
                     let name = spread.node.fragment_name.node.as_str();
-                    if !self.included(&spread.node.directives) || !seen.insert(name) {
+                    if !included(&spread.node.directives, self.variables) || !seen.insert(name) {
                         continue;
                     }
                     if let Some(fragment) = self.document.fragments.get(name) {
@@ -446,23 +514,24 @@ impl<'a> Reshaper<'a> {
             }
         }
     }
+}
 
-    fn included(&self, directives: &[Positioned<async_graphql::parser::types::Directive>]) -> bool {
-        directives.iter().all(|d| {
-            let condition = d.node.get_argument("if").map(|v| {
-                v.node
-                    .clone()
-                    .into_const_with(|name| {
-                        Ok::<_, std::convert::Infallible>(
-                            self.variables.get(&name).cloned().unwrap_or_default(),
-                        )
-                    })
-                    .unwrap_or_default()
-            });
-            !matches!(
-                (d.node.name.node.as_str(), condition),
-                ("skip", Some(Value::Boolean(true))) | ("include", Some(Value::Boolean(false)))
-            )
-        })
-    }
+/// Whether `@skip`/`@include` let a selection through, with this request's variables.
+fn included(directives: &[Positioned<Directive>], variables: &Variables) -> bool {
+    directives.iter().all(|d| {
+        let condition = d.node.get_argument("if").map(|v| {
+            v.node
+                .clone()
+                .into_const_with(|name| {
+                    Ok::<_, std::convert::Infallible>(
+                        variables.get(&name).cloned().unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default()
+        });
+        !matches!(
+            (d.node.name.node.as_str(), condition),
+            ("skip", Some(Value::Boolean(true))) | ("include", Some(Value::Boolean(false)))
+        )
+    })
 }

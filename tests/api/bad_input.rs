@@ -302,7 +302,7 @@ fn literal(value: &Value) -> Option<String> {
 #[tokio::test]
 async fn a_missing_required_variable_is_bad_user_input_naming_it() {
     on_each_backend!(|app| {
-        let query = "query Org($org: ID!) { organisation(id: $org) { name } }";
+        let query = "query Org($org: ID!) { organisation(by: {id: $org}) { name } }";
         let body = app.graphql(query, json!({})).await;
         assert_eq!(
             body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
@@ -374,8 +374,9 @@ fn paths_from_query(schema: &Value, types: &Map<String, Value>) -> Vec<(String, 
                     }
                 }
             }
-            // A lookup by key (`exercise(id:, slug:)`), all of whose arguments are optional, finds
-            // nothing without one: the lists lead there instead.
+            // A field whose arguments are all optional and not a list's is a lookup by key, which
+            // finds nothing without one: the lists lead there instead. (The root lookups take a
+            // required `by: Lookup!`, which is not filled in here, for the same reason.)
             let lookup = field["args"].as_array().is_some_and(|a| {
                 !a.is_empty()
                     && a.iter()

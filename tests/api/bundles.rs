@@ -84,7 +84,7 @@ async fn importing_the_same_bundle_twice_changes_nothing() {
         // The published rows are public; the draft is not; links and tags arrived.
         let d = app
             .data(
-                r#"{ finding(slug: "acme-told-when-ai-is-used") { externalKey { source id }
+                r#"{ finding(by: {slug: "acme-told-when-ai-is-used"}) { externalKey { source id }
                        views { nodes { slug themes { slug } } } }
                      participantViews { totalCount } }"#,
                 json!({}),
@@ -205,7 +205,7 @@ async fn views_import_from_csv() {
         assert_eq!(d["importBundle"]["created"], 2);
         let d = app
             .data(
-                r#"{ participantView(slug: "csv-view-1") { text verbatim stance missions themes { slug } session { slug } } }"#,
+                r#"{ participantView(by: {slug: "csv-view-1"}) { text verbatim stance missions themes { slug } session { slug } } }"#,
                 json!({}),
             )
             .await;
@@ -503,7 +503,7 @@ async fn an_exercise_may_be_part_of_one_later_in_the_bundle() {
         );
         let d = app
             .data(
-                r#"{ exercise(slug: "acme-part") { partOf { slug partOf { slug } } places } }"#,
+                r#"{ exercise(by: {slug: "acme-part"}) { partOf { slug partOf { slug } } places } }"#,
                 json!({}),
             )
             .await;
@@ -532,7 +532,7 @@ async fn an_exercise_may_be_part_of_one_later_in_the_bundle() {
             [(2, "partOf".to_string()), (3, "partOf".to_string())]
         );
         assert_eq!(
-            app.error_code(r#"{ exercise(slug: "acme-a") { slug } }"#, json!({}))
+            app.error_code(r#"{ exercise(by: {slug: "acme-a"}) { slug } }"#, json!({}))
                 .await,
             "NOT_FOUND",
             "nothing was written"
@@ -667,7 +667,7 @@ async fn metrics_import_from_csv() {
         assert_eq!(d["importBundle"]["created"], 2);
         let d = app
             .data(
-                r#"{ metric(slug: "csv-metric-1") { label value unit base externalKey { source id } } }"#,
+                r#"{ metric(by: {slug: "csv-metric-1"}) { label value unit base externalKey { source id } } }"#,
                 json!({}),
             )
             .await;
@@ -693,8 +693,11 @@ async fn metrics_import_from_csv() {
                    {"line": 4, "field": "exercise", "message": "No exercise has slug \"no-such-exercise\""}])
         );
         assert_eq!(
-            app.error_code(r#"{ metric(slug: "csv-metric-3") { slug } }"#, json!({}))
-                .await,
+            app.error_code(
+                r#"{ metric(by: {slug: "csv-metric-3"}) { slug } }"#,
+                json!({})
+            )
+            .await,
             "NOT_FOUND",
             "nothing was written"
         );
@@ -810,7 +813,7 @@ async fn views_are_written_in_batches_with_every_change_in_file_order() {
         assert_eq!(after, before + 2100);
         let d = app
             .data(
-                r#"{ finding(slug: "bulk-finding") { views { nodes { slug } } }
+                r#"{ finding(by: {slug: "bulk-finding"}) { views { nodes { slug } } }
                      search(query: "zyzzyva", first: 5) { edges { node { node { ... on ParticipantView { slug text session { slug } } } } } } }"#,
                 json!({}),
             )

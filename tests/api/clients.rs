@@ -41,7 +41,7 @@ async fn request_errors_have_no_data_key_and_field_errors_do() {
         let (status, body) = post(
             &app,
             accept,
-            json!({"query": r#"{ finding(slug: "no-such-finding") { title } }"#}),
+            json!({"query": r#"{ finding(by: {slug: "no-such-finding"}) { title } }"#}),
         )
         .await;
         assert_eq!(status, 200);
@@ -326,5 +326,47 @@ async fn responses_follow_the_selection_order_and_spec_nulls() {
         assert_eq!(body["data"], Value::Null, "{body}");
         assert!(body.get("data").is_some(), "{body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    });
+}
+
+#[tokio::test]
+async fn objects_whose_fields_are_all_skipped_are_empty_objects() {
+    crate::on_each_backend!(|app| {
+        let slug = json!({"slug": "ai-co-pilot-not-replacement"});
+        let one = "query($slug: String!, $no: Boolean!) {
+            finding(by: {slug: $slug}) { title @skip(if: true) slug @skip(if: $no) } }";
+        assert_eq!(
+            app.data(one, json!({"slug": slug["slug"], "no": true}))
+                .await,
+            json!({"finding": {}})
+        );
+        // The same selection with the variable letting a field through answers it.
+        assert_eq!(
+            app.data(one, json!({"slug": slug["slug"], "no": false}))
+                .await,
+            json!({"finding": {"slug": "ai-co-pilot-not-replacement"}})
+        );
+        // Nested, in a list, through a fragment and an inline fragment; the private alias never
+        // shows.
+        let nested = "{ findings(first: 1) { nodes { title @include(if: false) } }
+            exercises(first: 2) { nodes { ...Skipped ... @skip(if: true) { slug } } } }
+            fragment Skipped on Exercise { title @skip(if: true) }";
+        let body = app.graphql(nested, json!({})).await;
+        assert_eq!(
+            body,
+            json!({"data": {
+                "findings": {"nodes": [{}]},
+                "exercises": {"nodes": [{}, {}]}
+            }})
+        );
+        // null still means "does not exist".
+        let body = app
+            .graphql(
+                "{ finding(by: {slug: \"no-such-finding\"}) { title @skip(if: true) } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["data"], json!({"finding": null}), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
     });
 }

@@ -135,7 +135,7 @@ async fn the_seeded_commitments_read_back_exactly() {
         assert_eq!(d["commitments"]["totalCount"], 5);
         assert_eq!(d["commitments"]["nodes"], seeded());
         // The lookup by slug and `node` by ID give the same object.
-        let q = format!("{{ commitment(slug: \"ai-cam-inform-policy-lab\") {{ id {FIELDS} }} }}");
+        let q = format!("{{ commitment(by: {{slug: \"ai-cam-inform-policy-lab\"}}) {{ id {FIELDS} }} }}");
         let one = app.data(&q, json!({})).await["commitment"].clone();
         let mut expected = seeded()[1].clone();
         expected["id"] = one["id"].clone();
@@ -341,7 +341,7 @@ async fn a_commitment_goes_through_review_and_the_change_feed() {
             d["createCommitment"],
             json!({"id": id, "version": 1, "reviewStatus": "DRAFT"})
         );
-        let lookup = "{ commitment(slug: \"ai-cam-policy-lab-briefing\") { status statedOn } }";
+        let lookup = "{ commitment(by: {slug: \"ai-cam-policy-lab-briefing\"}) { status statedOn } }";
         assert_eq!(app.error_code(lookup, json!({})).await, "NOT_FOUND");
         assert_eq!(
             app.data_as(&editor, lookup, json!({})).await["commitment"],
@@ -536,7 +536,7 @@ async fn bad_input_is_refused_with_its_field() {
         assert_eq!(
             app.error_code_as(
                 &editor,
-                "{ commitment(slug: \"never-written\") { slug } }",
+                "{ commitment(by: {slug: \"never-written\"}) { slug } }",
                 json!({})
             )
             .await,
@@ -577,7 +577,7 @@ async fn commitments_travel_in_bundles_with_their_links() {
         );
         let d = app
             .data(
-                r#"{ commitment(slug: "cop-share-survey-results") { status reviewStatus
+                r#"{ commitment(by: {slug: "cop-share-survey-results"}) { status reviewStatus
                      organisation { slug } exercises { nodes { slug } } findings { nodes { slug } }
                      externalKey { source id } } }"#,
                 json!({}),

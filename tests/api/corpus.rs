@@ -16,7 +16,7 @@ async fn the_three_key_messages_of_the_dialogues() {
     on_each_backend!(|app| {
         let data = app
             .data(
-                r#"{ exercise(slug: "ai-cam-public-dialogues-2024") {
+                r#"{ exercise(by: {slug: "ai-cam-public-dialogues-2024"}) {
                     title kind startDate endDate places missions status
                     involvements { role organisation { name } }
                     sessions { nodes { title place date format } }
@@ -80,7 +80,7 @@ async fn the_hopes_and_concerns_behind_a_key_message() {
     on_each_backend!(|app| {
         let data = app
             .data(
-                r#"{ finding(slug: "ai-co-pilot-not-replacement") {
+                r#"{ finding(by: {slug: "ai-co-pilot-not-replacement"}) {
                     views(first: 10) { nodes { slug verbatim stance themes { slug } finding { slug } exercise { slug } } }
                     resources { nodes { title url publisher { name } } }
                     themes { slug }
@@ -133,7 +133,7 @@ async fn the_community_of_practice_and_its_survey() {
     on_each_backend!(|app| {
         let data = app
             .data(
-                r#"{ exercise(slug: "data-ai-public-engagement-cop") {
+                r#"{ exercise(by: {slug: "data-ai-public-engagement-cop"}) {
                     title startDate endDate sessionCount status
                     partOf { title involvements { role organisation { name } } }
                     parts { nodes { slug participantCount
@@ -228,7 +228,7 @@ async fn the_organisation_list() {
         // organisation -> exercises, by role.
         let data = app
             .data(
-                r#"{ organisation(slug: "connected-by-data") {
+                r#"{ organisation(by: {slug: "connected-by-data"}) {
                     name exercises(first: 10) { nodes { slug } }
                     funded: exercises(role: FUNDER) { nodes { slug } }
                     publishedResources(first: 20) { totalCount }
@@ -256,7 +256,7 @@ async fn missions_and_themes_lead_to_the_evidence() {
         let data = app
             .data(
                 r#"{ missions { code label views { totalCount } findings { totalCount } exercises { nodes { slug } } }
-                     theme(slug: "privacy") { label views { nodes { slug } } findings { nodes { slug } } } }"#,
+                     theme(by: {slug: "privacy"}) { label views { nodes { slug } } findings { nodes { slug } } } }"#,
                 json!({}),
             )
             .await;
@@ -301,7 +301,7 @@ async fn verbatim_quotes_are_marked() {
     on_each_backend!(|app| {
         let data = app
             .data(
-                r#"{ exercise(slug: "data-ai-public-engagement-cop-survey") {
+                r#"{ exercise(by: {slug: "data-ai-public-engagement-cop-survey"}) {
                     views(first: 50) { nodes { text verbatim } } } }"#,
                 json!({}),
             )
@@ -377,7 +377,7 @@ async fn every_object_comes_back_by_its_id() {
         // The same ID through the typed root field, and the view back to its finding and resources.
         let view = app
             .data(
-                r#"{ participantView(slug: "personal-data-sold") { id text finding { slug } session { slug }
+                r#"{ participantView(by: {slug: "personal-data-sold"}) { id text finding { slug } session { slug }
                      resources { nodes { slug } } } }"#,
                 json!({}),
             )

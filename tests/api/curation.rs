@@ -20,13 +20,13 @@ async fn refs(app: &TestApp) -> Refs {
     let d = app
         .data(
             r#"{
-              exercise(slug: "ai-cam-public-dialogues-2024") { id }
-              other: exercise(slug: "data-ai-public-engagement-cop") { id }
-              sourceDocument(slug: "ai-cam-2024-10-26") { id }
-              privacy: theme(slug: "privacy") { id }
-              bias: theme(slug: "bias-and-discrimination") { id }
-              session(slug: "ai-cam-dialogue-cambridge") { id }
-              finding(slug: "ai-co-pilot-not-replacement") { id }
+              exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { id }
+              other: exercise(by: {slug: "data-ai-public-engagement-cop"}) { id }
+              sourceDocument(by: {slug: "ai-cam-2024-10-26"}) { id }
+              privacy: theme(by: {slug: "privacy"}) { id }
+              bias: theme(by: {slug: "bias-and-discrimination"}) { id }
+              session(by: {slug: "ai-cam-dialogue-cambridge"}) { id }
+              finding(by: {slug: "ai-co-pilot-not-replacement"}) { id }
             }"#,
             json!({}),
         )
@@ -252,7 +252,7 @@ async fn drafts_stay_hidden_until_published() {
         let anonymous_view = r#"query($id: ID!) {
           node(id: $id) { id }
           findings(filter: { themes: { anyOf: ["privacy"] } }) { totalCount }
-          exercise(slug: "ai-cam-public-dialogues-2024") { findings { totalCount } }
+          exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { findings { totalCount } }
           search(query: "told when AI is used transparency") { totalCount }
         }"#;
         // Readers see nothing of the draft: not by ID, slug, list, nested list or search.
@@ -260,7 +260,7 @@ async fn drafts_stay_hidden_until_published() {
         assert_eq!(before["node"], Value::Null);
         assert_eq!(
             app.error_code(
-                r#"{ finding(slug: "told-when-ai-is-used") { id } }"#,
+                r#"{ finding(by: {slug: "told-when-ai-is-used"}) { id } }"#,
                 json!({})
             )
             .await,
@@ -275,7 +275,7 @@ async fn drafts_stay_hidden_until_published() {
         let d = app
             .data_as(
                 &editor,
-                r#"{ finding(slug: "told-when-ai-is-used") { reviewStatus } }"#,
+                r#"{ finding(by: {slug: "told-when-ai-is-used"}) { reviewStatus } }"#,
                 json!({}),
             )
             .await;
@@ -340,7 +340,7 @@ async fn drafts_stay_hidden_until_published() {
         );
         let counts = r#"{ participantViews { totalCount } evidenceMap(rows: MISSION, columns: STANCE) { totalViews }
           findingMap(rows: MISSION, columns: KIND) { totalFindings }
-          exercise(slug: "ai-cam-public-dialogues-2024") { counts { findings views } }
+          exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { counts { findings views } }
           mission(code: HEALTH) { counts { findings views } } }"#;
         let anonymous = app.data(counts, json!({})).await;
         let edited = app.data_as(&editor, counts, json!({})).await;
@@ -508,7 +508,7 @@ async fn stale_versions_conflict_and_deletes_leave_tombstones() {
         let d = app
             .data_as(
                 &bob,
-                r#"{ finding(slug: "contested") { title version } }"#,
+                r#"{ finding(by: {slug: "contested"}) { title version } }"#,
                 json!({}),
             )
             .await;
@@ -548,7 +548,7 @@ async fn stale_versions_conflict_and_deletes_leave_tombstones() {
         let d = app
             .data_as(
                 &bob,
-                r#"{ finding(slug: "ai-co-pilot-not-replacement") { id version } }"#,
+                r#"{ finding(by: {slug: "ai-co-pilot-not-replacement"}) { id version } }"#,
                 json!({}),
             )
             .await;

@@ -11,7 +11,7 @@ fn raw_id(text: &str) -> String {
 #[tokio::test]
 async fn unknown_and_malformed_ids() {
     on_each_backend!(|app| {
-        let q = "query($id: ID!) { finding(id: $id) { title } }";
+        let q = "query($id: ID!) { finding(by: {id: $id}) { title } }";
         // Well-formed, but no such row.
         assert_eq!(
             app.error_code(q, json!({"id": raw_id("Finding:999999")}))
@@ -69,27 +69,73 @@ async fn unknown_and_malformed_ids() {
 #[tokio::test]
 async fn lookups_need_exactly_one_key() {
     on_each_backend!(|app| {
+        // `by` is a `@oneOf` input: none, both, or a null key are refused at validation, before
+        // anything runs, whether written in the document or passed as a variable.
+        for refused in [
+            "{ exercise { title } }",
+            "{ exercise(by: {}) { title } }",
+            r#"{ exercise(by: {id: "x", slug: "y"}) { title } }"#,
+            "{ exercise(by: {slug: null}) { title } }",
+        ] {
+            let body = app.graphql(refused, json!({})).await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                "{refused}: {body}"
+            );
+            assert_eq!(body.get("data"), None, "{refused}: {body}");
+        }
+        let by_variable = "query($by: Lookup!) { exercise(by: $by) { title } }";
+        for by in [
+            json!({}),
+            json!({"id": "x", "slug": "y"}),
+            json!({"slug": null}),
+        ] {
+            let body = app.graphql(by_variable, json!({ "by": by })).await;
+            assert_eq!(
+                body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+                "{by}: {body}"
+            );
+        }
+        // A key from an unset nullable variable is caught when the argument is read.
+        let body = app
+            .graphql(
+                "query($slug: String) { exercise(by: {slug: $slug}) { title } }",
+                json!({}),
+            )
+            .await;
         assert_eq!(
-            app.error_code("{ exercise { title } }", json!({})).await,
-            "BAD_USER_INPUT"
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{body}"
         );
-        let both = r#"{ exercise(id: "x", slug: "y") { title } }"#;
-        assert_eq!(app.error_code(both, json!({})).await, "BAD_USER_INPUT");
-        let body = app.graphql(both, json!({})).await;
-        assert_eq!(body["errors"][0]["extensions"]["field"], "id");
+        assert_eq!(
+            app.data(
+                by_variable,
+                json!({"by": {"slug": "ai-cam-public-dialogues-2024"}})
+            )
+            .await,
+            json!({"exercise": {"title": "ai@cam public dialogues on AI in public services"}})
+        );
         assert_eq!(
             app.error_code(
-                r#"{ organisation(slug: "no-such-org") { name } }"#,
+                r#"{ organisation(by: {slug: "no-such-org"}) { name } }"#,
                 json!({})
             )
             .await,
             "NOT_FOUND"
         );
-        assert_eq!(
-            app.error_code(r#"{ theme(slug: "") { label } }"#, json!({}))
-                .await,
-            "BAD_USER_INPUT"
-        );
+        let body = app
+            .graphql(r#"{ theme(by: {slug: ""}) { label } }"#, json!({}))
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "by.slug");
+        let body = app
+            .graphql(
+                "query($id: ID!) { theme(by: {id: $id}) { label } }",
+                json!({"id": raw_id("Exercise:1")}),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "by.id");
     });
 }
 

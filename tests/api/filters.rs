@@ -78,7 +78,7 @@ async fn view_filters_combine() {
 
         let survey = app
             .data(
-                r#"{ exercise(slug: "data-ai-public-engagement-cop-survey") { id } }"#,
+                r#"{ exercise(by: {slug: "data-ai-public-engagement-cop-survey"}) { id } }"#,
                 json!({}),
             )
             .await["exercise"]["id"]
@@ -86,7 +86,7 @@ async fn view_filters_combine() {
         assert_eq!(views(json!({"exercise": survey})).await["totalCount"], 15);
         let finding = app
             .data(
-                r#"{ finding(slug: "robust-governance-checks-and-balances") { id } }"#,
+                r#"{ finding(by: {slug: "robust-governance-checks-and-balances"}) { id } }"#,
                 json!({}),
             )
             .await["finding"]["id"]
@@ -273,11 +273,11 @@ async fn exercise_resource_organisation_and_metric_filters() {
     on_each_backend!(|app| {
         let ids = app
             .data(
-                r#"{ dialogue: exercise(slug: "ai-cam-public-dialogues-2024") { id }
-                     survey: exercise(slug: "data-ai-public-engagement-cop-survey") { id }
-                     funder: organisation(slug: "mohn-westlake") { id }
-                     cbd: organisation(slug: "connected-by-data") { id }
-                     governance: finding(slug: "robust-governance-checks-and-balances") { id } }"#,
+                r#"{ dialogue: exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { id }
+                     survey: exercise(by: {slug: "data-ai-public-engagement-cop-survey"}) { id }
+                     funder: organisation(by: {slug: "mohn-westlake"}) { id }
+                     cbd: organisation(by: {slug: "connected-by-data"}) { id }
+                     governance: finding(by: {slug: "robust-governance-checks-and-balances"}) { id } }"#,
                 json!({}),
             )
             .await;
@@ -437,9 +437,9 @@ async fn views_and_findings_by_organisation() {
     on_each_backend!(|app| {
         let d = app
             .data(
-                r#"{ aiCam: organisation(slug: "ai-cam") { id }
-                     cbd: organisation(slug: "connected-by-data") { id }
-                     mohn: organisation(slug: "mohn-westlake") { id } }"#,
+                r#"{ aiCam: organisation(by: {slug: "ai-cam"}) { id }
+                     cbd: organisation(by: {slug: "connected-by-data"}) { id }
+                     mohn: organisation(by: {slug: "mohn-westlake"}) { id } }"#,
                 json!({}),
             )
             .await;

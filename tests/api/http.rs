@@ -93,7 +93,7 @@ async fn graphql_response_json_is_preferred_and_uses_400_for_invalid_documents()
     assert_eq!(code_of(unparsable).await, "GRAPHQL_PARSE_FAILED");
 
     // A field error is still a 200: the document was executed.
-    let field_error = post(r#"{ finding(slug: "no-such-finding") { title } }"#)
+    let field_error = post(r#"{ finding(by: {slug: "no-such-finding"}) { title } }"#)
         .send()
         .await
         .expect("request");

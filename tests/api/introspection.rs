@@ -70,6 +70,7 @@ fn the_fixtures_cover_every_client() {
 async fn every_clients_introspection_passes_the_default_limits_and_matches_the_sdl() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite");
     let expected = sdl_model(&committed_sdl());
+    let mut saw_one_of = 0;
     for (name, document) in fixtures() {
         // Clients name the operation (GraphiQL and graphql-js send `IntrospectionQuery`).
         let res = app
@@ -86,10 +87,23 @@ async fn every_clients_introspection_passes_the_default_limits_and_matches_the_s
         assert_eq!(res.status().as_u16(), 200, "{name}: HTTP status");
         let body: Value = res.json().await.expect("JSON");
         assert!(body.get("errors").is_none(), "{name}: {body}");
+        if document.contains("isOneOf") {
+            // The root lookups' `by:` input is a oneOf input object, and says so.
+            let lookup = body["data"]["__schema"]["types"]
+                .as_array()
+                .and_then(|types| types.iter().find(|t| t["name"] == "Lookup"))
+                .unwrap_or_else(|| panic!("{name}: no Lookup type"));
+            assert_eq!(lookup["isOneOf"], true, "{name}: {lookup}");
+            saw_one_of += 1;
+        }
         let actual = introspection_model(&body["data"]["__schema"]);
         let expected = without_unasked(&expected, &actual);
         assert_model_eq(&name, &expected, &actual);
     }
+    assert!(
+        saw_one_of > 0,
+        "a fixture asks for isOneOf (graphql-js with every option)"
+    );
 }
 
 #[tokio::test]

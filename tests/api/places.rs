@@ -105,7 +105,7 @@ async fn set_exercise_places_replaces_the_list_and_its_index() {
 
         let got = app
             .data(
-                r#"{ exercise(slug: "data-ai-public-engagement-cop-survey") { places } }"#,
+                r#"{ exercise(by: {slug: "data-ai-public-engagement-cop-survey"}) { places } }"#,
                 json!({}),
             )
             .await;

@@ -37,7 +37,7 @@ async fn theme_exists(address: &str, admin: &str, slug: &str) -> bool {
         .post(format!("{address}/graphql"))
         .bearer_auth(admin)
         .json(
-            &json!({"query": "query($slug: String!) { theme(slug: $slug) { id } }",
+            &json!({"query": "query($slug: String!) { theme(by: {slug: $slug}) { id } }",
             "variables": {"slug": slug}}),
         )
         .send()

@@ -155,7 +155,7 @@ async fn the_subprotocol_must_be_requested() {
         let mut request = url.into_client_request().expect("request");
         request.headers_mut().insert(
             "Sec-WebSocket-Protocol",
-            "graphql-ws".parse().expect("value"),
+            "graphql-sse".parse().expect("value"),
         );
         let refused = tokio_tungstenite::connect_async(request).await;
         assert!(
@@ -166,6 +166,115 @@ async fn the_subprotocol_must_be_requested() {
                 ))
             ),
             "{refused:?}"
+        );
+    });
+}
+
+/// Python `gql`'s default offer (the legacy `graphql-ws` first, then graphql-transport-ws) gets the
+/// legacy protocol, spoken with its own message names by the same state machine.
+#[tokio::test]
+async fn the_legacy_protocol_for_clients_that_prefer_it() {
+    on_each_backend!(|app| {
+        let token = app.token("legacy", "editor").await;
+        let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-ws, graphql-transport-ws".parse().expect("value"),
+        );
+        let (mut ws, response) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("WebSocket handshake");
+        assert_eq!(
+            response
+                .headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-ws")
+        );
+        send(
+            &mut ws,
+            json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {token}")}}),
+        )
+        .await;
+        assert_eq!(recv(&mut ws).await, json!({"type": "connection_ack"}));
+
+        send(
+            &mut ws,
+            json!({"id": "1", "type": "start", "payload": {
+            "query": "subscription { changes(entities: [THEME]) { entity slug kind } }"}}),
+        )
+        .await;
+        // Answered only after the subscription above is listening (each new operation is polled
+        // before the next message is read).
+        send(
+            &mut ws,
+            json!({"id": "2", "type": "start", "payload": {
+            "query": "{ missions { code } }"}}),
+        )
+        .await;
+        let data = recv(&mut ws).await;
+        assert_eq!(data["id"], "2", "{data}");
+        assert_eq!(data["type"], "data", "{data}");
+        assert_eq!(
+            data["payload"]["data"]["missions"].as_array().map(Vec::len),
+            Some(5),
+            "{data}"
+        );
+        assert_eq!(recv(&mut ws).await, json!({"id": "2", "type": "complete"}));
+
+        // An operation that does not validate: its errors as `data`, then `complete`.
+        send(
+            &mut ws,
+            json!({"id": "3", "type": "start", "payload": {
+            "query": "{ noSuchField }"}}),
+        )
+        .await;
+        let data = recv(&mut ws).await;
+        assert_eq!(data["type"], "data", "{data}");
+        assert_eq!(
+            data["payload"]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{data}"
+        );
+        assert_eq!(recv(&mut ws).await, json!({"id": "3", "type": "complete"}));
+
+        authorised(
+            &app.address,
+            &token,
+            r#"mutation { createTheme(input: {slug: "legacy-theme", label: "Legacy", definition: "Heard over the legacy protocol."}) { id } }"#,
+            json!({}),
+        )
+        .await;
+        let event = recv(&mut ws).await;
+        assert_eq!(
+            event,
+            json!({"id": "1", "type": "data", "payload": {"data": {"changes":
+                {"entity": "Theme", "slug": "legacy-theme", "kind": "CREATE"}}}})
+        );
+        // `stop` is answered with `complete`; `connection_terminate` closes normally.
+        send(&mut ws, json!({"id": "1", "type": "stop"})).await;
+        assert_eq!(recv(&mut ws).await, json!({"id": "1", "type": "complete"}));
+        send(&mut ws, json!({"type": "connection_terminate"})).await;
+        assert_eq!(closed(&mut ws).await, (1000, String::new()));
+
+        let (mut ws, _) = tokio_tungstenite::connect_async({
+            let url = format!("{}/graphql", app.address.replace("http://", "ws://"));
+            let mut request = url.into_client_request().expect("request");
+            request.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                "graphql-ws".parse().expect("value"),
+            );
+            request
+        })
+        .await
+        .expect("WebSocket handshake");
+        send(&mut ws, json!({"type": "connection_init"})).await;
+        assert_eq!(recv(&mut ws).await, json!({"type": "connection_ack"}));
+        // The other protocol's messages are not this one's.
+        send(&mut ws, json!({"type": "ping"})).await;
+        assert_eq!(
+            closed(&mut ws).await,
+            (4400, "Invalid message: unknown `type`".to_string())
         );
     });
 }
@@ -505,7 +614,7 @@ async fn change_subscriptions_filter_by_entity_and_mission_and_hide_drafts() {
         let seed = authorised(
             &app.address,
             &token,
-            r#"{ exercise(slug: "ai-cam-public-dialogues-2024") { id } sourceDocument(slug: "ai-cam-2024-10-26") { id } }"#,
+            r#"{ exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { id } sourceDocument(by: {slug: "ai-cam-2024-10-26"}) { id } }"#,
             json!({}),
         )
         .await;

@@ -21,12 +21,12 @@ async fn refs(app: &TestApp) -> Refs {
     let d = app
         .data(
             r#"{
-              source: sourceDocument(slug: "ai-cam-2024-10-26") { id }
-              other: sourceDocument(slug: "connected-by-data-cop-future") { id }
-              exercise(slug: "ai-cam-public-dialogues-2024") { id }
-              aiCam: organisation(slug: "ai-cam") { id }
-              dsit: organisation(slug: "dsit") { id }
-              finding(slug: "ai-co-pilot-not-replacement") { id }
+              source: sourceDocument(by: {slug: "ai-cam-2024-10-26"}) { id }
+              other: sourceDocument(by: {slug: "connected-by-data-cop-future"}) { id }
+              exercise(by: {slug: "ai-cam-public-dialogues-2024"}) { id }
+              aiCam: organisation(by: {slug: "ai-cam"}) { id }
+              dsit: organisation(by: {slug: "dsit"}) { id }
+              finding(by: {slug: "ai-co-pilot-not-replacement"}) { id }
             }"#,
             json!({}),
         )
@@ -285,7 +285,7 @@ async fn source_documents() {
         // The upserted copy carries its external key.
         let d = app
             .data(
-                r#"{ sourceDocument(slug: "nhs-ai-survey-2025-ext") { externalKey { source id } } }"#,
+                r#"{ sourceDocument(by: {slug: "nhs-ai-survey-2025-ext"}) { externalKey { source id } } }"#,
                 json!({}),
             )
             .await;
@@ -707,7 +707,7 @@ async fn sessions() {
         // Nor can it move to another exercise while the view is filed under it.
         let other = app
             .data(
-                r#"{ exercise(slug: "data-ai-public-engagement-cop") { id } }"#,
+                r#"{ exercise(by: {slug: "data-ai-public-engagement-cop"}) { id } }"#,
                 json!({}),
             )
             .await["exercise"]["id"]
@@ -945,7 +945,7 @@ async fn a_report_linked_to_findings_is_listed_under_them() {
     on_each_backend!(|app| {
         let r = refs(&app).await;
         let editor = app.token("researcher", "editor").await;
-        let listed = r#"{ finding(slug: "ai-co-pilot-not-replacement") { resources(first: 50) { nodes { slug } } } }"#;
+        let listed = r#"{ finding(by: {slug: "ai-co-pilot-not-replacement"}) { resources(first: 50) { nodes { slug } } } }"#;
         let slugs = |d: Value| {
             d["finding"]["resources"]["nodes"]
                 .as_array()

@@ -8,6 +8,15 @@
 //!
 //! - The `graphql-transport-ws` subprotocol must be requested; otherwise the socket is opened and
 //!   closed at once with 4406 (as the reference server does, so a client sees the reason).
+//! - The legacy `graphql-ws` subprotocol (Apollo's subscriptions-transport-ws) is spoken too, by
+//!   the same state machine with that protocol's message names (`start`, `stop`, `data`,
+//!   `connection_terminate`), because Python `gql` uses it with its default settings: it offers
+//!   both, legacy first, and cannot read which one the server chose (it looks the answer up as
+//!   `Sec-WebSocket-Protocol`, case-sensitively, and HTTP/1 header names are sent in lower case),
+//!   so it speaks the legacy one. The server takes the first subprotocol in the client's order of
+//!   preference that it speaks. In that dialect an operation that never ran gets its errors as
+//!   `data` and then `complete` (as the legacy reference server does), not `error`; a `stop` is
+//!   answered with `complete`; there is no `ping`/`pong` (nor keep-alive `ka`, which is optional).
 //! - `connection_init` must arrive within the configured timeout (4408). Its payload may carry
 //!   `{"authorization": "Bearer <token>"}` or `{"token": "<token>"}`; an invalid or revoked token,
 //!   or none when tokens are required, closes with 4403. Tokens are never logged.
@@ -54,6 +63,34 @@ use tracing::Instrument;
 
 /// The subprotocol this endpoint speaks.
 pub const PROTOCOL: &str = "graphql-transport-ws";
+/// The legacy subprotocol (subscriptions-transport-ws) this endpoint also speaks.
+pub const LEGACY_PROTOCOL: &str = "graphql-ws";
+
+/// Which of the two subprotocols a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dialect {
+    /// graphql-transport-ws.
+    TransportWs,
+    /// graphql-ws (subscriptions-transport-ws).
+    Legacy,
+}
+
+impl Dialect {
+    fn name(self) -> &'static str {
+        match self {
+            Dialect::TransportWs => PROTOCOL,
+            Dialect::Legacy => LEGACY_PROTOCOL,
+        }
+    }
+
+    /// The message type for an operation's result.
+    fn next(self) -> &'static str {
+        match self {
+            Dialect::TransportWs => "next",
+            Dialect::Legacy => "data",
+        }
+    }
+}
 
 /// How the WebSocket endpoint behaves.
 #[derive(Clone, Copy, Debug)]
@@ -77,13 +114,18 @@ pub fn is_upgrade(head: &actix_web::dev::RequestHead) -> bool {
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
-/// Whether the client offered our subprotocol in `Sec-WebSocket-Protocol`.
-fn offers_protocol(req: &HttpRequest) -> bool {
+/// The first subprotocol the client offers in `Sec-WebSocket-Protocol` (in its order of
+/// preference) that this endpoint speaks.
+fn chosen_dialect(req: &HttpRequest) -> Option<Dialect> {
     req.headers()
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|p| p.trim() == PROTOCOL)
+        .find_map(|p| match p.trim() {
+            PROTOCOL => Some(Dialect::TransportWs),
+            LEGACY_PROTOCOL => Some(Dialect::Legacy),
+            _ => None,
+        })
 }
 
 /// Upgrades the request and runs the connection in its own task.
@@ -97,11 +139,11 @@ pub async fn upgrade(
     hub: web::Data<Hub>,
 ) -> actix_web::Result<HttpResponse> {
     let (mut response, session, messages) = actix_ws::handle(&req, body)?;
-    let accepted = offers_protocol(&req);
-    if accepted {
+    let dialect = chosen_dialect(&req);
+    if let Some(dialect) = dialect {
         response.headers_mut().insert(
             header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(PROTOCOL),
+            HeaderValue::from_static(dialect.name()),
         );
     }
     let messages = messages
@@ -125,6 +167,7 @@ pub async fn upgrade(
         persisted: persisted.into_inner(),
         request_id: request_id.clone(),
         session,
+        dialect: dialect.unwrap_or(Dialect::TransportWs),
         state: State::Waiting,
         credential: None,
         tokens: hub.token_changes(),
@@ -141,7 +184,7 @@ pub async fn upgrade(
     );
     actix_web::rt::spawn(
         async move {
-            if accepted {
+            if dialect.is_some() {
                 connection.run(messages).await;
             } else {
                 connection
@@ -179,6 +222,27 @@ enum ClientMessage {
     Complete {
         id: String,
     },
+    /// Only in the legacy protocol (`connection_terminate`): the client is leaving.
+    #[serde(skip)]
+    Terminate,
+}
+
+/// A message from a client of the legacy protocol, where it differs.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum LegacyMessage {
+    ConnectionInit {
+        #[serde(default)]
+        payload: Option<Value>,
+    },
+    Start {
+        id: String,
+        payload: Box<async_graphql::Request>,
+    },
+    Stop {
+        id: String,
+    },
+    ConnectionTerminate,
 }
 
 /// Where the connection is in the handshake.
@@ -209,6 +273,7 @@ struct Connection {
     persisted: std::sync::Arc<PersistedDocuments>,
     request_id: Option<RequestId>,
     session: Session,
+    dialect: Dialect,
     state: State,
     /// Charges each operation to the client's budget, as over HTTP.
     rate_limiter: Option<std::sync::Arc<crate::ratelimit::RateLimiter>>,
@@ -348,9 +413,25 @@ impl Connection {
             }
         };
         // The payload may hold a token: parse errors must not quote it.
-        let message = match serde_json::from_str::<ClientMessage>(&text) {
+        let parsed = match self.dialect {
+            Dialect::TransportWs => serde_json::from_str::<ClientMessage>(&text),
+            Dialect::Legacy => serde_json::from_str::<LegacyMessage>(&text).map(|m| match m {
+                LegacyMessage::ConnectionInit { payload } => {
+                    ClientMessage::ConnectionInit { payload }
+                }
+                LegacyMessage::Start { id, payload } => ClientMessage::Subscribe { id, payload },
+                LegacyMessage::Stop { id } => ClientMessage::Complete { id },
+                LegacyMessage::ConnectionTerminate => ClientMessage::Terminate,
+            }),
+        };
+        let message = match parsed {
             Ok(message) => message,
-            Err(err) => return Err(Stop::Close(4400, invalid_message(&text, &err))),
+            Err(err) => {
+                return Err(Stop::Close(
+                    4400,
+                    invalid_message(&text, &err, self.dialect),
+                ))
+            }
         };
         self.on_message(message).await
     }
@@ -370,6 +451,7 @@ impl Connection {
             }
             ClientMessage::Ping { .. } => self.send(json!({"type": "pong"})).await,
             ClientMessage::Pong { .. } => Ok(()),
+            ClientMessage::Terminate => Err(Stop::Close(1000, String::new())),
             ClientMessage::Subscribe { id, payload } => {
                 if !matches!(self.state, State::Ready(_)) {
                     return Err(Stop::Close(4401, "Unauthorized".into()));
@@ -401,6 +483,10 @@ impl Connection {
                 // Completing an unknown or finished operation is allowed and does nothing.
                 if let Some((handle, _)) = self.operations.remove(&id) {
                     handle.abort();
+                    // A legacy `stop` is answered with `complete` (clients wait for it).
+                    if self.dialect == Dialect::Legacy {
+                        return self.send(json!({"id": id, "type": "complete"})).await;
+                    }
                 }
                 Ok(())
             }
@@ -566,6 +652,12 @@ impl Connection {
                 tracing::error!(error = %err, "could not serialise GraphQL errors");
                 json!([{"message": "Internal server error", "extensions": {"code": code::INTERNAL}}])
             });
+            if self.dialect == Dialect::Legacy {
+                // The legacy `error` carries one error object; `data` carries them all.
+                self.send(json!({"id": id, "type": "data", "payload": {"errors": errors}}))
+                    .await?;
+                return self.send(json!({"id": id, "type": "complete"})).await;
+            }
             return self
                 .send(json!({"id": id, "type": "error", "payload": errors}))
                 .await;
@@ -574,18 +666,23 @@ impl Connection {
             tracing::error!(error = %err, "could not serialise a GraphQL response");
             json!({"errors": [{"message": "Internal server error", "extensions": {"code": code::INTERNAL}}]})
         });
-        self.send(json!({"id": id, "type": "next", "payload": payload}))
+        let kind = self.dialect.next();
+        self.send(json!({"id": id, "type": kind, "payload": payload}))
             .await
     }
 }
 
 /// The reason for a 4400 close: what was wrong, without echoing the message (it may hold a token).
-fn invalid_message(text: &str, err: &serde_json::Error) -> String {
+fn invalid_message(text: &str, err: &serde_json::Error, dialect: Dialect) -> String {
+    let known: &[&str] = match dialect {
+        Dialect::TransportWs => &["connection_init", "ping", "pong", "subscribe", "complete"],
+        Dialect::Legacy => &["connection_init", "start", "stop", "connection_terminate"],
+    };
     match serde_json::from_str::<Value>(text) {
         Err(_) => "Invalid message: not JSON".to_string(),
         Ok(value) => match value.get("type").and_then(Value::as_str) {
             None => "Invalid message: no `type`".to_string(),
-            Some(kind @ ("connection_init" | "ping" | "pong" | "subscribe" | "complete")) => {
+            Some(kind) if known.contains(&kind) => {
                 // serde's message names the missing or mistyped field, never a value.
                 let detail = err.to_string();
                 let detail = detail.split(" at line").next().unwrap_or_default();

@@ -15,9 +15,9 @@ use crate::pagination::{
 };
 use crate::types::{
     evidence_map, fetch_one, finding_map, Commitment, EvidenceDimension, EvidenceMap, Finding,
-    FindingDimension, FindingMap, Lookup, Metric, ParticipantView, Resource,
+    FindingDimension, FindingMap, Lookup, LookupInput, Metric, ParticipantView, Resource,
 };
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, Object};
 use entity::{commitment, finding, metric, participant_view, resource};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
 
@@ -61,10 +61,9 @@ impl EvidenceQuery {
     async fn finding(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The finding's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The finding's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which finding: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Finding>> {
-        let lookup = Lookup::from_args(NodeKind::Finding, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Finding, by)?;
         let model = fetch_one::<finding::Entity>(
             ctx,
             NodeKind::Finding,
@@ -145,10 +144,9 @@ impl EvidenceQuery {
     async fn participant_view(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The view's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The view's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which participant view: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<ParticipantView>> {
-        let lookup = Lookup::from_args(NodeKind::ParticipantView, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::ParticipantView, by)?;
         let model = fetch_one::<participant_view::Entity>(
             ctx,
             NodeKind::ParticipantView,
@@ -264,10 +262,9 @@ impl EvidenceQuery {
     async fn metric(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The metric's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The metric's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which metric: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Metric>> {
-        let lookup = Lookup::from_args(NodeKind::Metric, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Metric, by)?;
         let model = fetch_one::<metric::Entity>(
             ctx,
             NodeKind::Metric,
@@ -313,10 +310,9 @@ impl EvidenceQuery {
     async fn resource(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The resource's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The resource's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which resource: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Resource>> {
-        let lookup = Lookup::from_args(NodeKind::Resource, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Resource, by)?;
         let model = fetch_one::<resource::Entity>(
             ctx,
             NodeKind::Resource,
@@ -375,10 +371,9 @@ impl EvidenceQuery {
     async fn commitment(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The commitment's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The commitment's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which commitment: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Commitment>> {
-        let lookup = Lookup::from_args(NodeKind::Commitment, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Commitment, by)?;
         let model = fetch_one::<commitment::Entity>(
             ctx,
             NodeKind::Commitment,

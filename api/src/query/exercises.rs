@@ -8,8 +8,8 @@ use crate::errors::ApiResult;
 use crate::filters::ExerciseFilter;
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, paginate_ordered, ListOrder, Order, Page, PageArgs, SortKeys};
-use crate::types::{fetch_one, Exercise, Lookup, Session};
-use async_graphql::{Context, Object, ID};
+use crate::types::{fetch_one, Exercise, Lookup, LookupInput, Session};
+use async_graphql::{Context, Object};
 use entity::{exercise, session};
 use sea_orm::EntityTrait;
 use sea_orm::QueryFilter;
@@ -23,10 +23,9 @@ impl ExerciseQuery {
     async fn exercise(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The exercise's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The exercise's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which exercise: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Exercise>> {
-        let lookup = Lookup::from_args(NodeKind::Exercise, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Exercise, by)?;
         let model = fetch_one::<exercise::Entity>(
             ctx,
             NodeKind::Exercise,
@@ -85,10 +84,9 @@ impl ExerciseQuery {
     async fn session(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The session's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The session's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which session: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Session>> {
-        let lookup = Lookup::from_args(NodeKind::Session, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Session, by)?;
         let model = fetch_one::<session::Entity>(
             ctx,
             NodeKind::Session,

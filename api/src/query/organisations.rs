@@ -4,8 +4,8 @@ use crate::errors::ApiResult;
 use crate::filters::OrganisationFilter;
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
-use crate::types::{fetch_one, Lookup, Organisation};
-use async_graphql::{Context, Object, ID};
+use crate::types::{fetch_one, Lookup, LookupInput, Organisation};
+use async_graphql::{Context, Object};
 use entity::organisation;
 use sea_orm::EntityTrait;
 use sea_orm::QueryFilter;
@@ -19,10 +19,9 @@ impl OrganisationQuery {
     async fn organisation(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The organisation's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The organisation's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which organisation: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Organisation>> {
-        let lookup = Lookup::from_args(NodeKind::Organisation, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Organisation, by)?;
         let model = fetch_one::<organisation::Entity>(
             ctx,
             NodeKind::Organisation,

@@ -3,8 +3,10 @@
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::NodeKind;
 use crate::pagination::{paginate, Page, PageArgs};
-use crate::types::{fetch_one, GovernmentMission, Lookup, Mission, SourceDocument, Theme};
-use async_graphql::{Context, Object, ID};
+use crate::types::{
+    fetch_one, GovernmentMission, Lookup, LookupInput, Mission, SourceDocument, Theme,
+};
+use async_graphql::{Context, Object};
 use entity::{mission, source_document, theme};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder};
 
@@ -43,10 +45,9 @@ impl VocabularyQuery {
     async fn theme(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The theme's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The theme's slug, e.g. `privacy`.")] slug: Option<String>,
+        #[graphql(desc = "Which theme: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<Theme>> {
-        let lookup = Lookup::from_args(NodeKind::Theme, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::Theme, by)?;
         let model = fetch_one::<theme::Entity>(
             ctx,
             NodeKind::Theme,
@@ -89,10 +90,9 @@ impl VocabularyQuery {
     async fn source_document(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The document's global ID.")] id: Option<ID>,
-        #[graphql(desc = "The document's slug.")] slug: Option<String>,
+        #[graphql(desc = "Which source document: `{id: ...}` or `{slug: ...}`.")] by: LookupInput,
     ) -> ApiResult<Option<SourceDocument>> {
-        let lookup = Lookup::from_args(NodeKind::SourceDocument, id, slug)?;
+        let lookup = Lookup::from_input(NodeKind::SourceDocument, by)?;
         let model = fetch_one::<source_document::Entity>(
             ctx,
             NodeKind::SourceDocument,

@@ -31,5 +31,7 @@ pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchHit, SearchKind};
-pub use support::{fetch_one, ExternalKey, JsonValue, Lookup, PartialDate, Provenance, Timestamp};
+pub use support::{
+    fetch_one, ExternalKey, JsonValue, Lookup, LookupInput, PartialDate, Provenance, Timestamp,
+};
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

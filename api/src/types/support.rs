@@ -5,7 +5,8 @@ use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, SourceById};
 use crate::types::SourceDocument;
 use async_graphql::{
-    scalar, Context, InputValueError, InputValueResult, Object, Scalar, ScalarType, Value, ID,
+    scalar, Context, InputValueError, InputValueResult, Object, OneofObject, Scalar, ScalarType,
+    Value, ID,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -77,22 +78,32 @@ pub fn members<J: EntityTrait>(
         .to_owned()
 }
 
-/// How a root field was asked to find one object: by ID or by slug, exactly one of them.
+// One shared `@oneOf` input rather than one per type: "exactly one" is refused at validation,
+// before any resolver runs, and a client learns one shape for the nine lookups.
+/// Which object to find: by its global ID or by its slug, exactly one of them, e.g.
+/// `finding(by: {slug: "ai-co-pilot-not-replacement"})` or `finding(by: {id: $id})`.
+#[derive(OneofObject)]
+#[graphql(name = "Lookup")]
+pub enum LookupInput {
+    /// The object's global ID (as in `id` and `node(id:)`).
+    Id(ID),
+    /// The object's slug (as in `slug`), e.g. `privacy` for a theme.
+    Slug(String),
+}
+
+/// How a root field was asked to find one object: by ID or by slug.
 pub enum Lookup {
     Id(i32),
     Slug(String),
 }
 
 impl Lookup {
-    pub fn from_args(kind: NodeKind, id: Option<ID>, slug: Option<String>) -> ApiResult<Self> {
-        match (id, slug) {
-            (Some(id), None) => Ok(Lookup::Id(GlobalId::decode_int(&id, kind, "id")?)),
-            (None, Some(slug)) if !slug.trim().is_empty() => Ok(Lookup::Slug(slug)),
-            (None, Some(_)) => Err(ApiError::bad_input("slug", "`slug` must not be empty")),
-            _ => Err(ApiError::bad_input(
-                "id",
-                "Give exactly one of `id` or `slug`",
-            )),
+    /// Decodes the ID for `kind`; an ID of another type or an empty slug is the client's error.
+    pub fn from_input(kind: NodeKind, by: LookupInput) -> ApiResult<Self> {
+        match by {
+            LookupInput::Id(id) => Ok(Lookup::Id(GlobalId::decode_int(&id, kind, "by.id")?)),
+            LookupInput::Slug(slug) if !slug.trim().is_empty() => Ok(Lookup::Slug(slug)),
+            LookupInput::Slug(_) => Err(ApiError::bad_input("by.slug", "`slug` must not be empty")),
         }
     }
 

@@ -84,15 +84,11 @@ def main(url, ws_url, token):
 
 
 async def subscription(url, ws_url, token):
-    # gql reads the server's `Sec-WebSocket-Protocol` answer with a case-sensitive lookup, and
-    # actix writes header names in lower case, so gql would fall back to the legacy Apollo
-    # protocol if offered it: offer only graphql-transport-ws (gql's GRAPHQLWS_SUBPROTOCOL).
-    transport = WebsocketsTransport(
-        url=ws_url,
-        init_payload={"authorization": f"Bearer {token}"},
-        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
-    )
+    # gql's defaults: it offers the legacy Apollo subprotocol (graphql-ws) first, which the
+    # server takes.
+    transport = WebsocketsTransport(url=ws_url, init_payload={"authorization": f"Bearer {token}"})
     async with Client(transport=transport, fetch_schema_from_transport=True) as session:
+        assert transport.subprotocol == WebsocketsTransport.APOLLO_SUBPROTOCOL, transport.subprotocol
         stop = threading.Event()
         written = []
 
