@@ -157,7 +157,10 @@ async fn walk(app: &TestApp, editor: &str, spec: &Spec<'_>) -> String {
     }
     assert_eq!(
         app.error_code(
-            &format!("{{ {}(by: {{slug: \"never-written\"}}) {{ slug }} }}", spec.field),
+            &format!(
+                "{{ {}(by: {{slug: \"never-written\"}}) {{ slug }} }}",
+                spec.field
+            ),
             json!({})
         )
         .await,
