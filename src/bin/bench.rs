@@ -318,7 +318,7 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
         },
         Case {
             name: "exercise counts",
-            query: "{ exercise(slug: \"bench-exercise-0\") { title counts { views findings resources sessions metrics viewsByStance { stance count } } } }",
+            query: "{ exercise(by: {slug: \"bench-exercise-0\"}) { title counts { views findings resources sessions metrics viewsByStance { stance count } } } }",
             variables: json!({}),
         },
         Case {

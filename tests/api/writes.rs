@@ -86,7 +86,7 @@ fn code_and_field(body: &Value) -> (String, String) {
 
 async fn read(app: &TestApp, spec: &Spec<'_>, slug: &str) -> Value {
     let q = format!(
-        "query($slug: String!) {{ {}(slug: $slug) {{ {} }} }}",
+        "query($slug: String!) {{ {}(by: {{slug: $slug}}) {{ {} }} }}",
         spec.field, spec.selection
     );
     app.data(&q, json!({"slug": slug})).await[spec.field].clone()
@@ -158,7 +158,10 @@ async fn walk(app: &TestApp, editor: &str, spec: &Spec<'_>) -> String {
     }
     assert_eq!(
         app.error_code(
-            &format!("{{ {}(slug: \"never-written\") {{ slug }} }}", spec.field),
+            &format!(
+                "{{ {}(by: {{slug: \"never-written\"}}) {{ slug }} }}",
+                spec.field
+            ),
             json!({})
         )
         .await,
@@ -218,7 +221,7 @@ async fn walk(app: &TestApp, editor: &str, spec: &Spec<'_>) -> String {
 
 /// Deleting the seed row `slug` is refused while rows depend on it, and leaves it in place.
 async fn refused_delete(app: &TestApp, editor: &str, ty: &str, field: &str, slug: &str) {
-    let q = format!("{{ {field}(slug: \"{slug}\") {{ id version }} }}");
+    let q = format!("{{ {field}(by: {{slug: \"{slug}\"}}) {{ id version }} }}");
     let before = app.data(&q, json!({})).await[field].clone();
     let delete = format!(
         "mutation($id: ID!, $v: Int!) {{ delete{ty}(id: $id, expectedVersion: $v) {{ id }} }}"

@@ -6,8 +6,8 @@
 //! polled by that same task, so no message of an operation can overtake its `complete`, and a
 //! client `complete` stops the operation before anything more of it is sent.
 //!
-//! - The `graphql-transport-ws` subprotocol must be requested; otherwise the socket is opened and
-//!   closed at once with 4406 (as the reference server does, so a client sees the reason).
+//! - The `graphql-transport-ws` subprotocol (or the legacy one below) must be requested; otherwise
+//!   the socket is opened and closed at once with 4406 (as the reference server does, so a client sees the reason).
 //! - The legacy `graphql-ws` subprotocol (Apollo's subscriptions-transport-ws) is spoken too, by
 //!   the same state machine with that protocol's message names (`start`, `stop`, `data`,
 //!   `connection_terminate`), because Python `gql` uses it with its default settings: it offers

@@ -69,8 +69,10 @@ def main(url, ws_url, token):
         assert len(missions) == 5, missions
 
         # The sync loop: everything from the start, then nothing new, then exactly one new change.
+        # (The seed corpus is loaded without change-log entries: write one so the log has some.)
+        make_change(url, token)
         events, cursor = sync_loop(session, None)
-        assert len(events) > 0, "the seed corpus is in the log"
+        assert len(events) > 0, "the log has the change just made"
         sequences = [e["sequence"] for e in events]
         assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
         again, same = sync_loop(session, cursor)
