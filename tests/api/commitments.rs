@@ -120,7 +120,7 @@ fn slugs(connection: &Value) -> Vec<String> {
 }
 
 async fn id_of(app: &TestApp, field: &str, slug: &str) -> String {
-    let q = format!("{{ {field}(slug: \"{slug}\") {{ id }} }}");
+    let q = format!("{{ {field}(by: {{slug: \"{slug}\"}}) {{ id }} }}");
     app.data(&q, json!({})).await[field]["id"]
         .as_str()
         .expect("id")
@@ -154,20 +154,22 @@ async fn the_seeded_commitments_read_back_exactly() {
 }
 
 #[tokio::test]
-async fn findings_and_exercises_list_the_commitments_that_answer_them() {
+async fn findings_exercises_and_organisations_list_their_commitments() {
     on_each_backend!(|app| {
         let d = app
             .data(
                 r#"{
-                  democratic: finding(slug: "democratic-approach-to-ai-governance") {
+                  democratic: finding(by: {slug: "democratic-approach-to-ai-governance"}) {
                     commitments { totalCount nodes { slug organisation { slug } } } }
-                  coPilot: finding(slug: "ai-co-pilot-not-replacement") {
+                  coPilot: finding(by: {slug: "ai-co-pilot-not-replacement"}) {
                     commitments(first: 5) { totalCount nodes { slug } } }
-                  valued: finding(slug: "cop-attendees-valued") { commitments { totalCount nodes { slug } } }
-                  dialogue: exercise(slug: "ai-cam-public-dialogues-2024") {
+                  valued: finding(by: {slug: "cop-attendees-valued"}) { commitments { totalCount nodes { slug } } }
+                  dialogue: exercise(by: {slug: "ai-cam-public-dialogues-2024"}) {
                     commitments { totalCount nodes { slug } } }
-                  cop: exercise(slug: "data-ai-public-engagement-cop") {
+                  cop: exercise(by: {slug: "data-ai-public-engagement-cop"}) {
                     commitments(first: 1) { totalCount pageInfo { hasNextPage } nodes { slug } } }
+                  cbd: organisation(by: {slug: "connected-by-data"}) { commitments { totalCount nodes { slug status } } }
+                  dsit: organisation(by: {slug: "dsit"}) { commitments { totalCount nodes { slug } } }
                 }"#,
                 json!({}),
             )
@@ -200,6 +202,17 @@ async fn findings_and_exercises_list_the_commitments_that_answer_them() {
             d["cop"]["commitments"],
             json!({"totalCount": 2, "pageInfo": {"hasNextPage": true},
                    "nodes": [{"slug": "cop-publish-presentation-videos"}]})
+        );
+        assert_eq!(
+            d["cbd"]["commitments"],
+            json!({"totalCount": 2, "nodes": [
+                {"slug": "cop-publish-presentation-videos", "status": "DONE"},
+                {"slug": "cop-keep-meeting-notes-live", "status": "STATED"}
+            ]})
+        );
+        assert_eq!(
+            d["dsit"]["commitments"],
+            json!({"totalCount": 0, "nodes": []})
         );
     });
 }
@@ -302,7 +315,7 @@ async fn the_list_filters_and_orders() {
 const CREATE: &str = "mutation($input: CreateCommitmentInput!) { createCommitment(input: $input) { id version reviewStatus } }";
 const FEED: &str =
     "{ changes(entities: [COMMITMENT]) { nodes { kind entity slug version visible } } }";
-const UNDER_FINDING: &str = r#"{ finding(slug: "democratic-approach-to-ai-governance") {
+const UNDER_FINDING: &str = r#"{ finding(by: {slug: "democratic-approach-to-ai-governance"}) {
     commitments { totalCount nodes { slug status } } } }"#;
 
 async fn step(app: &TestApp, editor: &str, mutation: &str, id: &str, v: i64) -> Value {
@@ -543,7 +556,7 @@ async fn bad_input_is_refused_with_its_field() {
             "NOT_FOUND"
         );
         // An organisation or source that a commitment cites cannot be deleted.
-        let q = "{ organisation(slug: \"connected-by-data\") { id version } }";
+        let q = "{ organisation(by: {slug: \"connected-by-data\"}) { id version } }";
         let org = app.data(q, json!({})).await["organisation"].clone();
         let del = "mutation($id: ID!, $v: Int!) { deleteOrganisation(id: $id, expectedVersion: $v) { id } }";
         let (_, body) = app
@@ -560,8 +573,7 @@ async fn bad_input_is_refused_with_its_field() {
 async fn commitments_travel_in_bundles_with_their_links() {
     on_each_backend!(|app| {
         let editor = app.token("acme-sync", "editor").await;
-        let import =
-            "mutation($b: String!) { importBundle(bundle: $b) { committed created } }";
+        let import = "mutation($b: String!) { importBundle(bundle: $b) { committed created } }";
         let good = json!({"type": "commitment", "slug": "cop-share-survey-results",
             "title": "Share the survey results", "statement": "test fixture",
             "organisation": "connected-by-data", "status": "DONE",
@@ -571,10 +583,7 @@ async fn commitments_travel_in_bundles_with_their_links() {
         let d = app
             .data_as(&editor, import, json!({"b": format!("{good}\n")}))
             .await;
-        assert_eq!(
-            d["importBundle"],
-            json!({"committed": true, "created": 1})
-        );
+        assert_eq!(d["importBundle"], json!({"committed": true, "created": 1}));
         let d = app
             .data(
                 r#"{ commitment(by: {slug: "cop-share-survey-results"}) { status reviewStatus

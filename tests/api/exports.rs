@@ -284,7 +284,7 @@ async fn anonymous_exports_hold_published_rows_only_and_can_be_turned_off() {
         let d = app
             .data_as(
                 &editor,
-                r#"{ participantView(slug: "reduce-admin-burden") { id version } }"#,
+                r#"{ participantView(by: {slug: "reduce-admin-burden"}) { id version } }"#,
                 json!({}),
             )
             .await;
@@ -363,7 +363,7 @@ const MAP: &str = "{ evidenceState { minCellCount }
     totalViews suppressed
     cells { row { key } column { key } count suppressed byStance { stance count suppressed } }
   }
-  exercise(slug: \"ai-cam-public-dialogues-2024\") {
+  exercise(by: {slug: \"ai-cam-public-dialogues-2024\"}) {
     counts { views suppressed viewsByStance { stance count suppressed } }
   }
 }";

@@ -910,13 +910,19 @@ async fn commitments() {
                         "findings": {"nodes": []}, "version": 2}),
             ),
             invalid: vec![
-                (json!({"organisationId": NO_ORGANISATION}), "input.organisationId"),
+                (
+                    json!({"organisationId": NO_ORGANISATION}),
+                    "input.organisationId",
+                ),
                 (json!({"statedOn": "2024-11-31"}), "input.statedOn"),
                 (
                     json!({"findingIds": [r.finding, NO_FINDING]}),
                     "input.findingIds[1]",
                 ),
-                (json!({"exerciseIds": [NO_EXERCISE]}), "input.exerciseIds[0]"),
+                (
+                    json!({"exerciseIds": [NO_EXERCISE]}),
+                    "input.exerciseIds[0]",
+                ),
                 (json!({"sourceId": NO_SOURCE}), "input.sourceId"),
                 (json!({"title": "x".repeat(301)}), "input.title"),
             ],
@@ -926,7 +932,7 @@ async fn commitments() {
         // refusal says why.
         refused_delete(&app, &editor, "Organisation", "organisation", "dsit").await;
         let dsit = app
-            .data("{ organisation(slug: \"dsit\") { id version } }", json!({}))
+            .data("{ organisation(by: {slug: \"dsit\"}) { id version } }", json!({}))
             .await["organisation"]
             .clone();
         let (_, body) = app
