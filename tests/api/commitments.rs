@@ -560,8 +560,7 @@ async fn bad_input_is_refused_with_its_field() {
 async fn commitments_travel_in_bundles_with_their_links() {
     on_each_backend!(|app| {
         let editor = app.token("acme-sync", "editor").await;
-        let import =
-            "mutation($b: String!) { importBundle(bundle: $b) { committed created } }";
+        let import = "mutation($b: String!) { importBundle(bundle: $b) { committed created } }";
         let good = json!({"type": "commitment", "slug": "cop-share-survey-results",
             "title": "Share the survey results", "statement": "test fixture",
             "organisation": "connected-by-data", "status": "DONE",
@@ -571,10 +570,7 @@ async fn commitments_travel_in_bundles_with_their_links() {
         let d = app
             .data_as(&editor, import, json!({"b": format!("{good}\n")}))
             .await;
-        assert_eq!(
-            d["importBundle"],
-            json!({"committed": true, "created": 1})
-        );
+        assert_eq!(d["importBundle"], json!({"committed": true, "created": 1}));
         let d = app
             .data(
                 r#"{ commitment(slug: "cop-share-survey-results") { status reviewStatus

@@ -907,13 +907,19 @@ async fn commitments() {
                         "findings": {"nodes": []}, "version": 2}),
             ),
             invalid: vec![
-                (json!({"organisationId": NO_ORGANISATION}), "input.organisationId"),
+                (
+                    json!({"organisationId": NO_ORGANISATION}),
+                    "input.organisationId",
+                ),
                 (json!({"statedOn": "2024-11-31"}), "input.statedOn"),
                 (
                     json!({"findingIds": [r.finding, NO_FINDING]}),
                     "input.findingIds[1]",
                 ),
-                (json!({"exerciseIds": [NO_EXERCISE]}), "input.exerciseIds[0]"),
+                (
+                    json!({"exerciseIds": [NO_EXERCISE]}),
+                    "input.exerciseIds[0]",
+                ),
                 (json!({"sourceId": NO_SOURCE}), "input.sourceId"),
                 (json!({"title": "x".repeat(301)}), "input.title"),
             ],

@@ -95,9 +95,7 @@ impl Permalink {
     fn parse(permalink: &str) -> ApiResult<Self> {
         let url = permalink.trim();
         let after_scheme = match url.split_once("://") {
-            Some((scheme, rest)) if matches!(scheme, "http" | "https") => {
-                rest.find('/').map(|i| &rest[i..]).unwrap_or("")
-            }
+            Some(("http" | "https", rest)) => rest.find('/').map(|i| &rest[i..]).unwrap_or(""),
             Some(_) => {
                 return Err(bad(
                     "The permalink must be an http(s) URL or start with /explore",
