@@ -630,3 +630,42 @@ async fn a_permalink_is_cited_with_its_sources() {
         }
     });
 }
+
+#[tokio::test]
+async fn nested_lists_of_few_views_are_refused_too() {
+    on_each_backend!(with & [("PUBLIC_VOICE_MIN_CELL_COUNT", "4")], |app| {
+        let one =
+            "query($s: String!) { finding(slug: $s) { views { totalCount nodes { slug } } } }";
+        let d = app.data(one, json!({"s": "cop-less-useful"})).await;
+        assert_eq!(d["finding"]["views"]["totalCount"], 4);
+        let d = app
+            .data(one, json!({"s": "democratic-approach-to-ai-governance"}))
+            .await;
+        assert_eq!(
+            d["finding"]["views"]["totalCount"], 0,
+            "an empty list is no group"
+        );
+        assert_eq!(
+            app.error_code(one, json!({"s": "cop-format-preferences"}))
+                .await,
+            "SUPPRESSED"
+        );
+        // Batched for a whole page of findings, and without asking for the total.
+        let body = app
+            .graphql(
+                "{ findings { nodes { slug views { nodes { slug } } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "SUPPRESSED");
+        assert_eq!(
+            body["errors"][0]["path"],
+            json!(["findings", "nodes", 7, "views"])
+        );
+        let editor = app.token("ed", "editor").await;
+        let d = app
+            .data_as(&editor, one, json!({"s": "cop-format-preferences"}))
+            .await;
+        assert_eq!(d["finding"]["views"]["totalCount"], 3);
+    });
+}
