@@ -407,6 +407,7 @@ pub mod rel {
         "JOIN finding_theme ON finding_theme.finding_id = finding.id",
     );
     pub const PUBLISHED_RESOURCES: ChildRelation = direct("resource.publisher_id");
+    pub const ORGANISATION_COMMITMENTS: ChildRelation = direct("commitment.organisation_id");
     pub const FINDING_COMMITMENTS: ChildRelation = linked(
         "commitment_finding.finding_id",
         "JOIN commitment_finding ON commitment_finding.commitment_id = commitment.id",

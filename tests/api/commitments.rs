@@ -154,7 +154,7 @@ async fn the_seeded_commitments_read_back_exactly() {
 }
 
 #[tokio::test]
-async fn findings_and_exercises_list_the_commitments_that_answer_them() {
+async fn findings_exercises_and_organisations_list_their_commitments() {
     on_each_backend!(|app| {
         let d = app
             .data(
@@ -168,6 +168,8 @@ async fn findings_and_exercises_list_the_commitments_that_answer_them() {
                     commitments { totalCount nodes { slug } } }
                   cop: exercise(slug: "data-ai-public-engagement-cop") {
                     commitments(first: 1) { totalCount pageInfo { hasNextPage } nodes { slug } } }
+                  cbd: organisation(slug: "connected-by-data") { commitments { totalCount nodes { slug status } } }
+                  dsit: organisation(slug: "dsit") { commitments { totalCount nodes { slug } } }
                 }"#,
                 json!({}),
             )
@@ -200,6 +202,17 @@ async fn findings_and_exercises_list_the_commitments_that_answer_them() {
             d["cop"]["commitments"],
             json!({"totalCount": 2, "pageInfo": {"hasNextPage": true},
                    "nodes": [{"slug": "cop-publish-presentation-videos"}]})
+        );
+        assert_eq!(
+            d["cbd"]["commitments"],
+            json!({"totalCount": 2, "nodes": [
+                {"slug": "cop-publish-presentation-videos", "status": "DONE"},
+                {"slug": "cop-keep-meeting-notes-live", "status": "STATED"}
+            ]})
+        );
+        assert_eq!(
+            d["dsit"]["commitments"],
+            json!({"totalCount": 0, "nodes": []})
         );
     });
 }

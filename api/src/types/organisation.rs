@@ -2,20 +2,20 @@
 
 use super::support::Timestamp;
 use super::support::{conn, Provenance};
-use super::{Exercise, OrganisationKind, OrganisationRole, Resource};
+use super::{Commitment, Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
-use entity::{exercise, exercise_organisation, organisation, resource};
+use entity::{commitment, exercise, exercise_organisation, organisation, resource};
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// An organisation.
 pub struct Organisation(pub organisation::Model);
 
 /// An organisation involved in the evidence: one that ran, funded or was suggested for an
-/// exercise, or that published a resource.
+/// exercise, that published a resource, or that made a commitment.
 #[Object]
 impl Organisation {
     /// Stable global ID.
@@ -124,6 +124,38 @@ impl Organisation {
             resource::Column::Id,
             |m| m.id,
             Resource,
+            PageArgs::new(first, after, last, before),
+        )
+        .await
+    }
+
+    /// The responses and commitments it stated ("what happened next"), those the caller may
+    /// see.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    async fn commitments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: at most this many items from the start (or after `after`)."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "Page forwards: items after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: at most this many items from the end (or before `before`)."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
+    ) -> ApiResult<Page<Commitment>> {
+        let select =
+            commitment::Entity::find().filter(commitment::Column::OrganisationId.eq(self.0.id));
+        paginate_children(
+            ctx,
+            loaders::rel::ORGANISATION_COMMITMENTS,
+            self.0.id,
+            select,
+            commitment::Column::Id,
+            |m| m.id,
+            Commitment,
             PageArgs::new(first, after, last, before),
         )
         .await

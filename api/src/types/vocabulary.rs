@@ -311,7 +311,7 @@ impl Theme {
 pub struct SourceDocument(pub source_document::Model);
 
 /// A public document the evidence was curated from (a blog post, a report...). Every finding,
-/// view, metric and resource names one in its provenance.
+/// view, metric, resource and commitment names one in its provenance.
 #[Object]
 impl SourceDocument {
     /// Stable global ID.
