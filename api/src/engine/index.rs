@@ -145,6 +145,8 @@ pub struct Index {
     recent: Vec<u32>,
     /// Ids put or removed since the last `regroup`, whose place in `recent` may have changed.
     touched: RoaringBitmap,
+    /// Whether a row already in `recent` was touched (only new rows: nothing to take out).
+    moved: bool,
     /// Ids in title order (by sort key, then id).
     title_order: Vec<u32>,
     /// Each id's position in `title_order` plus one (0: not there), by id.
@@ -239,6 +241,7 @@ impl Index {
         }
         let f = std::mem::take(facts);
         self.touched.insert(id);
+        self.moved = true;
         self.all.remove(id);
         self.published.remove(id);
         self.verbatim.remove(id);
@@ -302,7 +305,9 @@ impl Index {
             // One pass per batch of changes: take the touched ids out, sort them, put back the
             // present ones. Writes are usually the newest, so the merge is mostly an append.
             let touched = std::mem::take(&mut self.touched);
-            self.recent.retain(|id| !touched.contains(*id));
+            if std::mem::take(&mut self.moved) {
+                self.recent.retain(|id| !touched.contains(*id));
+            }
             let updated = &self.updated;
             let key = |id: &u32| (updated.get(*id as usize).copied().unwrap_or(0), *id);
             let mut fresh: Vec<u32> = touched.iter().filter(|id| self.all.contains(*id)).collect();
