@@ -459,16 +459,27 @@ impl Index {
         let mut out = Vec::with_capacity(n);
         match walk {
             Walk::Recent => {
+                if let Some((id, _, at)) = start {
+                    // A cursor whose row the index holds at another time than the database
+                    // gave it: the index cannot be trusted to place it (a hand edit); SQL can.
+                    let slot = usize::try_from(id).unwrap_or(usize::MAX);
+                    let held = self.facts.get(slot).is_some_and(|f| f.present);
+                    if held && self.updated_at(slot as u32) != self.precise(at) {
+                        return None;
+                    }
+                }
                 let entries = &self.recent;
                 let key = |id: &u32| (self.updated_at(*id), i64::from(*id));
                 let ids: Box<dyn Iterator<Item = &u32>> = match (start, down) {
                     (None, false) => Box::new(entries.iter()),
                     (None, true) => Box::new(entries.iter().rev()),
                     (Some((id, _, at)), false) => {
+                        let at = self.precise(at);
                         let from = entries.partition_point(|e| key(e) <= (at, i64::from(id)));
                         Box::new(entries[from..].iter())
                     }
                     (Some((id, _, at)), true) => {
+                        let at = self.precise(at);
                         let to = entries.partition_point(|e| key(e) < (at, i64::from(id)));
                         Box::new(entries[..to].iter().rev())
                     }
