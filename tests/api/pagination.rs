@@ -177,7 +177,6 @@ async fn walk(app: &crate::helpers::TestApp, order: &str, forward: bool, size: i
 
 #[tokio::test]
 async fn orders_page_stably_both_ways() {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     on_each_backend!(|app| {
         let oldest = slugs(&app.data(ORDERED, json!({"first": 100})).await["participantViews"]);
         let mut newest = oldest.clone();
