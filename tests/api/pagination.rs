@@ -177,7 +177,6 @@ async fn walk(app: &crate::helpers::TestApp, order: &str, forward: bool, size: i
 
 #[tokio::test]
 async fn orders_page_stably_both_ways() {
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     on_each_backend!(|app| {
         let oldest = slugs(&app.data(ORDERED, json!({"first": 100})).await["participantViews"]);
         let mut newest = oldest.clone();
@@ -185,30 +184,30 @@ async fn orders_page_stably_both_ways() {
         assert_eq!(walk(&app, "NEWEST_FIRST", true, 7).await, newest);
         assert_eq!(walk(&app, "NEWEST_FIRST", false, 6).await, newest);
 
-        // Give three views distinct, later update times; the rest share the seed's time.
-        let db = sea_orm::Database::connect(app.db.url())
-            .await
-            .expect("connect");
-        let base = chrono::Utc::now() + chrono::Duration::hours(1);
-        for (i, slug) in [
+        // Give three views distinct, later update times through the API (the write path, which
+        // the read engine follows); the rest share the seed's time.
+        let editor = app.token("orderer", "editor").await;
+        for slug in [
             "valued-networking",
             "personal-data-sold",
             "reduce-admin-burden",
-        ]
-        .iter()
-        .enumerate()
-        {
-            let view = entity::participant_view::Entity::find()
-                .filter(entity::participant_view::Column::Slug.eq(*slug))
-                .one(&db)
-                .await
-                .expect("query")
-                .expect("view");
-            let mut am: entity::participant_view::ActiveModel = view.into();
-            am.updated_at = Set(base + chrono::Duration::minutes(i as i64));
-            am.update(&db).await.expect("update");
+        ] {
+            let view = app
+                .data_as(
+                    &editor,
+                    "query($s: String!) { participantView(slug: $s) { id version verbatim } }",
+                    json!({"s": slug}),
+                )
+                .await["participantView"]
+                .clone();
+            app.data_as(
+                &editor,
+                "mutation($i: UpdateViewInput!) { updateView(input: $i) { id } }",
+                json!({"i": {"id": view["id"], "expectedVersion": view["version"],
+                             "verbatim": view["verbatim"]}}),
+            )
+            .await;
         }
-        db.close().await.ok();
         let mut expected: Vec<String> = [
             "reduce-admin-burden",
             "personal-data-sold",

@@ -145,6 +145,8 @@ pub struct Index {
     recent: Vec<u32>,
     /// Ids put or removed since the last `regroup`, whose place in `recent` may have changed.
     touched: RoaringBitmap,
+    /// Whether a row already in `recent` was touched (only new rows: nothing to take out).
+    moved: bool,
     /// Ids in title order (by sort key, then id).
     title_order: Vec<u32>,
     /// Each id's position in `title_order` plus one (0: not there), by id.
@@ -239,6 +241,7 @@ impl Index {
         }
         let f = std::mem::take(facts);
         self.touched.insert(id);
+        self.moved = true;
         self.all.remove(id);
         self.published.remove(id);
         self.verbatim.remove(id);
@@ -302,7 +305,9 @@ impl Index {
             // One pass per batch of changes: take the touched ids out, sort them, put back the
             // present ones. Writes are usually the newest, so the merge is mostly an append.
             let touched = std::mem::take(&mut self.touched);
-            self.recent.retain(|id| !touched.contains(*id));
+            if std::mem::take(&mut self.moved) {
+                self.recent.retain(|id| !touched.contains(*id));
+            }
             let updated = &self.updated;
             let key = |id: &u32| (updated.get(*id as usize).copied().unwrap_or(0), *id);
             let mut fresh: Vec<u32> = touched.iter().filter(|id| self.all.contains(*id)).collect();
@@ -454,16 +459,27 @@ impl Index {
         let mut out = Vec::with_capacity(n);
         match walk {
             Walk::Recent => {
+                if let Some((id, _, at)) = start {
+                    // A cursor whose row the index holds at another time than the database
+                    // gave it: the index cannot be trusted to place it (a hand edit); SQL can.
+                    let slot = usize::try_from(id).unwrap_or(usize::MAX);
+                    let held = self.facts.get(slot).is_some_and(|f| f.present);
+                    if held && self.updated_at(slot as u32) != self.precise(at) {
+                        return None;
+                    }
+                }
                 let entries = &self.recent;
                 let key = |id: &u32| (self.updated_at(*id), i64::from(*id));
                 let ids: Box<dyn Iterator<Item = &u32>> = match (start, down) {
                     (None, false) => Box::new(entries.iter()),
                     (None, true) => Box::new(entries.iter().rev()),
                     (Some((id, _, at)), false) => {
+                        let at = self.precise(at);
                         let from = entries.partition_point(|e| key(e) <= (at, i64::from(id)));
                         Box::new(entries[from..].iter())
                     }
                     (Some((id, _, at)), true) => {
+                        let at = self.precise(at);
                         let to = entries.partition_point(|e| key(e) < (at, i64::from(id)));
                         Box::new(entries[..to].iter().rev())
                     }

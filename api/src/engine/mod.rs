@@ -934,14 +934,17 @@ impl CellMembers {
             } else {
                 &index.views
             };
-            let mut cell = (*self.set).clone();
-            for (dim, value) in [self.row, self.column] {
-                match rows.facet(dim, value) {
-                    Some(b) => cell &= b,
-                    None => cell.clear(),
+            match (
+                rows.facet(self.row.0, self.row.1),
+                rows.facet(self.column.0, self.column.1),
+            ) {
+                (Some(r), Some(c)) => {
+                    let mut cell = r & c;
+                    cell &= &*self.set;
+                    cell
                 }
+                _ => RoaringBitmap::new(),
             }
-            cell
         })
     }
 }
