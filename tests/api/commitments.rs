@@ -135,7 +135,9 @@ async fn the_seeded_commitments_read_back_exactly() {
         assert_eq!(d["commitments"]["totalCount"], 5);
         assert_eq!(d["commitments"]["nodes"], seeded());
         // The lookup by slug and `node` by ID give the same object.
-        let q = format!("{{ commitment(by: {{slug: \"ai-cam-inform-policy-lab\"}}) {{ id {FIELDS} }} }}");
+        let q = format!(
+            "{{ commitment(by: {{slug: \"ai-cam-inform-policy-lab\"}}) {{ id {FIELDS} }} }}"
+        );
         let one = app.data(&q, json!({})).await["commitment"].clone();
         let mut expected = seeded()[1].clone();
         expected["id"] = one["id"].clone();
@@ -354,7 +356,8 @@ async fn a_commitment_goes_through_review_and_the_change_feed() {
             d["createCommitment"],
             json!({"id": id, "version": 1, "reviewStatus": "DRAFT"})
         );
-        let lookup = "{ commitment(by: {slug: \"ai-cam-policy-lab-briefing\"}) { status statedOn } }";
+        let lookup =
+            "{ commitment(by: {slug: \"ai-cam-policy-lab-briefing\"}) { status statedOn } }";
         assert_eq!(app.error_code(lookup, json!({})).await, "NOT_FOUND");
         assert_eq!(
             app.data_as(&editor, lookup, json!({})).await["commitment"],

@@ -669,3 +669,30 @@ async fn nested_lists_of_few_views_are_refused_too() {
         assert_eq!(d["finding"]["views"]["totalCount"], 3);
     });
 }
+
+/// A download is charged to its caller's rate-limit budget page by page, like `/graphql`: past
+/// the budget it is refused before it starts, with 429 and `RATE_LIMITED`; others are served.
+#[tokio::test]
+async fn downloads_are_charged_to_the_callers_rate_limit() {
+    on_each_backend!(
+        with & [("PUBLIC_VOICE_RATE_LIMIT_ANONYMOUS", "10")],
+        |app| {
+            let editor = app.token("ed", "editor").await;
+            let (status, _, _, body) = get(&app, "/export/participant-views.csv", None).await;
+            assert_eq!(status, 429, "{body}");
+            assert_eq!(code(&body), "RATE_LIMITED");
+            let (status, _, _, body) = get(
+                &app,
+                "/export/evidence-map.json?rows=MISSION&columns=THEME",
+                None,
+            )
+            .await;
+            assert_eq!(status, 429, "{body}");
+            assert_eq!(code(&body), "RATE_LIMITED");
+            let (status, _, _, body) =
+                get(&app, "/export/participant-views.csv", Some(&editor)).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(records(&body).len(), 40, "the 40 seeded views");
+        }
+    );
+}

@@ -932,7 +932,10 @@ async fn commitments() {
         // refusal says why.
         refused_delete(&app, &editor, "Organisation", "organisation", "dsit").await;
         let dsit = app
-            .data("{ organisation(by: {slug: \"dsit\"}) { id version } }", json!({}))
+            .data(
+                "{ organisation(by: {slug: \"dsit\"}) { id version } }",
+                json!({}),
+            )
             .await["organisation"]
             .clone();
         let (_, body) = app

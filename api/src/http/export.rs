@@ -13,12 +13,14 @@
 
 use crate::auth::{self, Role, Viewer};
 use crate::errors::code;
+use crate::ratelimit::{self, InFlight, RateLimiter, RateSlot};
 use crate::schema::AppSchema;
 use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
 use futures_util::stream::{self, Stream, StreamExt};
 use sea_orm::DatabaseConnection;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What the endpoints need besides the schema and the database.
 #[derive(Clone, Copy, Debug)]
@@ -62,6 +64,9 @@ impl Refusal {
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
         response
             .content_type("application/json; charset=utf-8")
             .json(json!({"errors": [{"message": self.message, "extensions": {"code": self.code}}]}))
@@ -75,6 +80,7 @@ impl Refusal {
             code::UNAUTHENTICATED => StatusCode::UNAUTHORIZED,
             code::FORBIDDEN | code::SUPPRESSED => StatusCode::FORBIDDEN,
             code::SERVICE_UNAVAILABLE => StatusCode::SERVICE_UNAVAILABLE,
+            code::RATE_LIMITED => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         // Validation of a variable is the caller's bad input, whatever the engine calls it.
@@ -125,22 +131,21 @@ async fn viewer(
     }
 }
 
-/// Runs one GraphQL document as `viewer` and returns its data, or the first error as a refusal.
-async fn run(
-    schema: &AppSchema,
-    conn: &DatabaseConnection,
-    viewer: &Viewer,
-    document: &str,
-    variables: Value,
-) -> Result<Value, Refusal> {
-    let request = async_graphql::Request::new(document)
+/// Runs one GraphQL document as the reader's caller and returns its data, or the first error as
+/// a refusal. Each document is charged to the caller's rate-limit budget like a request to
+/// `/graphql` (a download past the budget is refused, or cut off mid-way).
+async fn run(reader: &Reader, document: &str, variables: Value) -> Result<Value, Refusal> {
+    let mut request = async_graphql::Request::new(document)
         .variables(async_graphql::Variables::from_json(variables))
         .data(crate::loaders::for_request(
-            conn.clone(),
-            viewer.sees_unpublished(),
+            reader.conn.clone(),
+            reader.viewer.sees_unpublished(),
         ))
-        .data(viewer.clone());
-    let mut response = schema.execute(request).await;
+        .data(reader.viewer.clone());
+    if let Some(slot) = &reader.rate {
+        request = request.data(slot.clone());
+    }
+    let mut response = reader.schema.execute(request).await;
     super::graphql::finish_errors(&mut response, false);
     if let Some(error) = response.errors.first() {
         let code_name = error
@@ -350,6 +355,10 @@ struct Reader {
     viewer: Viewer,
     filter: Value,
     page_size: usize,
+    /// The caller's rate-limit account, charged for every page (none when limits are off).
+    rate: Option<Arc<RateSlot>>,
+    /// The caller's place among its requests in flight, held until the download ends.
+    _in_flight: Option<Arc<InFlight>>,
 }
 
 impl Reader {
@@ -367,9 +376,7 @@ impl Reader {
             kind.filter_type, kind.field, kind.selection
         );
         let data = run(
-            &self.schema,
-            &self.conn,
-            &self.viewer,
+            self,
             &document,
             json!({"filter": self.filter, "first": self.page_size, "after": after}),
         )
@@ -510,9 +517,7 @@ async fn map(
          cells { row { key label } column { key label } count } } }"
     };
     let data = run(
-        &reader.schema,
-        &reader.conn,
-        &reader.viewer,
+        reader,
         document,
         json!({"rows": rows, "columns": columns, "filter": reader.filter}),
     )
@@ -664,12 +669,35 @@ async fn respond(
     }
     let viewer = viewer(req, conn, config).await?;
     let params = params(req)?;
+    // Rate limits as on `/graphql`: a place in flight for the whole download, and every page
+    // charged to the caller's budget.
+    let (rate, in_flight) = match req.app_data::<web::Data<RateLimiter>>() {
+        Some(limiter) => {
+            let limiter = limiter.clone().into_inner();
+            let client = ratelimit::client_key(&viewer, req.peer_addr().map(|a| a.ip()));
+            let guard = limiter.enter(&client).ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Secondary rate limit: at most {} requests from one client at once (PUBLIC_VOICE_MAX_CONCURRENT_REQUESTS)",
+                        limiter.settings().max_concurrent
+                    ),
+                    code::RATE_LIMITED,
+                )
+            })?;
+            let budget = limiter.settings().budget(&viewer);
+            (Some(RateSlot::new(client, budget)), Some(Arc::new(guard)))
+        }
+        None => (None, None),
+    };
     let reader = Reader {
         schema: schema.clone(),
         conn: conn.clone(),
         viewer,
         filter: filter(&params)?,
         page_size: config.page_size,
+        rate,
+        _in_flight: in_flight,
     };
     let mut response = HttpResponse::Ok();
     response
