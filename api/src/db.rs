@@ -20,6 +20,9 @@ pub const SQLITE_CACHE_KIB: i64 = 8 * 1024;
 /// How long an SQLite connection waits for another writer's lock by default.
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The level of sqlx's per-acquire event: the same as [`crate::pool_wait::EVENT_LEVEL`].
+const ACQUIRE_EVENT_LEVEL: log::LevelFilter = log::LevelFilter::Trace;
+
 /// Opens a connection pool. SQLite files are created when missing (`mode=rwc`).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     connect_with_busy_timeout(url, max_connections, DEFAULT_BUSY_TIMEOUT).await
@@ -41,7 +44,10 @@ pub async fn connect_with_busy_timeout(
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(sqlite_options);
+        .map_sqlx_sqlite_opts(sqlite_options)
+        // Every acquire reports its wait as an event, which `pool_wait` turns into a histogram.
+        .map_sqlx_sqlite_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_EVENT_LEVEL))
+        .map_sqlx_postgres_pool_opts(|pool| pool.acquire_time_level(ACQUIRE_EVENT_LEVEL));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL lets readers proceed while a writer commits; it is a property of the file, so

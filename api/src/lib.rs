@@ -25,6 +25,7 @@ pub mod mutation;
 pub mod pagination;
 pub mod persisted;
 pub mod places;
+pub mod pool_wait;
 pub mod query;
 pub mod ratelimit;
 pub mod response_shape;

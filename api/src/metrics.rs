@@ -3,7 +3,8 @@
 //!
 //! Counters and histograms are updated where things happen (the request middleware, the GraphQL
 //! handler, the WebSocket connections); gauges that describe a state elsewhere (the database pool,
-//! the change hub) are read when scraped, so they are never stale.
+//! the change hub) are read when scraped, so they are never stale. The pool's acquire waits come
+//! from `pool_wait`, one histogram per process.
 //!
 //! Operation names come from clients, so they are bounded before they become label values: only
 //! valid GraphQL names of at most 64 characters, and at most `MAX_OPERATION_NAMES` distinct ones;
@@ -160,6 +161,13 @@ impl Metrics {
             "db_pool_max_connections",
             "Most connections the database pool opens; queries wait when all are in use",
             pool_max.clone(),
+        );
+        // The one histogram of the process (see `pool_wait`): every application shows it.
+        registry.register_with_unit(
+            "db_pool_acquire_wait",
+            "Time each database statement waited for a pool connection (every acquire, from sqlx's own events; sqlx does not expose how many wait right now)",
+            Unit::Seconds,
+            crate::pool_wait::histogram(),
         );
         let websockets_open = Gauge::default();
         registry.register(

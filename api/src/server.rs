@@ -66,6 +66,7 @@ impl Application {
         settings: &Settings,
         conn: sea_orm::DatabaseConnection,
     ) -> Result<Self, StartError> {
+        crate::pool_wait::install_if_no_subscriber();
         let listener = TcpListener::bind(settings.bind_address()).map_err(StartError::Bind)?;
         let port = listener.local_addr().map_err(StartError::Bind)?.port();
         db::migrate(&conn).await.map_err(StartError::Database)?;

@@ -1,6 +1,7 @@
 //! Logging set up once per process: human-readable by default, JSON when asked. Logs go to
 //! standard error, so that commands which print data (`export`, `token create`, `schema`) keep
-//! standard output clean.
+//! standard output clean. The same subscriber holds the layer that measures pool waits
+//! (`pool_wait`).
 //!
 //! When an OTLP endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`), the same spans are also
 //! exported as OpenTelemetry traces over OTLP/HTTP (protobuf), batched on a thread of their own;
@@ -53,10 +54,11 @@ pub fn init(format: LogFormat, filter: &str, otlp_traces_endpoint: Option<&str>)
     let traces = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer().with_tracer(provider.tracer(env!("CARGO_PKG_NAME")))
     });
+    // The log filter applies to the logs and traces only: the pool-wait layer needs sqlx's
+    // acquire events, which are below the logs' level.
     let installed = tracing_subscriber::registry()
-        .with(filter)
-        .with(logs)
-        .with(traces)
+        .with(logs.and_then(traces).with_filter(filter))
+        .with(crate::pool_wait::layer())
         .try_init()
         .is_ok();
     Guard {

@@ -7,7 +7,7 @@ use crate::on_each_backend;
 use crate::subscriptions::{closed, initialised, round_trip, send};
 use migration::{Migrator, MigratorTrait};
 use prost::Message as _;
-use sea_orm::{ColumnTrait, EntityTrait, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QuerySelect, TransactionTrait};
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
@@ -156,6 +156,94 @@ async fn metrics_count_operations_by_name_and_code_and_describe_the_pool_hub_and
             "2",
         );
     });
+}
+
+/// Observations of the acquire-wait histogram above 0.1 s (its count minus the `le="0.1"` bucket).
+fn acquire_waits_over_a_tenth(text: &str) -> u64 {
+    let count: u64 = series(text, "public_voice_db_pool_acquire_wait_seconds_count")
+        .expect("the acquire-wait count")
+        .parse()
+        .expect("a number");
+    let fast: u64 = series(
+        text,
+        r#"public_voice_db_pool_acquire_wait_seconds_bucket{le="0.1"}"#,
+    )
+    .expect("the 0.1 s bucket")
+    .parse()
+    .expect("a number");
+    count - fast
+}
+
+/// A request that waits for the pool's only free connection is in the acquire-wait histogram.
+/// Two writes run while another writer holds the database's write lock: whichever takes the
+/// connection waits for the lock while holding it, and the other waits for the connection until
+/// the lock is released (a second later). The histogram is the process's (see `pool_wait`), so
+/// the test counts what it adds.
+#[tokio::test]
+async fn a_wait_for_a_pool_connection_is_observed_in_the_acquire_wait_histogram() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        // PostgreSQL's change listener keeps a connection of its own from the pool.
+        let pool = if backend == Backend::Sqlite { "1" } else { "2" };
+        let Some(app) = TestApp::spawn_with(
+            backend,
+            &[
+                ("PUBLIC_VOICE_DB_MAX_CONNECTIONS", pool),
+                ("PUBLIC_VOICE_SQLITE_BUSY_TIMEOUT_MS", "30000"),
+            ],
+        )
+        .await
+        else {
+            continue;
+        };
+        let editor = app.token("pool-editor", "editor").await;
+        let text = scrape(&app).await;
+        for line in [
+            "# HELP public_voice_db_pool_acquire_wait_seconds Time each database statement waited for a pool connection (every acquire, from sqlx's own events; sqlx does not expose how many wait right now).",
+            "# TYPE public_voice_db_pool_acquire_wait_seconds histogram",
+            "# UNIT public_voice_db_pool_acquire_wait_seconds seconds",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+        let before = acquire_waits_over_a_tenth(&text);
+
+        let holder = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        let txn = holder.begin().await.expect("begin");
+        txn.execute_unprepared("UPDATE write_clock SET ticks = ticks + 1 WHERE id = 1")
+            .await
+            .expect("hold the write lock");
+        let write = |slug: &'static str| {
+            let query = format!(
+                "mutation {{ createTheme(input: {{slug: \"{slug}\", label: \"Pool\", definition: \"Waits for the pool.\"}}) {{ slug }} }}"
+            );
+            let (app, editor) = (&app, &editor);
+            async move { app.graphql_as(editor, &query, json!({})).await }
+        };
+        let release = async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            txn.rollback().await.expect("release");
+        };
+        let ((status_a, body_a), (status_b, body_b), ()) =
+            tokio::join!(write("pool-a"), write("pool-b"), release);
+        assert_eq!(
+            (status_a, &body_a["data"]["createTheme"]["slug"]),
+            (200, &json!("pool-a")),
+            "{body_a}"
+        );
+        assert_eq!(
+            (status_b, &body_b["data"]["createTheme"]["slug"]),
+            (200, &json!("pool-b")),
+            "{body_b}"
+        );
+        holder.close().await.ok();
+
+        let after = acquire_waits_over_a_tenth(&scrape(&app).await);
+        assert!(
+            after > before,
+            "{backend:?}: {before} then {after} waits over 0.1 s"
+        );
+    }
 }
 
 #[tokio::test]
