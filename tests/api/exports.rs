@@ -635,7 +635,7 @@ async fn a_permalink_is_cited_with_its_sources() {
 async fn nested_lists_of_few_views_are_refused_too() {
     on_each_backend!(with & [("PUBLIC_VOICE_MIN_CELL_COUNT", "4")], |app| {
         let one =
-            "query($s: String!) { finding(slug: $s) { views { totalCount nodes { slug } } } }";
+            "query($s: String!) { finding(by: {slug: $s}) { views { totalCount nodes { slug } } } }";
         let d = app.data(one, json!({"s": "cop-less-useful"})).await;
         assert_eq!(d["finding"]["views"]["totalCount"], 4);
         let d = app

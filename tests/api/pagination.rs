@@ -195,7 +195,7 @@ async fn orders_page_stably_both_ways() {
             let view = app
                 .data_as(
                     &editor,
-                    "query($s: String!) { participantView(slug: $s) { id version verbatim } }",
+                    "query($s: String!) { participantView(by: {slug: $s}) { id version verbatim } }",
                     json!({"s": slug}),
                 )
                 .await["participantView"]
