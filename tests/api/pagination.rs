@@ -185,7 +185,8 @@ async fn orders_page_stably_both_ways() {
         assert_eq!(walk(&app, "NEWEST_FIRST", false, 6).await, newest);
 
         // Give three views distinct, later update times through the API (the write path, which
-        // the read engine follows); the rest share the seed's time.
+        // the read engine follows; an update that changes nothing keeps the time); the rest
+        // share the seed's time.
         let editor = app.token("orderer", "editor").await;
         for slug in [
             "valued-networking",
@@ -195,7 +196,7 @@ async fn orders_page_stably_both_ways() {
             let view = app
                 .data_as(
                     &editor,
-                    "query($s: String!) { participantView(by: {slug: $s}) { id version verbatim } }",
+                    "query($s: String!) { participantView(by: {slug: $s}) { id version } }",
                     json!({"s": slug}),
                 )
                 .await["participantView"]
@@ -204,7 +205,7 @@ async fn orders_page_stably_both_ways() {
                 &editor,
                 "mutation($i: UpdateViewInput!) { updateView(input: $i) { id } }",
                 json!({"i": {"id": view["id"], "expectedVersion": view["version"],
-                             "verbatim": view["verbatim"]}}),
+                             "locator": format!("{slug}, re-read")}}),
             )
             .await;
         }
