@@ -4,24 +4,20 @@
 //! - every object's keys follow the selection order (CollectFields: fragments expanded in place,
 //!   `@skip`/`@include` applied), so the order no longer changes from run to run;
 //! - an object of an abstract type (interface or union) whose fragments all miss is `{}`, not
-//!   `null` (`null` means "does not exist" to Relay clients): for those selections the extension
-//!   asks for `__typename` under a private alias, which it removes again;
+//!   `null` (`null` means "does not exist" to Relay clients): for those selections the document
+//!   asks for `__typename` under a private alias, which the reshaping removes again;
 //! - a failed field is `null` in place, and a failed non-null field makes its parent `null`, up to
-//!   the nearest nullable field (null propagation).
+//!   the nearest nullable field (null propagation);
+//! - `__schema { description }` is the schema's own description.
 //!
 //! The type facts (field types, possible types) come from the schema's own SDL, read once.
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
-};
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, Field, OperationType, Selection,
     SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
-use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
-use futures_util::stream::{BoxStream, StreamExt};
+use async_graphql::{Name, Positioned, Response, Value, Variables};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 
 /// The alias under which the concrete type of an abstract-typed object is asked for.
 const TYPENAME: &str = "pv__concreteType";
@@ -134,75 +130,42 @@ fn named(ty: &Type) -> &str {
     }
 }
 
-/// The extension that reshapes every response (HTTP, and WebSocket subscription events).
-pub struct ResponseShape(pub Arc<Shape>);
+/// A request's document, rewritten for the reshaping, with what its responses are reshaped by.
+pub struct Prepared {
+    document: ExecutableDocument,
+    variables: Variables,
+    operation_name: Option<String>,
+}
 
-impl ExtensionFactory for ResponseShape {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Instance {
-            shape: self.0.clone(),
-            request: Arc::new(Mutex::new(None)),
+impl Shape {
+    /// Rewrites the request's parsed document (see [`ask_concrete_types`]) and keeps a copy to
+    /// reshape its responses with. `None` when the document does not parse (the engine reports
+    /// that). Each transport calls this right before executing, and [`Prepared::reshape`] on every
+    /// response: this is not an engine extension, because any extension puts every field of every
+    /// response through the engine's slower, boxed per-field path.
+    pub fn prepare(&self, request: &mut async_graphql::Request) -> Option<Prepared> {
+        let mut document = request.parsed_query().ok()?.clone();
+        ask_concrete_types(self, &mut document);
+        request.set_parsed_query(document.clone());
+        Some(Prepared {
+            document,
+            variables: request.variables.clone(),
+            operation_name: request.operation_name.clone(),
         })
     }
 }
 
-/// A request's (rewritten) document and its variables, once parsed.
-type Parsed = Arc<Mutex<Option<(Arc<ExecutableDocument>, Variables)>>>;
-
-struct Instance {
-    shape: Arc<Shape>,
-    /// The (rewritten) document and variables of this request, set once parsed.
-    request: Parsed,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Instance {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let mut document = next.run(ctx, query, variables).await?;
-        ask_concrete_types(&self.shape, &mut document);
-        *self.request.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((Arc::new(document.clone()), variables.clone()));
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
+impl Prepared {
+    /// Reshapes one response of the prepared request (a query's or mutation's only response, or
+    /// each event of a subscription). Responses of a request that never ran are left alone.
+    pub fn reshape(&self, shape: &Shape, response: &mut Response) {
         reshape(
-            &self.shape,
-            &self.request,
-            operation_name,
-            &mut response,
-            false,
+            shape,
+            &self.document,
+            &self.variables,
+            self.operation_name.as_deref(),
+            response,
         );
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let shape = self.shape.clone();
-        let request = self.request.clone();
-        next.run(ctx, stream)
-            .map(move |mut response| {
-                // Queries and mutations sent over the socket were reshaped by `execute` already.
-                reshape(&shape, &request, None, &mut response, true);
-                response
-            })
-            .boxed()
     }
 }
 
@@ -281,15 +244,11 @@ fn walk_set(shape: &Shape, set: &mut Positioned<SelectionSet>, parent: &str, inj
 
 fn reshape(
     shape: &Shape,
-    request: &Parsed,
+    document: &ExecutableDocument,
+    variables: &Variables,
     operation_name: Option<&str>,
     response: &mut Response,
-    subscriptions_only: bool,
 ) {
-    let Some((document, variables)) = request.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    else {
-        return;
-    };
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
@@ -302,9 +261,6 @@ fn reshape(
         },
         _ => return,
     };
-    if subscriptions_only && operation.node.ty != OperationType::Subscription {
-        return;
-    }
     // The engine answers `null` when no root field came back (all failed, or all skipped); that is
     // an empty object to reshape, unless nothing ran at all (errors without a path).
     let not_run = !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
@@ -315,8 +271,8 @@ fn reshape(
     }
     let reshaper = Reshaper {
         shape,
-        document: &document,
-        variables: &variables,
+        document,
+        variables,
     };
     let root = root_of(&shape.roots, operation.node.ty);
     let data = std::mem::take(&mut response.data);
@@ -365,7 +321,10 @@ impl<'a> Reshaper<'a> {
                 },
             };
             match value {
-                Some(value) => {
+                Some(mut value) => {
+                    if name == "__schema" && concrete == self.shape.roots[0] {
+                        self.describe_schema(&mut value, &fields);
+                    }
                     out.insert(Name::new(key), value);
                 }
                 None if non_null => return None,
@@ -381,6 +340,26 @@ impl<'a> Reshaper<'a> {
             }
         }
         Some(Value::Object(out))
+    }
+
+    /// Answers `description` under `__schema` with the schema's own description (async-graphql
+    /// answers it with the specification's text about `__Schema`).
+    fn describe_schema(&self, value: &mut Value, fields: &[&'a Field]) {
+        let Value::Object(schema) = value else {
+            return;
+        };
+        let mut collected = Vec::new();
+        for field in fields {
+            let set = &field.selection_set.node;
+            self.collect(set, "__Schema", &mut collected, &mut HashSet::new());
+        }
+        for (key, fields) in collected {
+            if fields[0].name.node.as_str() == "description" {
+                if let Some(description) = schema.get_mut(key) {
+                    *description = Value::String(crate::schema::DESCRIPTION.into());
+                }
+            }
+        }
     }
 
     fn value(&self, value: Value, ty: &Type, sets: &[&'a SelectionSet]) -> Option<Value> {

@@ -95,7 +95,6 @@ impl Application {
             rate_limiter,
             engine: engine.clone(),
             db: conn.clone(),
-            max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
             page_limits: PageLimits {
                 default_size: settings.default_page_size,
@@ -112,12 +111,14 @@ impl Application {
             settings.apq_cache_size,
         ));
         let schema = web::Data::new(schema);
+        let shape = schema::shape().map(web::Data::new);
         let conn = web::Data::new(conn);
         // For health and metrics handlers: `engine.status()`.
         let engine = web::Data::new(engine);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             document: settings.document_limits,
+            max_depth: settings.max_query_depth,
             require_token: settings.require_token,
             anonymous_introspection: settings.anonymous_introspection,
         });
@@ -127,6 +128,7 @@ impl Application {
             max_message_bytes: settings.max_body_bytes,
             anonymous_introspection: settings.anonymous_introspection,
             document: settings.document_limits,
+            max_depth: settings.max_query_depth,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
@@ -139,6 +141,9 @@ impl Application {
             let mut app = App::new();
             if let Some(limiter) = &rate_limiter_data {
                 app = app.app_data(limiter.clone());
+            }
+            if let Some(shape) = &shape {
+                app = app.app_data(shape.clone());
             }
             let mut app = app
                 .wrap(cors(&origins, &allowed_headers))
