@@ -17,7 +17,9 @@ use async_graphql::parser::types::{
     SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::{Name, Positioned, Response, Value, Variables};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// The alias under which the concrete type of an abstract-typed object is asked for.
 const TYPENAME: &str = "pv__concreteType";
@@ -269,15 +271,11 @@ fn reshape(
         Value::Null if !not_run => response.data = Value::Object(Default::default()),
         _ => return,
     }
-    let reshaper = Reshaper {
-        shape,
-        document,
-        variables,
-    };
+    let reshaper = Reshaper::new(shape, document, variables);
     let root = root_of(&shape.roots, operation.node.ty);
     let data = std::mem::take(&mut response.data);
     response.data = reshaper
-        .object(data, root, &[&operation.node.selection_set.node])
+        .object(data, root, 0, &[&operation.node.selection_set.node])
         .unwrap_or(Value::Null);
 }
 
@@ -285,51 +283,131 @@ struct Reshaper<'a> {
     shape: &'a Shape,
     document: &'a ExecutableDocument,
     variables: &'a Variables,
+    /// Per group of selection sets (by id; the operation's is 0), the plans made for each
+    /// concrete type met under it.
+    plans: RefCell<Vec<Vec<(String, Rc<Plan<'a>>)>>>,
+}
+
+/// How to reshape every object of one concrete type selected by one group of selection sets,
+/// worked out once per request: the items of a list share it.
+struct Plan<'a> {
+    entries: Vec<Entry<'a>>,
+}
+
+/// One response key of a plan.
+struct Entry<'a> {
+    key: &'a str,
+    field_type: Option<&'a Type>,
+    /// The group of selection sets below the field (with its id), when its value is reshaped too.
+    below: Option<(usize, Vec<&'a SelectionSet>)>,
+    /// Under `__schema`: the response keys of `description`, answered with the schema's own
+    /// description (async-graphql answers it with the specification's text about `__Schema`).
+    schema_descriptions: Vec<&'a str>,
 }
 
 impl<'a> Reshaper<'a> {
-    /// The object reshaped, or `None` when a non-null field of it failed (it must become null).
-    fn object(&self, value: Value, ty: &str, sets: &[&'a SelectionSet]) -> Option<Value> {
-        let Value::Object(mut map) = value else {
-            return Some(value);
-        };
-        let concrete = match map.get(TYPENAME) {
-            Some(Value::String(name)) => name.clone(),
-            _ => ty.to_string(),
-        };
+    fn new(shape: &'a Shape, document: &'a ExecutableDocument, variables: &'a Variables) -> Self {
+        Reshaper {
+            shape,
+            document,
+            variables,
+            plans: RefCell::new(vec![Vec::new()]),
+        }
+    }
+
+    /// The plan for objects of type `concrete` under the group of selection sets `id`.
+    fn plan(&self, id: usize, sets: &[&'a SelectionSet], concrete: &str) -> Rc<Plan<'a>> {
+        if let Some((_, plan)) = self.plans.borrow()[id].iter().find(|(c, _)| c == concrete) {
+            return plan.clone();
+        }
         let mut collected: Vec<(&'a str, Vec<&'a Field>)> = Vec::new();
         for set in sets {
-            self.collect(set, &concrete, &mut collected, &mut HashSet::new());
+            self.collect(set, concrete, &mut collected, &mut HashSet::new());
         }
-        let mut out = async_graphql::indexmap::IndexMap::with_capacity(collected.len());
+        let mut entries = Vec::with_capacity(collected.len());
         for (key, fields) in collected {
             if key == TYPENAME {
                 continue;
             }
             let name = fields[0].name.node.as_str();
-            let field_type = self.shape.field_type(&concrete, name);
-            let non_null = field_type.is_some_and(|t| !t.nullable);
-            let value = match map.shift_remove(key) {
-                None => None,
-                Some(value) => match field_type {
-                    Some(t) if !fields[0].selection_set.node.items.is_empty() => {
-                        let sets: Vec<&SelectionSet> =
-                            fields.iter().map(|f| &f.selection_set.node).collect();
-                        self.value(value, t, &sets)
-                    }
-                    _ => Some(value),
-                },
+            let field_type = self.shape.field_type(concrete, name);
+            let below = match field_type {
+                Some(_) if !fields[0].selection_set.node.items.is_empty() => {
+                    let mut plans = self.plans.borrow_mut();
+                    plans.push(Vec::new());
+                    let sets = fields.iter().map(|f| &f.selection_set.node).collect();
+                    Some((plans.len() - 1, sets))
+                }
+                _ => None,
+            };
+            let mut schema_descriptions = Vec::new();
+            if name == "__schema" && concrete == self.shape.roots[0] {
+                let mut inner = Vec::new();
+                for field in &fields {
+                    let set = &field.selection_set.node;
+                    self.collect(set, "__Schema", &mut inner, &mut HashSet::new());
+                }
+                schema_descriptions = inner
+                    .into_iter()
+                    .filter(|(_, fields)| fields[0].name.node.as_str() == "description")
+                    .map(|(key, _)| key)
+                    .collect();
+            }
+            entries.push(Entry {
+                key,
+                field_type,
+                below,
+                schema_descriptions,
+            });
+        }
+        let plan = Rc::new(Plan { entries });
+        self.plans.borrow_mut()[id].push((concrete.to_string(), plan.clone()));
+        plan
+    }
+
+    /// The object reshaped, or `None` when a non-null field of it failed (it must become null).
+    fn object(
+        &self,
+        value: Value,
+        ty: &str,
+        id: usize,
+        sets: &[&'a SelectionSet],
+    ) -> Option<Value> {
+        let Value::Object(mut map) = value else {
+            return Some(value);
+        };
+        let plan = match map.get(TYPENAME) {
+            Some(Value::String(concrete)) => self.plan(id, sets, concrete),
+            _ => self.plan(id, sets, ty),
+        };
+        let mut out = async_graphql::indexmap::IndexMap::with_capacity(plan.entries.len());
+        for entry in &plan.entries {
+            let non_null = entry.field_type.is_some_and(|t| !t.nullable);
+            let Some((key, value)) = map.shift_remove_entry(entry.key) else {
+                if non_null {
+                    return None;
+                }
+                out.insert(Name::new(entry.key), Value::Null);
+                continue;
+            };
+            let value = match (entry.field_type, &entry.below) {
+                (Some(t), Some((id, sets))) => self.value(value, t, *id, sets),
+                _ => Some(value),
             };
             match value {
                 Some(mut value) => {
-                    if name == "__schema" && concrete == self.shape.roots[0] {
-                        self.describe_schema(&mut value, &fields);
+                    if let Value::Object(schema) = &mut value {
+                        for key in &entry.schema_descriptions {
+                            if let Some(description) = schema.get_mut(*key) {
+                                *description = Value::String(crate::schema::DESCRIPTION.into());
+                            }
+                        }
                     }
-                    out.insert(Name::new(key), value);
+                    out.insert(key, value);
                 }
                 None if non_null => return None,
                 None => {
-                    out.insert(Name::new(key), Value::Null);
+                    out.insert(key, Value::Null);
                 }
             }
         }
@@ -342,33 +420,19 @@ impl<'a> Reshaper<'a> {
         Some(Value::Object(out))
     }
 
-    /// Answers `description` under `__schema` with the schema's own description (async-graphql
-    /// answers it with the specification's text about `__Schema`).
-    fn describe_schema(&self, value: &mut Value, fields: &[&'a Field]) {
-        let Value::Object(schema) = value else {
-            return;
-        };
-        let mut collected = Vec::new();
-        for field in fields {
-            let set = &field.selection_set.node;
-            self.collect(set, "__Schema", &mut collected, &mut HashSet::new());
-        }
-        for (key, fields) in collected {
-            if fields[0].name.node.as_str() == "description" {
-                if let Some(description) = schema.get_mut(key) {
-                    *description = Value::String(crate::schema::DESCRIPTION.into());
-                }
-            }
-        }
-    }
-
-    fn value(&self, value: Value, ty: &Type, sets: &[&'a SelectionSet]) -> Option<Value> {
+    fn value(
+        &self,
+        value: Value,
+        ty: &'a Type,
+        id: usize,
+        sets: &[&'a SelectionSet],
+    ) -> Option<Value> {
         match (&ty.base, value) {
             (_, Value::Null) => Some(Value::Null),
             (BaseType::List(inner), Value::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    match self.value(item, inner, sets) {
+                    match self.value(item, inner, id, sets) {
                         Some(v) => out.push(v),
                         None if !inner.nullable => return None,
                         None => out.push(Value::Null),
@@ -376,7 +440,9 @@ impl<'a> Reshaper<'a> {
                 }
                 Some(Value::List(out))
             }
-            (BaseType::Named(name), value @ Value::Object(_)) => self.object(value, name, sets),
+            (BaseType::Named(name), value @ Value::Object(_)) => {
+                self.object(value, name, id, sets)
+            }
             (_, value) => Some(value),
         }
     }
