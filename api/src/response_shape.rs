@@ -285,8 +285,11 @@ struct Reshaper<'a> {
     variables: &'a Variables,
     /// Per group of selection sets (by id; the operation's is 0), the plans made for each
     /// concrete type met under it.
-    plans: RefCell<Vec<Vec<(String, Rc<Plan<'a>>)>>>,
+    plans: RefCell<Vec<PlansOf<'a>>>,
 }
+
+/// The plans made under one group of selection sets, by concrete type.
+type PlansOf<'a> = Vec<(String, Rc<Plan<'a>>)>;
 
 /// How to reshape every object of one concrete type selected by one group of selection sets,
 /// worked out once per request: the items of a list share it.
@@ -440,9 +443,7 @@ impl<'a> Reshaper<'a> {
                 }
                 Some(Value::List(out))
             }
-            (BaseType::Named(name), value @ Value::Object(_)) => {
-                self.object(value, name, id, sets)
-            }
+            (BaseType::Named(name), value @ Value::Object(_)) => self.object(value, name, id, sets),
             (_, value) => Some(value),
         }
     }

@@ -712,7 +712,10 @@ async fn main() {
                 let db = api::db::connect(url, 4).await.expect("connect");
                 let started = Instant::now();
                 generate(&db, n).await.expect("generate");
-                println!("{n} views in {:.1} s: {url}", started.elapsed().as_secs_f64());
+                println!(
+                    "{n} views in {:.1} s: {url}",
+                    started.elapsed().as_secs_f64()
+                );
                 return;
             }
             _ => panic!("usage: pv-bench generate N DATABASE_URL"),
