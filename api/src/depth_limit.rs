@@ -7,15 +7,14 @@
 //! nested levels of `fields`, `interfaces`, `possibleTypes` and `inputFields`. The complexity limit
 //! still counts every field, introspection included.
 //!
-//! It runs as an extension right after parsing, so HTTP and WebSocket requests are checked alike,
-//! before validation and execution.
+//! Both transports run [`check`] on the parsed document, after the document limits and before
+//! validation and execution (not as an engine extension: any extension puts every field of every
+//! response through the engine's slower per-field path).
 
 use crate::errors::code;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Positioned, ServerError};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 
 /// The introspection fields that open a walk of the schema.
 const INTROSPECTION_ROOTS: [&str; 2] = ["__schema", "__type"];
@@ -23,49 +22,57 @@ const INTROSPECTION_ROOTS: [&str; 2] = ["__schema", "__type"];
 const TYPE_LISTS: [&str; 4] = ["fields", "interfaces", "possibleTypes", "inputFields"];
 const MAX_TYPE_LIST_NESTING: usize = 2;
 
-/// Refuses documents whose data fields nest deeper than `max_depth`, or whose introspection nests
-/// the type-listing fields more than twice.
-pub struct DepthLimit {
-    pub max_depth: usize,
+/// The recursion depth past which the engine refuses a document itself (async-graphql's default
+/// `limit_recursive_depth`); such a document is left to it, so that it gets the engine's error.
+const ENGINE_RECURSION_LIMIT: usize = 32;
+
+/// Refuses a document whose data fields nest deeper than `max_depth`, or whose introspection
+/// nests the type-listing fields more than twice.
+pub fn check(document: &ExecutableDocument, max_depth: usize) -> Result<(), ServerError> {
+    if beyond_recursion(document, ENGINE_RECURSION_LIMIT) {
+        return Ok(());
+    }
+    let depths = Depths::of(document);
+    if depths.data > max_depth {
+        return Err(too_deep(format!(
+            "Query is nested too deep: {} levels of fields, the limit is {max_depth}",
+            depths.data
+        )));
+    }
+    if depths.type_lists > MAX_TYPE_LIST_NESTING {
+        return Err(too_deep(format!(
+            "Introspection is nested too deep: at most {MAX_TYPE_LIST_NESTING} nested levels \
+             of `fields`, `interfaces`, `possibleTypes` and `inputFields`"
+        )));
+    }
+    Ok(())
 }
 
-impl ExtensionFactory for DepthLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DepthLimitExtension {
-            max_depth: self.max_depth,
+/// Whether the engine's own recursion check refuses the document: it counts every nested
+/// selection set (fragments entered wherever they are spread) from the operation's, which is 0.
+fn beyond_recursion(document: &ExecutableDocument, limit: usize) -> bool {
+    fn walk(document: &ExecutableDocument, set: &SelectionSet, depth: usize, limit: usize) -> bool {
+        if depth > limit {
+            return true;
+        }
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => {
+                let below = &field.node.selection_set.node;
+                !below.items.is_empty() && walk(document, below, depth + 1, limit)
+            }
+            Selection::FragmentSpread(spread) => document
+                .fragments
+                .get(&spread.node.fragment_name.node)
+                .is_some_and(|f| walk(document, &f.node.selection_set.node, depth + 1, limit)),
+            Selection::InlineFragment(f) => {
+                walk(document, &f.node.selection_set.node, depth + 1, limit)
+            }
         })
     }
-}
-
-struct DepthLimitExtension {
-    max_depth: usize,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for DepthLimitExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let depths = Depths::of(&document);
-        if depths.data > self.max_depth {
-            return Err(too_deep(format!(
-                "Query is nested too deep: {} levels of fields, the limit is {}",
-                depths.data, self.max_depth
-            )));
-        }
-        if depths.type_lists > MAX_TYPE_LIST_NESTING {
-            return Err(too_deep(format!(
-                "Introspection is nested too deep: at most {MAX_TYPE_LIST_NESTING} nested levels \
-                 of `fields`, `interfaces`, `possibleTypes` and `inputFields`"
-            )));
-        }
-        Ok(document)
-    }
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| walk(document, &op.node.selection_set.node, 0, limit))
 }
 
 fn too_deep(message: String) -> ServerError {

@@ -9,21 +9,19 @@
 //!   the extension asks for `__typename` under a private alias, which it removes again; a
 //!   selection that surely answers something is left alone (the alias costs a complexity point);
 //! - a failed field is `null` in place, and a failed non-null field makes its parent `null`, up to
-//!   the nearest nullable field (null propagation).
+//!   the nearest nullable field (null propagation);
+//! - `__schema { description }` is the schema's own description.
 //!
 //! The type facts (field types, possible types) come from the schema's own SDL, read once.
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
-};
 use async_graphql::parser::types::{
     BaseType, Directive, DocumentOperations, ExecutableDocument, Field, FragmentDefinition,
     OperationType, Selection, SelectionSet, Type, TypeKind, TypeSystemDefinition,
 };
-use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
-use futures_util::stream::{BoxStream, StreamExt};
+use async_graphql::{Name, Positioned, Response, Value, Variables};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::rc::Rc;
 
 /// The alias under which the concrete type of an abstract-typed object is asked for.
 const TYPENAME: &str = "pv__concreteType";
@@ -136,75 +134,42 @@ fn named(ty: &Type) -> &str {
     }
 }
 
-/// The extension that reshapes every response (HTTP, and WebSocket subscription events).
-pub struct ResponseShape(pub Arc<Shape>);
+/// A request's document, rewritten for the reshaping, with what its responses are reshaped by.
+pub struct Prepared {
+    document: ExecutableDocument,
+    variables: Variables,
+    operation_name: Option<String>,
+}
 
-impl ExtensionFactory for ResponseShape {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Instance {
-            shape: self.0.clone(),
-            request: Arc::new(Mutex::new(None)),
+impl Shape {
+    /// Rewrites the request's parsed document (see [`ask_concrete_types`]) and keeps a copy to
+    /// reshape its responses with. `None` when the document does not parse (the engine reports
+    /// that). Each transport calls this right before executing, and [`Prepared::reshape`] on every
+    /// response: this is not an engine extension, because any extension puts every field of every
+    /// response through the engine's slower, boxed per-field path.
+    pub fn prepare(&self, request: &mut async_graphql::Request) -> Option<Prepared> {
+        let mut document = request.parsed_query().ok()?.clone();
+        ask_concrete_types(self, &mut document, &request.variables);
+        request.set_parsed_query(document.clone());
+        Some(Prepared {
+            document,
+            variables: request.variables.clone(),
+            operation_name: request.operation_name.clone(),
         })
     }
 }
 
-/// A request's (rewritten) document and its variables, once parsed.
-type Parsed = Arc<Mutex<Option<(Arc<ExecutableDocument>, Variables)>>>;
-
-struct Instance {
-    shape: Arc<Shape>,
-    /// The (rewritten) document and variables of this request, set once parsed.
-    request: Parsed,
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for Instance {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let mut document = next.run(ctx, query, variables).await?;
-        ask_concrete_types(&self.shape, &mut document, variables);
-        *self.request.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((Arc::new(document.clone()), variables.clone()));
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
+impl Prepared {
+    /// Reshapes one response of the prepared request (a query's or mutation's only response, or
+    /// each event of a subscription). Responses of a request that never ran are left alone.
+    pub fn reshape(&self, shape: &Shape, response: &mut Response) {
         reshape(
-            &self.shape,
-            &self.request,
-            operation_name,
-            &mut response,
-            false,
+            shape,
+            &self.document,
+            &self.variables,
+            self.operation_name.as_deref(),
+            response,
         );
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let shape = self.shape.clone();
-        let request = self.request.clone();
-        next.run(ctx, stream)
-            .map(move |mut response| {
-                // Queries and mutations sent over the socket were reshaped by `execute` already.
-                reshape(&shape, &request, None, &mut response, true);
-                response
-            })
-            .boxed()
     }
 }
 
@@ -349,15 +314,11 @@ impl Walker<'_> {
 
 fn reshape(
     shape: &Shape,
-    request: &Parsed,
+    document: &ExecutableDocument,
+    variables: &Variables,
     operation_name: Option<&str>,
     response: &mut Response,
-    subscriptions_only: bool,
 ) {
-    let Some((document, variables)) = request.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    else {
-        return;
-    };
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
@@ -370,9 +331,6 @@ fn reshape(
         },
         _ => return,
     };
-    if subscriptions_only && operation.node.ty != OperationType::Subscription {
-        return;
-    }
     // The engine answers `null` when no root field came back (all failed, or all skipped); that is
     // an empty object to reshape, unless nothing ran at all (errors without a path).
     let not_run = !response.errors.is_empty() && response.errors.iter().all(|e| e.path.is_empty());
@@ -381,15 +339,11 @@ fn reshape(
         Value::Null if !not_run => response.data = Value::Object(Default::default()),
         _ => return,
     }
-    let reshaper = Reshaper {
-        shape,
-        document: &document,
-        variables: &variables,
-    };
+    let reshaper = Reshaper::new(shape, document, variables);
     let root = root_of(&shape.roots, operation.node.ty);
     let data = std::mem::take(&mut response.data);
     response.data = reshaper
-        .object(data, root, &[&operation.node.selection_set.node])
+        .object(data, root, 0, &[&operation.node.selection_set.node])
         .unwrap_or(Value::Null);
 }
 
@@ -397,48 +351,134 @@ struct Reshaper<'a> {
     shape: &'a Shape,
     document: &'a ExecutableDocument,
     variables: &'a Variables,
+    /// Per group of selection sets (by id; the operation's is 0), the plans made for each
+    /// concrete type met under it.
+    plans: RefCell<Vec<PlansOf<'a>>>,
+}
+
+/// The plans made under one group of selection sets, by concrete type.
+type PlansOf<'a> = Vec<(String, Rc<Plan<'a>>)>;
+
+/// How to reshape every object of one concrete type selected by one group of selection sets,
+/// worked out once per request: the items of a list share it.
+struct Plan<'a> {
+    entries: Vec<Entry<'a>>,
+}
+
+/// One response key of a plan.
+struct Entry<'a> {
+    key: &'a str,
+    field_type: Option<&'a Type>,
+    /// The group of selection sets below the field (with its id), when its value is reshaped too.
+    below: Option<(usize, Vec<&'a SelectionSet>)>,
+    /// Under `__schema`: the response keys of `description`, answered with the schema's own
+    /// description (async-graphql answers it with the specification's text about `__Schema`).
+    schema_descriptions: Vec<&'a str>,
 }
 
 impl<'a> Reshaper<'a> {
-    /// The object reshaped, or `None` when a non-null field of it failed (it must become null).
-    fn object(&self, value: Value, ty: &str, sets: &[&'a SelectionSet]) -> Option<Value> {
-        let Value::Object(mut map) = value else {
-            return Some(value);
-        };
-        let concrete = match map.get(TYPENAME) {
-            Some(Value::String(name)) => name.clone(),
-            _ => ty.to_string(),
-        };
+    fn new(shape: &'a Shape, document: &'a ExecutableDocument, variables: &'a Variables) -> Self {
+        Reshaper {
+            shape,
+            document,
+            variables,
+            plans: RefCell::new(vec![Vec::new()]),
+        }
+    }
+
+    /// The plan for objects of type `concrete` under the group of selection sets `id`.
+    fn plan(&self, id: usize, sets: &[&'a SelectionSet], concrete: &str) -> Rc<Plan<'a>> {
+        if let Some((_, plan)) = self.plans.borrow()[id].iter().find(|(c, _)| c == concrete) {
+            return plan.clone();
+        }
         let mut collected: Vec<(&'a str, Vec<&'a Field>)> = Vec::new();
         for set in sets {
-            self.collect(set, &concrete, &mut collected, &mut HashSet::new());
+            self.collect(set, concrete, &mut collected, &mut HashSet::new());
         }
-        let mut out = async_graphql::indexmap::IndexMap::with_capacity(collected.len());
+        let mut entries = Vec::with_capacity(collected.len());
         for (key, fields) in collected {
             if key == TYPENAME {
                 continue;
             }
             let name = fields[0].name.node.as_str();
-            let field_type = self.shape.field_type(&concrete, name);
-            let non_null = field_type.is_some_and(|t| !t.nullable);
-            let value = match map.shift_remove(key) {
-                None => None,
-                Some(value) => match field_type {
-                    Some(t) if !fields[0].selection_set.node.items.is_empty() => {
-                        let sets: Vec<&SelectionSet> =
-                            fields.iter().map(|f| &f.selection_set.node).collect();
-                        self.value(value, t, &sets)
-                    }
-                    _ => Some(value),
-                },
+            let field_type = self.shape.field_type(concrete, name);
+            let below = match field_type {
+                Some(_) if !fields[0].selection_set.node.items.is_empty() => {
+                    let mut plans = self.plans.borrow_mut();
+                    plans.push(Vec::new());
+                    let sets = fields.iter().map(|f| &f.selection_set.node).collect();
+                    Some((plans.len() - 1, sets))
+                }
+                _ => None,
+            };
+            let mut schema_descriptions = Vec::new();
+            if name == "__schema" && concrete == self.shape.roots[0] {
+                let mut inner = Vec::new();
+                for field in &fields {
+                    let set = &field.selection_set.node;
+                    self.collect(set, "__Schema", &mut inner, &mut HashSet::new());
+                }
+                schema_descriptions = inner
+                    .into_iter()
+                    .filter(|(_, fields)| fields[0].name.node.as_str() == "description")
+                    .map(|(key, _)| key)
+                    .collect();
+            }
+            entries.push(Entry {
+                key,
+                field_type,
+                below,
+                schema_descriptions,
+            });
+        }
+        let plan = Rc::new(Plan { entries });
+        self.plans.borrow_mut()[id].push((concrete.to_string(), plan.clone()));
+        plan
+    }
+
+    /// The object reshaped, or `None` when a non-null field of it failed (it must become null).
+    fn object(
+        &self,
+        value: Value,
+        ty: &str,
+        id: usize,
+        sets: &[&'a SelectionSet],
+    ) -> Option<Value> {
+        let Value::Object(mut map) = value else {
+            return Some(value);
+        };
+        let plan = match map.get(TYPENAME) {
+            Some(Value::String(concrete)) => self.plan(id, sets, concrete),
+            _ => self.plan(id, sets, ty),
+        };
+        let mut out = async_graphql::indexmap::IndexMap::with_capacity(plan.entries.len());
+        for entry in &plan.entries {
+            let non_null = entry.field_type.is_some_and(|t| !t.nullable);
+            let Some((key, value)) = map.shift_remove_entry(entry.key) else {
+                if non_null {
+                    return None;
+                }
+                out.insert(Name::new(entry.key), Value::Null);
+                continue;
+            };
+            let value = match (entry.field_type, &entry.below) {
+                (Some(t), Some((id, sets))) => self.value(value, t, *id, sets),
+                _ => Some(value),
             };
             match value {
-                Some(value) => {
-                    out.insert(Name::new(key), value);
+                Some(mut value) => {
+                    if let Value::Object(schema) = &mut value {
+                        for key in &entry.schema_descriptions {
+                            if let Some(description) = schema.get_mut(*key) {
+                                *description = Value::String(crate::schema::DESCRIPTION.into());
+                            }
+                        }
+                    }
+                    out.insert(key, value);
                 }
                 None if non_null => return None,
                 None => {
-                    out.insert(Name::new(key), Value::Null);
+                    out.insert(key, Value::Null);
                 }
             }
         }
@@ -451,13 +491,19 @@ impl<'a> Reshaper<'a> {
         Some(Value::Object(out))
     }
 
-    fn value(&self, value: Value, ty: &Type, sets: &[&'a SelectionSet]) -> Option<Value> {
+    fn value(
+        &self,
+        value: Value,
+        ty: &'a Type,
+        id: usize,
+        sets: &[&'a SelectionSet],
+    ) -> Option<Value> {
         match (&ty.base, value) {
             (_, Value::Null) => Some(Value::Null),
             (BaseType::List(inner), Value::List(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
-                    match self.value(item, inner, sets) {
+                    match self.value(item, inner, id, sets) {
                         Some(v) => out.push(v),
                         None if !inner.nullable => return None,
                         None => out.push(Value::Null),
@@ -465,7 +511,7 @@ impl<'a> Reshaper<'a> {
                 }
                 Some(Value::List(out))
             }
-            (BaseType::Named(name), value @ Value::Object(_)) => self.object(value, name, sets),
+            (BaseType::Named(name), value @ Value::Object(_)) => self.object(value, name, id, sets),
             (_, value) => Some(value),
         }
     }

@@ -3,12 +3,8 @@
 use crate::mutation::MutationRoot;
 use crate::query::QueryRoot;
 use crate::subscription::{Hub, SubscriptionRoot};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
-};
-use async_graphql::{Schema, SchemaBuilder, ServerResult, Value};
+use async_graphql::{Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
-use std::sync::Arc;
 
 /// The schema's own description: `__schema { description }` and the text above `schema` in the SDL.
 pub const DESCRIPTION: &str = "Public Voice: evidence on what the public thinks about AI in public \
@@ -29,7 +25,6 @@ pub struct PageLimits {
 /// What the schema needs at run time.
 pub struct SchemaConfig {
     pub db: DatabaseConnection,
-    pub max_depth: usize,
     pub max_complexity: usize,
     pub page_limits: PageLimits,
     pub hub: Hub,
@@ -46,46 +41,15 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .extension(SchemaDescription)
 }
 
-/// Answers `__schema { description }` with [`DESCRIPTION`] (async-graphql answers it with the
-/// specification's text about the `__Schema` type instead).
-struct SchemaDescription;
-
-impl ExtensionFactory for SchemaDescription {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SchemaDescription)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for SchemaDescription {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        if !info.is_for_introspection || info.name != "description" {
-            return next.run(ctx, info).await;
-        }
-        if info.parent_type == "__Schema" {
-            return Ok(Some(Value::String(DESCRIPTION.to_string())));
-        }
-        next.run(ctx, info).await
-    }
-}
-
-/// The schema the server runs.
+/// The schema the server runs. The depth limit, the response shape (and with it the schema's
+/// description in `__schema { description }`) are applied by the transports around the engine
+/// (`depth_limit`, `response_shape`), not as extensions: any extension puts every field of every
+/// response through the engine's slower per-field path. The rate limit stays an extension (it needs
+/// the complexity the engine computes while validating), so that path is only taken when it is on.
 pub fn build(config: SchemaConfig) -> AppSchema {
     let mut builder = builder();
-    match crate::response_shape::Shape::from_sdl(&sdl()) {
-        Some(shape) => {
-            builder = builder.extension(crate::response_shape::ResponseShape(Arc::new(shape)))
-        }
-        None => tracing::error!("the schema's own SDL did not parse: responses keep engine order"),
-    }
     if let Some(limiter) = config.rate_limiter {
         builder = builder.extension(crate::ratelimit::RateLimitExtension(limiter));
     }
@@ -95,13 +59,18 @@ pub fn build(config: SchemaConfig) -> AppSchema {
         .data(config.hub)
         .data(config.engine)
         .data(crate::suppression::MinCellCount(config.min_cell_count))
-        // Not `limit_depth`: that counts introspection too, and refuses every client's own
-        // introspection document.
-        .extension(crate::depth_limit::DepthLimit {
-            max_depth: config.max_depth,
-        })
         .limit_complexity(config.max_complexity)
         .finish()
+}
+
+/// The type facts responses are reshaped with (see `response_shape`), read from the schema's own
+/// SDL; `None` (logged) if that did not parse, and responses then keep the engine's order.
+pub fn shape() -> Option<crate::response_shape::Shape> {
+    let shape = crate::response_shape::Shape::from_sdl(&sdl());
+    if shape.is_none() {
+        tracing::error!("the schema's own SDL did not parse: responses keep engine order");
+    }
+    shape
 }
 
 /// The schema with no database behind it: enough for SDL export and introspection.

@@ -98,7 +98,6 @@ impl Application {
             engine: engine.clone(),
             min_cell_count: settings.min_cell_count,
             db: conn.clone(),
-            max_depth: settings.max_query_depth,
             max_complexity: settings.max_query_complexity,
             page_limits: PageLimits {
                 default_size: settings.default_page_size,
@@ -115,12 +114,14 @@ impl Application {
             settings.apq_cache_size,
         ));
         let schema = web::Data::new(schema);
+        let shape = schema::shape().map(web::Data::new);
         let conn = web::Data::new(conn);
         // For health and metrics handlers: `engine.status()`.
         let engine = web::Data::new(engine);
         let limits = web::Data::new(graphql::HttpLimits {
             max_body_bytes: settings.max_body_bytes,
             document: settings.document_limits,
+            max_depth: settings.max_query_depth,
             require_token: settings.require_token,
             anonymous_introspection: settings.anonymous_introspection,
         });
@@ -130,6 +131,7 @@ impl Application {
             max_message_bytes: settings.max_body_bytes,
             anonymous_introspection: settings.anonymous_introspection,
             document: settings.document_limits,
+            max_depth: settings.max_query_depth,
         });
         let graphiql_config = web::Data::new(graphiql::GraphiqlConfig {
             assets_url: settings.graphiql_assets_url.clone(),
@@ -148,6 +150,9 @@ impl Application {
             let mut app = App::new();
             if let Some(limiter) = &rate_limiter_data {
                 app = app.app_data(limiter.clone());
+            }
+            if let Some(shape) = &shape {
+                app = app.app_data(shape.clone());
             }
             let mut app = app
                 .wrap(cors(&origins, &allowed_headers))

@@ -10,6 +10,10 @@
 //! `public-voice import` on it as its own process against a freshly seeded database on each
 //! backend, reporting rows per second and the process's peak resident memory.
 //!
+//! `pv-bench generate N DATABASE_URL` only generates and loads the corpus of N views into that
+//! database (migrated and seeded first), for measuring a server on it by other means (for example
+//! its instructions per request under a profiler).
+//!
 //! Run: `cargo build --release && cargo run --release --features bench --bin pv-bench -- 10000 100000`
 //! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres).
 
@@ -700,6 +704,21 @@ async fn main() {
                 return;
             }
             _ => panic!("usage: pv-bench bundle N FILE"),
+        }
+    }
+    if args.get(1).map(String::as_str) == Some("generate") {
+        match (args.get(2).and_then(|n| n.parse().ok()), args.get(3)) {
+            (Some(n), Some(url)) => {
+                let db = api::db::connect(url, 4).await.expect("connect");
+                let started = Instant::now();
+                generate(&db, n).await.expect("generate");
+                println!(
+                    "{n} views in {:.1} s: {url}",
+                    started.elapsed().as_secs_f64()
+                );
+                return;
+            }
+            _ => panic!("usage: pv-bench generate N DATABASE_URL"),
         }
     }
     let importing = args.get(1).map(String::as_str) == Some("import");

@@ -15,6 +15,7 @@ use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::persisted::PersistedDocuments;
 use crate::ratelimit::{self, RateLimiter, RateSlot};
+use crate::response_shape::Shape;
 use crate::schema::AppSchema;
 use actix_web::{
     http::{header, StatusCode},
@@ -38,6 +39,8 @@ pub struct HttpLimits {
     pub max_body_bytes: usize,
     /// Aliases, directives, tokens and duplicated fields, checked before validation.
     pub document: crate::limits::DocumentLimits,
+    /// The deepest nesting of data fields (`PUBLIC_VOICE_MAX_QUERY_DEPTH`, see `depth_limit`).
+    pub max_depth: usize,
     /// Refuse requests without a valid API token (reads included).
     pub require_token: bool,
     /// Let anonymous callers introspect the schema and see "Did you mean" suggestions.
@@ -420,6 +423,11 @@ async fn execute(
                 .json(serde_json::json!({ "errors": [refused] }));
         }
     }
+    // The depth limit, where the engine ran it before validation (see `depth_limit`).
+    let refused = refused.or_else(|| {
+        let document = request.parsed_query().ok()?;
+        crate::depth_limit::check(document, limits.max_depth).err()
+    });
     request = request.data(loaders::for_request(
         conn.clone(),
         viewer.sees_unpublished(),
@@ -430,12 +438,20 @@ async fn execute(
     }
     // A document that does not parse never reaches execution; remember that for its error code.
     let parse_failed = refused.is_none() && request.parsed_query().is_err();
+    let shape = req.app_data::<web::Data<Shape>>();
+    let prepared = match (&refused, shape) {
+        (None, Some(shape)) => shape.prepare(&mut request),
+        _ => None,
+    };
     let span = tracing::info_span!("graphql", operation = %operation);
     let started = std::time::Instant::now();
     let mut response = match refused {
         None => schema.execute(request).instrument(span).await,
         Some(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
+    if let (Some(shape), Some(prepared)) = (shape, &prepared) {
+        prepared.reshape(shape, &mut response);
+    }
     let not_executed = finish_errors(&mut response, parse_failed);
     if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let outcome = response

@@ -41,6 +41,7 @@ use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::metrics::Metrics;
 use crate::persisted::PersistedDocuments;
+use crate::response_shape::Shape;
 use crate::schema::AppSchema;
 use crate::shutdown::Shutdown;
 use crate::subscription::Hub;
@@ -105,6 +106,8 @@ pub struct WsConfig {
     pub anonymous_introspection: bool,
     /// Aliases, directives, tokens and duplicated fields, checked before validation.
     pub document: crate::limits::DocumentLimits,
+    /// The deepest nesting of data fields (`PUBLIC_VOICE_MAX_QUERY_DEPTH`, see `depth_limit`).
+    pub max_depth: usize,
 }
 
 /// Whether a request asks to upgrade to WebSocket (the route guard for this handler).
@@ -165,6 +168,9 @@ pub async fn upgrade(
             .map(|m| m.clone().into_inner())
             .unwrap_or_default(),
         persisted: persisted.into_inner(),
+        shape: req
+            .app_data::<web::Data<Shape>>()
+            .map(|s| s.clone().into_inner()),
         request_id: request_id.clone(),
         session,
         dialect: dialect.unwrap_or(Dialect::TransportWs),
@@ -271,6 +277,8 @@ struct Connection {
     shutdown: Shutdown,
     metrics: std::sync::Arc<Metrics>,
     persisted: std::sync::Arc<PersistedDocuments>,
+    /// The type facts responses are reshaped with (registered by the server).
+    shape: Option<std::sync::Arc<Shape>>,
     request_id: Option<RequestId>,
     session: Session,
     dialect: Dialect,
@@ -600,11 +608,22 @@ impl Connection {
                 limiter.settings().budget(&viewer),
             ));
         }
+        // The depth limit, where the engine ran it before validation (see `depth_limit`).
+        let too_deep = request
+            .parsed_query()
+            .ok()
+            .and_then(|document| crate::depth_limit::check(document, self.config.max_depth).err());
+        if let Some(refused) = too_deep {
+            let response = async_graphql::Response::from_errors(vec![refused]);
+            return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)]).boxed();
+        }
         request = request.data(viewer);
         if let Some(request_id) = &self.request_id {
             request = request.data(request_id.clone());
         }
         let parse_failed = request.parsed_query().is_err();
+        let shape = self.shape.clone();
+        let prepared = shape.as_ref().and_then(|shape| shape.prepare(&mut request));
         tracing::debug!(
             operation = %request.operation_name.as_deref().unwrap_or_default(),
             subscription_id = %id,
@@ -615,6 +634,9 @@ impl Connection {
             .execute_stream(request)
             .map(move |mut response| {
                 let _holds_its_place = &in_flight;
+                if let (Some(shape), Some(prepared)) = (&shape, &prepared) {
+                    prepared.reshape(shape, &mut response);
+                }
                 finish_errors(&mut response, parse_failed);
                 if hide_schema {
                     without_suggestions(&mut response);
