@@ -322,6 +322,120 @@ const FINDINGS: ListKind = ListKind {
     columns: FINDING_COLUMNS,
 };
 
+const COMMITMENT_COLUMNS: &[Column] = &[
+    Column::At("id", "/id"),
+    Column::At("slug", "/slug"),
+    Column::At("title", "/title"),
+    Column::At("statement", "/statement"),
+    Column::At("status", "/status"),
+    Column::At("stated_on", "/statedOn"),
+    Column::At("organisation", "/organisation/slug"),
+    Column::At("source", "/provenance/source/slug"),
+    Column::At("locator", "/provenance/locator"),
+    Column::At("review_status", "/reviewStatus"),
+];
+
+const COMMITMENTS: ListKind = ListKind {
+    field: "commitments",
+    filter_type: "CommitmentFilter",
+    selection: "id slug title statement status statedOn reviewStatus organisation { slug } \
+                provenance { locator source { slug } }",
+    columns: COMMITMENT_COLUMNS,
+};
+
+const EXERCISE_COLUMNS: &[Column] = &[
+    Column::At("id", "/id"),
+    Column::At("slug", "/slug"),
+    Column::At("title", "/title"),
+    Column::At("kind", "/kind"),
+    Column::At("status", "/status"),
+    Column::At("start_date", "/startDate"),
+    Column::At("end_date", "/endDate"),
+    Column::Joined("missions", "/missions", ""),
+    Column::Joined("places", "/places", ""),
+    Column::At("participant_count", "/participantCount"),
+    Column::At("part_of", "/partOf/slug"),
+    Column::At("source", "/provenance/source/slug"),
+    Column::At("locator", "/provenance/locator"),
+];
+
+const EXERCISES: ListKind = ListKind {
+    field: "exercises",
+    filter_type: "ExerciseFilter",
+    selection: "id slug title kind status startDate endDate missions places participantCount \
+                partOf { slug } provenance { locator source { slug } }",
+    columns: EXERCISE_COLUMNS,
+};
+
+const RESOURCE_COLUMNS: &[Column] = &[
+    Column::At("id", "/id"),
+    Column::At("slug", "/slug"),
+    Column::At("title", "/title"),
+    Column::At("kind", "/kind"),
+    Column::At("url", "/url"),
+    Column::At("published_on", "/publishedOn"),
+    Column::At("publisher", "/publisher/slug"),
+    Column::At("source", "/provenance/source/slug"),
+    Column::At("locator", "/provenance/locator"),
+];
+
+const RESOURCES: ListKind = ListKind {
+    field: "resources",
+    filter_type: "ResourceFilter",
+    selection: "id slug title kind url publishedOn publisher { slug } \
+                provenance { locator source { slug } }",
+    columns: RESOURCE_COLUMNS,
+};
+
+const METRIC_COLUMNS: &[Column] = &[
+    Column::At("id", "/id"),
+    Column::At("slug", "/slug"),
+    Column::At("label", "/label"),
+    Column::At("value", "/value"),
+    Column::At("unit", "/unit"),
+    Column::At("base", "/base"),
+    Column::At("exercise", "/exercise/slug"),
+    Column::At("source", "/provenance/source/slug"),
+    Column::At("locator", "/provenance/locator"),
+];
+
+const METRICS: ListKind = ListKind {
+    field: "metrics",
+    filter_type: "MetricFilter",
+    selection:
+        "id slug label value unit base exercise { slug } provenance { locator source { slug } }",
+    columns: METRIC_COLUMNS,
+};
+
+const ORGANISATION_COLUMNS: &[Column] = &[
+    Column::At("id", "/id"),
+    Column::At("slug", "/slug"),
+    Column::At("name", "/name"),
+    Column::At("kind", "/kind"),
+    Column::At("website", "/website"),
+    Column::At("description", "/description"),
+    Column::At("source", "/provenance/source/slug"),
+    Column::At("locator", "/provenance/locator"),
+];
+
+const ORGANISATIONS: ListKind = ListKind {
+    field: "organisations",
+    filter_type: "OrganisationFilter",
+    selection: "id slug name kind website description provenance { locator source { slug } }",
+    columns: ORGANISATION_COLUMNS,
+};
+
+/// The list downloads by name (`/export/{name}.csv|json`).
+const LISTS: &[(&str, &ListKind)] = &[
+    ("participant-views", &VIEWS),
+    ("findings", &FINDINGS),
+    ("commitments", &COMMITMENTS),
+    ("exercises", &EXERCISES),
+    ("resources", &RESOURCES),
+    ("metrics", &METRICS),
+    ("organisations", &ORGANISATIONS),
+];
+
 /// CSV text of one record (RFC 4180: quoted when needed, CRLF line ends).
 fn csv_line(fields: &[String]) -> Result<Vec<u8>, Refusal> {
     let mut writer = csv::WriterBuilder::new()
@@ -643,8 +757,9 @@ async fn respond(
         Refusal::new(
             StatusCode::NOT_FOUND,
             format!(
-                "No export is called {name:?}: try participant-views, findings, evidence-map or \
-                 finding-map with .csv or .json, or bundle.jsonl"
+                "No export is called {name:?}: try participant-views, findings, commitments, \
+                 exercises, resources, metrics, organisations, evidence-map or finding-map \
+                 with .csv or .json, or bundle.jsonl"
             ),
             code::NOT_FOUND,
         )
@@ -661,10 +776,8 @@ async fn respond(
         Some((stem, "json")) => (stem, Format::Json),
         _ => return Err(not_found()),
     };
-    if !matches!(
-        stem,
-        "participant-views" | "findings" | "evidence-map" | "finding-map"
-    ) {
+    let list_kind = LISTS.iter().find(|(n, _)| *n == stem).map(|(_, k)| *k);
+    if list_kind.is_none() && !matches!(stem, "evidence-map" | "finding-map") {
         return Err(not_found());
     }
     let viewer = viewer(req, conn, config).await?;
@@ -703,11 +816,10 @@ async fn respond(
     response
         .content_type(format.content_type())
         .insert_header(attachment(name));
-    Ok(match stem {
-        "participant-views" => response.streaming(list(reader, &VIEWS, format).await?),
-        "findings" => response.streaming(list(reader, &FINDINGS, format).await?),
-        "evidence-map" => response.body(map(&reader, &params, true, format).await?),
-        _ => response.body(map(&reader, &params, false, format).await?),
+    Ok(match (list_kind, stem) {
+        (Some(kind), _) => response.streaming(list(reader, kind, format).await?),
+        (None, "evidence-map") => response.body(map(&reader, &params, true, format).await?),
+        (None, _) => response.body(map(&reader, &params, false, format).await?),
     })
 }
 
