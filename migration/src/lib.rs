@@ -10,6 +10,7 @@ mod m20261123_000010_add_exercise_places;
 mod m20261201_000011_add_token_expiry;
 mod m20261201_000012_create_rate_limit;
 mod m20261201_000013_add_public_sequence;
+mod m20261204_000014_bulk_insert_triggers;
 
 /// Runs every migration of the evidence database, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_add_token_expiry::Migration),
             Box::new(m20261201_000012_create_rate_limit::Migration),
             Box::new(m20261201_000013_add_public_sequence::Migration),
+            Box::new(m20261204_000014_bulk_insert_triggers::Migration),
         ]
     }
 }
