@@ -922,7 +922,6 @@ async fn count_of(conn: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 /// entry (PostgreSQL indexes each insert statement's rows in one statement).
 #[tokio::test]
 async fn a_bad_last_view_rejects_a_long_bundle_and_bulk_views_carry_dates_and_search_entries() {
-    use sea_orm::ConnectionTrait;
     on_each_backend!(|app| {
         let conn = sea_orm::Database::connect(app.db.url())
             .await

@@ -232,7 +232,9 @@ pub async fn import<R: BufRead>(
     if dry_run || report.rejected > 0 {
         db(txn.rollback().await)?;
     } else {
-        search_index_merged(&txn).await?;
+        if report.created + report.updated > 0 {
+            search_index_merged(&txn).await?;
+        }
         curation::commit(txn).await?;
         report.committed = true;
     }
