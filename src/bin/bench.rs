@@ -574,13 +574,40 @@ fn write_bundle(path: &std::path::Path, views: usize) -> std::io::Result<u64> {
 }
 
 /// Imports the bundle at `file` into a freshly seeded database with `public-voice import`, as
-/// its own process; prints the wall time, rows per second and the process's peak memory.
+/// its own process; prints the wall time, rows per second, the process's peak memory, and the
+/// CPU time the import took: the process's own and, on PostgreSQL, its server backend's. On a
+/// shared machine the wall time says how long the import waited for a core; the CPU time says
+/// what it cost, and `rows / CPU s` is the rate it reaches with a core to itself.
 async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: usize) {
     let db = api::db::connect(db_url, 1).await.expect("connect");
     api::db::migrate(&db).await.expect("migrate");
     api::seed::seed(&db).await.expect("seed");
     db.close().await.expect("close");
+    // The server backend serving the import, found by its database (PostgreSQL only).
+    let pg_name = db_url
+        .starts_with("postgres")
+        .then(|| db_url.rsplit('/').next().unwrap_or_default().to_string());
+    let admin = match &pg_name {
+        Some(_) => Some(
+            api::db::connect(
+                &format!(
+                    "{}/postgres",
+                    db_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(db_url)
+                ),
+                1,
+            )
+            .await
+            .expect("connect"),
+        ),
+        None => None,
+    };
+    // Backends still closing from the seeding above are not the import's.
+    let earlier = match (&admin, &pg_name) {
+        (Some(admin), Some(name)) => backends_of(admin, name).await,
+        _ => Vec::new(),
+    };
     let exe = std::env::current_exe().expect("exe");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let started = Instant::now();
     let mut child = Command::new(exe.with_file_name("public-voice"))
         .args(["import", &file.display().to_string()])
@@ -591,10 +618,25 @@ async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: 
         .spawn()
         .expect("start target/release/public-voice (run `cargo build --release` first)");
     // Peak resident memory, sampled while it runs (the kernel's high-water mark, so a sample
-    // taken late still sees an earlier peak).
+    // taken late still sees an earlier peak); CPU times likewise (they only grow).
     let mut peak = 0;
+    let mut cpu = 0.0f64;
+    let mut backend_pid: Option<u32> = None;
+    let mut backend_cpu = 0.0f64;
     let status = loop {
         peak = peak.max(peak_rss_kib(child.id()));
+        cpu = cpu.max(cpu_seconds(child.id()));
+        if let (Some(admin), Some(name)) = (&admin, &pg_name) {
+            if backend_pid.is_none() {
+                backend_pid = backends_of(admin, name)
+                    .await
+                    .into_iter()
+                    .find(|pid| !earlier.contains(pid));
+            }
+            if let Some(pid) = backend_pid {
+                backend_cpu = backend_cpu.max(cpu_seconds(pid));
+            }
+        }
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
@@ -602,11 +644,50 @@ async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: 
     };
     let secs = started.elapsed().as_secs_f64();
     assert!(status.success(), "the import failed: {status}");
+    let load = load.split_whitespace().next().unwrap_or("?").to_string();
+    let total_cpu = cpu + backend_cpu;
     println!(
-        "| {backend} | {views} | {secs:.1} | {:.0} | {:.1} |",
+        "| {backend} | {views} | {secs:.1} | {:.0} | {:.1} | {cpu:.1} | {backend_cpu:.1} | {:.0} | {load} |",
         views as f64 / secs,
-        peak as f64 / 1024.0
+        peak as f64 / 1024.0,
+        views as f64 / total_cpu.max(0.001),
     );
+}
+
+/// The CPU time (user and system) a process has used so far, in seconds; 0 once it is gone.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // The fields after the command name (which may hold spaces, hence the last parenthesis):
+    // utime and stime are the 14th and 15th fields of the line, in clock ticks (100 a second).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The process ids of the PostgreSQL backends connected to database `name`.
+async fn backends_of(admin: &DatabaseConnection, name: &str) -> Vec<u32> {
+    let rows = admin
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'",
+            [name.into()],
+        ))
+        .await
+        .unwrap_or_default();
+    rows.iter()
+        .filter_map(|r| r.try_get::<i32>("", "pid").ok())
+        .map(|p| p as u32)
+        .collect()
 }
 
 fn start_server(db_url: &str, port: u16) -> Child {
@@ -738,8 +819,8 @@ async fn main() {
     let dir = std::env::temp_dir().join("public-voice-bench");
     std::fs::create_dir_all(&dir).expect("bench dir");
     if importing {
-        println!("| backend | rows | wall s | rows/s | peak MiB |");
-        println!("| --- | ---: | ---: | ---: | ---: |");
+        println!("| backend | rows | wall s | rows/s | peak MiB | import CPU s | server CPU s | rows per CPU s | load |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     }
     for views in sizes {
         let bundle = dir.join(format!("bundle-{views}.jsonl"));

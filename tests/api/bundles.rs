@@ -908,3 +908,111 @@ async fn bad_views_in_any_batch_are_all_reported_and_nothing_is_written() {
         assert!(change_log(&conn).await.is_empty(), "nothing was written");
     });
 }
+
+/// One number from a query on the test's database (`SELECT COUNT(*) AS n ...`).
+async fn count_of(conn: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .expect(sql)
+        .expect("one row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+}
+
+/// A bad view in the last row of a bundle several batches long (the millionth row of a real
+/// import, at a test's size) rejects the whole bundle, reported at its line. Once fixed, every
+/// view is written with its exercise's start date (which the date orders read; the bulk path
+/// writes it with the row rather than leaving it to a trigger) and, when published, one search
+/// entry (PostgreSQL indexes each insert statement's rows in one statement).
+#[tokio::test]
+async fn a_bad_last_view_rejects_a_long_bundle_and_bulk_views_carry_dates_and_search_entries() {
+    on_each_backend!(|app| {
+        let conn = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        let n = 2500;
+        let mut rows: Vec<Value> = (0..n).map(bulk_view).collect();
+        rows[n - 1]["themes"] = json!(["privacy", "no-such-theme"]);
+        let report = api::bundle::import(
+            &conn,
+            lines(&rows).as_bytes(),
+            api::bundle::Input::JsonLines,
+            "bulk-test",
+            false,
+        )
+        .await
+        .expect("import");
+        assert!(!report.committed);
+        let reported: Vec<(u64, String, String)> = report
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.clone(), e.message.clone()))
+            .collect();
+        assert_eq!(
+            reported,
+            vec![(
+                n as u64 + 1,
+                "themes[1]".into(),
+                "No theme has slug \"no-such-theme\"".into()
+            )]
+        );
+        assert_eq!(report_counts(&report), (n as u64 - 1, 0, 0, 1));
+        let ours = "SELECT COUNT(*) AS n FROM participant_view WHERE slug LIKE 'bulk-view-%'";
+        assert_eq!(count_of(&conn, ours).await, 0, "nothing was written");
+        assert!(change_log(&conn).await.is_empty(), "nothing was logged");
+
+        rows[n - 1]["themes"] = json!(["privacy"]);
+        rows[7]["reviewStatus"] = json!("DRAFT");
+        let report = api::bundle::import(
+            &conn,
+            lines(&rows).as_bytes(),
+            api::bundle::Input::JsonLines,
+            "bulk-test",
+            false,
+        )
+        .await
+        .expect("import");
+        assert!(report.committed, "{:?}", report.errors);
+        assert_eq!(report_counts(&report), (n as u64, 0, 0, 0));
+        assert_eq!(count_of(&conn, ours).await, n as i64);
+        let dated = count_of(
+            &conn,
+            "SELECT COUNT(*) AS n FROM participant_view v JOIN exercise e ON e.id = v.exercise_id \
+             WHERE v.slug LIKE 'bulk-view-%' AND e.start_date IS NOT NULL \
+             AND v.exercise_start_date = e.start_date",
+        )
+        .await;
+        assert_eq!(dated, n as i64, "every view carries its exercise's date");
+        let doc = match conn.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => "rowid",
+            _ => "doc_id",
+        };
+        let searchable = format!(
+            "SELECT COUNT(*) AS n FROM search_index WHERE {doc} IN \
+             (SELECT id * 4 + 1 FROM participant_view WHERE slug LIKE 'bulk-view-%')"
+        );
+        assert_eq!(
+            count_of(&conn, &searchable).await,
+            n as i64 - 1,
+            "every published view has its search entry, the draft none"
+        );
+        // The server hears of the import from the change log (NOTIFY, or its poll).
+        let found = json!([{"node": {"node": {"slug": "bulk-view-2499"}}}]);
+        let mut edges = Value::Null;
+        for _ in 0..100 {
+            edges = app
+                .data(
+                    r#"{ search(query: "2499", first: 5) { edges { node { node { ... on ParticipantView { slug } } } } } }"#,
+                    json!({}),
+                )
+                .await["search"]["edges"]
+                .clone();
+            if edges == found {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(edges, found);
+    });
+}

@@ -34,9 +34,7 @@ use entity::{
     view_theme,
 };
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use std::collections::{HashMap, HashSet};
 
 use super::views::ViewRow;
@@ -69,6 +67,9 @@ pub struct RefCache {
     themes: HashMap<String, Option<i32>>,
     /// Each exercise's larger exercise (`partOf`), by id.
     parents: HashMap<i32, Option<i32>>,
+    /// Each exercise's start date, by id: a new view carries its exercise's (see
+    /// [`insert_views`]).
+    start_dates: HashMap<i32, Option<String>>,
     missions: Option<Vec<Mission>>,
 }
 
@@ -84,6 +85,7 @@ impl RefCache {
             + self.findings.len()
             + self.themes.len()
             + self.parents.len()
+            + self.start_dates.len()
     }
 
     /// The ids a row's slugs name, with a problem for each unknown one (the same problems, in
@@ -224,6 +226,25 @@ impl RefCache {
             return Ok(true);
         }
         Ok(self.parent(conn, a).await? == Some(b) || self.parent(conn, b).await? == Some(a))
+    }
+
+    async fn start_date<C: ConnectionTrait>(
+        &mut self,
+        conn: &C,
+        id: i32,
+    ) -> ApiResult<Option<String>> {
+        if let Some(d) = self.start_dates.get(&id) {
+            return Ok(d.clone());
+        }
+        let d: Option<Option<String>> = db(exercise::Entity::find_by_id(id)
+            .select_only()
+            .column(exercise::Column::StartDate)
+            .into_tuple()
+            .one(conn)
+            .await)?;
+        let d = d.flatten();
+        self.start_dates.insert(id, d.clone());
+        Ok(d)
     }
 
     async fn parent<C: ConnectionTrait>(&mut self, conn: &C, id: i32) -> ApiResult<Option<i32>> {
@@ -400,7 +421,7 @@ impl ViewBatch {
         self.externals.clear();
         let mut by_slug = owners_by_slug(conn, &rows).await?;
         let by_external = owners_by_external(conn, &rows).await?;
-        let mut creates: Vec<(ViewFields, Option<External>)> = Vec::new();
+        let mut creates: Vec<NewView> = Vec::new();
         for p in rows {
             let slug_owner = by_slug.get(&p.slug).copied();
             let existing = match &p.external {
@@ -425,7 +446,14 @@ impl ViewBatch {
                 }
             };
             match existing {
-                None => creates.push((fields, p.external)),
+                None => {
+                    let start_date = self.refs.start_date(conn, fields.exercise_id).await?;
+                    creates.push(NewView {
+                        fields,
+                        external: p.external,
+                        start_date,
+                    })
+                }
                 Some(id) => {
                     // Updates keep their place in the change log: the creates before them first.
                     create_all(conn, report, actor, std::mem::take(&mut creates)).await?;
@@ -499,13 +527,21 @@ async fn owners_by_external<C: ConnectionTrait>(
         .collect())
 }
 
+/// A view to create, checked.
+struct NewView {
+    fields: ViewFields,
+    external: Option<External>,
+    /// Its exercise's start date, which the row stores for the date orders.
+    start_date: Option<String>,
+}
+
 /// Writes new views with multi-row inserts: the rows, their tags and their change-log entries,
 /// in the order given.
 async fn create_all<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     actor: &str,
-    rows: Vec<(ViewFields, Option<External>)>,
+    rows: Vec<NewView>,
 ) -> ApiResult<()> {
     if rows.is_empty() {
         return Ok(());
@@ -520,36 +556,70 @@ async fn create_all<C: ConnectionTrait>(
 }
 
 /// Inserts one chunk of new views, recording each one's id by slug.
+///
+/// Each row carries its exercise's start date (the column has no place in the entity: the
+/// database keeps it, for the date orders). SQLite's insert trigger copies it only when it
+/// differs (see migration `m20261204_000014`), so each row is written once; PostgreSQL's
+/// trigger sets it before the row is written either way.
 async fn insert_views<C: ConnectionTrait>(
     conn: &C,
-    rows: &[(ViewFields, Option<External>)],
+    rows: &[NewView],
     now: chrono::DateTime<Utc>,
     ids: &mut HashMap<String, i32>,
 ) -> ApiResult<()> {
-    let mut insert = participant_view::Entity::insert_many(rows.iter().map(|(f, external)| {
-        participant_view::ActiveModel {
-            id: NotSet,
-            slug: Set(f.slug.clone()),
-            exercise_id: Set(f.exercise_id),
-            session_id: Set(f.session_id),
-            finding_id: Set(f.finding_id),
-            text: Set(f.text.clone()),
-            is_verbatim: Set(f.verbatim),
-            stance: Set(f.stance),
-            source_document_id: Set(f.source_document_id),
-            locator: Set(f.locator.clone()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            version: Set(1),
-            external_source: Set(external.as_ref().map(|e| e.source.clone())),
-            external_id: Set(external.as_ref().map(|e| e.id.clone())),
-            review_status: Set(f.review_status),
-        }
-    }))
-    .into_query();
-    insert.returning(
-        Query::returning().columns([participant_view::Column::Id, participant_view::Column::Slug]),
-    );
+    use participant_view::Column as V;
+    use sea_orm::sea_query::{Alias, Expr, IntoIden};
+    let mut insert = Query::insert();
+    insert.into_table(participant_view::Entity).columns([
+        V::Slug.into_iden(),
+        V::ExerciseId.into_iden(),
+        V::SessionId.into_iden(),
+        V::FindingId.into_iden(),
+        V::Text.into_iden(),
+        V::IsVerbatim.into_iden(),
+        V::Stance.into_iden(),
+        V::SourceDocumentId.into_iden(),
+        V::Locator.into_iden(),
+        V::CreatedAt.into_iden(),
+        V::UpdatedAt.into_iden(),
+        V::Version.into_iden(),
+        V::ExternalSource.into_iden(),
+        V::ExternalId.into_iden(),
+        V::ReviewStatus.into_iden(),
+        Alias::new("exercise_start_date").into_iden(),
+    ]);
+    for NewView {
+        fields: f,
+        external,
+        start_date,
+    } in rows
+    {
+        let values: [sea_orm::Value; 16] = [
+            f.slug.clone().into(),
+            f.exercise_id.into(),
+            f.session_id.into(),
+            f.finding_id.into(),
+            f.text.clone().into(),
+            f.verbatim.into(),
+            f.stance.into(),
+            f.source_document_id.into(),
+            f.locator.clone().into(),
+            now.into(),
+            now.into(),
+            1i64.into(),
+            external.as_ref().map(|e| e.source.clone()).into(),
+            external.as_ref().map(|e| e.id.clone()).into(),
+            f.review_status.into(),
+            start_date.clone().into(),
+        ];
+        insert
+            .values(values.into_iter().map(Expr::val))
+            .map_err(|err| {
+                tracing::error!(error = %err, "bulk import: a view insert lost a column");
+                ApiError::Internal
+            })?;
+    }
+    insert.returning(Query::returning().columns([V::Id, V::Slug]));
     for r in db(conn.query_all(&insert).await)? {
         let id: i32 = db(r.try_get("", "id"))?;
         let slug: String = db(r.try_get("", "slug"))?;
@@ -576,14 +646,14 @@ async fn write_rest<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     actor: &str,
-    rows: &[(ViewFields, Option<External>)],
+    rows: &[NewView],
     ids: &HashMap<String, i32>,
 ) -> ApiResult<()> {
     let mut missions = Vec::new();
     let mut themes = Vec::new();
     let mut log = Vec::with_capacity(rows.len());
     let mut public_seq = curation::next_public_seq(conn).await?;
-    for (f, _) in rows {
+    for NewView { fields: f, .. } in rows {
         let id = *ids.get(&f.slug).ok_or_else(|| {
             tracing::error!(slug = %f.slug, "bulk import: an inserted view returned no id");
             ApiError::Internal

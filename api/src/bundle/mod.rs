@@ -194,6 +194,7 @@ pub async fn import<R: BufRead>(
     dry_run: bool,
 ) -> ApiResult<ImportReport> {
     let txn = curation::begin(conn).await?;
+    search_index_deferred(&txn).await?;
     let mut report = ImportReport {
         dry_run,
         ..Default::default()
@@ -233,10 +234,50 @@ pub async fn import<R: BufRead>(
     if dry_run || report.rejected > 0 {
         db(txn.rollback().await)?;
     } else {
+        if report.created + report.updated > 0 {
+            search_index_merged(&txn).await?;
+        }
         curation::commit(txn).await?;
         report.committed = true;
     }
     Ok(report)
+}
+
+/// How large PostgreSQL's list of search-index entries not yet merged into the index may grow
+/// during an import, in KiB (the server's default is 4 MiB). Each new view adds a few dozen
+/// entries; merging them in larger runs costs less per entry, and searches stay exact (they
+/// read the list too).
+const PENDING_SEARCH_KIB: u32 = 64 * 1024;
+
+/// On PostgreSQL, lets the search index's pending list grow to [`PENDING_SEARCH_KIB`] for this
+/// transaction only (`SET LOCAL`).
+async fn search_index_deferred<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db(conn
+            .execute_unprepared(&format!(
+                "SET LOCAL gin_pending_list_limit = {PENDING_SEARCH_KIB}"
+            ))
+            .await)?;
+    }
+    Ok(())
+}
+
+/// On PostgreSQL, merges the search index's pending list before an import commits, so that
+/// the next writer does not pay for the import's entries and searches do not read a long list.
+/// Merging needs the index's owner (as `VACUUM` does); a role that does not own it leaves the
+/// list to autovacuum, which merges it all the same.
+async fn search_index_merged<C: ConnectionTrait>(conn: &C) -> ApiResult<()> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db(conn
+            .execute_unprepared(
+                "SELECT gin_clean_pending_list(c.oid) FROM pg_class c \
+                 WHERE c.relname = 'idx_search_index_tsv' AND c.relkind = 'i' \
+                 AND pg_has_role(c.relowner, 'USAGE') \
+                 AND c.relnamespace = to_regnamespace(current_schema())",
+            )
+            .await)?;
+    }
+    Ok(())
 }
 
 fn reject(report: &mut ImportReport, kind: &str, line: u64, problems: Vec<Problem>) {
