@@ -559,7 +559,7 @@ async fn create_all<C: ConnectionTrait>(
 ///
 /// Each row carries its exercise's start date (the column has no place in the entity: the
 /// database keeps it, for the date orders). SQLite's insert trigger copies it only when it
-/// differs (see migration `m20261204_000014`), so each row is written once; PostgreSQL's
+/// differs (see migration `m20261204_000015`), so each row is written once; PostgreSQL's
 /// trigger sets it before the row is written either way.
 async fn insert_views<C: ConnectionTrait>(
     conn: &C,
