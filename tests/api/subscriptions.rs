@@ -54,18 +54,7 @@ pub(crate) async fn send(ws: &mut Ws, message: Value) {
 
 /// The next protocol message (WebSocket pings are skipped); panics on a close.
 pub(crate) async fn recv(ws: &mut Ws) -> Value {
-    loop {
-        let frame = tokio::time::timeout(PATIENCE, ws.next())
-            .await
-            .expect("a message in time")
-            .expect("the socket is open")
-            .expect("a frame");
-        match frame {
-            Message::Text(text) => return serde_json::from_str(&text).expect("JSON message"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
+    recv_within(ws, PATIENCE).await.expect("a message in time")
 }
 
 /// The next protocol message if one arrives within `within` (pings skipped); None otherwise.
