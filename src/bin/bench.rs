@@ -15,7 +15,8 @@
 //! its instructions per request under a profiler).
 //!
 //! Run: `cargo build --release && cargo run --release --features bench --bin pv-bench -- 10000 100000`
-//! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres).
+//! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres;
+//! `PUBLIC_VOICE_BENCH_TAG=x` suffixes its database and file names, to run two benchmarks at once).
 
 use api::pagination::encode_cursor;
 use chrono::Utc;
@@ -816,7 +817,13 @@ async fn main() {
     };
     let pg_admin = std::env::var("PUBLIC_VOICE_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-    let dir = std::env::temp_dir().join("public-voice-bench");
+    // PUBLIC_VOICE_BENCH_TAG keeps benchmarks run side by side apart (their files and databases).
+    let tag = std::env::var("PUBLIC_VOICE_BENCH_TAG").unwrap_or_default();
+    let tag: String = tag
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let dir = std::env::temp_dir().join(format!("public-voice-bench{tag}"));
     std::fs::create_dir_all(&dir).expect("bench dir");
     if importing {
         println!("| backend | rows | wall s | rows/s | peak MiB | import CPU s | server CPU s | rows per CPU s | load |");
@@ -838,7 +845,7 @@ async fn main() {
             run("SQLite", &sqlite, views).await;
         }
 
-        let name = format!("public_voice_bench_{views}");
+        let name = format!("public_voice_bench_{views}{tag}");
         let admin = api::db::connect(&pg_admin, 1).await.expect("PostgreSQL");
         admin
             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
