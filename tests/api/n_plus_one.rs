@@ -52,26 +52,33 @@ async fn statements_do_not_grow_with_rows() {
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::new();
 
+        // Each count is the fewest of three tries: on a machine busy enough to pause the server
+        // for longer than a loader's batch window, one batch can split in two (a statement
+        // more), whereas a missing loader costs a statement per row on every try.
         let mut counts = Vec::new();
         for n in [1, 5, 40] {
-            let before = statements.load(Ordering::SeqCst);
-            let body: Value = client
-                .post(&url)
-                .json(&json!({"query": NESTED, "variables": {"n": n}}))
-                .send()
-                .await
-                .expect("request")
-                .json()
-                .await
-                .expect("json");
-            assert!(body.get("errors").is_none(), "{body}");
-            assert_eq!(
-                body["data"]["participantViews"]["nodes"]
-                    .as_array()
-                    .map(Vec::len),
-                Some(n as usize)
-            );
-            counts.push(statements.load(Ordering::SeqCst) - before);
+            let mut fewest = usize::MAX;
+            for _ in 0..3 {
+                let before = statements.load(Ordering::SeqCst);
+                let body: Value = client
+                    .post(&url)
+                    .json(&json!({"query": NESTED, "variables": {"n": n}}))
+                    .send()
+                    .await
+                    .expect("request")
+                    .json()
+                    .await
+                    .expect("json");
+                assert!(body.get("errors").is_none(), "{body}");
+                assert_eq!(
+                    body["data"]["participantViews"]["nodes"]
+                        .as_array()
+                        .map(Vec::len),
+                    Some(n as usize)
+                );
+                fewest = fewest.min(statements.load(Ordering::SeqCst) - before);
+            }
+            counts.push(fewest);
         }
         println!("{backend:?}: statements for 1, 5, 40 views: {counts:?}");
         // One statement for the page, then one batch per relation and level: view missions,
