@@ -110,6 +110,7 @@ pub struct Metrics {
     index_build: Gauge<f64, AtomicU64>,
     index_applied_seq: Gauge,
     index_rows: Family<IndexRows, Gauge>,
+    index_bytes: Family<IndexRows, Gauge>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -231,9 +232,17 @@ impl Metrics {
             "Rows the read engine holds, by kind (drafts included)",
             index_rows.clone(),
         );
+        let index_bytes = Family::<IndexRows, Gauge>::default();
+        registry.register_with_unit(
+            "index",
+            "The read engine's own memory, by kind: its bitmaps, per-row arrays and maps (an estimate of their heap, read at scrape time)",
+            Unit::Bytes,
+            index_bytes.clone(),
+        );
         Metrics {
             registry,
             index_state,
+            index_bytes,
             index_build,
             index_applied_seq,
             index_rows,
@@ -292,8 +301,9 @@ impl Metrics {
         self.subscriptions_open.inc_by(delta);
     }
 
-    /// Records the read engine's state, for the next render.
-    pub fn engine(&self, status: &crate::engine::EngineStatus) {
+    /// Records the read engine's state and the memory its indexes hold (views', findings'),
+    /// for the next render.
+    pub fn engine(&self, status: &crate::engine::EngineStatus, bytes: (u64, u64)) {
         use crate::engine::EngineState;
         for state in [
             EngineState::Disabled,
@@ -316,6 +326,11 @@ impl Metrics {
             self.index_rows
                 .get_or_create(&IndexRows { kind })
                 .set(i64::try_from(rows).unwrap_or(i64::MAX));
+        }
+        for (kind, bytes) in [("view", bytes.0), ("finding", bytes.1)] {
+            self.index_bytes
+                .get_or_create(&IndexRows { kind })
+                .set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }
     }
 

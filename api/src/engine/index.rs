@@ -16,6 +16,7 @@
 
 use roaring::RoaringBitmap;
 use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroI32;
 
 /// How many classes a row can have: a view's stance (5) or a finding's kind (7), numbered in
 /// the entity enums' order; and how many missions there are.
@@ -50,15 +51,17 @@ pub struct ExerciseRow {
 }
 
 /// What is remembered of a view, to take it out of its bitmaps again (themes are few, so they
-/// are not remembered: removal clears the id from every theme bitmap).
+/// are not remembered: removal clears the id from every theme bitmap). One of these per id:
+/// 16 bytes, as `Option<NonZeroI32>` costs no more than the id (a parent keyed 0, which serial
+/// keys never make, is still removed exactly: see `remove_view`).
 #[derive(Clone, Copy, Debug, Default)]
 struct Facts {
     present: bool,
     stance: u8,
     missions: u8,
     exercise: i32,
-    session: Option<i32>,
-    finding: Option<i32>,
+    session: Option<NonZeroI32>,
+    finding: Option<NonZeroI32>,
 }
 
 /// A view filter with every reference resolved to stored values.
@@ -195,8 +198,8 @@ impl Index {
             stance: row.stance,
             missions: row.missions,
             exercise: row.exercise,
-            session: row.session,
-            finding: row.finding,
+            session: row.session.and_then(NonZeroI32::new),
+            finding: row.finding.and_then(NonZeroI32::new),
         };
         self.all.insert(id);
         if self.updated.len() <= slot {
@@ -258,12 +261,80 @@ impl Index {
             !set.is_empty()
         });
         remove_from(&mut self.exercise, f.exercise, id);
-        if let Some(s) = f.session {
-            remove_from(&mut self.session, s, id);
+        // No parent remembered is either none or the key 0: removing from 0 covers both.
+        remove_from(&mut self.session, f.session.map_or(0, NonZeroI32::get), id);
+        remove_from(&mut self.finding, f.finding.map_or(0, NonZeroI32::get), id);
+    }
+
+    /// Makes room for ids up to `max` at once, so that a build does not leave the per-id
+    /// arrays at up to twice their size by growing them one doubling at a time.
+    pub fn reserve_ids(&mut self, max: i32) {
+        let Ok(max) = usize::try_from(max) else {
+            return;
+        };
+        let want = max + 1;
+        if self.facts.len() < want {
+            self.facts.reserve_exact(want - self.facts.len());
         }
-        if let Some(x) = f.finding {
-            remove_from(&mut self.finding, x, id);
+        if self.updated.len() < want {
+            self.updated.reserve_exact(want - self.updated.len());
         }
+    }
+
+    /// Gives back what the build over-allocated (called once it is done).
+    pub fn shrink(&mut self) {
+        self.facts.shrink_to_fit();
+        self.updated.shrink_to_fit();
+        self.recent.shrink_to_fit();
+        self.title_order.shrink_to_fit();
+        self.title_rank.shrink_to_fit();
+        self.title_hash.shrink_to_fit();
+        for map in [
+            &mut self.theme,
+            &mut self.exercise,
+            &mut self.session,
+            &mut self.finding,
+        ] {
+            map.shrink_to_fit();
+        }
+    }
+
+    /// An estimate of the heap this index holds, in bytes: the per-id arrays, the bitmaps
+    /// (their serialized size, which is close to their size in memory) and the maps' tables.
+    /// It walks every bitmap, so it is for metrics, not for a hot path.
+    pub fn heap_bytes(&self) -> u64 {
+        use std::mem::size_of;
+        let vec = |cap: usize, each: usize| (cap * each) as u64;
+        let mut bytes = vec(self.facts.capacity(), size_of::<Facts>())
+            + vec(self.updated.capacity(), size_of::<i64>())
+            + vec(self.recent.capacity(), size_of::<u32>())
+            + vec(self.title_order.capacity(), size_of::<u32>())
+            + vec(self.title_rank.capacity(), size_of::<u32>())
+            + vec(self.title_hash.capacity(), size_of::<u64>());
+        let bitmap = |b: &RoaringBitmap| b.serialized_size() as u64;
+        for b in [&self.all, &self.published, &self.verbatim, &self.touched]
+            .into_iter()
+            .chain(&self.stance)
+            .chain(&self.mission)
+        {
+            bytes += bitmap(b);
+        }
+        for map in [&self.theme, &self.exercise, &self.session, &self.finding] {
+            bytes += vec(map.capacity(), size_of::<(i32, RoaringBitmap)>() + 1);
+            bytes += map.values().map(bitmap).sum::<u64>();
+        }
+        for (_, b) in &self.date_groups {
+            bytes += bitmap(b) + size_of::<(Option<String>, RoaringBitmap)>() as u64;
+        }
+        for e in self.exercises.values() {
+            bytes += size_of::<(i32, ExerciseRow)>() as u64
+                + e.places
+                    .iter()
+                    .map(|p| p.capacity() as u64 + 24)
+                    .sum::<u64>()
+                + vec(e.organisations.capacity(), size_of::<i32>());
+        }
+        bytes
     }
 
     /// Adds an exercise, or replaces its facts.
@@ -316,7 +387,11 @@ impl Index {
                 (Some(last), Some(first)) => key(last) < key(first),
                 _ => true,
             };
-            self.recent.extend(fresh);
+            if self.recent.is_empty() {
+                self.recent = fresh;
+            } else {
+                self.recent.extend(fresh);
+            }
             if !in_order {
                 // Two sorted runs: the stable sort merges them in one pass.
                 self.recent.sort_by_key(key);

@@ -103,6 +103,34 @@ struct Inner {
 const LOG_BATCH: u64 = 2000;
 /// Rows reloaded per `IN (...)` statement.
 const ID_BATCH: usize = 500;
+/// The span of ids the build loads per statement: its rows and their tags are all the build
+/// holds at once besides the index (about 100 bytes a row while loaded).
+const BUILD_BATCH: i32 = 20_000;
+
+/// Which rows to load: these ids, or every id in an inclusive range (the build's batches).
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    Ids(&'a [i32]),
+    Between(i32, i32),
+}
+
+impl<'a> Rows<'a> {
+    /// The statements' scopes: `IN` lists of at most [`ID_BATCH`] ids, or the one range.
+    fn chunks(self) -> Vec<Rows<'a>> {
+        match self {
+            Rows::Ids(ids) => ids.chunks(ID_BATCH).map(Rows::Ids).collect(),
+            range => vec![range],
+        }
+    }
+
+    /// The condition on a column holding the ids.
+    fn condition(self, column: impl ColumnTrait) -> sea_orm::sea_query::SimpleExpr {
+        match self {
+            Rows::Ids(ids) => column.is_in(ids.iter().copied()),
+            Rows::Between(low, high) => column.between(low, high),
+        }
+    }
+}
 
 impl Engine {
     fn new(state: EngineState) -> Engine {
@@ -170,6 +198,16 @@ impl Engine {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
+    /// The heap the views' and the findings' indexes hold, in bytes (an estimate: see
+    /// [`Index::heap_bytes`]), whatever the state.
+    pub fn heap_bytes(&self) -> (u64, u64) {
+        self.inner
+            .index
+            .read()
+            .map(|i| (i.views.heap_bytes(), i.findings.heap_bytes()))
+            .unwrap_or((0, 0))
+    }
+
     /// Runs `f` over the index when it is ready; `None` (answer from SQL) otherwise.
     pub fn read<R>(&self, f: impl FnOnce(&Indexes) -> R) -> Option<R> {
         if self.lock_status().state != EngineState::Ready {
@@ -234,15 +272,35 @@ impl Engine {
             index.views.put_exercise(row.clone());
             index.findings.put_exercise(row);
         }
-        for row in load_views(conn, None).await? {
-            index.views.put_view(&row);
-        }
-        for row in load_findings(conn, None).await? {
-            index.findings.put_view(&row);
+        // Batch by batch of ids, so that the build holds one batch of loaded rows at a time
+        // (a few megabytes), not every row of the table at once.
+        for (ix, findings) in [(&mut index.views, false), (&mut index.findings, true)] {
+            let Some((low, high)) = id_bounds(conn, findings).await? else {
+                continue;
+            };
+            ix.reserve_ids(high);
+            let mut from = low;
+            loop {
+                let to = from.saturating_add(BUILD_BATCH - 1).min(high);
+                let rows = if findings {
+                    load_findings(conn, Rows::Between(from, to)).await?
+                } else {
+                    load_views(conn, Rows::Between(from, to)).await?
+                };
+                for row in &rows {
+                    ix.put_view(row);
+                }
+                if to >= high {
+                    break;
+                }
+                from = to + 1;
+            }
         }
         index.findings.set_titles(&load_titles(conn).await?);
         index.views.regroup();
         index.findings.regroup();
+        index.views.shrink();
+        index.findings.shrink();
         let took = started.elapsed();
         if let Ok(mut slot) = self.inner.index.write() {
             *slot = index;
@@ -305,8 +363,8 @@ impl Engine {
             let views: Vec<i32> = views.into_iter().collect();
             let exercises: Vec<i32> = exercises.into_iter().collect();
             let findings: Vec<i32> = findings.into_iter().collect();
-            let view_rows = load_views(conn, Some(&views)).await?;
-            let finding_rows = load_findings(conn, Some(&findings)).await?;
+            let view_rows = load_views(conn, Rows::Ids(&views)).await?;
+            let finding_rows = load_findings(conn, Rows::Ids(&findings)).await?;
             let exercise_rows = load_exercises(conn, Some(&exercises)).await?;
             let themes = if themes {
                 Some(load_themes(conn).await?)
@@ -361,6 +419,30 @@ impl Engine {
             }
         }
     }
+}
+
+/// The lowest and highest id of the views (or findings when `findings`); `None` when there
+/// are none.
+async fn id_bounds(conn: &DatabaseConnection, findings: bool) -> Result<Option<(i32, i32)>, DbErr> {
+    use entity::{finding as f, participant_view as v};
+    let bounds: Option<(Option<i32>, Option<i32>)> = if findings {
+        f::Entity::find()
+            .select_only()
+            .column_as(f::Column::Id.min(), "low")
+            .column_as(f::Column::Id.max(), "high")
+            .into_tuple()
+            .one(conn)
+            .await?
+    } else {
+        v::Entity::find()
+            .select_only()
+            .column_as(v::Column::Id.min(), "low")
+            .column_as(v::Column::Id.max(), "high")
+            .into_tuple()
+            .one(conn)
+            .await?
+    };
+    Ok(bounds.and_then(|(low, high)| low.zip(high)))
 }
 
 async fn last_seq(conn: &DatabaseConnection) -> Result<i64, DbErr> {
@@ -440,15 +522,10 @@ fn bad_value(what: &str, value: &str) -> DbErr {
 }
 
 /// Loads the facets of the views with these ids (all views when `None`).
-async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Vec<ViewRow>, DbErr> {
+async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{participant_view as v, view_mission, view_theme};
-    let chunks: Vec<Option<&[i32]>> = match ids {
-        None => vec![None],
-        Some([]) => vec![],
-        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
-    };
     let mut out = Vec::new();
-    for chunk in chunks {
+    for chunk in rows.chunks() {
         let mut q = v::Entity::find()
             .select_only()
             .column(v::Column::Id)
@@ -467,11 +544,9 @@ async fn load_views(conn: &DatabaseConnection, ids: Option<&[i32]>) -> Result<Ve
             .select_only()
             .column(view_theme::Column::ViewId)
             .column(view_theme::Column::ThemeId);
-        if let Some(chunk) = chunk {
-            q = q.filter(v::Column::Id.is_in(chunk.iter().copied()));
-            m = m.filter(view_mission::Column::ViewId.is_in(chunk.iter().copied()));
-            t = t.filter(view_theme::Column::ViewId.is_in(chunk.iter().copied()));
-        }
+        q = q.filter(chunk.condition(v::Column::Id));
+        m = m.filter(chunk.condition(view_mission::Column::ViewId));
+        t = t.filter(chunk.condition(view_theme::Column::ViewId));
         type Row = (
             i32,
             String,
@@ -531,18 +606,10 @@ pub fn kind_index(stored: &str) -> Option<u8> {
 }
 
 /// Loads the facets of the findings with these ids (all findings when `None`).
-async fn load_findings(
-    conn: &DatabaseConnection,
-    ids: Option<&[i32]>,
-) -> Result<Vec<ViewRow>, DbErr> {
+async fn load_findings(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{finding as f, finding_mission as fm, finding_theme as ft};
-    let chunks: Vec<Option<&[i32]>> = match ids {
-        None => vec![None],
-        Some([]) => vec![],
-        Some(ids) => ids.chunks(ID_BATCH).map(Some).collect(),
-    };
     let mut out = Vec::new();
-    for chunk in chunks {
+    for chunk in rows.chunks() {
         let mut q = f::Entity::find()
             .select_only()
             .column(f::Column::Id)
@@ -558,11 +625,9 @@ async fn load_findings(
             .select_only()
             .column(ft::Column::FindingId)
             .column(ft::Column::ThemeId);
-        if let Some(chunk) = chunk {
-            q = q.filter(f::Column::Id.is_in(chunk.iter().copied()));
-            m = m.filter(fm::Column::FindingId.is_in(chunk.iter().copied()));
-            t = t.filter(ft::Column::FindingId.is_in(chunk.iter().copied()));
-        }
+        q = q.filter(chunk.condition(f::Column::Id));
+        m = m.filter(chunk.condition(fm::Column::FindingId));
+        t = t.filter(chunk.condition(ft::Column::FindingId));
         type Row = (i32, String, i32, String, chrono::DateTime<chrono::Utc>);
         let rows: Vec<Row> = q.into_tuple().all(conn).await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());

@@ -17,7 +17,7 @@ pub async fn metrics(
     hub: web::Data<Hub>,
     engine: web::Data<crate::engine::Engine>,
 ) -> HttpResponse {
-    metrics.engine(&engine.status());
+    metrics.engine(&engine.status(), engine.heap_bytes());
     let pool = pool_sample(&db);
     let hub_sample = hub_sample(&db, &hub).await;
     let body = metrics.render(pool, hub_sample, hub.dropped_events());
