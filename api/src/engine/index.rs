@@ -793,7 +793,7 @@ mod tests {
             let id = if k % 3 == 0 { 70_000 + k } else { k };
             let themes = (0..6).filter(|_| next(3) == 0).collect();
             ix.put_view(&ViewRow {
-                id: id as i32,
+                id,
                 stance: next(5) as u8,
                 exercise: next(3) as i32,
                 published: next(4) != 0,
