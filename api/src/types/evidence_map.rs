@@ -17,6 +17,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A way to group participant views.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -70,8 +71,8 @@ impl StanceCount {
 
 /// Counts of views for every pair of values of two dimensions.
 pub struct EvidenceMap {
-    pub rows: Vec<EvidenceKey>,
-    pub columns: Vec<EvidenceKey>,
+    /// The row and column values (and the filter), shared with the cells.
+    keys: Arc<CellContext>,
     pub cells: Vec<EvidenceCell>,
     pub total_views: u64,
     /// Small-cell suppression's threshold for this request.
@@ -83,12 +84,12 @@ pub struct EvidenceMap {
 impl EvidenceMap {
     /// The row values, in display order.
     async fn rows(&self) -> &[EvidenceKey] {
-        &self.rows
+        &self.keys.rows.1
     }
 
     /// The column values, in display order.
     async fn columns(&self) -> &[EvidenceKey] {
-        &self.columns
+        &self.keys.columns.1
     }
 
     /// Every cell, row by row; a cell with no evidence has a count of 0.
@@ -111,16 +112,24 @@ impl EvidenceMap {
 
 /// One cell of the evidence map.
 pub struct EvidenceCell {
-    row: EvidenceKey,
-    column: EvidenceKey,
+    /// The map's keys and filter, shared by its cells: a map has a hundred or so cells and
+    /// few are drilled into, so each cell keeps two positions instead of its own copies.
+    map: Arc<CellContext>,
+    row: usize,
+    column: usize,
     by_stance: Vec<StanceCount>,
     /// How many distinct views the cell holds (never withheld here: see `count`).
     total: u64,
     threshold: Option<u64>,
-    /// The filter and the cell's two keys, as SQL, for drilling in.
-    condition: Condition,
     /// The same in the read engine, when it counted the map.
     members: Option<crate::engine::CellMembers>,
+}
+
+/// What the cells of one map share: its keys, and its filter as SQL for drilling into a cell.
+struct CellContext {
+    rows: (EvidenceDimension, Vec<EvidenceKey>),
+    columns: (EvidenceDimension, Vec<EvidenceKey>),
+    base: Condition,
 }
 
 /// One cell of the evidence map: the views matching the filter and both the row and the column.
@@ -128,12 +137,12 @@ pub struct EvidenceCell {
 impl EvidenceCell {
     /// The row value.
     async fn row(&self) -> &EvidenceKey {
-        &self.row
+        &self.map.rows.1[self.row]
     }
 
     /// The column value.
     async fn column(&self) -> &EvidenceKey {
-        &self.column
+        &self.map.columns.1[self.column]
     }
 
     /// How many distinct views the cell holds; null when withheld by small-cell suppression
@@ -189,7 +198,15 @@ impl EvidenceCell {
                 return Ok(Some(page));
             }
         }
-        let select = participant_view::Entity::find().filter(self.condition.clone());
+        let (rows, row_keys) = &self.map.rows;
+        let (columns, col_keys) = &self.map.columns;
+        let condition = self
+            .map
+            .base
+            .clone()
+            .add(key_condition(*rows, &row_keys[self.row].stored)?)
+            .add(key_condition(*columns, &col_keys[self.column].stored)?);
+        let select = participant_view::Entity::find().filter(condition);
         paginate(ctx, select, id, |m| m.id, ParticipantView, args)
             .await
             .map(Some)
@@ -363,41 +380,47 @@ pub async fn evidence_map(
     let counted = from_index.is_some();
     let (counts, total_views) = match from_index {
         Some(found) => found,
-        None => sql_counts(c, &matching, rows, columns).await?,
+        None => {
+            let (found, total) = sql_counts(c, &matching, rows, columns).await?;
+            let stances = STANCES.map(stance_key);
+            let mut counts = Vec::with_capacity(row_keys.len() * col_keys.len());
+            for r in &row_keys {
+                for col in &col_keys {
+                    counts.push(stances.clone().map(|s| {
+                        let key = (r.stored.clone(), col.stored.clone(), s);
+                        found.get(&key).copied().unwrap_or(0)
+                    }));
+                }
+            }
+            (counts, total)
+        }
     };
 
     let threshold = crate::suppression::threshold(ctx);
-    let shared = indexed.filter(|_| counted).map(std::sync::Arc::new);
+    let shared = indexed.filter(|_| counted).map(Arc::new);
     let (row_dim, row_values) = index_values(rows, &row_keys);
     let (col_dim, col_values) = index_values(columns, &col_keys);
-    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
-    for (r, rv) in row_keys.iter().zip(&row_values) {
-        let r_sql = &r.stored;
-        for (col, cv) in col_keys.iter().zip(&col_values) {
-            let c_sql = &col.stored;
-            let stance_counts: Vec<(Stance, u64)> = STANCES
-                .iter()
-                .map(|s| {
-                    let key = (r_sql.clone(), c_sql.clone(), stance_key(*s));
-                    (*s, counts.get(&key).copied().unwrap_or(0))
-                })
-                .collect();
-            let total = stance_counts.iter().map(|(_, n)| n).sum();
-            let by_stance = stance_counts
-                .into_iter()
-                .map(|(s, n)| StanceCount::new(s, n, threshold))
-                .collect();
-            let condition = base
-                .clone()
-                .add(key_condition(rows, r_sql)?)
-                .add(key_condition(columns, c_sql)?);
+    let map = Arc::new(CellContext {
+        rows: (rows, row_keys),
+        columns: (columns, col_keys),
+        base,
+    });
+    let mut cells = Vec::with_capacity(counts.len());
+    let mut counts = counts.into_iter();
+    for (r, rv) in row_values.iter().enumerate() {
+        for (col, cv) in col_values.iter().enumerate() {
+            let by_stance = counts.next().unwrap_or_default();
             cells.push(EvidenceCell {
-                row: r.clone(),
-                column: col.clone(),
-                by_stance,
-                total,
+                map: map.clone(),
+                row: r,
+                column: col,
+                by_stance: STANCES
+                    .iter()
+                    .zip(by_stance)
+                    .map(|(s, n)| StanceCount::new(*s, n, threshold))
+                    .collect(),
+                total: by_stance.iter().sum(),
                 threshold,
-                condition,
                 members: shared.as_ref().map(|set| crate::engine::CellMembers {
                     set: set.clone(),
                     row: (row_dim, *rv),
@@ -407,34 +430,29 @@ pub async fn evidence_map(
         }
     }
     Ok(EvidenceMap {
-        rows: row_keys,
-        columns: col_keys,
+        keys: map,
         cells,
         total_views,
         threshold,
     })
 }
 
-/// The map's counts keyed by (row, column, stance) as stored, and the total, from the index.
+/// The map's counts per cell (row by row) and stance (in [`STANCES`]' order), from the index.
 fn indexed_counts(
     index: &crate::engine::Index,
     set: &roaring::RoaringBitmap,
     rows: (EvidenceDimension, &[EvidenceKey]),
     columns: (EvidenceDimension, &[EvidenceKey]),
-) -> HashMap<(String, String, String), u64> {
+) -> Vec<[u64; STANCES.len()]> {
     let (row_dim, row_values) = index_values(rows.0, rows.1);
     let (col_dim, col_values) = index_values(columns.0, columns.1);
     let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
-    let mut counts = HashMap::new();
-    for (r, rv) in rows.1.iter().zip(&row_values) {
-        for (c, cv) in columns.1.iter().zip(&col_values) {
-            if let Some(by_stance) = found.get(&(*rv, *cv)) {
-                for (s, n) in STANCES.iter().zip(by_stance) {
-                    if *n > 0 {
-                        counts.insert((r.stored.clone(), c.stored.clone(), stance_key(*s)), *n);
-                    }
-                }
-            }
+    let mut counts = Vec::with_capacity(row_values.len() * col_values.len());
+    for rv in &row_values {
+        for cv in &col_values {
+            // The index numbers stances in STANCES' order (see `engine::STANCES`).
+            let by_class = found.get(&(*rv, *cv)).copied().unwrap_or_default();
+            counts.push(std::array::from_fn(|s| by_class[s]));
         }
     }
     counts
