@@ -302,6 +302,11 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
             variables: json!({}),
         },
         Case {
+            name: "search, filtered",
+            query: "{ search(query: \"personal data privacy\", first: 20, views: { missions: { anyOf: [HEALTH] }, stances: [CONCERN] }, findings: { kinds: [CONCERN] }) { totalCount edges { node { score snippet node { __typename } } } pageInfo { endCursor hasNextPage } } }",
+            variables: json!({}),
+        },
+        Case {
             name: "evidence map",
             query: "{ evidenceMap(rows: MISSION, columns: THEME, filter: { stances: [CONCERN] }) { totalViews cells { count byStance { stance count } } } }",
             variables: json!({}),

@@ -6,7 +6,7 @@ use crate::on_each_backend;
 use serde_json::{json, Value};
 
 /// IDs of seed rows a new finding or view can point at.
-struct Refs {
+pub(crate) struct Refs {
     exercise: String,
     other_exercise: String,
     source: String,
@@ -16,7 +16,7 @@ struct Refs {
     liverpool_finding: String,
 }
 
-async fn refs(app: &TestApp) -> Refs {
+pub(crate) async fn refs(app: &TestApp) -> Refs {
     let d = app
         .data(
             r#"{
@@ -62,11 +62,11 @@ fn finding_input(r: &Refs, slug: &str) -> Value {
     })
 }
 
-const CREATE_VIEW: &str = r#"mutation($input: CreateViewInput!) {
+pub(crate) const CREATE_VIEW: &str = r#"mutation($input: CreateViewInput!) {
   createView(input: $input) { id slug version reviewStatus verbatim stance session { slug } }
 }"#;
 
-fn view_input(r: &Refs, slug: &str) -> Value {
+pub(crate) fn view_input(r: &Refs, slug: &str) -> Value {
     json!({
         "slug": slug,
         "exerciseId": r.exercise,
@@ -81,13 +81,13 @@ fn view_input(r: &Refs, slug: &str) -> Value {
     })
 }
 
-const REVIEW: &str = r#"mutation($id: ID!, $v: Int!) {
+pub(crate) const REVIEW: &str = r#"mutation($id: ID!, $v: Int!) {
   submitForReview(id: $id, expectedVersion: $v) { ... on Finding { version reviewStatus } ... on ParticipantView { version reviewStatus } }
 }"#;
-const PUBLISH: &str = r#"mutation($id: ID!, $v: Int!) {
+pub(crate) const PUBLISH: &str = r#"mutation($id: ID!, $v: Int!) {
   publish(id: $id, expectedVersion: $v) { ... on Finding { version reviewStatus } ... on ParticipantView { version reviewStatus } }
 }"#;
-const RETRACT: &str = r#"mutation($id: ID!, $v: Int!) {
+pub(crate) const RETRACT: &str = r#"mutation($id: ID!, $v: Int!) {
   retract(id: $id, expectedVersion: $v) { ... on Finding { version reviewStatus } ... on ParticipantView { version reviewStatus } }
 }"#;
 

@@ -118,7 +118,7 @@ async fn sql_twin(app: &TestApp) -> String {
     server_on(app.db.url(), false).await
 }
 
-async fn server_on(url: &str, engine: bool) -> String {
+pub(crate) async fn server_on(url: &str, engine: bool) -> String {
     let vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", url.to_string()),
         ("PUBLIC_VOICE_PORT", "0".to_string()),
@@ -137,7 +137,12 @@ async fn server_on(url: &str, engine: bool) -> String {
     address
 }
 
-async fn post(address: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
+pub(crate) async fn post(
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
     let mut request = reqwest::Client::new()
         .post(format!("{address}/graphql"))
         .json(&json!({"query": query, "variables": variables}));

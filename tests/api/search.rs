@@ -285,3 +285,351 @@ async fn pages_backwards_like_every_connection() {
         }
     });
 }
+
+const FILTERED: &str = "query($q: String!, $kinds: [SearchKind!], $views: ViewFilter,
+    $findings: FindingFilter, $first: Int, $after: String, $last: Int, $before: String) {
+  search(query: $q, kinds: $kinds, views: $views, findings: $findings, first: $first,
+         after: $after, last: $last, before: $before) {
+    totalCount
+    edges { cursor node { score snippet node { __typename
+      ... on Finding { slug } ... on ParticipantView { slug } ... on Exercise { slug } ... on Resource { slug } } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}";
+
+fn slugs_of(list: &Value) -> Vec<String> {
+    list["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["slug"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The unfiltered hits, less the views and findings the lists leave out under the same filters:
+/// what a filtered search must answer, in the same order.
+async fn reference(
+    app: &crate::helpers::TestApp,
+    q: &str,
+    views: &Value,
+    findings: &Value,
+) -> Vec<(String, String)> {
+    let all = app.data(FILTERED, json!({"q": q, "first": 100})).await["search"].clone();
+    let lists = app
+        .data(
+            "query($v: ViewFilter, $f: FindingFilter) {
+               participantViews(filter: $v, first: 100) { nodes { slug } }
+               findings(filter: $f, first: 100) { nodes { slug } } }",
+            json!({"v": views, "f": findings}),
+        )
+        .await;
+    let (v, f) = (
+        slugs_of(&lists["participantViews"]),
+        slugs_of(&lists["findings"]),
+    );
+    hits(&all)
+        .into_iter()
+        .filter(|(kind, slug)| match kind.as_str() {
+            "ParticipantView" => views.is_null() || v.contains(slug),
+            "Finding" => findings.is_null() || f.contains(slug),
+            _ => true,
+        })
+        .collect()
+}
+
+fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, s)| (k.to_string(), s.to_string()))
+        .collect()
+}
+
+fn sorted(mut list: Vec<(String, String)>) -> Vec<(String, String)> {
+    list.sort();
+    list
+}
+
+#[tokio::test]
+async fn filters_narrow_the_hits_of_their_kind() {
+    on_each_backend!(|app| {
+        // Views: only the CONCERN views that mention "public".
+        let views = json!({"stances": ["CONCERN"]});
+        let s = app
+            .data(
+                FILTERED,
+                json!({"q": "public", "kinds": ["PARTICIPANT_VIEW"], "views": views}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(
+            sorted(hits(&s)),
+            owned(&[
+                ("ParticipantView", "junior-civil-servants-reticent"),
+                ("ParticipantView", "low-trust-in-tech-developers"),
+            ])
+        );
+        assert_eq!(s["totalCount"], 2);
+        let expected: Vec<_> = reference(&app, "public", &views, &Value::Null)
+            .await
+            .into_iter()
+            .filter(|(k, _)| k == "ParticipantView")
+            .collect();
+        assert_eq!(hits(&s), expected, "best first, as unfiltered");
+
+        // Findings: only the REFLECTION findings.
+        let findings = json!({"kinds": ["REFLECTION"]});
+        let s = app
+            .data(
+                FILTERED,
+                json!({"q": "public", "kinds": ["FINDING"], "findings": findings}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(
+            sorted(hits(&s)),
+            owned(&[
+                ("Finding", "cop-early-stages"),
+                ("Finding", "cop-engagement-has-real-value"),
+            ])
+        );
+        assert_eq!(s["totalCount"], 2);
+
+        // Without `kinds`, a filter narrows its own kind only: exercises, resources and the
+        // other kind stay.
+        let views = json!({"themes": {"anyOf": ["privacy"]}});
+        let s = app
+            .data(FILTERED, json!({"q": "data", "views": views, "first": 100}))
+            .await["search"]
+            .clone();
+        let expected = reference(&app, "data", &views, &Value::Null).await;
+        assert_eq!(hits(&s), expected);
+        assert_eq!(s["totalCount"].as_u64(), Some(expected.len() as u64));
+        let shown: Vec<String> = expected
+            .iter()
+            .filter(|(k, _)| k == "ParticipantView")
+            .map(|(_, s)| s.clone())
+            .collect();
+        assert_eq!(
+            {
+                let mut s = shown.clone();
+                s.sort();
+                s
+            },
+            vec!["personal-data-sold", "regulators-protect-privacy"]
+        );
+        assert!(expected.iter().any(|(k, _)| k == "Finding"), "{expected:?}");
+
+        // Both filters at once, and a filter nothing passes.
+        let both = json!({"q": "public", "first": 100, "views": {"verbatim": true},
+                          "findings": {"exercise": null, "kinds": ["PRINCIPLE", "CONDITION"]}});
+        let s = app.data(FILTERED, both.clone()).await["search"].clone();
+        let expected = reference(&app, "public", &both["views"], &both["findings"]).await;
+        assert_eq!(hits(&s), expected);
+        assert_eq!(s["totalCount"].as_u64(), Some(expected.len() as u64));
+        let none = app
+            .data(
+                FILTERED,
+                json!({"q": "public", "kinds": ["PARTICIPANT_VIEW"],
+                       "views": {"stances": ["HOPE"], "verbatim": true}}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(none["totalCount"], 0);
+        assert_eq!(none["edges"], json!([]));
+        assert_eq!(none["pageInfo"]["hasNextPage"], false);
+    });
+}
+
+#[tokio::test]
+async fn filtered_hits_page_both_ways_without_gaps() {
+    on_each_backend!(|app| {
+        let base = json!({"q": "public", "views": {"missions": {"anyOf": ["HEALTH"]}},
+                          "findings": {"themes": {"anyOf": ["public-engagement"]}}});
+        let mut all = base.clone();
+        all["first"] = json!(100);
+        let all = app.data(FILTERED, all).await["search"].clone();
+        let everything = hits(&all);
+        let expected = reference(&app, "public", &base["views"], &base["findings"]).await;
+        assert_eq!(everything, expected);
+        assert!(everything.len() > 5, "{everything:?}");
+        assert_eq!(all["totalCount"].as_u64(), Some(everything.len() as u64));
+
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let mut vars = base.clone();
+            vars["first"] = json!(2);
+            vars["after"] = after.clone();
+            let page = app.data(FILTERED, vars).await["search"].clone();
+            assert_eq!(page["totalCount"], all["totalCount"]);
+            assert_eq!(page["pageInfo"]["hasPreviousPage"], !after.is_null());
+            seen.extend(hits(&page));
+            if page["pageInfo"]["hasNextPage"] == false {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, everything);
+
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut before = Value::Null;
+        loop {
+            let mut vars = base.clone();
+            vars["last"] = json!(3);
+            vars["before"] = before.clone();
+            let page = app.data(FILTERED, vars).await["search"].clone();
+            let mut got = hits(&page);
+            got.extend(seen);
+            seen = got;
+            if page["pageInfo"]["hasPreviousPage"] == false {
+                break;
+            }
+            before = page["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(seen, everything);
+
+        // Between two cursors of the filtered walk: the filtered hits strictly between.
+        let mut vars = base.clone();
+        vars["first"] = json!(100);
+        vars["after"] = all["edges"][0]["cursor"].clone();
+        vars["before"] = all["edges"][4]["cursor"].clone();
+        let window = app.data(FILTERED, vars).await["search"].clone();
+        assert_eq!(hits(&window), everything[1..4].to_vec());
+    });
+}
+
+#[tokio::test]
+async fn drafts_stay_out_of_filtered_hits() {
+    on_each_backend!(|app| {
+        let r = crate::curation::refs(&app).await;
+        let editor = app.token("researcher", "editor").await;
+        let created = app
+            .data_as(
+                &editor,
+                crate::curation::CREATE_VIEW,
+                json!({"input": crate::curation::view_input(&r, "letter-read-by-machine")}),
+            )
+            .await;
+        let id = created["createView"]["id"].clone();
+        assert_eq!(created["createView"]["reviewStatus"], "DRAFT");
+        let vars = json!({"q": "machine letter", "views": {"themes": {"anyOf": ["privacy"]}}});
+        // Not for readers, and not for the editor who wrote it either: search shows what is
+        // published.
+        let s = app.data(FILTERED, vars.clone()).await["search"].clone();
+        assert_eq!(s["totalCount"], 0);
+        let s = app.data_as(&editor, FILTERED, vars.clone()).await["search"].clone();
+        assert_eq!(s["totalCount"], 0);
+
+        app.data_as(&editor, crate::curation::REVIEW, json!({"id": id, "v": 1}))
+            .await;
+        app.data_as(&editor, crate::curation::PUBLISH, json!({"id": id, "v": 2}))
+            .await;
+        let s = app.data(FILTERED, vars.clone()).await["search"].clone();
+        assert_eq!(s["totalCount"], 1);
+        assert_eq!(
+            hits(&s),
+            owned(&[("ParticipantView", "letter-read-by-machine")])
+        );
+        // Published, but outside the filter.
+        let s = app
+            .data(
+                FILTERED,
+                json!({"q": "machine letter", "views": {"stances": ["HOPE"]}}),
+            )
+            .await["search"]
+            .clone();
+        assert_eq!(s["totalCount"], 0);
+
+        app.data_as(&editor, crate::curation::RETRACT, json!({"id": id, "v": 3}))
+            .await;
+        let s = app.data(FILTERED, vars).await["search"].clone();
+        assert_eq!(s["totalCount"], 0);
+        assert_eq!(s["edges"], json!([]));
+    });
+}
+
+#[tokio::test]
+async fn the_engine_and_sql_give_the_same_hits() {
+    on_each_backend!(|app| {
+        let sql = crate::engine::server_on(app.db.url(), false).await;
+        let engine = &app.address;
+        let cases = [
+            json!({"q": "public"}),
+            json!({"q": "public", "first": 3}),
+            json!({"q": "public", "last": 4}),
+            json!({"q": "public", "views": {"stances": ["CONCERN", "NEUTRAL"]}}),
+            json!({"q": "public", "kinds": ["PARTICIPANT_VIEW"], "views": {"verbatim": false, "missions": {"allOf": ["HEALTH", "EDUCATION"]}}}),
+            json!({"q": "ai", "findings": {"kinds": ["PRINCIPLE"]}, "first": 2}),
+            json!({"q": "ai", "views": {"exerciseStarted": {"from": "2024"}}, "findings": {"places": ["Cambridge"]}}),
+            json!({"q": "data", "views": {"themes": {"allOf": ["privacy", "commercial-use-of-data"]}}}),
+            json!({"q": "public engagement", "findings": {"themes": {"anyOf": ["public-engagement"]}}, "last": 2}),
+        ];
+        for vars in cases {
+            let a = crate::engine::post(engine, None, FILTERED, vars.clone()).await;
+            let b = crate::engine::post(&sql, None, FILTERED, vars.clone()).await;
+            assert!(a.get("errors").is_none(), "{a}");
+            assert_eq!(a, b, "{vars}");
+            // The next page from the same cursor, both ways.
+            let mut next = vars.clone();
+            next["after"] = a["data"]["search"]["pageInfo"]["endCursor"].clone();
+            next["first"] = json!(2);
+            next.as_object_mut().map(|o| o.remove("last"));
+            let a = crate::engine::post(engine, None, FILTERED, next.clone()).await;
+            let b = crate::engine::post(&sql, None, FILTERED, next.clone()).await;
+            assert_eq!(a, b, "{next}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn bad_filter_values_are_rejected_as_by_the_lists() {
+    on_each_backend!(|app| {
+        let sql = crate::engine::server_on(app.db.url(), false).await;
+        let cases = [
+            (json!({"exercise": "not-an-id"}), "views.exercise"),
+            (
+                json!({"themes": {"anyOf": ["no-such-theme"]}}),
+                "views.themes.anyOf",
+            ),
+            (
+                json!({"exerciseStarted": {"from": "someday"}}),
+                "views.exerciseStarted.from",
+            ),
+        ];
+        for (filter, field) in cases {
+            for server in [&app.address, &sql] {
+                let list = crate::engine::post(
+                    server,
+                    None,
+                    "query($f: ViewFilter) { participantViews(filter: $f) { totalCount } }",
+                    json!({"f": filter}),
+                )
+                .await;
+                let found = crate::engine::post(
+                    server,
+                    None,
+                    FILTERED,
+                    json!({"q": "public", "views": filter}),
+                )
+                .await;
+                assert_eq!(
+                    list["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+                    "{list}"
+                );
+                assert_eq!(
+                    found["errors"][0]["extensions"]["code"],
+                    list["errors"][0]["extensions"]["code"],
+                    "{found}"
+                );
+                assert_eq!(found["errors"][0]["extensions"]["field"], field, "{found}");
+                assert_eq!(found["data"], Value::Null);
+            }
+        }
+        let found = app
+            .error_code(
+                FILTERED,
+                json!({"q": "public", "findings": {"organisation": "T3JnYW5pc2F0aW9uOng"}}),
+            )
+            .await;
+        assert_eq!(found, "BAD_USER_INPUT");
+    });
+}

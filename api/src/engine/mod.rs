@@ -15,6 +15,7 @@
 //! is not seen until the next start.
 
 pub mod index;
+mod searches;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
@@ -25,6 +26,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement,
 };
+pub use searches::Ranked;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -97,6 +99,8 @@ struct Inner {
     /// Serialises refreshes (they read the log after `applied`, then apply).
     refreshing: tokio::sync::Mutex<()>,
     wake: Notify,
+    /// Ranked search matches, valid at one change-log position.
+    searches: Mutex<searches::Searches>,
 }
 
 /// The change-log entries read per statement while refreshing.
@@ -149,6 +153,7 @@ impl Engine {
                 applied: AtomicI64::new(0),
                 refreshing: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
+                searches: Mutex::new(searches::Searches::default()),
             }),
         }
     }
@@ -215,6 +220,30 @@ impl Engine {
         }
         let index = self.inner.index.read().ok()?;
         Some(f(&index))
+    }
+
+    /// The change-log position the index stands at, when it is ready: read it before asking the
+    /// database for anything to [`remember`](Engine::remember) under it.
+    pub fn position(&self) -> Option<i64> {
+        let status = self.lock_status();
+        (status.state == EngineState::Ready).then(|| self.inner.applied.load(Ordering::SeqCst))
+    }
+
+    /// The ranked matches of a search expression remembered at the current position.
+    pub fn recall(&self, expression: &str) -> Option<Ranked> {
+        let seq = self.position()?;
+        self.inner.searches.lock().ok()?.get(seq, expression)
+    }
+
+    /// Remembers the ranked matches of a search expression, read from the database after
+    /// [`position`](Engine::position) said `seq` (ignored once a write has moved it on).
+    pub fn remember(&self, seq: i64, expression: &str, ranked: Ranked) {
+        if self.position() != Some(seq) {
+            return;
+        }
+        if let Ok(mut searches) = self.inner.searches.lock() {
+            searches.put(seq, expression.to_string(), ranked);
+        }
     }
 
     /// Brings the index up to date with the change log (building it first if it is not built);

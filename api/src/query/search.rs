@@ -1,11 +1,12 @@
 //! Root field for full-text search.
 
-// Each GraphQL argument is a Rust argument: the query, its kinds and the four paging arguments.
+// Each GraphQL argument is a Rust argument: the query, its kinds, two filters and the four paging arguments.
 #![allow(clippy::too_many_arguments)]
 
 use crate::errors::ApiResult;
+use crate::filters::{FindingFilter, ViewFilter};
 use crate::pagination::{Page, PageArgs};
-use crate::types::{search, SearchHit, SearchKind};
+use crate::types::{search, SearchFilters, SearchHit, SearchKind};
 use async_graphql::{Context, Object};
 
 #[derive(Default)]
@@ -16,7 +17,8 @@ impl SearchQuery {
     /// Searches findings, participant views, exercises and resources for all the words given
     /// (English stemming: "concerns" finds "concern"), best match first, each hit with a
     /// highlighted snippet. Pages forwards (`first`, `after`) and backwards (`last`, `before`)
-    /// like every connection.
+    /// like every connection. `views` and `findings` narrow the hits of their kind with the
+    /// filters of the `participantViews` and `findings` lists (`totalCount` counts what is left).
     #[graphql(
         complexity = "crate::limits::cost::SEARCH + crate::pagination::cost(first, last, child_complexity)"
     )]
@@ -28,6 +30,14 @@ impl SearchQuery {
         #[graphql(desc = "Only these kinds of object (default: all).")] kinds: Option<
             Vec<SearchKind>,
         >,
+        #[graphql(
+            desc = "Only participant views that match every condition given, as in `participantViews(filter:)`. Narrows the view hits only: add `kinds: [PARTICIPANT_VIEW]` for views alone."
+        )]
+        views: Option<ViewFilter>,
+        #[graphql(
+            desc = "Only findings that match every condition given, as in `findings(filter:)`. Narrows the finding hits only: add `kinds: [FINDING]` for findings alone."
+        )]
+        findings: Option<FindingFilter>,
         #[graphql(
             desc = "Page forwards: at most this many hits from the best (or after `after`)."
         )]
@@ -43,6 +53,7 @@ impl SearchQuery {
             ctx,
             &query,
             kinds,
+            SearchFilters { views, findings },
             PageArgs::new(first, after, last, before),
         )
         .await

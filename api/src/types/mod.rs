@@ -30,7 +30,7 @@ pub use finding::{Finding, ParticipantView};
 pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
-pub use search::{search, SearchHit, SearchKind};
+pub use search::{search, SearchFilters, SearchHit, SearchKind};
 pub use support::{
     fetch_one, ExternalKey, JsonValue, Lookup, LookupInput, PartialDate, Provenance, Timestamp,
 };
