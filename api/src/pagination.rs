@@ -645,38 +645,6 @@ where
     Ok(Page::new(edges, has_previous, has_next, total_count))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_cursors_round_trip_and_belong_to_their_order() {
-        let c = key_cursor("title", 7, "ai: a:b");
-        assert_eq!(
-            decode_key_cursor("title", &c, "after"),
-            Ok((7, "ai: a:b".to_string()))
-        );
-        assert!(decode_key_cursor("title-desc", &c, "after").is_err());
-        assert!(decode_key_cursor("date", &encode_cursor(7), "after").is_err());
-    }
-
-    #[test]
-    fn cursors_round_trip_and_reject_forgeries() {
-        assert_eq!(decode_cursor(&encode_cursor(7), "after"), Ok(7));
-        for forged in [
-            "",
-            "abc",
-            &URL_SAFE_NO_PAD.encode("cursor:date:7"),
-            &URL_SAFE_NO_PAD.encode("cursor:id:x"),
-        ] {
-            assert_eq!(
-                decode_cursor(forged, "after").map_err(|e| e.code()),
-                Err("BAD_USER_INPUT")
-            );
-        }
-    }
-}
-
 /// The page size a query plans for when it gives neither `first` nor `last`: the largest default
 /// a deployment is expected to configure, so cost is never under-estimated.
 const PLANNED_DEFAULT_PAGE: usize = 20;
@@ -990,4 +958,36 @@ where
             .flatten()
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_cursors_round_trip_and_belong_to_their_order() {
+        let c = key_cursor("title", 7, "ai: a:b");
+        assert_eq!(
+            decode_key_cursor("title", &c, "after"),
+            Ok((7, "ai: a:b".to_string()))
+        );
+        assert!(decode_key_cursor("title-desc", &c, "after").is_err());
+        assert!(decode_key_cursor("date", &encode_cursor(7), "after").is_err());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_forgeries() {
+        assert_eq!(decode_cursor(&encode_cursor(7), "after"), Ok(7));
+        for forged in [
+            "",
+            "abc",
+            &URL_SAFE_NO_PAD.encode("cursor:date:7"),
+            &URL_SAFE_NO_PAD.encode("cursor:id:x"),
+        ] {
+            assert_eq!(
+                decode_cursor(forged, "after").map_err(|e| e.code()),
+                Err("BAD_USER_INPUT")
+            );
+        }
+    }
 }
