@@ -95,12 +95,20 @@ async fn statements_do_not_grow_with_rows() {
 
 /// A server whose every SQL statement is counted, over a fresh seeded database.
 async fn counting_server(backend: Backend) -> Option<(TestDb, String, Arc<AtomicUsize>)> {
+    counting_server_of(backend, |sql| !housekeeping(sql)).await
+}
+
+/// A server whose SQL statements that `counted` picks are counted, over a fresh seeded database.
+async fn counting_server_of(
+    backend: Backend,
+    counted: fn(&str) -> bool,
+) -> Option<(TestDb, String, Arc<AtomicUsize>)> {
     let test_db = TestDb::create(backend).await?;
     let mut conn = api::db::connect(test_db.url(), 4).await.expect("connect");
     let statements = Arc::new(AtomicUsize::new(0));
     let counter = statements.clone();
     conn.set_metric_callback(move |info| {
-        if !housekeeping(&info.statement.sql) {
+        if counted(&info.statement.sql) {
             counter.fetch_add(1, Ordering::SeqCst);
         }
     });
@@ -158,5 +166,55 @@ async fn dashboard_counts_are_batched() {
             counts.iter().all(|c| (4..=5).contains(c)),
             "{backend:?}: {counts:?}"
         );
+    }
+}
+
+const SEARCH: &str = "query($q: String!) { search(query: $q, first: 1) { totalCount
+  edges { node { node { ... on Finding { slug } ... on ParticipantView { slug } } } } } }";
+
+/// Whether a statement is a search's ranking of every match (not a page's snippets).
+fn ranking(sql: &str) -> bool {
+    sql.contains("AS score FROM search_index WHERE") && !sql.contains(" IN (")
+}
+
+#[tokio::test]
+async fn concurrent_searches_rank_once() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((_db, url, rankings)) = counting_server_of(backend, ranking).await else {
+            continue;
+        };
+        let client = reqwest::Client::new();
+        for (round, q) in ["co-pilot", "co-pilot", "regulator"]
+            .into_iter()
+            .enumerate()
+        {
+            let before = rankings.load(Ordering::SeqCst);
+            let requests = (0..8).map(|_| {
+                let (client, url) = (client.clone(), url.clone());
+                async move {
+                    let body: Value = client
+                        .post(&url)
+                        .json(&json!({"query": SEARCH, "variables": {"q": q}}))
+                        .send()
+                        .await
+                        .expect("request")
+                        .json()
+                        .await
+                        .expect("json");
+                    assert!(body.get("errors").is_none(), "{body}");
+                    body["data"]["search"].clone()
+                }
+            });
+            let answers = futures_util::future::join_all(requests).await;
+            assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+            let ranked = rankings.load(Ordering::SeqCst) - before;
+            // Eight requests at once for a new expression: one ranks, seven wait and reuse its
+            // list; asked again (no write between), none ranks.
+            let expected = if round == 1 { 0 } else { 1 };
+            assert_eq!(
+                ranked, expected,
+                "{backend:?} {q} round {round}: {answers:?}"
+            );
+        }
     }
 }

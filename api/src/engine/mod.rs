@@ -101,6 +101,34 @@ struct Inner {
     wake: Notify,
     /// Ranked search matches, valid at one change-log position.
     searches: Mutex<searches::Searches>,
+    /// One lock per search expression being ranked, so that concurrent requests for the same
+    /// expression wait for one database read instead of each making their own.
+    ranking: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A request's turn to rank one search expression (see [`Engine::ranking_turn`]); dropping it
+/// lets the next request in, and the last one out forgets the expression's lock.
+pub struct RankingTurn {
+    engine: Engine,
+    expression: String,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for RankingTurn {
+    fn drop(&mut self) {
+        self.guard.take();
+        let mut turns = self
+            .engine
+            .inner
+            .ranking
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        // Held by the map and by this turn only: nobody else is waiting.
+        if Arc::strong_count(&self.lock) == 2 {
+            turns.remove(&self.expression);
+        }
+    }
 }
 
 /// The change-log entries read per statement while refreshing.
@@ -154,6 +182,7 @@ impl Engine {
                 refreshing: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 searches: Mutex::new(searches::Searches::default()),
+                ranking: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -233,6 +262,27 @@ impl Engine {
     pub fn recall(&self, expression: &str) -> Option<Ranked> {
         let seq = self.position()?;
         self.inner.searches.lock().ok()?.get(seq, expression)
+    }
+
+    /// Waits until no other request is ranking `expression`, and holds that turn until the
+    /// returned guard drops: the first request reads the database and remembers the list, and
+    /// the ones that queued behind it [`recall`](Engine::recall) it.
+    pub async fn ranking_turn(&self, expression: &str) -> RankingTurn {
+        let lock = {
+            let mut turns = self
+                .inner
+                .ranking
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            turns.entry(expression.to_string()).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        RankingTurn {
+            engine: self.clone(),
+            expression: expression.to_string(),
+            lock,
+            guard: Some(guard),
+        }
     }
 
     /// Remembers the ranked matches of a search expression, read from the database after

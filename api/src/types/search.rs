@@ -295,6 +295,14 @@ async fn ranked(
     if let Some(list) = engine.filter(|_| recall).and_then(|e| e.recall(expression)) {
         return Ok((list, true));
     }
+    // One request at a time ranks an expression; those that waited find its list remembered.
+    let _turn = match engine {
+        Some(e) => Some(e.ranking_turn(expression).await),
+        None => None,
+    };
+    if let Some(list) = engine.filter(|_| recall).and_then(|e| e.recall(expression)) {
+        return Ok((list, true));
+    }
     let position = engine.and_then(Engine::position);
     let backend = c.get_database_backend();
     let d = dialect(backend);
@@ -424,11 +432,11 @@ pub async fn search(
         before,
     };
     let want_total = ctx.look_ahead().field("totalCount").exists();
-    // Without a filter one SQL statement ranks and pages in the database, which keeps only the
-    // page: measured at 1M views, handing every match to this process (to be remembered until
-    // the next write) was several times slower under 16 clients, whose first searches all
-    // missed the memory at once.
-    let (hits, more, total_count) = if filtered {
+    // With the engine ready, the ranked list is read once per expression and write (one request
+    // reads it while the others wait for it) and every page is cut from it. Without the engine,
+    // and without a filter, one SQL statement ranks and pages in the database.
+    let listed = filtered || engine.is_some_and(|e| e.position().is_some());
+    let (hits, more, total_count) = if listed {
         let allowed = allowed(ctx, engine, &filters).await?;
         let keep =
             |doc: i64| (codes.is_empty() || codes.contains(&(doc % 4))) && allowed.admits(doc);
@@ -445,10 +453,12 @@ pub async fn search(
                 recall = false;
                 continue;
             }
-            let total = if want_total {
-                list.iter().filter(|(_, doc)| keep(*doc)).count() as u64
-            } else {
+            let total = if !want_total {
                 0
+            } else if codes.is_empty() && !filtered {
+                list.len() as u64
+            } else {
+                list.iter().filter(|(_, doc)| keep(*doc)).count() as u64
             };
             let hits = page
                 .into_iter()
