@@ -137,8 +137,8 @@ pub struct Index {
     mission: [RoaringBitmap; MISSIONS],
     theme: HashMap<i32, RoaringBitmap>,
     exercise: HashMap<i32, RoaringBitmap>,
-    session: HashMap<i32, RoaringBitmap>,
-    finding: HashMap<i32, RoaringBitmap>,
+    session: Members,
+    finding: Members,
     exercises: HashMap<i32, ExerciseRow>,
     themes: HashMap<String, i32>,
     /// Views grouped by their exercise's start date (`None`: undated), rebuilt after changes.
@@ -159,6 +159,128 @@ pub struct Index {
     title_hash: Vec<u64>,
     /// The database keeps microseconds (PostgreSQL): times are compared at that precision.
     pub micros: bool,
+}
+
+/// The rows of each parent where parents are many and most have few rows (sessions, findings).
+/// A bitmap costs a container (about 80 bytes, its own allocation) for every span of 65,536 ids
+/// its rows fall in, so a million views spread over 100,000 findings took about 80 MB as
+/// bitmaps; a sorted list costs 4 bytes a row. A parent whose list outgrows [`LIST_MAX`] rows
+/// gets a bitmap, which is smaller for many rows.
+#[derive(Default)]
+struct Members(HashMap<i32, Rows>);
+
+enum Rows {
+    List(Vec<u32>),
+    Bitmap(RoaringBitmap),
+}
+
+const LIST_MAX: usize = 1024;
+
+impl Members {
+    fn insert(&mut self, key: i32, id: u32) {
+        let rows = self.0.entry(key).or_insert_with(|| Rows::List(Vec::new()));
+        match rows {
+            Rows::Bitmap(set) => {
+                set.insert(id);
+            }
+            Rows::List(list) => {
+                match list.last() {
+                    // Builds and new rows come in id order: an append.
+                    None => list.push(id),
+                    Some(last) if *last < id => list.push(id),
+                    _ => {
+                        if let Err(at) = list.binary_search(&id) {
+                            list.insert(at, id);
+                        }
+                    }
+                }
+                if list.len() > LIST_MAX {
+                    let set =
+                        RoaringBitmap::from_sorted_iter(list.iter().copied()).unwrap_or_default();
+                    *rows = Rows::Bitmap(set);
+                }
+            }
+        }
+    }
+
+    fn remove(&mut self, key: i32, id: u32) {
+        let Some(rows) = self.0.get_mut(&key) else {
+            return;
+        };
+        let empty = match rows {
+            Rows::Bitmap(set) => {
+                set.remove(id);
+                set.is_empty()
+            }
+            Rows::List(list) => {
+                if let Ok(at) = list.binary_search(&id) {
+                    list.remove(at);
+                }
+                list.is_empty()
+            }
+        };
+        if empty {
+            self.0.remove(&key);
+        }
+    }
+
+    /// The parent's rows as a bitmap (borrowed when it is one).
+    fn get(&self, key: i32) -> Option<Cow<'_, RoaringBitmap>> {
+        self.0.get(&key).map(|rows| match rows {
+            Rows::Bitmap(set) => Cow::Borrowed(set),
+            Rows::List(list) => Cow::Owned(
+                RoaringBitmap::from_sorted_iter(list.iter().copied()).unwrap_or_default(),
+            ),
+        })
+    }
+
+    /// How many of the parent's rows are in `within` (all of them when `None`).
+    fn count(&self, key: i32, within: Option<&RoaringBitmap>) -> u64 {
+        match (self.0.get(&key), within) {
+            (None, _) => 0,
+            (Some(Rows::Bitmap(set)), None) => set.len(),
+            (Some(Rows::Bitmap(set)), Some(w)) => set.intersection_len(w),
+            (Some(Rows::List(list)), None) => list.len() as u64,
+            (Some(Rows::List(list)), Some(w)) => {
+                list.iter().filter(|id| w.contains(**id)).count() as u64
+            }
+        }
+    }
+
+    fn shrink(&mut self) {
+        self.0.shrink_to_fit();
+        for rows in self.0.values_mut() {
+            if let Rows::List(list) = rows {
+                list.shrink_to_fit();
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> u64 {
+        let table = (self.0.capacity() * (std::mem::size_of::<(i32, Rows)>() + 1)) as u64;
+        table
+            + self
+                .0
+                .values()
+                .map(|rows| match rows {
+                    Rows::Bitmap(set) => bitmap_bytes(set),
+                    // The allocator rounds each block up and keeps a header beside it.
+                    Rows::List(list) => (list.capacity() * 4).next_multiple_of(16) as u64 + 16,
+                })
+                .sum::<u64>()
+    }
+}
+
+/// An estimate of a bitmap's heap: its values, and each container's own allocation (the
+/// container record, and the allocator's header and rounding for its values' block).
+fn bitmap_bytes(set: &RoaringBitmap) -> u64 {
+    let stats = set.statistics();
+    // roaring 0.12 reports an array container's capacity at 4 bytes a value (they are 2) and a
+    // bitset container's in bits: the sizes are computed here.
+    stats.n_bytes_array_containers / 2
+        + stats.n_bytes_run_containers
+        + u64::from(stats.n_bitset_containers) * 8192
+        + u64::from(stats.n_containers) * 48
 }
 
 fn add_to(map: &mut HashMap<i32, RoaringBitmap>, key: i32, id: u32) {
@@ -227,10 +349,10 @@ impl Index {
         }
         add_to(&mut self.exercise, row.exercise, id);
         if let Some(s) = row.session {
-            add_to(&mut self.session, s, id);
+            self.session.insert(s, id);
         }
         if let Some(f) = row.finding {
-            add_to(&mut self.finding, f, id);
+            self.finding.insert(f, id);
         }
     }
 
@@ -263,8 +385,10 @@ impl Index {
         });
         remove_from(&mut self.exercise, f.exercise, id);
         // No parent remembered is either none or the key 0: removing from 0 covers both.
-        remove_from(&mut self.session, f.session.map_or(0, NonZeroI32::get), id);
-        remove_from(&mut self.finding, f.finding.map_or(0, NonZeroI32::get), id);
+        self.session
+            .remove(f.session.map_or(0, NonZeroI32::get), id);
+        self.finding
+            .remove(f.finding.map_or(0, NonZeroI32::get), id);
     }
 
     /// Makes room for ids up to `max` at once, so that a build does not leave the per-id
@@ -290,18 +414,15 @@ impl Index {
         self.title_order.shrink_to_fit();
         self.title_rank.shrink_to_fit();
         self.title_hash.shrink_to_fit();
-        for map in [
-            &mut self.theme,
-            &mut self.exercise,
-            &mut self.session,
-            &mut self.finding,
-        ] {
+        for map in [&mut self.theme, &mut self.exercise] {
             map.shrink_to_fit();
         }
+        self.session.shrink();
+        self.finding.shrink();
     }
 
-    /// An estimate of the heap this index holds, in bytes: the per-id arrays, the bitmaps
-    /// (their serialized size, which is close to their size in memory) and the maps' tables.
+    /// An estimate of the heap this index holds, in bytes: the per-id arrays, the bitmaps (their
+    /// values and each container's own allocation: see [`bitmap_bytes`]) and the maps' tables.
     /// It walks every bitmap, so it is for metrics, not for a hot path.
     pub fn heap_bytes(&self) -> u64 {
         use std::mem::size_of;
@@ -312,7 +433,7 @@ impl Index {
             + vec(self.title_order.capacity(), size_of::<u32>())
             + vec(self.title_rank.capacity(), size_of::<u32>())
             + vec(self.title_hash.capacity(), size_of::<u64>());
-        let bitmap = |b: &RoaringBitmap| b.serialized_size() as u64;
+        let bitmap = bitmap_bytes;
         for b in [&self.all, &self.published, &self.verbatim, &self.touched]
             .into_iter()
             .chain(&self.stance)
@@ -320,10 +441,11 @@ impl Index {
         {
             bytes += bitmap(b);
         }
-        for map in [&self.theme, &self.exercise, &self.session, &self.finding] {
+        for map in [&self.theme, &self.exercise] {
             bytes += vec(map.capacity(), size_of::<(i32, RoaringBitmap)>() + 1);
             bytes += map.values().map(bitmap).sum::<u64>();
         }
+        bytes += self.session.heap_bytes() + self.finding.heap_bytes();
         for (_, b) in &self.date_groups {
             bytes += bitmap(b) + size_of::<(Option<String>, RoaringBitmap)>() as u64;
         }
@@ -460,10 +582,10 @@ impl Index {
             parts.push(Cow::Borrowed(self.exercise.get(&e).unwrap_or(&empty)));
         }
         if let Some(s) = q.session {
-            parts.push(Cow::Borrowed(self.session.get(&s).unwrap_or(&empty)));
+            parts.push(self.session.get(s).unwrap_or(Cow::Borrowed(&empty)));
         }
         if let Some(f) = q.finding {
-            parts.push(Cow::Borrowed(self.finding.get(&f).unwrap_or(&empty)));
+            parts.push(self.finding.get(f).unwrap_or(Cow::Borrowed(&empty)));
         }
         if q.verbatim == Some(true) {
             parts.push(Cow::Borrowed(&self.verbatim));
@@ -662,16 +784,19 @@ impl Index {
 
     /// The rows of this parent (published ones only when `published_only`).
     pub fn members(&self, parent: Parent, id: i32, published_only: bool) -> RoaringBitmap {
-        let map = match parent {
-            Parent::Exercise => &self.exercise,
-            Parent::Session => &self.session,
-            Parent::Finding => &self.finding,
-            Parent::Theme => &self.theme,
-        };
-        match map.get(&id) {
+        match self.parent_rows(parent, id) {
             None => RoaringBitmap::new(),
-            Some(rows) if published_only => rows & &self.published,
-            Some(rows) => rows.clone(),
+            Some(rows) if published_only => &*rows & &self.published,
+            Some(rows) => rows.into_owned(),
+        }
+    }
+
+    fn parent_rows(&self, parent: Parent, id: i32) -> Option<Cow<'_, RoaringBitmap>> {
+        match parent {
+            Parent::Exercise => self.exercise.get(&id).map(Cow::Borrowed),
+            Parent::Theme => self.theme.get(&id).map(Cow::Borrowed),
+            Parent::Session => self.session.get(id),
+            Parent::Finding => self.finding.get(id),
         }
     }
 
@@ -686,16 +811,17 @@ impl Index {
 
     /// How many rows this parent has (published ones only when `published_only`).
     pub fn children(&self, parent: Parent, id: i32, published_only: bool) -> u64 {
+        let within = published_only.then_some(&self.published);
         let map = match parent {
             Parent::Exercise => &self.exercise,
-            Parent::Session => &self.session,
-            Parent::Finding => &self.finding,
             Parent::Theme => &self.theme,
+            Parent::Session => return self.session.count(id, within),
+            Parent::Finding => return self.finding.count(id, within),
         };
-        match map.get(&id) {
-            None => 0,
-            Some(rows) if published_only => rows.intersection_len(&self.published),
-            Some(rows) => rows.len(),
+        match (map.get(&id), within) {
+            (None, _) => 0,
+            (Some(rows), Some(w)) => rows.intersection_len(w),
+            (Some(rows), None) => rows.len(),
         }
     }
 
@@ -850,6 +976,43 @@ mod tests {
             }
         }
         counts
+    }
+
+    #[test]
+    fn members_lists_turn_into_bitmaps_and_count_like_them() {
+        let mut m = Members::default();
+        // Out of order and repeated: the list stays sorted and holds each id once.
+        for id in [9, 3, 7, 3, 11] {
+            m.insert(1, id);
+        }
+        let as_vec = |m: &Members, key| {
+            m.get(key)
+                .map(|b| b.iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(as_vec(&m, 1), vec![3, 7, 9, 11]);
+        assert!(matches!(m.0.get(&1), Some(Rows::List(_))));
+        let odd: RoaringBitmap = (0..3000).filter(|i| i % 2 == 1).collect();
+        assert_eq!(m.count(1, None), 4);
+        assert_eq!(m.count(1, Some(&odd)), 4);
+        m.remove(1, 7);
+        assert_eq!(as_vec(&m, 1), vec![3, 9, 11]);
+        // Past LIST_MAX rows a parent holds a bitmap, with the same answers.
+        for id in (0..=LIST_MAX as u32 + 10).map(|i| i * 2) {
+            m.insert(2, id);
+        }
+        assert!(matches!(m.0.get(&2), Some(Rows::Bitmap(_))));
+        assert_eq!(m.count(2, None), LIST_MAX as u64 + 11);
+        assert_eq!(m.count(2, Some(&odd)), 0);
+        m.remove(2, 0);
+        assert_eq!(m.count(2, None), LIST_MAX as u64 + 10);
+        // A parent left with no rows is forgotten.
+        for id in [3, 9, 11] {
+            m.remove(1, id);
+        }
+        assert!(m.get(1).is_none());
+        assert_eq!(m.count(1, None), 0);
+        assert!(m.heap_bytes() > 0);
     }
 
     #[test]

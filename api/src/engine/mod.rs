@@ -131,6 +131,17 @@ impl Drop for RankingTurn {
     }
 }
 
+/// Hands the heap pages the allocator holds free back to the system. The build loads and drops
+/// a million rows batch by batch; glibc keeps what they freed (about 90 MB at 1M views, measured)
+/// in its arenas, where it counts as the process's resident memory until reused.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases free memory the allocator owns; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The change-log entries read per statement while refreshing.
 const LOG_BATCH: u64 = 2000;
 /// Rows reloaded per `IN (...)` statement.
@@ -358,21 +369,30 @@ impl Engine {
                 continue;
             };
             ix.reserve_ids(high);
-            let mut from = low;
-            loop {
+            // The next batch loads (on other connections) while this one goes into the index.
+            let load = |from: i32| {
+                let conn = conn.clone();
                 let to = from.saturating_add(BUILD_BATCH - 1).min(high);
-                let rows = if findings {
-                    load_findings(conn, Rows::Between(from, to)).await?
-                } else {
-                    load_views(conn, Rows::Between(from, to)).await?
-                };
+                let batch = tokio::spawn(async move {
+                    if findings {
+                        load_findings(&conn, Rows::Between(from, to)).await
+                    } else {
+                        load_views(&conn, Rows::Between(from, to)).await
+                    }
+                });
+                (to, batch)
+            };
+            let mut next = Some(load(low));
+            while let Some((to, batch)) = next.take() {
+                let rows = batch
+                    .await
+                    .map_err(|e| DbErr::Custom(format!("index build: {e}")))??;
+                if to < high {
+                    next = Some(load(to + 1));
+                }
                 for row in &rows {
                     ix.put_view(row);
                 }
-                if to >= high {
-                    break;
-                }
-                from = to + 1;
             }
         }
         index.findings.set_titles(&load_titles(conn).await?);
@@ -386,6 +406,7 @@ impl Engine {
         }
         self.inner.applied.store(seq, Ordering::SeqCst);
         self.lock_status().build_time = Some(took);
+        give_back_freed_memory();
         tracing::info!(
             views = self.inner.index.read().map(|i| i.views.len()).unwrap_or(0),
             findings = self
@@ -601,6 +622,9 @@ fn bad_value(what: &str, value: &str) -> DbErr {
 }
 
 /// Loads the facets of the views with these ids (all views when `None`).
+/// A row's tag as loaded: (row id, mission code or theme id).
+type Tag<T> = (i32, T);
+
 async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{participant_view as v, view_mission, view_theme};
     let mut out = Vec::new();
@@ -636,7 +660,14 @@ async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<Vie
             String,
             chrono::DateTime<chrono::Utc>,
         );
-        let rows: Vec<Row> = q.into_tuple().all(conn).await?;
+        // The three statements at once, each on its own connection.
+        let (rows, missions, themes): (Vec<Row>, Vec<Tag<String>>, Vec<Tag<i32>>) =
+            futures_util::future::try_join3(
+                q.into_tuple().all(conn),
+                m.into_tuple().all(conn),
+                t.into_tuple().all(conn),
+            )
+            .await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
         for (id, stance, exercise, session, finding, verbatim, review, updated) in rows {
             at.insert(id, out.len());
@@ -653,14 +684,12 @@ async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<Vie
                 updated: nanos(updated),
             });
         }
-        let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
         for (view, code) in missions {
             let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
             if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
                 row.missions |= 1 << bit;
             }
         }
-        let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
         for (view, theme) in themes {
             if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
                 row.themes.push(theme);
@@ -708,7 +737,13 @@ async fn load_findings(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<
         m = m.filter(chunk.condition(fm::Column::FindingId));
         t = t.filter(chunk.condition(ft::Column::FindingId));
         type Row = (i32, String, i32, String, chrono::DateTime<chrono::Utc>);
-        let rows: Vec<Row> = q.into_tuple().all(conn).await?;
+        let (rows, missions, themes): (Vec<Row>, Vec<Tag<String>>, Vec<Tag<i32>>) =
+            futures_util::future::try_join3(
+                q.into_tuple().all(conn),
+                m.into_tuple().all(conn),
+                t.into_tuple().all(conn),
+            )
+            .await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
         for (id, kind, exercise, review, updated) in rows {
             at.insert(id, out.len());
@@ -721,14 +756,12 @@ async fn load_findings(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<
                 ..Default::default()
             });
         }
-        let missions: Vec<(i32, String)> = m.into_tuple().all(conn).await?;
         for (finding, code) in missions {
             let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
             if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
                 row.missions |= 1 << bit;
             }
         }
-        let themes: Vec<(i32, i32)> = t.into_tuple().all(conn).await?;
         for (finding, theme) in themes {
             if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
                 row.themes.push(theme);
