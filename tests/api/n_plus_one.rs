@@ -60,20 +60,9 @@ async fn statements_do_not_grow_with_rows() {
             let mut fewest = usize::MAX;
             for _ in 0..3 {
                 let before = statements.load(Ordering::SeqCst);
-                let body: Value = client
-                    .post(&url)
-                    .json(&json!({"query": NESTED, "variables": {"n": n}}))
-                    .send()
-                    .await
-                    .expect("request")
-                    .json()
-                    .await
-                    .expect("json");
-                assert!(body.get("errors").is_none(), "{body}");
+                let answer = data(&client, &url, NESTED, json!({"n": n})).await;
                 assert_eq!(
-                    body["data"]["participantViews"]["nodes"]
-                        .as_array()
-                        .map(Vec::len),
+                    answer["participantViews"]["nodes"].as_array().map(Vec::len),
                     Some(n as usize)
                 );
                 fewest = fewest.min(statements.load(Ordering::SeqCst) - before);
@@ -91,6 +80,21 @@ async fn statements_do_not_grow_with_rows() {
             "{backend:?}: {counts:?}"
         );
     }
+}
+
+/// The `data` of a request that must succeed.
+async fn data(client: &reqwest::Client, url: &str, query: &str, variables: Value) -> Value {
+    let body: Value = client
+        .post(url)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
 }
 
 /// A server whose every SQL statement is counted, over a fresh seeded database.
@@ -143,18 +147,9 @@ async fn dashboard_counts_are_batched() {
         let mut counts = Vec::new();
         for n in [1, 2, 4] {
             let before = statements.load(Ordering::SeqCst);
-            let body: Value = client
-                .post(&url)
-                .json(&json!({"query": SUMMARIES, "variables": {"n": n}}))
-                .send()
-                .await
-                .expect("request")
-                .json()
-                .await
-                .expect("json");
-            assert!(body.get("errors").is_none(), "{body}");
+            let answer = data(&client, &url, SUMMARIES, json!({"n": n})).await;
             assert_eq!(
-                body["data"]["exercises"]["nodes"].as_array().map(Vec::len),
+                answer["exercises"]["nodes"].as_array().map(Vec::len),
                 Some(n as usize)
             );
             counts.push(statements.load(Ordering::SeqCst) - before);
@@ -191,19 +186,7 @@ async fn concurrent_searches_rank_once() {
             let before = rankings.load(Ordering::SeqCst);
             let requests = (0..8).map(|_| {
                 let (client, url) = (client.clone(), url.clone());
-                async move {
-                    let body: Value = client
-                        .post(&url)
-                        .json(&json!({"query": SEARCH, "variables": {"q": q}}))
-                        .send()
-                        .await
-                        .expect("request")
-                        .json()
-                        .await
-                        .expect("json");
-                    assert!(body.get("errors").is_none(), "{body}");
-                    body["data"]["search"].clone()
-                }
+                async move { data(&client, &url, SEARCH, json!({"q": q})).await["search"].clone() }
             });
             let answers = futures_util::future::join_all(requests).await;
             assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");

@@ -24,7 +24,7 @@ pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk
 use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 pub use searches::Ranked;
 use std::collections::{BTreeSet, HashMap};
@@ -621,15 +621,45 @@ fn bad_value(what: &str, value: &str) -> DbErr {
     DbErr::Custom(format!("unknown {what} {value:?} in the database"))
 }
 
-/// Loads the facets of the views with these ids (all views when `None`).
 /// A row's tag as loaded: (row id, mission code or theme id).
 type Tag<T> = (i32, T);
 
+/// The tags of a chunk's rows: `owner` (the row's id) and `value`, from a tag table.
+fn tag_query<E: EntityTrait>(owner: E::Column, value: E::Column, chunk: Rows<'_>) -> Select<E> {
+    E::find()
+        .select_only()
+        .column(owner)
+        .column(value)
+        .filter(chunk.condition(owner))
+}
+
+/// Puts a chunk's mission and theme tags on its rows (`at`: each row's place in `out`).
+fn add_tags(
+    out: &mut [ViewRow],
+    at: &HashMap<i32, usize>,
+    missions: Vec<Tag<String>>,
+    themes: Vec<Tag<i32>>,
+) -> Result<(), DbErr> {
+    for (owner, code) in missions {
+        let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
+        if let Some(row) = at.get(&owner).and_then(|i| out.get_mut(*i)) {
+            row.missions |= 1 << bit;
+        }
+    }
+    for (owner, theme) in themes {
+        if let Some(row) = at.get(&owner).and_then(|i| out.get_mut(*i)) {
+            row.themes.push(theme);
+        }
+    }
+    Ok(())
+}
+
+/// Loads the facets of these views.
 async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{participant_view as v, view_mission, view_theme};
     let mut out = Vec::new();
     for chunk in rows.chunks() {
-        let mut q = v::Entity::find()
+        let q = v::Entity::find()
             .select_only()
             .column(v::Column::Id)
             .column(v::Column::Stance)
@@ -638,18 +668,10 @@ async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<Vie
             .column(v::Column::FindingId)
             .column(v::Column::IsVerbatim)
             .column(v::Column::ReviewStatus)
-            .column(v::Column::UpdatedAt);
-        let mut m = view_mission::Entity::find()
-            .select_only()
-            .column(view_mission::Column::ViewId)
-            .column(view_mission::Column::MissionCode);
-        let mut t = view_theme::Entity::find()
-            .select_only()
-            .column(view_theme::Column::ViewId)
-            .column(view_theme::Column::ThemeId);
-        q = q.filter(chunk.condition(v::Column::Id));
-        m = m.filter(chunk.condition(view_mission::Column::ViewId));
-        t = t.filter(chunk.condition(view_theme::Column::ViewId));
+            .column(v::Column::UpdatedAt)
+            .filter(chunk.condition(v::Column::Id));
+        use view_mission::Column as M;
+        use view_theme::Column as T;
         type Row = (
             i32,
             String,
@@ -664,8 +686,12 @@ async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<Vie
         let (rows, missions, themes): (Vec<Row>, Vec<Tag<String>>, Vec<Tag<i32>>) =
             futures_util::future::try_join3(
                 q.into_tuple().all(conn),
-                m.into_tuple().all(conn),
-                t.into_tuple().all(conn),
+                tag_query::<view_mission::Entity>(M::ViewId, M::MissionCode, chunk)
+                    .into_tuple()
+                    .all(conn),
+                tag_query::<view_theme::Entity>(T::ViewId, T::ThemeId, chunk)
+                    .into_tuple()
+                    .all(conn),
             )
             .await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
@@ -684,17 +710,7 @@ async fn load_views(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<Vie
                 updated: nanos(updated),
             });
         }
-        for (view, code) in missions {
-            let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
-            if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
-                row.missions |= 1 << bit;
-            }
-        }
-        for (view, theme) in themes {
-            if let Some(row) = at.get(&view).and_then(|i| out.get_mut(*i)) {
-                row.themes.push(theme);
-            }
-        }
+        add_tags(&mut out, &at, missions, themes)?;
     }
     Ok(out)
 }
@@ -713,35 +729,29 @@ pub fn kind_index(stored: &str) -> Option<u8> {
     })
 }
 
-/// Loads the facets of the findings with these ids (all findings when `None`).
+/// Loads the facets of these findings.
 async fn load_findings(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<ViewRow>, DbErr> {
     use entity::{finding as f, finding_mission as fm, finding_theme as ft};
     let mut out = Vec::new();
     for chunk in rows.chunks() {
-        let mut q = f::Entity::find()
+        let q = f::Entity::find()
             .select_only()
             .column(f::Column::Id)
             .column(f::Column::Kind)
             .column(f::Column::ExerciseId)
             .column(f::Column::ReviewStatus)
-            .column(f::Column::UpdatedAt);
-        let mut m = fm::Entity::find()
-            .select_only()
-            .column(fm::Column::FindingId)
-            .column(fm::Column::MissionCode);
-        let mut t = ft::Entity::find()
-            .select_only()
-            .column(ft::Column::FindingId)
-            .column(ft::Column::ThemeId);
-        q = q.filter(chunk.condition(f::Column::Id));
-        m = m.filter(chunk.condition(fm::Column::FindingId));
-        t = t.filter(chunk.condition(ft::Column::FindingId));
+            .column(f::Column::UpdatedAt)
+            .filter(chunk.condition(f::Column::Id));
         type Row = (i32, String, i32, String, chrono::DateTime<chrono::Utc>);
         let (rows, missions, themes): (Vec<Row>, Vec<Tag<String>>, Vec<Tag<i32>>) =
             futures_util::future::try_join3(
                 q.into_tuple().all(conn),
-                m.into_tuple().all(conn),
-                t.into_tuple().all(conn),
+                tag_query::<fm::Entity>(fm::Column::FindingId, fm::Column::MissionCode, chunk)
+                    .into_tuple()
+                    .all(conn),
+                tag_query::<ft::Entity>(ft::Column::FindingId, ft::Column::ThemeId, chunk)
+                    .into_tuple()
+                    .all(conn),
             )
             .await?;
         let mut at: HashMap<i32, usize> = HashMap::with_capacity(rows.len());
@@ -756,17 +766,7 @@ async fn load_findings(conn: &DatabaseConnection, rows: Rows<'_>) -> Result<Vec<
                 ..Default::default()
             });
         }
-        for (finding, code) in missions {
-            let bit = mission_index(&code).ok_or_else(|| bad_value("mission", &code))?;
-            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
-                row.missions |= 1 << bit;
-            }
-        }
-        for (finding, theme) in themes {
-            if let Some(row) = at.get(&finding).and_then(|i| out.get_mut(*i)) {
-                row.themes.push(theme);
-            }
-        }
+        add_tags(&mut out, &at, missions, themes)?;
     }
     Ok(out)
 }
