@@ -662,13 +662,14 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
 
 /// Like [`paginate`], for a list nested under a parent. A plain first page (no cursor, no
 /// `last`) is loaded for all the parents of the enclosing page in one windowed statement, and
-/// its `totalCount` in one GROUP BY; anything else pages this parent alone.
+/// its `totalCount` in one GROUP BY; anything else pages this parent alone (`select` makes its
+/// statement, only then).
 #[allow(clippy::too_many_arguments)]
 pub async fn paginate_children<E, T>(
     ctx: &Context<'_>,
     relation: loaders::ChildRelation,
     parent: i32,
-    select: Select<E>,
+    select: impl FnOnce() -> Select<E>,
     id_column: E::Column,
     id_of: impl Fn(&E::Model) -> i32,
     wrap: impl Fn(E::Model) -> T,
@@ -692,7 +693,7 @@ where
     }
     let plain = args.after.is_none() && args.before.is_none() && args.last.is_none();
     if !plain {
-        return paginate(ctx, select, id_column, id_of, wrap, args).await;
+        return paginate(ctx, select(), id_column, id_of, wrap, args).await;
     }
     let limits = *ctx.data_unchecked::<PageLimits>();
     let size = page_size(args.first, "first", limits)?.unwrap_or(limits.default_size as u64);

@@ -1226,6 +1226,11 @@ async fn two_replicas_converge_after_writes_on_either() {
     let vocab = vocabulary(&a, &editor).await;
     let mut rng = Rng(7);
     let count = "{ participantViews(filter: { stances: [HOPE, CONCERN, CONDITION, SUGGESTION, NEUTRAL] }) { totalCount } }";
+    // Asked before every write, so that a remembered answer outliving a write would show.
+    let mut before = post(&a.address, None, count, json!({})).await["data"]["participantViews"]
+        ["totalCount"]
+        .as_u64()
+        .expect("a total");
     for round in 0..6 {
         let (writer, reader) = if round % 2 == 0 {
             (a.address.clone(), b.clone())
@@ -1246,6 +1251,12 @@ async fn two_replicas_converge_after_writes_on_either() {
         let expected = post(&writer, None, count, json!({})).await["data"]["participantViews"]
             ["totalCount"]
             .clone();
+        assert_eq!(
+            expected,
+            json!(before + 1),
+            "round {round}: the writer reads its own write"
+        );
+        before += 1;
         let mut polls = 0;
         loop {
             let seen = post(&reader, None, count, json!({})).await["data"]["participantViews"]

@@ -66,7 +66,7 @@ struct Facts {
 }
 
 /// A view filter with every reference resolved to stored values.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ViewQuery {
     pub stances: Option<Vec<u8>>,
     pub exercise: Option<i32>,

@@ -15,18 +15,18 @@
 //! is not seen until the next start.
 
 pub mod index;
-mod searches;
+mod memo;
 
 use crate::errors::{ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::{GlobalId, NodeKind};
 pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk, CLASSES};
+pub use memo::Ranked;
 use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Select, Statement,
 };
-pub use searches::Ranked;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -92,6 +92,20 @@ pub struct Indexes {
     pub findings: Index,
 }
 
+/// How much the remembered search lists may hold together (64 MiB: 4 Mi hits).
+const SEARCH_BUDGET: usize = 64 << 20;
+/// How much the remembered selections may hold together, serialized (a selection of half of
+/// 1M views is about 125 KiB).
+const SELECTION_BUDGET: usize = 8 << 20;
+
+/// A filter resolved against the index, for remembering the rows it selects.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Selection {
+    findings: bool,
+    published_only: bool,
+    query: ViewQuery,
+}
+
 struct Inner {
     index: RwLock<Indexes>,
     status: Mutex<EngineStatus>,
@@ -100,7 +114,9 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
     wake: Notify,
     /// Ranked search matches, valid at one change-log position.
-    searches: Mutex<searches::Searches>,
+    searches: Mutex<memo::Memo<String, Ranked>>,
+    /// The rows filters select, valid at one change-log position.
+    selections: Mutex<memo::Memo<Selection, Arc<RoaringBitmap>>>,
     /// One lock per search expression being ranked, so that concurrent requests for the same
     /// expression wait for one database read instead of each making their own.
     ranking: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -192,7 +208,8 @@ impl Engine {
                 applied: AtomicI64::new(0),
                 refreshing: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
-                searches: Mutex::new(searches::Searches::default()),
+                searches: Mutex::new(memo::Memo::new(SEARCH_BUDGET)),
+                selections: Mutex::new(memo::Memo::new(SELECTION_BUDGET)),
                 ranking: Mutex::new(HashMap::new()),
             }),
         }
@@ -260,6 +277,51 @@ impl Engine {
         }
         let index = self.inner.index.read().ok()?;
         Some(f(&index))
+    }
+
+    /// The rows of the views' (or, with `findings`, the findings') index that the filter
+    /// `query` resolves to, remembered at the index's position: the next page, the total and
+    /// the maps under the same filter reuse them until the next write. `Ok(None)`: not ready, or
+    /// the filter needs SQL.
+    fn selected(
+        &self,
+        findings: bool,
+        published_only: bool,
+        query: impl FnOnce(&Indexes) -> ApiResult<Option<ViewQuery>>,
+    ) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+        self.read(|index| {
+            // Written under the write lock, so it is the position of the index read here.
+            let seq = self.inner.applied.load(Ordering::SeqCst);
+            let Some(query) = query(index)? else {
+                return Ok(None);
+            };
+            let key = Selection {
+                findings,
+                published_only,
+                query,
+            };
+            if let Some(set) = self
+                .inner
+                .selections
+                .lock()
+                .ok()
+                .and_then(|memo| memo.get(seq, &key))
+            {
+                return Ok(Some(set));
+            }
+            let rows = if findings {
+                &index.findings
+            } else {
+                &index.views
+            };
+            let set = Arc::new(rows.select(&key.query, published_only));
+            if let Ok(mut memo) = self.inner.selections.lock() {
+                memo.put(seq, key, set.clone());
+            }
+            Ok(Some(set))
+        })
+        .transpose()
+        .map(Option::flatten)
     }
 
     /// The change-log position the index stands at, when it is ready: read it before asking the
@@ -403,8 +465,10 @@ impl Engine {
         let took = started.elapsed();
         if let Ok(mut slot) = self.inner.index.write() {
             *slot = index;
+            // Under the write lock: a reader holding the read lock sees the position and the
+            // index agree (the remembered selections rely on it).
+            self.inner.applied.store(seq, Ordering::SeqCst);
         }
-        self.inner.applied.store(seq, Ordering::SeqCst);
         self.lock_status().build_time = Some(took);
         give_back_freed_memory();
         tracing::info!(
@@ -512,8 +576,9 @@ impl Engine {
                     }
                     ix.regroup();
                 }
+                // Under the write lock, as in the build.
+                self.inner.applied.store(last, Ordering::SeqCst);
             }
-            self.inner.applied.store(last, Ordering::SeqCst);
             if done {
                 return Ok(());
             }
@@ -936,16 +1001,13 @@ pub fn select_views(
     engine: Option<&Engine>,
     filter: &ViewFilter,
     published_only: bool,
-) -> ApiResult<Option<RoaringBitmap>> {
+) -> ApiResult<Option<Arc<RoaringBitmap>>> {
     let Some(engine) = engine else {
         return Ok(None);
     };
-    engine
-        .read(|index| -> ApiResult<Option<RoaringBitmap>> {
-            Ok(view_query(filter, &index.views)?.map(|q| index.views.select(&q, published_only)))
-        })
-        .transpose()
-        .map(Option::flatten)
+    engine.selected(false, published_only, |index| {
+        view_query(filter, &index.views)
+    })
 }
 
 /// Resolves a finding filter against the index, as [`view_query`] does for views (same checks,
@@ -977,17 +1039,13 @@ pub fn select_findings(
     engine: Option<&Engine>,
     filter: &FindingFilter,
     published_only: bool,
-) -> ApiResult<Option<RoaringBitmap>> {
+) -> ApiResult<Option<Arc<RoaringBitmap>>> {
     let Some(engine) = engine else {
         return Ok(None);
     };
-    engine
-        .read(|index| -> ApiResult<Option<RoaringBitmap>> {
-            Ok(finding_query(filter, &index.findings)?
-                .map(|q| index.findings.select(&q, published_only)))
-        })
-        .transpose()
-        .map(Option::flatten)
+    engine.selected(true, published_only, |index| {
+        finding_query(filter, &index.findings)
+    })
 }
 
 /// The stored stances, in the index's order (see [`stance_index`]).

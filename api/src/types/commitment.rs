@@ -73,13 +73,15 @@ impl Commitment {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
-            commitment_exercise::Entity,
-        >(
-            commitment_exercise::Column::ExerciseId,
-            commitment_exercise::Column::CommitmentId,
-            self.0.id,
-        )));
+        let select = || {
+            exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
+                commitment_exercise::Entity,
+            >(
+                commitment_exercise::Column::ExerciseId,
+                commitment_exercise::Column::CommitmentId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::COMMITMENT_EXERCISES,
@@ -109,13 +111,15 @@ impl Commitment {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-            commitment_finding::Entity,
-        >(
-            commitment_finding::Column::FindingId,
-            commitment_finding::Column::CommitmentId,
-            self.0.id,
-        )));
+        let select = || {
+            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
+                commitment_finding::Entity,
+            >(
+                commitment_finding::Column::FindingId,
+                commitment_finding::Column::CommitmentId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::COMMITMENT_FINDINGS,

@@ -148,13 +148,15 @@ impl Resource {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
-            resource_exercise::Entity,
-        >(
-            resource_exercise::Column::ExerciseId,
-            resource_exercise::Column::ResourceId,
-            self.0.id,
-        )));
+        let select = || {
+            exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
+                resource_exercise::Entity,
+            >(
+                resource_exercise::Column::ExerciseId,
+                resource_exercise::Column::ResourceId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::RESOURCE_EXERCISES,
@@ -184,13 +186,15 @@ impl Resource {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-            resource_finding::Entity,
-        >(
-            resource_finding::Column::FindingId,
-            resource_finding::Column::ResourceId,
-            self.0.id,
-        )));
+        let select = || {
+            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
+                resource_finding::Entity,
+            >(
+                resource_finding::Column::FindingId,
+                resource_finding::Column::ResourceId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::RESOURCE_FINDINGS,

@@ -397,7 +397,7 @@ pub async fn evidence_map(
     };
 
     let threshold = crate::suppression::threshold(ctx);
-    let shared = indexed.filter(|_| counted).map(Arc::new);
+    let shared = indexed.filter(|_| counted);
     let (row_dim, row_values) = index_values(rows, &row_keys);
     let (col_dim, col_values) = index_values(columns, &col_keys);
     let map = Arc::new(CellContext {

@@ -117,7 +117,7 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
+        let select = || exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_PARTS,
@@ -204,7 +204,7 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Session>> {
-        let select = session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
+        let select = || session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_SESSIONS,
@@ -234,7 +234,7 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
+        let select = || finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_FINDINGS,
@@ -264,8 +264,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = participant_view::Entity::find()
-            .filter(participant_view::Column::ExerciseId.eq(self.0.id));
+        let select = || {
+            participant_view::Entity::find()
+                .filter(participant_view::Column::ExerciseId.eq(self.0.id))
+        };
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_VIEWS,
@@ -295,7 +297,7 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Metric>> {
-        let select = metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
+        let select = || metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_METRICS,
@@ -325,13 +327,15 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
-            resource_exercise::Entity,
-        >(
-            resource_exercise::Column::ResourceId,
-            resource_exercise::Column::ExerciseId,
-            self.0.id,
-        )));
+        let select = || {
+            resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
+                resource_exercise::Entity,
+            >(
+                resource_exercise::Column::ResourceId,
+                resource_exercise::Column::ExerciseId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_RESOURCES,
@@ -362,14 +366,15 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
-        let select =
+        let select = || {
             commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
                 commitment_exercise::Entity,
             >(
                 commitment_exercise::Column::CommitmentId,
                 commitment_exercise::Column::ExerciseId,
                 self.0.id,
-            )));
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::EXERCISE_COMMITMENTS,
@@ -502,8 +507,10 @@ impl Session {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = participant_view::Entity::find()
-            .filter(participant_view::Column::SessionId.eq(self.0.id));
+        let select = || {
+            participant_view::Entity::find()
+                .filter(participant_view::Column::SessionId.eq(self.0.id))
+        };
         paginate_children(
             ctx,
             loaders::rel::SESSION_VIEWS,

@@ -89,8 +89,10 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = participant_view::Entity::find()
-            .filter(participant_view::Column::FindingId.eq(self.0.id));
+        let select = || {
+            participant_view::Entity::find()
+                .filter(participant_view::Column::FindingId.eq(self.0.id))
+        };
         paginate_children(
             ctx,
             loaders::rel::FINDING_VIEWS,
@@ -120,13 +122,15 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select = resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
-            resource_finding::Entity,
-        >(
-            resource_finding::Column::ResourceId,
-            resource_finding::Column::FindingId,
-            self.0.id,
-        )));
+        let select = || {
+            resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
+                resource_finding::Entity,
+            >(
+                resource_finding::Column::ResourceId,
+                resource_finding::Column::FindingId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::FINDING_RESOURCES,
@@ -157,14 +161,15 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
-        let select =
+        let select = || {
             commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
                 commitment_finding::Entity,
             >(
                 commitment_finding::Column::CommitmentId,
                 commitment_finding::Column::FindingId,
                 self.0.id,
-            )));
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::FINDING_COMMITMENTS,

@@ -268,7 +268,7 @@ pub async fn finding_map(
         Some(found) => found,
         None => sql_counts(c, &matching, rows, columns).await?,
     };
-    let shared = indexed.filter(|_| counted).map(std::sync::Arc::new);
+    let shared = indexed.filter(|_| counted);
     let (row_dim, row_values) = index_values(rows, &row_keys);
     let (col_dim, col_values) = index_values(columns, &col_keys);
     let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());

@@ -115,7 +115,8 @@ impl Organisation {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select = resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
+        let select =
+            || resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::PUBLISHED_RESOURCES,
@@ -147,7 +148,7 @@ impl Organisation {
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
         let select =
-            commitment::Entity::find().filter(commitment::Column::OrganisationId.eq(self.0.id));
+            || commitment::Entity::find().filter(commitment::Column::OrganisationId.eq(self.0.id));
         paginate_children(
             ctx,
             loaders::rel::ORGANISATION_COMMITMENTS,

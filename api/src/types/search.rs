@@ -164,8 +164,8 @@ fn under(arg: &str, err: ApiError) -> ApiError {
 
 /// The rows of each filtered kind a hit may be: `None` for a kind without a filter.
 struct Allowed {
-    views: Option<RoaringBitmap>,
-    findings: Option<RoaringBitmap>,
+    views: Option<Arc<RoaringBitmap>>,
+    findings: Option<Arc<RoaringBitmap>>,
 }
 
 impl Allowed {
@@ -239,11 +239,13 @@ async fn allowed(
     Ok(Allowed { views, findings })
 }
 
-fn ids(rows: Result<Vec<i32>, sea_orm::DbErr>) -> ApiResult<RoaringBitmap> {
-    Ok(db(rows)?
-        .into_iter()
-        .filter_map(|id| u32::try_from(id).ok())
-        .collect())
+fn ids(rows: Result<Vec<i32>, sea_orm::DbErr>) -> ApiResult<Arc<RoaringBitmap>> {
+    Ok(Arc::new(
+        db(rows)?
+            .into_iter()
+            .filter_map(|id| u32::try_from(id).ok())
+            .collect(),
+    ))
 }
 
 /// How each backend matches, ranks and highlights, over `search_index`; `$1` is the expression.

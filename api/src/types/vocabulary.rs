@@ -270,13 +270,15 @@ impl Theme {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-            finding_theme::Entity,
-        >(
-            finding_theme::Column::FindingId,
-            finding_theme::Column::ThemeId,
-            self.0.id,
-        )));
+        let select = || {
+            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
+                finding_theme::Entity,
+            >(
+                finding_theme::Column::FindingId,
+                finding_theme::Column::ThemeId,
+                self.0.id,
+            )))
+        };
         paginate_children(
             ctx,
             loaders::rel::THEME_FINDINGS,
@@ -306,13 +308,15 @@ impl Theme {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = participant_view::Entity::find().filter(
-            participant_view::Column::Id.in_subquery(members::<view_theme::Entity>(
-                view_theme::Column::ViewId,
-                view_theme::Column::ThemeId,
-                self.0.id,
-            )),
-        );
+        let select = || {
+            participant_view::Entity::find().filter(participant_view::Column::Id.in_subquery(
+                members::<view_theme::Entity>(
+                    view_theme::Column::ViewId,
+                    view_theme::Column::ThemeId,
+                    self.0.id,
+                ),
+            ))
+        };
         paginate_children(
             ctx,
             loaders::rel::THEME_VIEWS,

@@ -1,0 +1,135 @@
+//! Answers the engine remembers at one change-log position: the ranked matches of a search
+//! expression (so that a search asked again, for the next page, another filter or another kind,
+//! is set algebra over a list instead of ranking every match again in the database), and the
+//! rows a filter selects (so that the next page, the total and the maps under the same filter do
+//! not redo the bitmap algebra).
+//!
+//! An answer is only ever used at the change-log position it was computed at: the engine moves
+//! that position with every write it applies, which makes every remembered answer unusable at
+//! once (the next store drops them). Searches read the position *before* asking the database,
+//! so a list can be fresher than its position but never older; selections are computed under
+//! the index's read lock, where the position and the index always agree.
+
+use roaring::RoaringBitmap;
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::Arc;
+
+/// Every match of one search expression as (score, search document id), best first: score
+/// descending, then document ascending, exactly as the SQL orders them.
+pub type Ranked = Arc<Vec<(f64, i64)>>;
+
+/// What a remembered answer holds, in bytes, to keep all of them of one kind within a budget.
+pub(super) trait Weight {
+    fn weight(&self) -> usize;
+}
+
+impl Weight for Ranked {
+    fn weight(&self) -> usize {
+        self.len() * std::mem::size_of::<(f64, i64)>()
+    }
+}
+
+impl Weight for Arc<RoaringBitmap> {
+    fn weight(&self) -> usize {
+        self.serialized_size()
+    }
+}
+
+/// Answers by key, valid at one change-log position, oldest evicted first past `budget` bytes
+/// (an answer larger than the whole budget is not remembered), so that a few very large answers
+/// cannot grow the process without bound.
+pub(super) struct Memo<K, V> {
+    /// The change-log position every answer here was computed at.
+    seq: i64,
+    budget: usize,
+    answers: HashMap<K, V>,
+    /// Oldest first, for eviction.
+    order: VecDeque<K>,
+    held: usize,
+}
+
+impl<K: Hash + Eq + Clone, V: Weight + Clone> Memo<K, V> {
+    pub(super) fn new(budget: usize) -> Self {
+        Memo {
+            seq: 0,
+            budget,
+            answers: HashMap::new(),
+            order: VecDeque::new(),
+            held: 0,
+        }
+    }
+
+    pub(super) fn get<Q: Hash + Eq + ?Sized>(&self, seq: i64, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        if self.seq != seq {
+            return None;
+        }
+        self.answers.get(key).cloned()
+    }
+
+    pub(super) fn put(&mut self, seq: i64, key: K, answer: V) {
+        if self.seq != seq {
+            *self = Memo::new(self.budget);
+            self.seq = seq;
+        }
+        // An answer read again (the old one found stale) takes the old one's place.
+        if let Some(old) = self.answers.remove(&key) {
+            self.held -= old.weight();
+            self.order.retain(|k| *k != key);
+        }
+        let weight = answer.weight();
+        if weight > self.budget {
+            return;
+        }
+        while self.held + weight > self.budget {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = self.answers.remove(&old) {
+                self.held -= gone.weight();
+            }
+        }
+        self.held += weight;
+        self.order.push_back(key.clone());
+        self.answers.insert(key, answer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_live_at_their_position_and_within_the_budget() {
+        let hit = std::mem::size_of::<(f64, i64)>();
+        let budget = 1000 * hit;
+        let mut s: Memo<String, Ranked> = Memo::new(budget);
+        s.put(3, "a".into(), Arc::new(vec![(1.0, 4)]));
+        assert_eq!(s.get(3, "a").map(|l| l.len()), Some(1));
+        assert!(s.get(4, "a").is_none());
+        s.put(4, "b".into(), Arc::new(vec![(1.0, 5)]));
+        assert!(s.get(4, "a").is_none(), "a write dropped the older list");
+        s.put(4, "b".into(), Arc::new(vec![(2.0, 5), (1.0, 9)]));
+        assert_eq!(
+            s.get(4, "b").map(|l| l.len()),
+            Some(2),
+            "read again: replaced"
+        );
+        s.put(4, "big".into(), Arc::new(vec![(0.0, 1); 999]));
+        s.put(4, "c".into(), Arc::new(vec![(0.0, 1); 2]));
+        assert!(s.get(4, "b").is_none(), "the oldest went first");
+        assert!(s.get(4, "big").is_none());
+        assert_eq!(s.get(4, "c").map(|l| l.len()), Some(2));
+        s.put(4, "huge".into(), Arc::new(vec![(0.0, 1); 1001]));
+        assert!(s.get(4, "huge").is_none(), "over the whole budget");
+        assert!(s.get(4, "c").is_some(), "and it evicted nothing");
+
+        let mut sets: Memo<u8, Arc<RoaringBitmap>> = Memo::new(1 << 10);
+        sets.put(7, 1, Arc::new((0..10).collect()));
+        assert_eq!(sets.get(7, &1).map(|s| s.len()), Some(10));
+        assert!(sets.get(8, &1).is_none());
+    }
+}
