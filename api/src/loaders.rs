@@ -175,6 +175,15 @@ where
     }
 }
 
+/// The exercise a row belongs to: from the read engine when it holds it (no statement, no
+/// batch to wait for), else batched with the page's other exercises.
+pub async fn exercise(ctx: &Context<'_>, id: i32) -> ApiResult<exercise::Model> {
+    match crate::engine::exercise(ctx.data_opt::<crate::engine::Engine>(), id) {
+        Some(row) => Ok(row),
+        None => required(ctx, ExerciseById(id)).await,
+    }
+}
+
 /// Loads an optional reference, or a tag list (empty when the owner has none).
 pub async fn optional<K>(
     ctx: &Context<'_>,

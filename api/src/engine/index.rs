@@ -42,10 +42,13 @@ pub struct ViewRow {
 }
 
 /// One exercise's facts that view filters and orders depend on.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct ExerciseRow {
     pub id: i32,
     pub start_date: Option<String>,
+    /// The whole row, for answering a view's or finding's `exercise` without a statement
+    /// (exercises are few: about one per thousand views in the benchmark's corpus).
+    pub model: Option<std::sync::Arc<entity::exercise::Model>>,
     /// Lower-cased place keys (as `exercise_place.place_key`).
     pub places: Vec<String>,
     pub organisations: Vec<i32>,
@@ -455,7 +458,20 @@ impl Index {
                     .iter()
                     .map(|p| p.capacity() as u64 + 24)
                     .sum::<u64>()
-                + vec(e.organisations.capacity(), size_of::<i32>());
+                + vec(e.organisations.capacity(), size_of::<i32>())
+                + e.model.as_ref().map_or(0, |m| {
+                    // Shared by the views' and findings' indexes: each counts its share.
+                    let text = [&m.slug, &m.title, &m.summary]
+                        .iter()
+                        .map(|t| t.capacity())
+                        .sum::<usize>()
+                        + [&m.method, &m.start_date, &m.end_date]
+                            .iter()
+                            .map(|t| t.as_ref().map_or(0, String::capacity))
+                            .sum::<usize>();
+                    ((size_of::<entity::exercise::Model>() + text)
+                        / std::sync::Arc::strong_count(m)) as u64
+                });
         }
         bytes
     }
@@ -467,6 +483,11 @@ impl Index {
 
     pub fn remove_exercise(&mut self, id: i32) {
         self.exercises.remove(&id);
+    }
+
+    /// An exercise's row as the index last loaded it.
+    pub fn exercise(&self, id: i32) -> Option<&std::sync::Arc<entity::exercise::Model>> {
+        self.exercises.get(&id)?.model.as_ref()
     }
 
     /// The ids of the exercises the index knows.

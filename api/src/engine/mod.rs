@@ -849,10 +849,7 @@ async fn load_exercises(
     };
     let mut out = Vec::new();
     for chunk in chunks {
-        let mut q = exercise::Entity::find()
-            .select_only()
-            .column(exercise::Column::Id)
-            .column(exercise::Column::StartDate);
+        let mut q = exercise::Entity::find();
         let mut p = ep::Entity::find()
             .select_only()
             .column(ep::Column::ExerciseId)
@@ -866,15 +863,16 @@ async fn load_exercises(
             p = p.filter(ep::Column::ExerciseId.is_in(chunk.iter().copied()));
             o = o.filter(eo::Column::ExerciseId.is_in(chunk.iter().copied()));
         }
-        let rows: Vec<(i32, Option<String>)> = q.into_tuple().all(conn).await?;
+        let rows = q.all(conn).await?;
         let mut found: HashMap<i32, ExerciseRow> = rows
             .into_iter()
-            .map(|(id, start_date)| {
+            .map(|model| {
                 (
-                    id,
+                    model.id,
                     ExerciseRow {
-                        id,
-                        start_date,
+                        id: model.id,
+                        start_date: model.start_date.clone(),
+                        model: Some(Arc::new(model)),
                         ..Default::default()
                     },
                 )
@@ -1095,6 +1093,14 @@ pub fn child_set(
         };
         (findings, rows.members(of, parent, published_only))
     })
+}
+
+/// An exercise's row from the index (exercises are never drafts); `None` when there is no
+/// engine, it is not ready, or it does not hold the exercise.
+pub fn exercise(engine: Option<&Engine>, id: i32) -> Option<entity::exercise::Model> {
+    engine?
+        .read(|index| index.views.exercise(id).map(|m| (**m).clone()))
+        .flatten()
 }
 
 /// The rows (views, or findings when `findings`) tagged with a mission that the request may

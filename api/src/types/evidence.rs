@@ -5,7 +5,7 @@ use super::support::{members, PartialDate, Provenance};
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
-use crate::loaders::{self, ExerciseById, OrganisationById};
+use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
@@ -50,9 +50,7 @@ impl Metric {
 
     /// The exercise that reported the figure.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
-        Ok(Exercise(
-            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
-        ))
+        Ok(Exercise(loaders::exercise(ctx, self.0.exercise_id).await?))
     }
 
     /// Where this figure comes from.

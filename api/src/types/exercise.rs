@@ -486,9 +486,7 @@ impl Session {
 
     /// The exercise the session belongs to.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
-        Ok(Exercise(
-            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
-        ))
+        Ok(Exercise(loaders::exercise(ctx, self.0.exercise_id).await?))
     }
 
     /// Views attributed to this session.

@@ -6,8 +6,7 @@ use super::{Commitment, Exercise, FindingKind, Mission, Resource, Session, Stanc
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{
-    self, ExerciseById, FindingById, FindingMissions, FindingThemes, SessionById, ViewMissions,
-    ViewThemes,
+    self, FindingById, FindingMissions, FindingThemes, SessionById, ViewMissions, ViewThemes,
 };
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
@@ -56,9 +55,7 @@ impl Finding {
 
     /// The exercise that reached the finding.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
-        Ok(Exercise(
-            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
-        ))
+        Ok(Exercise(loaders::exercise(ctx, self.0.exercise_id).await?))
     }
 
     /// The Government Missions the finding relates to.
@@ -273,9 +270,7 @@ impl ParticipantView {
 
     /// The exercise in which the view was gathered.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
-        Ok(Exercise(
-            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
-        ))
+        Ok(Exercise(loaders::exercise(ctx, self.0.exercise_id).await?))
     }
 
     /// The session in which the view was gathered, when the source says.

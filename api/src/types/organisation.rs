@@ -5,7 +5,7 @@ use super::support::{conn, Provenance};
 use super::{Commitment, Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
-use crate::loaders::{self, ExerciseById, OrganisationById};
+use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
 use async_graphql::{Context, Object, ID};
 use entity::{commitment, exercise, exercise_organisation, organisation, resource};
@@ -212,8 +212,6 @@ impl Involvement {
 
     /// The exercise.
     async fn exercise(&self, ctx: &Context<'_>) -> ApiResult<Exercise> {
-        Ok(Exercise(
-            loaders::required(ctx, ExerciseById(self.0.exercise_id)).await?,
-        ))
+        Ok(Exercise(loaders::exercise(ctx, self.0.exercise_id).await?))
     }
 }

@@ -8,7 +8,7 @@ use super::{Exercise, Finding, ParticipantView, Resource};
 use crate::engine::{Engine, Ranked};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
-use crate::loaders::{self, ExerciseById, FindingById, ResourceById, ViewById};
+use crate::loaders::{self, FindingById, ResourceById, ViewById};
 use crate::pagination::{Page, PageArgs, PageEdge};
 use crate::schema::PageLimits;
 use crate::visibility::PUBLISHED;
@@ -75,7 +75,7 @@ impl SearchHit {
             1 => SearchResult::ParticipantView(ParticipantView(
                 loaders::required(ctx, ViewById(id)).await?,
             )),
-            2 => SearchResult::Exercise(Exercise(loaders::required(ctx, ExerciseById(id)).await?)),
+            2 => SearchResult::Exercise(Exercise(loaders::exercise(ctx, id).await?)),
             _ => SearchResult::Resource(Resource(loaders::required(ctx, ResourceById(id)).await?)),
         })
     }
