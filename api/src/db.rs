@@ -53,8 +53,39 @@ pub async fn connect_with_busy_timeout(
         // WAL lets readers proceed while a writer commits; it is a property of the file, so
         // setting it once per start is enough (each connection also asks for it, above).
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        forget_search_samples(&db).await;
     }
     Ok(db)
+}
+
+/// Drops the planner's samples (`sqlite_stat4`) of the full-text index's own tables, which
+/// `ANALYZE` (or `PRAGMA optimize`) writes. With them, SQLite re-prepares FTS5's internal
+/// statements whenever it binds a new term to them, that is at every lookup: measured at 1M
+/// views, the search made 86 requests a second with the samples and 287 without. The samples
+/// of the evidence tables stay; `ANALYZE` writes these again, and the next start drops them.
+/// A failure (the file read-only, or another process writing) only costs that speed.
+async fn forget_search_samples(db: &DatabaseConnection) {
+    let forget = async {
+        let sampled = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'",
+            ))
+            .await?
+            .is_some();
+        if sampled {
+            db.execute_unprepared(
+                "DELETE FROM sqlite_stat4 WHERE tbl LIKE 'search\\_index\\_%' ESCAPE '\\'",
+            )
+            .await?;
+            // Reloads the statistics this connection planned with.
+            db.execute_unprepared("ANALYZE sqlite_master").await?;
+        }
+        Ok::<(), DbErr>(())
+    };
+    if let Err(err) = forget.await {
+        tracing::warn!(%err, "could not drop the full-text index's planner samples");
+    }
 }
 
 /// Every SQLite connection's settings:

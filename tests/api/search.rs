@@ -633,3 +633,44 @@ async fn bad_filter_values_are_rejected_as_by_the_lists() {
         assert_eq!(found, "BAD_USER_INPUT");
     });
 }
+
+/// `ANALYZE` samples the full-text index's own tables too, and with those samples SQLite
+/// re-prepares FTS5's internal statements at every lookup; opening the database drops them and
+/// keeps every other table's. SQLite only: PostgreSQL keeps no such samples.
+#[tokio::test]
+async fn opening_sqlite_drops_the_full_text_index_planner_samples() {
+    use crate::helpers::{Backend, TestApp};
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let count = |conn: sea_orm::DatabaseConnection, search: bool| async move {
+        let sql = format!(
+            "SELECT COUNT(*) FROM sqlite_stat4 WHERE tbl {} LIKE 'search\\_index\\_%' ESCAPE '\\'",
+            if search { "" } else { "NOT" }
+        );
+        conn.query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            sql,
+        ))
+        .await
+        .expect("count")
+        .expect("a row")
+        .try_get_by_index::<i64>(0)
+        .expect("a number")
+    };
+    let plain = sea_orm::Database::connect(app.db.url())
+        .await
+        .expect("connect");
+    plain.execute_unprepared("ANALYZE").await.expect("analyze");
+    let others = count(plain.clone(), false).await;
+    assert!(count(plain.clone(), true).await > 0, "ANALYZE sampled them");
+    assert!(others > 0);
+
+    let opened = api::db::connect(app.db.url(), 1).await.expect("connect");
+    assert_eq!(count(opened.clone(), true).await, 0);
+    assert_eq!(count(opened, false).await, others);
+    let hits = app
+        .data("{ search(query: \"co-pilot\") { totalCount } }", json!({}))
+        .await;
+    assert!(hits["search"]["totalCount"].as_i64() > Some(0), "{hits}");
+}
