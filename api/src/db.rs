@@ -58,26 +58,30 @@ pub async fn connect_with_busy_timeout(
     Ok(db)
 }
 
+/// The planner's samples of the full-text index's own tables (`search_index_*`).
+const SEARCH_SAMPLES: &str = "FROM sqlite_stat4 WHERE tbl LIKE 'search\\_index\\_%' ESCAPE '\\'";
+
 /// Drops the planner's samples (`sqlite_stat4`) of the full-text index's own tables, which
 /// `ANALYZE` (or `PRAGMA optimize`) writes. With them, SQLite re-prepares FTS5's internal
 /// statements whenever it binds a new term to them, that is at every lookup: measured at 1M
 /// views, the search made 86 requests a second with the samples and 287 without. The samples
 /// of the evidence tables stay; `ANALYZE` writes these again, and the next start drops them.
-/// A failure (the file read-only, or another process writing) only costs that speed.
+/// Only a database holding such samples is written to, so opening takes no write lock otherwise
+/// (another process, such as `import`, may hold it). A failure (the file read-only, or another
+/// process writing) only costs that speed.
 async fn forget_search_samples(db: &DatabaseConnection) {
     let forget = async {
-        let sampled = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                DbBackend::Sqlite,
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'",
-            ))
-            .await?
-            .is_some();
-        if sampled {
-            db.execute_unprepared(
-                "DELETE FROM sqlite_stat4 WHERE tbl LIKE 'search\\_index\\_%' ESCAPE '\\'",
-            )
-            .await?;
+        let exists = |sql: String| async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, sql))
+                .await?;
+            Ok::<bool, DbErr>(row.is_some())
+        };
+        if exists("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat4'".into()).await?
+            && exists(format!("SELECT 1 {SEARCH_SAMPLES} LIMIT 1")).await?
+        {
+            db.execute_unprepared(&format!("DELETE {SEARCH_SAMPLES}"))
+                .await?;
             // Reloads the statistics this connection planned with.
             db.execute_unprepared("ANALYZE sqlite_master").await?;
         }
