@@ -10,7 +10,7 @@
 //!
 //! And on PostgreSQL, two replicas with engines converge after writes on either.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{post, Backend, TestApp};
 use crate::on_each_backend;
 use api::server::Application;
 use api::settings::Settings;
@@ -135,25 +135,6 @@ pub(crate) async fn server_on(url: &str, engine: bool) -> String {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
-}
-
-pub(crate) async fn post(
-    address: &str,
-    token: Option<&str>,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let mut request = reqwest::Client::new()
-        .post(format!("{address}/graphql"))
-        .json(&json!({"query": query, "variables": variables}));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let text = response.text().await.expect("body");
-    serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("HTTP {status}, not JSON ({e}): {text:?} for {query}"))
 }
 
 fn ids(list: &Value) -> Vec<String> {

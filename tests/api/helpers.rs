@@ -288,3 +288,36 @@ macro_rules! on_each_backend {
         }
     };
 }
+
+/// POSTs a GraphQL request to the server at `address`, with a bearer token when given; returns
+/// the whole JSON answer.
+pub(crate) async fn post(
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = reqwest::Client::new()
+        .post(format!("{address}/graphql"))
+        .json(&json!({"query": query, "variables": variables}));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("HTTP {status}, not JSON ({e}): {text:?} for {query}"))
+}
+
+/// The `data` of a request that must succeed (see [`post`]).
+pub(crate) async fn post_data(
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let body = post(address, token, query, variables).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}

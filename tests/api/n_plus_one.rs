@@ -1,9 +1,9 @@
 //! No N+1: the statements a nested query issues are bounded by its nesting, not by its rows.
 
-use crate::helpers::{Backend, TestDb};
+use crate::helpers::{post_data, Backend, TestDb};
 use api::server::Application;
 use api::settings::Settings;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -48,9 +48,8 @@ async fn statements_do_not_grow_with_rows() {
         let app = Application::build_with_connection(&settings, conn)
             .await
             .expect("app");
-        let url = format!("http://127.0.0.1:{}/graphql", app.port());
+        let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::new();
 
         // Each count is the fewest of three tries: on a machine busy enough to pause the server
         // for longer than a loader's batch window, one batch can split in two (a statement
@@ -60,7 +59,7 @@ async fn statements_do_not_grow_with_rows() {
             let mut fewest = usize::MAX;
             for _ in 0..3 {
                 let before = statements.load(Ordering::SeqCst);
-                let answer = data(&client, &url, NESTED, json!({"n": n})).await;
+                let answer = post_data(&address, None, NESTED, json!({"n": n})).await;
                 assert_eq!(
                     answer["participantViews"]["nodes"].as_array().map(Vec::len),
                     Some(n as usize)
@@ -80,21 +79,6 @@ async fn statements_do_not_grow_with_rows() {
             "{backend:?}: {counts:?}"
         );
     }
-}
-
-/// The `data` of a request that must succeed.
-async fn data(client: &reqwest::Client, url: &str, query: &str, variables: Value) -> Value {
-    let body: Value = client
-        .post(url)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("json");
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
 }
 
 /// A server whose every SQL statement is counted, over a fresh seeded database.
@@ -126,9 +110,9 @@ async fn counting_server_of(
     let app = Application::build_with_connection(&settings, conn)
         .await
         .expect("app");
-    let url = format!("http://127.0.0.1:{}/graphql", app.port());
+    let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    Some((test_db, url, statements))
+    Some((test_db, address, statements))
 }
 
 const SUMMARIES: &str = "query($n: Int!) {
@@ -140,14 +124,13 @@ const SUMMARIES: &str = "query($n: Int!) {
 #[tokio::test]
 async fn dashboard_counts_are_batched() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some((_db, url, statements)) = counting_server(backend).await else {
+        let Some((_db, address, statements)) = counting_server(backend).await else {
             continue;
         };
-        let client = reqwest::Client::new();
         let mut counts = Vec::new();
         for n in [1, 2, 4] {
             let before = statements.load(Ordering::SeqCst);
-            let answer = data(&client, &url, SUMMARIES, json!({"n": n})).await;
+            let answer = post_data(&address, None, SUMMARIES, json!({"n": n})).await;
             assert_eq!(
                 answer["exercises"]["nodes"].as_array().map(Vec::len),
                 Some(n as usize)
@@ -175,19 +158,21 @@ fn ranking(sql: &str) -> bool {
 #[tokio::test]
 async fn concurrent_searches_rank_once() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some((_db, url, rankings)) = counting_server_of(backend, ranking).await else {
+        let Some((_db, address, rankings)) = counting_server_of(backend, ranking).await else {
             continue;
         };
-        let client = reqwest::Client::new();
         for (round, q) in ["co-pilot", "co-pilot", "regulator"]
             .into_iter()
             .enumerate()
         {
             let before = rankings.load(Ordering::SeqCst);
-            let requests = (0..8).map(|_| {
-                let (client, url) = (client.clone(), url.clone());
-                async move { data(&client, &url, SEARCH, json!({"q": q})).await["search"].clone() }
-            });
+            let requests =
+                (0..8).map(|_| {
+                    let address = address.clone();
+                    async move {
+                        post_data(&address, None, SEARCH, json!({"q": q})).await["search"].clone()
+                    }
+                });
             let answers = futures_util::future::join_all(requests).await;
             assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
             let ranked = rankings.load(Ordering::SeqCst) - before;

@@ -564,8 +564,8 @@ async fn the_engine_and_sql_give_the_same_hits() {
             json!({"q": "public engagement", "findings": {"themes": {"anyOf": ["public-engagement"]}}, "last": 2}),
         ];
         for vars in cases {
-            let a = crate::engine::post(engine, None, FILTERED, vars.clone()).await;
-            let b = crate::engine::post(&sql, None, FILTERED, vars.clone()).await;
+            let a = crate::helpers::post(engine, None, FILTERED, vars.clone()).await;
+            let b = crate::helpers::post(&sql, None, FILTERED, vars.clone()).await;
             assert!(a.get("errors").is_none(), "{a}");
             assert_eq!(a, b, "{vars}");
             // The next page from the same cursor, both ways.
@@ -573,8 +573,8 @@ async fn the_engine_and_sql_give_the_same_hits() {
             next["after"] = a["data"]["search"]["pageInfo"]["endCursor"].clone();
             next["first"] = json!(2);
             next.as_object_mut().map(|o| o.remove("last"));
-            let a = crate::engine::post(engine, None, FILTERED, next.clone()).await;
-            let b = crate::engine::post(&sql, None, FILTERED, next.clone()).await;
+            let a = crate::helpers::post(engine, None, FILTERED, next.clone()).await;
+            let b = crate::helpers::post(&sql, None, FILTERED, next.clone()).await;
             assert_eq!(a, b, "{next}");
         }
     });
@@ -597,14 +597,14 @@ async fn bad_filter_values_are_rejected_as_by_the_lists() {
         ];
         for (filter, field) in cases {
             for server in [&app.address, &sql] {
-                let list = crate::engine::post(
+                let list = crate::helpers::post(
                     server,
                     None,
                     "query($f: ViewFilter) { participantViews(filter: $f) { totalCount } }",
                     json!({"f": filter}),
                 )
                 .await;
-                let found = crate::engine::post(
+                let found = crate::helpers::post(
                     server,
                     None,
                     FILTERED,

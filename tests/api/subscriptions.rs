@@ -477,18 +477,7 @@ async fn ping_pong_and_operations_over_the_socket() {
 
 /// POSTs a GraphQL request with a bearer token; returns `data`, asserting no errors.
 pub(crate) async fn authorised(address: &str, token: &str, query: &str, variables: Value) -> Value {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{address}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({"query": query, "variables": variables}))
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON");
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
+    crate::helpers::post_data(address, Some(token), query, variables).await
 }
 
 /// Creates a draft view through `writer`, submits it and publishes it; returns its ID.
