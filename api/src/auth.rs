@@ -310,6 +310,14 @@ pub fn parse_lifetime(s: &str) -> Option<chrono::Duration> {
     }
 }
 
+/// The caller of a GraphQL operation, who must hold at least `role`.
+pub fn caller<'a>(ctx: &async_graphql::Context<'a>, role: Role) -> ApiResult<&'a Viewer> {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    let viewer = ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS);
+    viewer.require(role)?;
+    Ok(viewer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

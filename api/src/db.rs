@@ -119,3 +119,18 @@ fn sqlite_options(options: SqliteConnectOptions) -> SqliteConnectOptions {
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
+
+/// PostgreSQL compares with `COLLATE "C"`, so both backends sort byte-wise, the same way.
+pub fn collated(sql: String, backend: sea_orm::DbBackend) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("({sql}) COLLATE \"C\""),
+        _ => sql,
+    }
+}
+
+/// The SQL sort key of the `TITLE_*` orders over `column` of `E`'s table (for the read engine,
+/// which has the database sort the titles once with exactly this expression).
+pub fn title_key_sql<E: sea_orm::EntityTrait>(column: &str, backend: sea_orm::DbBackend) -> String {
+    let table = E::default().table_name();
+    collated(format!("lower(\"{table}\".\"{column}\")"), backend)
+}

@@ -137,6 +137,20 @@ impl ErrorExtensions for ApiError {
 
 // ApiError deliberately does not implement Display: async-graphql's blanket conversion for
 // Display types would keep only the message and drop `extensions.code`.
+/// Something the schema was built with (the database handle, the page limits, the hub). Every
+/// request has it; one without it is a server fault (`INTERNAL`), never a panic.
+pub fn data<'a, T: std::any::Any + Send + Sync>(
+    ctx: &async_graphql::Context<'a>,
+) -> ApiResult<&'a T> {
+    ctx.data::<T>().map_err(|_| {
+        tracing::error!(
+            data = std::any::type_name::<T>(),
+            "the schema lacks its data"
+        );
+        ApiError::Internal
+    })
+}
+
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         err.extend()

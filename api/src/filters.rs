@@ -1,20 +1,23 @@
 //! Typed filters for lists, translated into SQL conditions (subqueries on indexed join-table and
 //! foreign-key columns), so filtering happens in the database.
 
+use crate::engine::{kind_index, mission_index, nanos, stance_index, Engine, Index, ViewQuery};
+use crate::enums::{FindingKind, Mission, Stance};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
-use crate::types::Timestamp;
-use crate::types::{FindingKind, Mission, Stance};
+use crate::scalars::Timestamp;
 use async_graphql::{InputObject, ID};
 use entity::{
     exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
     view_theme,
 };
+use roaring::RoaringBitmap;
 use sea_orm::{
     sea_query::{Condition, Query, SelectStatement},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Which missions an item must be tagged with.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -249,7 +252,7 @@ fn date_range(column: impl ColumnTrait, range: &DateRange, field: &str) -> ApiRe
 }
 
 fn check_date(value: &str, field: &str) -> ApiResult<()> {
-    if crate::seed::is_partial_date(value) {
+    if crate::curation::is_partial_date(value) {
         Ok(())
     } else {
         Err(ApiError::bad_input(
@@ -303,7 +306,7 @@ impl ViewFilter {
         if let Some(sub) = exercises_of(&self.organisation)? {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         tag_conditions::<view_mission::Entity, view_theme::Entity>(
@@ -350,7 +353,7 @@ impl FindingFilter {
         if let Some(sub) = exercises_of(&self.organisation)? {
             cond = cond.add(C::ExerciseId.in_subquery(sub));
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         tag_conditions::<finding_mission::Entity, finding_theme::Entity>(
@@ -376,9 +379,9 @@ impl FindingFilter {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct ExerciseFilter {
     /// Only exercises of one of these kinds.
-    pub kinds: Option<Vec<crate::types::ExerciseKind>>,
+    pub kinds: Option<Vec<crate::enums::ExerciseKind>>,
     /// Only exercises with one of these statuses.
-    pub statuses: Option<Vec<crate::types::ExerciseStatus>>,
+    pub statuses: Option<Vec<crate::enums::ExerciseStatus>>,
     /// Only exercises that covered at least one of these missions.
     pub missions: Option<Vec<Mission>>,
     /// Only exercises this organisation (global ID) was involved in.
@@ -429,7 +432,7 @@ impl ExerciseFilter {
         if let Some(sub) = exercises_in(&self.places) {
             cond = cond.add(C::Id.in_subquery(sub));
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
@@ -440,7 +443,7 @@ impl ExerciseFilter {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct ResourceFilter {
     /// Only resources of one of these kinds.
-    pub kinds: Option<Vec<crate::types::ResourceKind>>,
+    pub kinds: Option<Vec<crate::enums::ResourceKind>>,
     /// Only resources this organisation (global ID) published.
     pub publisher: Option<ID>,
     /// Only resources about this exercise (global ID).
@@ -489,7 +492,7 @@ impl ResourceFilter {
         if let Some(range) = &self.published {
             cond = cond.add(date_range(C::PublishedOn, range, "filter.published")?);
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
@@ -500,7 +503,7 @@ impl ResourceFilter {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct CommitmentFilter {
     /// Only commitments with one of these statuses.
-    pub statuses: Option<Vec<crate::types::CommitmentStatus>>,
+    pub statuses: Option<Vec<crate::enums::CommitmentStatus>>,
     /// Only commitments this organisation (global ID) made.
     pub organisation: Option<ID>,
     /// Only commitments that answer this exercise (global ID).
@@ -550,7 +553,7 @@ impl CommitmentFilter {
         if let Some(range) = &self.stated {
             cond = cond.add(date_range(C::StatedOn, range, "filter.stated")?);
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
@@ -561,9 +564,9 @@ impl CommitmentFilter {
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct OrganisationFilter {
     /// Only organisations of one of these kinds.
-    pub kinds: Option<Vec<crate::types::OrganisationKind>>,
+    pub kinds: Option<Vec<crate::enums::OrganisationKind>>,
     /// Only organisations that played one of these roles in some exercise.
-    pub roles: Option<Vec<crate::types::OrganisationRole>>,
+    pub roles: Option<Vec<crate::enums::OrganisationRole>>,
     /// Only organisations involved in this exercise (global ID).
     pub exercise: Option<ID>,
 }
@@ -623,9 +626,159 @@ impl MetricFilter {
                 "filter.exercise",
             )?));
         }
-        if let Some(crate::types::Timestamp(since)) = self.updated_since {
+        if let Some(Timestamp(since)) = self.updated_since {
             cond = cond.add(C::UpdatedAt.gte(since));
         }
         Ok(cond)
     }
+}
+
+// Against the read engine's index.
+
+/// Resolves a view filter against the index, with the same checks, in the same order and with
+/// the same errors as [`ViewFilter::condition`]. (`Ok(None)` would send the caller to SQL; every
+/// condition is held today.)
+pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
+    let mut q = ViewQuery {
+        stances: filter.stances.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|s| stance_index(&stored(entity::enums::Stance::from(*s))))
+                .collect()
+        }),
+        ..Default::default()
+    };
+    if let Some(id) = &filter.exercise {
+        q.exercise = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Exercise,
+            "filter.exercise",
+        )?);
+    }
+    if let Some(id) = &filter.session {
+        q.session = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Session,
+            "filter.session",
+        )?);
+    }
+    if let Some(id) = &filter.finding {
+        q.finding = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Finding,
+            "filter.finding",
+        )?);
+    }
+    q.verbatim = filter.verbatim;
+    if let Some(range) = &filter.exercise_started {
+        q.started = Some(date_bounds(range, "filter.exerciseStarted")?);
+    }
+    let places: Vec<String> = filter
+        .places
+        .iter()
+        .flatten()
+        .map(|p| crate::places::place_key(p))
+        .collect();
+    if !places.is_empty() {
+        q.places = Some(places);
+    }
+    if let Some(id) = &filter.organisation {
+        q.organisation = Some(GlobalId::decode_int(
+            id,
+            NodeKind::Organisation,
+            "filter.organisation",
+        )?);
+    }
+    q.updated_since = filter
+        .updated_since
+        .map(|Timestamp(since)| index.precise(nanos(since)));
+    if let Some(m) = &filter.missions {
+        q.missions_any = m.any_of.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
+                .collect()
+        });
+        q.missions_all = m
+            .all_of
+            .iter()
+            .flatten()
+            .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
+            .collect();
+    }
+    if let Some(t) = &filter.themes {
+        if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
+            q.themes_any = Some(indexed_theme_ids(index, any, "filter.themes.anyOf")?);
+        }
+        if let Some(all) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
+            q.themes_all = indexed_theme_ids(index, all, "filter.themes.allOf")?;
+        }
+    }
+    Ok(Some(q))
+}
+
+fn stored<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {
+    value.to_value()
+}
+
+fn indexed_theme_ids(index: &Index, slugs: &[String], field: &str) -> ApiResult<Vec<i32>> {
+    slugs
+        .iter()
+        .map(|s| {
+            index
+                .theme_id(s)
+                .ok_or_else(|| ApiError::bad_input(field, format!("No theme with slug {s:?}")))
+        })
+        .collect()
+}
+
+/// The views a request may see under `filter`, from the index: `Ok(None)` when there is no
+/// engine, it is not ready, or the filter needs SQL; the filter's own errors as SQL reports them.
+pub fn select_views(
+    engine: Option<&Engine>,
+    filter: &ViewFilter,
+    published_only: bool,
+) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+    let Some(engine) = engine else {
+        return Ok(None);
+    };
+    engine.selected(false, published_only, |index| {
+        view_query(filter, &index.views)
+    })
+}
+
+/// Resolves a finding filter against the index, as [`view_query`] does for views (same checks,
+/// order and errors as [`FindingFilter::condition`]); the kinds take the stances' place.
+pub fn finding_query(filter: &FindingFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
+    let as_view = ViewFilter {
+        missions: filter.missions.clone(),
+        themes: filter.themes.clone(),
+        exercise: filter.exercise.clone(),
+        exercise_started: filter.exercise_started.clone(),
+        places: filter.places.clone(),
+        organisation: filter.organisation.clone(),
+        updated_since: filter.updated_since,
+        ..Default::default()
+    };
+    let mut q = view_query(&as_view, index)?;
+    if let Some(q) = q.as_mut() {
+        q.stances = filter.kinds.as_ref().map(|l| {
+            l.iter()
+                .filter_map(|k| kind_index(&stored(entity::enums::FindingKind::from(*k))))
+                .collect()
+        });
+    }
+    Ok(q)
+}
+
+/// The findings a request may see under `filter`, from the index (see [`select_views`]).
+pub fn select_findings(
+    engine: Option<&Engine>,
+    filter: &FindingFilter,
+    published_only: bool,
+) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+    let Some(engine) = engine else {
+        return Ok(None);
+    };
+    engine.selected(true, published_only, |index| {
+        finding_query(filter, &index.findings)
+    })
 }

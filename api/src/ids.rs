@@ -51,6 +51,11 @@ impl NodeKind {
             NodeKind::Commitment => "Commitment",
         }
     }
+
+    /// The kind a type name names (an ID's prefix, a change-log entry's `entity`).
+    pub fn from_type_name(name: &str) -> Option<NodeKind> {
+        NodeKind::ALL.into_iter().find(|k| k.type_name() == name)
+    }
 }
 
 /// A decoded global ID.
@@ -72,10 +77,7 @@ impl GlobalId {
         let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| malformed())?;
         let text = String::from_utf8(bytes).map_err(|_| malformed())?;
         let (prefix, key) = text.split_once(':').ok_or_else(malformed)?;
-        let kind = NodeKind::ALL
-            .into_iter()
-            .find(|k| k.type_name() == prefix)
-            .ok_or_else(malformed)?;
+        let kind = NodeKind::from_type_name(prefix).ok_or_else(malformed)?;
         if key.is_empty() {
             return Err(malformed());
         }

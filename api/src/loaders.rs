@@ -2,6 +2,7 @@
 //! for all the parents of a page in one statement, so the statements a request issues grow with
 //! its nesting depth, not with its number of rows. A fresh set per request keeps answers current.
 
+use crate::engine::Parent;
 use crate::errors::{db, ApiError, ApiResult};
 use crate::visibility;
 use async_graphql::{dataloader::DataLoader, dataloader::Loader, Context};
@@ -42,10 +43,7 @@ pub fn for_request(db: DatabaseConnection, sees_unpublished: bool) -> Loaders {
 
 /// The request's loaders.
 pub fn of<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
-    ctx.data::<Loaders>().map_err(|_| {
-        tracing::error!("request has no DataLoaders");
-        ApiError::Internal
-    })
+    crate::errors::data::<Loaders>(ctx)
 }
 
 /// Rows by primary key: `Key(id)` loads the row with that id.
@@ -367,6 +365,19 @@ impl Loader<ChildCount> for Store {
         }
         Ok(out)
     }
+}
+
+/// Which index holds a nested relation's rows (findings: true), and by which parent.
+pub fn held(relation: ChildRelation) -> Option<(bool, Parent)> {
+    Some(match relation {
+        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
+        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
+        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
+        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
+        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
+        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
+        _ => return None,
+    })
 }
 
 /// The relations whose nested first pages are batched.

@@ -4,15 +4,58 @@
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::loaders;
-use crate::schema::PageLimits;
 use async_graphql::{Context, Enum, Object, OutputType, SimpleObject, TypeName};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
+
+/// Paging limits every connection field obeys.
+#[derive(Clone, Copy, Debug)]
+pub struct PageLimits {
+    pub default_size: usize,
+    pub max_size: usize,
+}
+
+impl PageLimits {
+    /// Checks a page size argument (`first` or `last`, named by `field`): the one check every
+    /// list makes.
+    pub fn size(self, value: Option<i32>, field: &str) -> ApiResult<Option<u64>> {
+        match value {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(ApiError::bad_input(
+                field,
+                format!("`{field}` must not be negative"),
+            )),
+            Some(n) if n as usize > self.max_size => Err(ApiError::bad_input(
+                field,
+                format!("`{field}` may be at most {} (got {n})", self.max_size),
+            )),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    }
+}
+
+/// The one cursor codec. A cursor is opaque to clients; inside it is `<tag>:<position>`,
+/// base64url-encoded. The tag names the list and the order it belongs to (`cursor:id`,
+/// `cursor:title`, `cursor:search`, `change`, ...), so a cursor of another list or order is
+/// refused rather than misread.
+pub mod cursor {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+
+    /// The cursor of `position` in the list `tag` names.
+    pub fn encode(tag: &str, position: impl std::fmt::Display) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{tag}:{position}"))
+    }
+
+    /// The position a cursor of the list `tag` holds; `None` for anything else.
+    pub fn decode(cursor: &str, tag: &str) -> Option<String> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+        Some(text.strip_prefix(tag)?.strip_prefix(':')?.to_string())
+    }
+}
 
 /// A page of a list, in Relay's connection shape; named `<Node>Connection` in the schema.
 pub struct Page<T> {
@@ -154,44 +197,26 @@ impl PageArgs {
 }
 
 /// The ordering a cursor belongs to; part of the cursor so that mixing orderings is detected.
-const ORDER_BY_ID: &str = "id";
+const ORDER_BY_ID: &str = "cursor:id";
 
 /// The cursor of the row with this id in an id-ordered list (public for the benchmark, which
 /// jumps to deep pages without walking to them).
 pub fn encode_cursor(id: i32) -> String {
-    URL_SAFE_NO_PAD.encode(format!("cursor:{ORDER_BY_ID}:{id}"))
+    cursor::encode(ORDER_BY_ID, id)
 }
 
 fn decode_cursor(cursor: &str, field: &str) -> ApiResult<i32> {
-    let invalid = || {
-        ApiError::bad_input(
-            field,
-            format!("{cursor:?} is not a valid cursor for this list"),
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let rest = text
-        .strip_prefix("cursor:")
-        .and_then(|r| r.strip_prefix(ORDER_BY_ID))
-        .and_then(|r| r.strip_prefix(':'))
-        .ok_or_else(invalid)?;
-    rest.parse::<i32>().map_err(|_| invalid())
+    cursor::decode(cursor, ORDER_BY_ID)
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| invalid_cursor(cursor, field))
 }
 
-fn page_size(value: Option<i32>, field: &str, limits: PageLimits) -> ApiResult<Option<u64>> {
-    match value {
-        None => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::bad_input(
-            field,
-            format!("`{field}` must not be negative"),
-        )),
-        Some(n) if n as usize > limits.max_size => Err(ApiError::bad_input(
-            field,
-            format!("`{field}` may be at most {} (got {n})", limits.max_size),
-        )),
-        Some(n) => Ok(Some(n as u64)),
-    }
+/// A cursor that is not one of this list's (or not a cursor at all).
+fn invalid_cursor(cursor: &str, field: &str) -> ApiError {
+    ApiError::bad_input(
+        field,
+        format!("{cursor:?} is not a valid cursor for this list"),
+    )
 }
 
 /// Pages through `select` (already filtered to the list's members) by the `id` column.
@@ -278,40 +303,33 @@ struct Position {
 
 fn ordered_cursor(list: ListOrder, id: i32, updated_at: Option<DateTime<Utc>>) -> String {
     match (list, updated_at) {
-        (ListOrder::RecentlyUpdated, Some(at)) => URL_SAFE_NO_PAD.encode(format!(
-            "cursor:updated:{}:{id}",
-            at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-        )),
-        (ListOrder::NewestFirst, _) => URL_SAFE_NO_PAD.encode(format!("cursor:newest:{id}")),
+        (ListOrder::RecentlyUpdated, Some(at)) => cursor::encode(
+            "cursor:updated",
+            format!(
+                "{}:{id}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            ),
+        ),
+        (ListOrder::NewestFirst, _) => cursor::encode("cursor:newest", id),
         _ => encode_cursor(id),
     }
 }
-
 fn decode_ordered(list: ListOrder, cursor: &str, field: &str) -> ApiResult<Position> {
-    if list == ListOrder::OldestFirst {
-        return Ok(Position {
+    let invalid = || invalid_cursor(cursor, field);
+    match list {
+        ListOrder::OldestFirst => Ok(Position {
             id: decode_cursor(cursor, field)?,
             updated_at: None,
-        });
-    }
-    let invalid = || {
-        ApiError::bad_input(
-            field,
-            format!("{cursor:?} is not a valid cursor for this list"),
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    match list {
+        }),
         ListOrder::NewestFirst => {
-            let id = text.strip_prefix("cursor:newest:").ok_or_else(invalid)?;
+            let id = cursor::decode(cursor, "cursor:newest").ok_or_else(invalid)?;
             Ok(Position {
                 id: id.parse().map_err(|_| invalid())?,
                 updated_at: None,
             })
         }
         _ => {
-            let rest = text.strip_prefix("cursor:updated:").ok_or_else(invalid)?;
+            let rest = cursor::decode(cursor, "cursor:updated").ok_or_else(invalid)?;
             let (at, id) = rest.rsplit_once(':').ok_or_else(invalid)?;
             Ok(Position {
                 id: id.parse().map_err(|_| invalid())?,
@@ -361,16 +379,16 @@ where
     E::Model: Sync,
     T: OutputType,
 {
-    let conn = ctx.data_unchecked::<DatabaseConnection>();
+    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
     let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
     let threshold = crate::suppression::threshold(ctx);
     if threshold.is_some() && crate::suppression::covers(table_name::<E>()) {
         let total = db(select.clone().count(conn).await)?;
         crate::suppression::check_views(threshold, total)?;
     }
-    let limits = *ctx.data_unchecked::<PageLimits>();
-    let first = page_size(args.first, "first", limits)?;
-    let last = page_size(args.last, "last", limits)?;
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
+    let first = limits.size(args.first, "first")?;
+    let last = limits.size(args.last, "last")?;
     if first.is_some() && last.is_some() {
         return Err(ApiError::bad_input(
             "last",
@@ -499,7 +517,7 @@ fn text_key<E: EntityTrait>(order: &Order<E>, backend: DbBackend) -> ApiResult<O
             format!("This list cannot be read in the order {:?}", order.list),
         )
     })?;
-    let sql = collated(sql, backend);
+    let sql = crate::db::collated(sql, backend);
     Ok(Some(TextKey {
         tag,
         descending,
@@ -507,39 +525,13 @@ fn text_key<E: EntityTrait>(order: &Order<E>, backend: DbBackend) -> ApiResult<O
     }))
 }
 
-/// PostgreSQL compares with `COLLATE "C"`, so both backends sort byte-wise, the same way.
-fn collated(sql: String, backend: DbBackend) -> String {
-    match backend {
-        DbBackend::Postgres => format!("({sql}) COLLATE \"C\""),
-        _ => sql,
-    }
-}
-
-/// The SQL sort key of the `TITLE_*` orders over `column` of `E`'s table (for the read engine,
-/// which has the database sort the titles once with exactly this expression).
-pub fn title_key_sql<E: EntityTrait>(column: &str, backend: DbBackend) -> String {
-    let table = E::default().table_name();
-    collated(format!("lower(\"{table}\".\"{column}\")"), backend)
-}
-
 fn key_cursor(tag: &str, id: i32, key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("cursor:{tag}:{id}:{key}"))
+    cursor::encode(&format!("cursor:{tag}"), format!("{id}:{key}"))
 }
 
 fn decode_key_cursor(tag: &str, cursor: &str, field: &str) -> ApiResult<(i32, String)> {
-    let invalid = || {
-        ApiError::bad_input(
-            field,
-            format!("{cursor:?} is not a valid cursor for this list"),
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let rest = text
-        .strip_prefix("cursor:")
-        .and_then(|r| r.strip_prefix(tag))
-        .and_then(|r| r.strip_prefix(':'))
-        .ok_or_else(invalid)?;
+    let invalid = || invalid_cursor(cursor, field);
+    let rest = cursor::decode(cursor, &format!("cursor:{tag}")).ok_or_else(invalid)?;
     let (id, key) = rest.split_once(':').ok_or_else(invalid)?;
     Ok((id.parse().map_err(|_| invalid())?, key.to_string()))
 }
@@ -582,8 +574,8 @@ where
     E::Model: Sync,
     T: OutputType,
 {
-    let conn = ctx.data_unchecked::<DatabaseConnection>();
-    let limits = *ctx.data_unchecked::<PageLimits>();
+    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
     let after = args
         .after
         .as_deref()
@@ -682,8 +674,9 @@ where
 {
     let published_only = crate::visibility::published_only(ctx);
     let engine = ctx.data_opt::<crate::engine::Engine>();
+    let held = loaders::held(relation);
     if let Some((findings, set)) =
-        crate::engine::child_set(engine, relation, parent, published_only)
+        held.and_then(|h| crate::engine::child_set(engine, h, parent, published_only))
     {
         let page =
             paginate_members::<E, T>(ctx, findings, set, id_column, &id_of, &wrap, &args).await?;
@@ -695,8 +688,10 @@ where
     if !plain {
         return paginate(ctx, select(), id_column, id_of, wrap, args).await;
     }
-    let limits = *ctx.data_unchecked::<PageLimits>();
-    let size = page_size(args.first, "first", limits)?.unwrap_or(limits.default_size as u64);
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
+    let size = limits
+        .size(args.first, "first")?
+        .unwrap_or(limits.default_size as u64);
     let mut rows = loaders::of(ctx)?
         .load_one(loaders::FirstChildren::<E> {
             relation,
@@ -711,7 +706,7 @@ where
     let threshold = crate::suppression::threshold(ctx);
     let suppressible = threshold.is_some() && crate::suppression::covers(table_name::<E>());
     let total_count = if suppressible || ctx.look_ahead().field("totalCount").exists() {
-        match crate::engine::child_count(engine, relation, parent, published_only) {
+        match held.and_then(|h| crate::engine::child_count(engine, h, parent, published_only)) {
             Some(n) => n,
             None => loaders::of(ctx)?
                 .load_one(loaders::ChildCount {
@@ -783,10 +778,10 @@ where
     if crate::suppression::covers(table_name::<E>()) {
         crate::suppression::check_views(crate::suppression::threshold(ctx), total_count)?;
     }
-    let conn = ctx.data_unchecked::<DatabaseConnection>();
-    let limits = *ctx.data_unchecked::<PageLimits>();
-    let first = page_size(args.first, "first", limits)?;
-    let last = page_size(args.last, "last", limits)?;
+    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
+    let first = limits.size(args.first, "first")?;
+    let last = limits.size(args.last, "last")?;
     if first.is_some() && last.is_some() {
         return Err(ApiError::bad_input(
             "last",
@@ -964,6 +959,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
     #[test]
     fn key_cursors_round_trip_and_belong_to_their_order() {

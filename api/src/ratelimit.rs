@@ -14,7 +14,7 @@
 
 use crate::auth::{Role, Viewer};
 use crate::errors::{code, db, ApiResult};
-use crate::types::Timestamp;
+use crate::scalars::Timestamp;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
 use async_graphql::{Context, Object, ServerError, SimpleObject, ValidationResult};
 use chrono::{DateTime, Utc};

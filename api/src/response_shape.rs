@@ -33,17 +33,21 @@ pub struct Shape {
     /// Each interface or union, with the object types it may be.
     possible: HashMap<String, HashSet<String>>,
     roots: [String; 3],
+    /// The schema's description, which introspection answers with.
+    description: String,
 }
 
 impl Shape {
-    /// Reads the type facts from an SDL (the schema's own `schema::sdl()`).
-    pub fn from_sdl(sdl: &str) -> Option<Shape> {
+    /// Reads the type facts from an SDL (the schema's own `schema::sdl()`) and the schema's
+    /// description.
+    pub fn from_sdl(sdl: &str, description: &str) -> Option<Shape> {
         // async-graphql's parser does not know schema descriptions: parse from the first type on.
         let document = async_graphql::parser::parse_schema(strip_schema_description(sdl)).ok()?;
         let mut shape = Shape {
             fields: HashMap::new(),
             possible: HashMap::new(),
             roots: ["Query".into(), "Mutation".into(), "Subscription".into()],
+            description: description.to_string(),
         };
         for definition in &document.definitions {
             match definition {
@@ -470,7 +474,7 @@ impl<'a> Reshaper<'a> {
                     if let Value::Object(schema) = &mut value {
                         for key in &entry.schema_descriptions {
                             if let Some(description) = schema.get_mut(*key) {
-                                *description = Value::String(crate::schema::DESCRIPTION.into());
+                                *description = Value::String(self.shape.description.clone());
                             }
                         }
                     }

@@ -1,8 +1,10 @@
 //! Builds the GraphQL schema once per process; the server clones the handle into every worker.
 
+use crate::changes::Hub;
 use crate::mutation::MutationRoot;
+use crate::pagination::PageLimits;
 use crate::query::QueryRoot;
-use crate::subscription::{Hub, SubscriptionRoot};
+use crate::subscription::SubscriptionRoot;
 use async_graphql::{Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 
@@ -14,13 +16,6 @@ they reported and their sources, each with its provenance. Every list is a Relay
 objects are fetched by opaque ID or slug; writes need an API token.";
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
-
-/// Paging limits every connection field obeys.
-#[derive(Clone, Copy, Debug)]
-pub struct PageLimits {
-    pub default_size: usize,
-    pub max_size: usize,
-}
 
 /// What the schema needs at run time.
 pub struct SchemaConfig {
@@ -66,7 +61,7 @@ pub fn build(config: SchemaConfig) -> AppSchema {
 /// The type facts responses are reshaped with (see `response_shape`), read from the schema's own
 /// SDL; `None` (logged) if that did not parse, and responses then keep the engine's order.
 pub fn shape() -> Option<crate::response_shape::Shape> {
-    let shape = crate::response_shape::Shape::from_sdl(&sdl());
+    let shape = crate::response_shape::Shape::from_sdl(&sdl(), DESCRIPTION);
     if shape.is_none() {
         tracing::error!("the schema's own SDL did not parse: responses keep engine order");
     }

@@ -261,7 +261,7 @@ pub fn corpus() -> Result<Corpus, SeedError> {
         );
     for (what, date) in dates {
         if let Some(date) = date {
-            if !is_partial_date(date) {
+            if !crate::curation::is_partial_date(date) {
                 return Err(SeedError::Invalid(format!(
                     "{what}: {date:?} is not a partial date"
                 )));
@@ -269,23 +269,6 @@ pub fn corpus() -> Result<Corpus, SeedError> {
         }
     }
     Ok(corpus)
-}
-
-/// True for `YYYY`, `YYYY-MM` and `YYYY-MM-DD` with a real month and day.
-pub fn is_partial_date(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
-    match parts.as_slice() {
-        [y] => digits(y, 4),
-        [y, m] => digits(y, 4) && digits(m, 2) && matches!(m.parse::<u32>(), Ok(1..=12)),
-        [y, m, d] => {
-            digits(y, 4)
-                && digits(m, 2)
-                && digits(d, 2)
-                && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-        }
-        _ => false,
-    }
 }
 
 /// Loads the corpus only when the database holds no evidence yet (first start).
@@ -766,28 +749,5 @@ impl<'a> Loader<'a> {
         Ok(SeedReport {
             created: self.created,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partial_dates() {
-        for ok in ["2024", "2024-09", "2024-10-26", "2024-02-29"] {
-            assert!(is_partial_date(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "24",
-            "2024-13",
-            "2024-9",
-            "2023-02-29",
-            "2024-10-26T00:00",
-            "September 2024",
-        ] {
-            assert!(!is_partial_date(bad), "{bad}");
-        }
     }
 }

@@ -3,16 +3,17 @@
 //! when it turns `/ready` to 503, closes WebSockets with 1001, finishes in-flight requests and
 //! stops. Also serves `/health`, `/ready` and `/metrics`.
 
+use crate::changes::Hub;
 use crate::engine::Engine;
 use crate::http::{
     explore, export, graphiql, graphql, health, metrics as metrics_endpoint, request_id,
     subscriptions,
 };
 use crate::metrics::Metrics;
-use crate::schema::{self, PageLimits, SchemaConfig};
+use crate::pagination::PageLimits;
+use crate::schema::{self, SchemaConfig};
 use crate::settings::{AllowedHeaders, AllowedOrigins, Settings};
 use crate::shutdown::Shutdown;
-use crate::subscription::Hub;
 use crate::{db, persisted, seed};
 use actix_cors::Cors;
 use actix_web::{dev::Server, guard, http::header, middleware, web, App, HttpResponse, HttpServer};

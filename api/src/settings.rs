@@ -1,16 +1,8 @@
 //! Typed settings, read once at start from the environment (and `.env` when present). Every
 //! problem is collected and reported together, each with the variable's name.
 
+use crate::telemetry::LogFormat;
 use std::fmt;
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines (the default).
-    Pretty,
-    /// One JSON object per line, for log collectors.
-    Json,
-}
 
 /// Which browser origins may call the API.
 #[derive(Clone, Debug, PartialEq, Eq)]

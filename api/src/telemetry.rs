@@ -7,7 +7,6 @@
 //! exported as OpenTelemetry traces over OTLP/HTTP (protobuf), batched on a thread of their own;
 //! the request middleware continues a caller's W3C `traceparent`. Off by default.
 
-use crate::settings::LogFormat;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
@@ -26,6 +25,15 @@ impl Drop for Guard {
             }
         }
     }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// Installs the global subscriber (a second call, as in tests, installs nothing). Call it outside

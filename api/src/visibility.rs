@@ -5,15 +5,22 @@
 
 use crate::auth::Viewer;
 use async_graphql::Context;
+use entity::change_log;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
-use sea_orm::{EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 /// The review status readers see.
 pub const PUBLISHED: &str = "PUBLISHED";
 
 /// Whether rows of `table` go through review.
 pub fn is_reviewed(table: &str) -> bool {
-    matches!(table, "finding" | "participant_view" | "commitment")
+    use sea_orm::EntityName;
+    [
+        entity::finding::Entity.table_name(),
+        entity::participant_view::Entity.table_name(),
+        entity::commitment::Entity.table_name(),
+    ]
+    .contains(&table)
 }
 
 /// Whether this request sees published rows only (the default when no viewer is known).
@@ -38,5 +45,22 @@ pub fn sql_guard(published_only: bool, table: &str) -> String {
         format!(" AND {table}.review_status = '{PUBLISHED}'")
     } else {
         String::new()
+    }
+}
+
+/// Whether a change-log entry is visible: the change feed's rule for one event (subscriptions).
+pub fn visible_change(e: &change_log::Model, sees_unpublished: bool) -> bool {
+    sees_unpublished || e.visible || e.was_visible
+}
+
+/// What a caller may see of the log: editors everything; others only changes to objects that
+/// were or became visible (so a retraction reaches public copies, a draft never does).
+pub fn visible_changes(viewer: Option<&Viewer>) -> Condition {
+    if viewer.is_some_and(Viewer::sees_unpublished) {
+        Condition::all()
+    } else {
+        Condition::any()
+            .add(change_log::Column::Visible.eq(true))
+            .add(change_log::Column::WasVisible.eq(true))
     }
 }

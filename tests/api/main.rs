@@ -19,6 +19,7 @@ mod feed_gaps;
 mod filters;
 mod http;
 mod introspection;
+mod layout;
 mod limits;
 mod migrations;
 mod n_plus_one;

@@ -26,13 +26,14 @@
 use super::{external_problems, reject, row_field, slot, ImportReport};
 use crate::curation::views::{self, ViewFields, Views};
 use crate::curation::{self, Curated, External, Outcome, Problem};
+use crate::curation::{
+    exercises::Exercises, findings::Findings, id_by_slug, sessions::Sessions,
+    source_documents::SourceDocuments, themes::Themes, Record,
+};
 use crate::errors::{db, ApiError, ApiResult};
 use chrono::Utc;
 use entity::enums::{ChangeKind, Mission};
-use entity::{
-    change_log, exercise, finding, participant_view, session, source_document, theme, view_mission,
-    view_theme,
-};
+use entity::{change_log, exercise, finding, participant_view, session, view_mission, view_theme};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
@@ -107,28 +108,14 @@ impl RefCache {
             "exercise",
             &row.exercise,
             "exercise",
-            cached_id::<exercise::Entity, C>(
-                conn,
-                &mut self.exercises,
-                exercise::Column::Slug,
-                exercise::Column::Id,
-                &row.exercise,
-            )
-            .await?,
+            cached_id::<Exercises, C>(conn, &mut self.exercises, &row.exercise).await?,
         );
         let source_id = required(
             problems,
             "source",
             &row.source,
             "source document",
-            cached_id::<source_document::Entity, C>(
-                conn,
-                &mut self.sources,
-                source_document::Column::Slug,
-                source_document::Column::Id,
-                &row.source,
-            )
-            .await?,
+            cached_id::<SourceDocuments, C>(conn, &mut self.sources, &row.source).await?,
         );
         let session = match &row.session {
             None => None,
@@ -137,11 +124,9 @@ impl RefCache {
                 "session",
                 s,
                 "session",
-                cached_pair::<session::Entity, C>(
+                cached_pair::<Sessions, C>(
                     conn,
                     &mut self.sessions,
-                    session::Column::Slug,
-                    session::Column::Id,
                     session::Column::ExerciseId,
                     s,
                 )
@@ -155,11 +140,9 @@ impl RefCache {
                 "finding",
                 f,
                 "finding",
-                cached_pair::<finding::Entity, C>(
+                cached_pair::<Findings, C>(
                     conn,
                     &mut self.findings,
-                    finding::Column::Slug,
-                    finding::Column::Id,
                     finding::Column::ExerciseId,
                     f,
                 )
@@ -168,14 +151,7 @@ impl RefCache {
         };
         let mut theme_ids = Vec::with_capacity(row.themes.len());
         for (i, t) in row.themes.iter().enumerate() {
-            let id = cached_id::<theme::Entity, C>(
-                conn,
-                &mut self.themes,
-                theme::Column::Slug,
-                theme::Column::Id,
-                t,
-            )
-            .await?;
+            let id = cached_id::<Themes, C>(conn, &mut self.themes, t).await?;
             if let Some(id) = required(problems, &format!("themes[{i}]"), t, "theme", id) {
                 theme_ids.push(id);
             }
@@ -279,37 +255,33 @@ fn required<T>(
     found
 }
 
-async fn cached_id<E: EntityTrait, C: ConnectionTrait>(
+async fn cached_id<T: Record, C: ConnectionTrait>(
     conn: &C,
     map: &mut HashMap<String, Option<i32>>,
-    slug_col: E::Column,
-    id_col: E::Column,
     slug: &str,
 ) -> ApiResult<Option<i32>> {
     if let Some(found) = map.get(slug) {
         return Ok(*found);
     }
-    let found = super::id_by_slug::<E, C>(conn, slug_col, id_col, slug).await?;
+    let found = id_by_slug::<T, C>(conn, slug).await?;
     map.insert(slug.to_string(), found);
     Ok(found)
 }
 
-async fn cached_pair<E: EntityTrait, C: ConnectionTrait>(
+async fn cached_pair<T: Record, C: ConnectionTrait>(
     conn: &C,
     map: &mut HashMap<String, Option<(i32, i32)>>,
-    slug_col: E::Column,
-    id_col: E::Column,
-    exercise_col: E::Column,
+    exercise_col: <T::Entity as EntityTrait>::Column,
     slug: &str,
 ) -> ApiResult<Option<(i32, i32)>> {
     if let Some(found) = map.get(slug) {
         return Ok(*found);
     }
-    let found = db(E::find()
+    let found = db(T::Entity::find()
         .select_only()
-        .column(id_col)
+        .column(T::ID)
         .column(exercise_col)
-        .filter(slug_col.eq(slug))
+        .filter(T::SLUG.eq(slug))
         .into_tuple::<(i32, i32)>()
         .one(conn)
         .await)?;

@@ -1,17 +1,16 @@
 //! Commitments in a bundle, with the organisation that made them and the exercises and findings
 //! they answer.
 
-use super::{
-    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
-};
+use super::{external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::commitments::{CommitmentFields, Commitments};
+use crate::curation::{
+    exercises::Exercises, findings::Findings, organisations::Organisations, slugs_of,
+    source_documents::SourceDocuments,
+};
 use crate::curation::{External, Problem, Tags};
 use crate::errors::{db, ApiResult};
 use entity::enums::{CommitmentStatus, ReviewStatus};
-use entity::{
-    commitment, commitment_exercise, commitment_finding, exercise, finding, organisation,
-    source_document,
-};
+use entity::{commitment, commitment_exercise, commitment_finding, exercise, finding};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -59,58 +58,27 @@ impl Codec for Commitments {
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<CommitmentFields>> {
         let before = problems.len();
-        let organisation_id = required_ref::<organisation::Entity, C>(
-            conn,
-            problems,
-            "organisation",
-            organisation::Column::Slug,
-            organisation::Column::Id,
-            &row.organisation,
-            "organisation",
-        )
-        .await?;
+        let organisation_id =
+            required_ref::<Organisations, C>(conn, problems, "organisation", &row.organisation)
+                .await?;
         let mut exercise_ids = Vec::new();
         for (i, e) in row.exercises.iter().enumerate() {
-            if let Some(id) = required_ref::<exercise::Entity, C>(
-                conn,
-                problems,
-                &format!("exercises[{i}]"),
-                exercise::Column::Slug,
-                exercise::Column::Id,
-                e,
-                "exercise",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Exercises, C>(conn, problems, &format!("exercises[{i}]"), e).await?
             {
                 exercise_ids.push(id);
             }
         }
         let mut finding_ids = Vec::new();
         for (i, f) in row.findings.iter().enumerate() {
-            if let Some(id) = required_ref::<finding::Entity, C>(
-                conn,
-                problems,
-                &format!("findings[{i}]"),
-                finding::Column::Slug,
-                finding::Column::Id,
-                f,
-                "finding",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Findings, C>(conn, problems, &format!("findings[{i}]"), f).await?
             {
                 finding_ids.push(id);
             }
         }
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let (Some(organisation_id), Some(source_document_id)) = (organisation_id, source_id) else {
             return Ok(None);
         };
@@ -132,27 +100,6 @@ impl Codec for Commitments {
         }))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<commitment::Entity, C>(
-            conn,
-            commitment::Column::Slug,
-            commitment::Column::Id,
-            slug,
-        )
-        .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<commitment::Entity, C>(
-            conn,
-            commitment::Column::ExternalSource,
-            commitment::Column::ExternalId,
-            commitment::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -161,20 +108,10 @@ impl Codec for Commitments {
         let rows =
             next_chunk::<commitment::Entity, C>(conn, commitment::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
-        let organisations = slugs_of::<organisation::Entity, C>(
-            conn,
-            organisation::Column::Slug,
-            organisation::Column::Id,
-            rows.iter().map(|r| r.organisation_id),
-        )
-        .await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
+        let organisations =
+            slugs_of::<Organisations, C>(conn, rows.iter().map(|r| r.organisation_id)).await?;
         // Links in the linked rows' id order, so a second export matches the first byte for byte.
         let mut exercises: HashMap<i32, Vec<String>> = HashMap::new();
         for (link, e) in db(commitment_exercise::Entity::find()

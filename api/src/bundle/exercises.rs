@@ -8,14 +8,15 @@
 //! `partOf`. Within one transaction, so nothing of this is seen half-done.
 
 use super::{
-    check_missions, external_of, id_by_external, id_by_slug, next_chunk, parse_row, reject,
-    required_ref, row_field, slot, slug, slugs_of, write_row, Codec, ImportReport,
+    check_missions, external_of, next_chunk, parse_row, reject, required_ref, row_field, slot,
+    slug, write_row, Codec, ImportReport,
 };
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement as InvolvementFields};
 use crate::curation::{self, Curated, External, Outcome, Problem, Tags};
+use crate::curation::{organisations::Organisations, slugs_of, source_documents::SourceDocuments};
 use crate::errors::{db, ApiError, ApiResult};
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
-use entity::{exercise, exercise_mission, exercise_organisation, organisation, source_document};
+use entity::{exercise, exercise_mission, exercise_organisation, organisation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -85,7 +86,10 @@ pub(super) async fn import_row<C: ConnectionTrait>(
     };
     let mut parent = None;
     if let Some(p) = &row.part_of {
-        if Exercises::by_slug(conn, p).await?.is_none() {
+        if crate::curation::id_by_slug::<Exercises, C>(conn, p)
+            .await?
+            .is_none()
+        {
             parent = row.part_of.take();
         }
     }
@@ -110,7 +114,7 @@ pub(super) async fn link_parents<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     let kind = Exercises::TYPE;
     for l in later {
-        let parent_id = Exercises::by_slug(conn, &l.parent).await?;
+        let parent_id = crate::curation::id_by_slug::<Exercises, C>(conn, &l.parent).await?;
         let (model, before) = curation::current::<Exercises, C>(conn, l.id, None).await?;
         let mut after = before.clone();
         after.part_of_id = parent_id;
@@ -161,30 +165,16 @@ impl Codec for Exercises {
         let before = problems.len();
         let part_of_id = match &row.part_of {
             None => None,
-            Some(p) => {
-                required_ref::<exercise::Entity, C>(
-                    conn,
-                    problems,
-                    "partOf",
-                    exercise::Column::Slug,
-                    exercise::Column::Id,
-                    p,
-                    "exercise",
-                )
-                .await?
-            }
+            Some(p) => required_ref::<Exercises, C>(conn, problems, "partOf", p).await?,
         };
         check_missions(conn, problems, &row.missions).await?;
         let mut organisations = Vec::new();
         for (i, o) in row.organisations.iter().enumerate() {
-            if let Some(organisation_id) = required_ref::<organisation::Entity, C>(
+            if let Some(organisation_id) = required_ref::<Organisations, C>(
                 conn,
                 problems,
                 &format!("organisations[{i}].organisation"),
-                organisation::Column::Slug,
-                organisation::Column::Id,
                 &o.organisation,
-                "organisation",
             )
             .await?
             {
@@ -194,16 +184,8 @@ impl Codec for Exercises {
                 });
             }
         }
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let Some(source_document_id) = source_id else {
             return Ok(None);
         };
@@ -233,22 +215,6 @@ impl Codec for Exercises {
         ))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<exercise::Entity, C>(conn, exercise::Column::Slug, exercise::Column::Id, slug)
-            .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<exercise::Entity, C>(
-            conn,
-            exercise::Column::ExternalSource,
-            exercise::Column::ExternalId,
-            exercise::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -257,20 +223,10 @@ impl Codec for Exercises {
         let rows =
             next_chunk::<exercise::Entity, C>(conn, exercise::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
-        let parents = slugs_of::<exercise::Entity, C>(
-            conn,
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            rows.iter().filter_map(|r| r.parent_id),
-        )
-        .await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
+        let parents =
+            slugs_of::<Exercises, C>(conn, rows.iter().filter_map(|r| r.parent_id)).await?;
         let mut missions: HashMap<i32, Vec<Mission>> = HashMap::new();
         for t in db(exercise_mission::Entity::find()
             .filter(exercise_mission::Column::ExerciseId.is_in(ids.clone()))

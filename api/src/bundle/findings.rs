@@ -1,14 +1,14 @@
 //! Findings in a bundle.
 
-use super::{
-    check_missions, external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug,
-    slugs_of, Codec,
-};
+use super::{check_missions, external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::findings::{FindingFields, Findings};
+use crate::curation::{
+    exercises::Exercises, slugs_of, source_documents::SourceDocuments, themes::Themes,
+};
 use crate::curation::{External, Problem};
 use crate::errors::{db, ApiResult};
 use entity::enums::{FindingKind, Mission, ReviewStatus};
-use entity::{exercise, finding, finding_mission, finding_theme, source_document, theme};
+use entity::{finding, finding_mission, finding_theme, theme};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -55,38 +55,14 @@ impl Codec for Findings {
         row: &FindingRow,
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<FindingFields>> {
-        let exercise_id = required_ref::<exercise::Entity, C>(
-            conn,
-            problems,
-            "exercise",
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            &row.exercise,
-            "exercise",
-        )
-        .await?;
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let exercise_id =
+            required_ref::<Exercises, C>(conn, problems, "exercise", &row.exercise).await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let mut theme_ids = Vec::new();
         for (i, t) in row.themes.iter().enumerate() {
-            if let Some(id) = required_ref::<theme::Entity, C>(
-                conn,
-                problems,
-                &format!("themes[{i}]"),
-                theme::Column::Slug,
-                theme::Column::Id,
-                t,
-                "theme",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Themes, C>(conn, problems, &format!("themes[{i}]"), t).await?
             {
                 theme_ids.push(id);
             }
@@ -116,22 +92,6 @@ impl Codec for Findings {
         ))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<finding::Entity, C>(conn, finding::Column::Slug, finding::Column::Id, slug)
-            .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<finding::Entity, C>(
-            conn,
-            finding::Column::ExternalSource,
-            finding::Column::ExternalId,
-            finding::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -140,20 +100,9 @@ impl Codec for Findings {
         let rows =
             next_chunk::<finding::Entity, C>(conn, finding::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let exercises = slugs_of::<exercise::Entity, C>(
-            conn,
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            rows.iter().map(|r| r.exercise_id),
-        )
-        .await?;
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
+        let exercises = slugs_of::<Exercises, C>(conn, rows.iter().map(|r| r.exercise_id)).await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
         let mut missions: HashMap<i32, Vec<Mission>> = HashMap::new();
         for t in db(finding_mission::Entity::find()
             .filter(finding_mission::Column::FindingId.is_in(ids.clone()))

@@ -1,12 +1,11 @@
 //! Metrics in a bundle.
 
-use super::{
-    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
-};
+use super::{external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::metrics::{MetricFields, Metrics};
+use crate::curation::{exercises::Exercises, slugs_of, source_documents::SourceDocuments};
 use crate::curation::{External, Problem};
 use crate::errors::ApiResult;
-use entity::{exercise, metric, source_document};
+use entity::metric;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
@@ -46,26 +45,10 @@ impl Codec for Metrics {
         row: &MetricRow,
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<MetricFields>> {
-        let exercise_id = required_ref::<exercise::Entity, C>(
-            conn,
-            problems,
-            "exercise",
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            &row.exercise,
-            "exercise",
-        )
-        .await?;
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let exercise_id =
+            required_ref::<Exercises, C>(conn, problems, "exercise", &row.exercise).await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
             return Ok(None);
         };
@@ -81,41 +64,15 @@ impl Codec for Metrics {
         }))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<metric::Entity, C>(conn, metric::Column::Slug, metric::Column::Id, slug).await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<metric::Entity, C>(
-            conn,
-            metric::Column::ExternalSource,
-            metric::Column::ExternalId,
-            metric::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
         limit: u64,
     ) -> ApiResult<Vec<(i32, MetricRow)>> {
         let rows = next_chunk::<metric::Entity, C>(conn, metric::Column::Id, after, limit).await?;
-        let exercises = slugs_of::<exercise::Entity, C>(
-            conn,
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            rows.iter().map(|r| r.exercise_id),
-        )
-        .await?;
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
+        let exercises = slugs_of::<Exercises, C>(conn, rows.iter().map(|r| r.exercise_id)).await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push((

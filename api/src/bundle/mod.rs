@@ -46,7 +46,9 @@ use crate::curation::sessions::Sessions;
 use crate::curation::source_documents::SourceDocuments;
 use crate::curation::themes::Themes;
 use crate::curation::views::Views;
-use crate::curation::{self, Curated, External, Outcome, Problem};
+use crate::curation::{
+    self, id_by_external, id_by_slug, Curated, External, Outcome, Problem, Record,
+};
 use crate::errors::{db, ApiError, ApiResult};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -153,18 +155,6 @@ pub trait Codec: Curated {
         row: &Self::Row,
         problems: &mut Vec<Problem>,
     ) -> impl Future<Output = ApiResult<Option<Self::Fields>>> + Send;
-
-    /// The id of the row with this slug.
-    fn by_slug<C: ConnectionTrait>(
-        conn: &C,
-        slug: &str,
-    ) -> impl Future<Output = ApiResult<Option<i32>>> + Send;
-
-    /// The id of the row with this external key.
-    fn by_external<C: ConnectionTrait>(
-        conn: &C,
-        key: &External,
-    ) -> impl Future<Output = ApiResult<Option<i32>>> + Send;
 
     /// Up to `limit` rows with ids above `after`, in id order, as bundle rows (with their ids).
     fn export_chunk<C: ConnectionTrait>(
@@ -440,9 +430,9 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     let fields = T::resolve(conn, row, &mut problems).await?;
     // One slug lookup serves both the match (rows without an external key) and the conflict
     // check below.
-    let slug_owner = T::by_slug(conn, T::row_slug(row)).await?;
+    let slug_owner = id_by_slug::<T, C>(conn, T::row_slug(row)).await?;
     let existing = match &external {
-        Some(e) => T::by_external(conn, e).await?,
+        Some(e) => id_by_external::<T, C>(conn, e).await?,
         None => slug_owner,
     };
     // A slug held by another row would fail the unique index, which on PostgreSQL aborts the
@@ -632,80 +622,18 @@ pub(crate) async fn next_chunk<E: EntityTrait, C: ConnectionTrait>(
         .await)
 }
 
-/// The id of the row of `E` whose `slug` column holds `slug`.
-pub(crate) async fn id_by_slug<E: EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    slug_col: E::Column,
-    id_col: E::Column,
-    slug: &str,
-) -> ApiResult<Option<i32>> {
-    db(E::find()
-        .select_only()
-        .column(id_col)
-        .filter(slug_col.eq(slug))
-        .into_tuple::<i32>()
-        .one(conn)
-        .await)
-}
-
-/// The id of the row of `E` with this external key.
-pub(crate) async fn id_by_external<E: EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    source_col: E::Column,
-    external_col: E::Column,
-    id_col: E::Column,
-    key: &External,
-) -> ApiResult<Option<i32>> {
-    db(E::find()
-        .select_only()
-        .column(id_col)
-        .filter(source_col.eq(key.source.as_str()))
-        .filter(external_col.eq(key.id.as_str()))
-        .into_tuple::<i32>()
-        .one(conn)
-        .await)
-}
-
-/// Resolves a required reference by slug, or records a problem at `field`.
-pub(crate) async fn required_ref<E: EntityTrait, C: ConnectionTrait>(
+/// Resolves a required reference to a `T` by slug, or records a problem at `field`.
+pub(crate) async fn required_ref<T: Record, C: ConnectionTrait>(
     conn: &C,
     problems: &mut Vec<Problem>,
     field: &str,
-    slug_col: E::Column,
-    id_col: E::Column,
     slug: &str,
-    what: &str,
 ) -> ApiResult<Option<i32>> {
-    let id = id_by_slug::<E, C>(conn, slug_col, id_col, slug).await?;
+    let id = id_by_slug::<T, C>(conn, slug).await?;
     if id.is_none() {
-        problems.push(unknown_slug(field, what, slug));
+        problems.push(unknown_slug(field, T::NOUN, slug));
     }
     Ok(id)
-}
-
-/// Slugs of the rows of `E` with these ids, in one statement.
-pub(crate) async fn slugs_of<E: EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    slug_col: E::Column,
-    id_col: E::Column,
-    ids: impl IntoIterator<Item = i32>,
-) -> ApiResult<HashMap<i32, String>> {
-    let mut ids: Vec<i32> = ids.into_iter().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(db(E::find()
-        .select_only()
-        .column(id_col)
-        .column(slug_col)
-        .filter(id_col.is_in(ids))
-        .into_tuple::<(i32, String)>()
-        .all(conn)
-        .await)?
-    .into_iter()
-    .collect())
 }
 
 /// The slug an id maps to; a dangling id is a server fault.

@@ -1,13 +1,12 @@
 //! Organisations in a bundle.
 
-use super::{
-    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
-};
+use super::{external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::organisations::{OrganisationFields, Organisations};
+use crate::curation::{slugs_of, source_documents::SourceDocuments};
 use crate::curation::{External, Problem};
 use crate::errors::ApiResult;
 use entity::enums::OrganisationKind;
-use entity::{organisation, source_document};
+use entity::organisation;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
@@ -47,16 +46,8 @@ impl Codec for Organisations {
         row: &OrganisationRow,
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<OrganisationFields>> {
-        let Some(source_document_id) = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?
+        let Some(source_document_id) =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?
         else {
             return Ok(None);
         };
@@ -71,27 +62,6 @@ impl Codec for Organisations {
         }))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<organisation::Entity, C>(
-            conn,
-            organisation::Column::Slug,
-            organisation::Column::Id,
-            slug,
-        )
-        .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<organisation::Entity, C>(
-            conn,
-            organisation::Column::ExternalSource,
-            organisation::Column::ExternalId,
-            organisation::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -100,13 +70,8 @@ impl Codec for Organisations {
         let rows =
             next_chunk::<organisation::Entity, C>(conn, organisation::Column::Id, after, limit)
                 .await?;
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push((

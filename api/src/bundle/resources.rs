@@ -1,15 +1,15 @@
 //! Resources in a bundle, with the exercises they report on and the findings they state.
 
-use super::{
-    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
-};
+use super::{external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::resources::{ResourceFields, Resources};
+use crate::curation::{
+    exercises::Exercises, findings::Findings, organisations::Organisations, slugs_of,
+    source_documents::SourceDocuments,
+};
 use crate::curation::{External, Problem, Tags};
 use crate::errors::{db, ApiResult};
 use entity::enums::ResourceKind;
-use entity::{
-    exercise, finding, organisation, resource, resource_exercise, resource_finding, source_document,
-};
+use entity::{exercise, finding, resource, resource_exercise, resource_finding};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -59,61 +59,26 @@ impl Codec for Resources {
         let before = problems.len();
         let publisher_id = match &row.publisher {
             None => None,
-            Some(p) => {
-                required_ref::<organisation::Entity, C>(
-                    conn,
-                    problems,
-                    "publisher",
-                    organisation::Column::Slug,
-                    organisation::Column::Id,
-                    p,
-                    "organisation",
-                )
-                .await?
-            }
+            Some(p) => required_ref::<Organisations, C>(conn, problems, "publisher", p).await?,
         };
         let mut exercise_ids = Vec::new();
         for (i, e) in row.exercises.iter().enumerate() {
-            if let Some(id) = required_ref::<exercise::Entity, C>(
-                conn,
-                problems,
-                &format!("exercises[{i}]"),
-                exercise::Column::Slug,
-                exercise::Column::Id,
-                e,
-                "exercise",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Exercises, C>(conn, problems, &format!("exercises[{i}]"), e).await?
             {
                 exercise_ids.push(id);
             }
         }
         let mut finding_ids = Vec::new();
         for (i, f) in row.findings.iter().enumerate() {
-            if let Some(id) = required_ref::<finding::Entity, C>(
-                conn,
-                problems,
-                &format!("findings[{i}]"),
-                finding::Column::Slug,
-                finding::Column::Id,
-                f,
-                "finding",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Findings, C>(conn, problems, &format!("findings[{i}]"), f).await?
             {
                 finding_ids.push(id);
             }
         }
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let Some(source_document_id) = source_id else {
             return Ok(None);
         };
@@ -134,22 +99,6 @@ impl Codec for Resources {
         }))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<resource::Entity, C>(conn, resource::Column::Slug, resource::Column::Id, slug)
-            .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<resource::Entity, C>(
-            conn,
-            resource::Column::ExternalSource,
-            resource::Column::ExternalId,
-            resource::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -158,20 +107,10 @@ impl Codec for Resources {
         let rows =
             next_chunk::<resource::Entity, C>(conn, resource::Column::Id, after, limit).await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
-        let publishers = slugs_of::<organisation::Entity, C>(
-            conn,
-            organisation::Column::Slug,
-            organisation::Column::Id,
-            rows.iter().filter_map(|r| r.publisher_id),
-        )
-        .await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
+        let publishers =
+            slugs_of::<Organisations, C>(conn, rows.iter().filter_map(|r| r.publisher_id)).await?;
         // Links in the linked rows' id order: ids keep their order through an export and
         // import, so the bytes of a second export match the first.
         let mut exercises: HashMap<i32, Vec<String>> = HashMap::new();

@@ -1,13 +1,12 @@
 //! Sessions in a bundle.
 
-use super::{
-    external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug, slugs_of, Codec,
-};
+use super::{external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::sessions::{SessionFields, Sessions};
+use crate::curation::{exercises::Exercises, slugs_of, source_documents::SourceDocuments};
 use crate::curation::{External, Problem};
 use crate::errors::ApiResult;
 use entity::enums::SessionFormat;
-use entity::{exercise, session, source_document};
+use entity::session;
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
@@ -51,26 +50,10 @@ impl Codec for Sessions {
         row: &SessionRow,
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<SessionFields>> {
-        let exercise_id = required_ref::<exercise::Entity, C>(
-            conn,
-            problems,
-            "exercise",
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            &row.exercise,
-            "exercise",
-        )
-        .await?;
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let exercise_id =
+            required_ref::<Exercises, C>(conn, problems, "exercise", &row.exercise).await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
             return Ok(None);
         };
@@ -87,22 +70,6 @@ impl Codec for Sessions {
         }))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<session::Entity, C>(conn, session::Column::Slug, session::Column::Id, slug)
-            .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<session::Entity, C>(
-            conn,
-            session::Column::ExternalSource,
-            session::Column::ExternalId,
-            session::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -110,20 +77,9 @@ impl Codec for Sessions {
     ) -> ApiResult<Vec<(i32, SessionRow)>> {
         let rows =
             next_chunk::<session::Entity, C>(conn, session::Column::Id, after, limit).await?;
-        let exercises = slugs_of::<exercise::Entity, C>(
-            conn,
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            rows.iter().map(|r| r.exercise_id),
-        )
-        .await?;
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
+        let exercises = slugs_of::<Exercises, C>(conn, rows.iter().map(|r| r.exercise_id)).await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             out.push((

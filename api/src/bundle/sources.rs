@@ -1,6 +1,6 @@
 //! Source documents in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, next_chunk, Codec};
+use super::{external_of, next_chunk, Codec};
 use crate::curation::source_documents::{SourceDocumentFields, SourceDocuments};
 use crate::curation::{External, Problem};
 use crate::errors::ApiResult;
@@ -51,27 +51,6 @@ impl Codec for SourceDocuments {
             published_on: row.published_on.clone(),
             url: row.url.clone(),
         }))
-    }
-
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            slug,
-        )
-        .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<source_document::Entity, C>(
-            conn,
-            source_document::Column::ExternalSource,
-            source_document::Column::ExternalId,
-            source_document::Column::Id,
-            key,
-        )
-        .await
     }
 
     async fn export_chunk<C: ConnectionTrait>(

@@ -1,6 +1,6 @@
 //! Themes in a bundle.
 
-use super::{external_of, id_by_external, id_by_slug, next_chunk, Codec};
+use super::{external_of, next_chunk, Codec};
 use crate::curation::themes::{ThemeFields, Themes};
 use crate::curation::{External, Problem};
 use crate::errors::ApiResult;
@@ -43,21 +43,6 @@ impl Codec for Themes {
             label: row.label.clone(),
             definition: row.definition.clone(),
         }))
-    }
-
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<theme::Entity, C>(conn, theme::Column::Slug, theme::Column::Id, slug).await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<theme::Entity, C>(
-            conn,
-            theme::Column::ExternalSource,
-            theme::Column::ExternalId,
-            theme::Column::Id,
-            key,
-        )
-        .await
     }
 
     async fn export_chunk<C: ConnectionTrait>(

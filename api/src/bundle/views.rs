@@ -1,16 +1,15 @@
 //! Participant views in a bundle.
 
-use super::{
-    check_missions, external_of, id_by_external, id_by_slug, next_chunk, required_ref, slug,
-    slugs_of, Codec,
-};
+use super::{check_missions, external_of, next_chunk, required_ref, slug, Codec};
 use crate::curation::views::{ViewFields, Views};
+use crate::curation::{
+    exercises::Exercises, findings::Findings, sessions::Sessions, slugs_of,
+    source_documents::SourceDocuments, themes::Themes,
+};
 use crate::curation::{External, Problem};
 use crate::errors::{db, ApiResult};
 use entity::enums::{Mission, ReviewStatus, Stance};
-use entity::{
-    exercise, finding, participant_view, session, source_document, theme, view_mission, view_theme,
-};
+use entity::{participant_view, theme, view_mission, view_theme};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -61,68 +60,22 @@ impl Codec for Views {
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<ViewFields>> {
         let before = problems.len();
-        let exercise_id = required_ref::<exercise::Entity, C>(
-            conn,
-            problems,
-            "exercise",
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            &row.exercise,
-            "exercise",
-        )
-        .await?;
-        let source_id = required_ref::<source_document::Entity, C>(
-            conn,
-            problems,
-            "source",
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            &row.source,
-            "source document",
-        )
-        .await?;
+        let exercise_id =
+            required_ref::<Exercises, C>(conn, problems, "exercise", &row.exercise).await?;
+        let source_id =
+            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
         let session_id = match &row.session {
             None => None,
-            Some(s) => {
-                required_ref::<session::Entity, C>(
-                    conn,
-                    problems,
-                    "session",
-                    session::Column::Slug,
-                    session::Column::Id,
-                    s,
-                    "session",
-                )
-                .await?
-            }
+            Some(s) => required_ref::<Sessions, C>(conn, problems, "session", s).await?,
         };
         let finding_id = match &row.finding {
             None => None,
-            Some(f) => {
-                required_ref::<finding::Entity, C>(
-                    conn,
-                    problems,
-                    "finding",
-                    finding::Column::Slug,
-                    finding::Column::Id,
-                    f,
-                    "finding",
-                )
-                .await?
-            }
+            Some(f) => required_ref::<Findings, C>(conn, problems, "finding", f).await?,
         };
         let mut theme_ids = Vec::new();
         for (i, t) in row.themes.iter().enumerate() {
-            if let Some(id) = required_ref::<theme::Entity, C>(
-                conn,
-                problems,
-                &format!("themes[{i}]"),
-                theme::Column::Slug,
-                theme::Column::Id,
-                t,
-                "theme",
-            )
-            .await?
+            if let Some(id) =
+                required_ref::<Themes, C>(conn, problems, &format!("themes[{i}]"), t).await?
             {
                 theme_ids.push(id);
             }
@@ -153,27 +106,6 @@ impl Codec for Views {
         ))
     }
 
-    async fn by_slug<C: ConnectionTrait>(conn: &C, slug: &str) -> ApiResult<Option<i32>> {
-        id_by_slug::<participant_view::Entity, C>(
-            conn,
-            participant_view::Column::Slug,
-            participant_view::Column::Id,
-            slug,
-        )
-        .await
-    }
-
-    async fn by_external<C: ConnectionTrait>(conn: &C, key: &External) -> ApiResult<Option<i32>> {
-        id_by_external::<participant_view::Entity, C>(
-            conn,
-            participant_view::Column::ExternalSource,
-            participant_view::Column::ExternalId,
-            participant_view::Column::Id,
-            key,
-        )
-        .await
-    }
-
     async fn export_chunk<C: ConnectionTrait>(
         conn: &C,
         after: i32,
@@ -187,34 +119,13 @@ impl Codec for Views {
         )
         .await?;
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let exercises = slugs_of::<exercise::Entity, C>(
-            conn,
-            exercise::Column::Slug,
-            exercise::Column::Id,
-            rows.iter().map(|r| r.exercise_id),
-        )
-        .await?;
-        let sources = slugs_of::<source_document::Entity, C>(
-            conn,
-            source_document::Column::Slug,
-            source_document::Column::Id,
-            rows.iter().map(|r| r.source_document_id),
-        )
-        .await?;
-        let sessions = slugs_of::<session::Entity, C>(
-            conn,
-            session::Column::Slug,
-            session::Column::Id,
-            rows.iter().filter_map(|r| r.session_id),
-        )
-        .await?;
-        let findings = slugs_of::<finding::Entity, C>(
-            conn,
-            finding::Column::Slug,
-            finding::Column::Id,
-            rows.iter().filter_map(|r| r.finding_id),
-        )
-        .await?;
+        let exercises = slugs_of::<Exercises, C>(conn, rows.iter().map(|r| r.exercise_id)).await?;
+        let sources =
+            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
+        let sessions =
+            slugs_of::<Sessions, C>(conn, rows.iter().filter_map(|r| r.session_id)).await?;
+        let findings =
+            slugs_of::<Findings, C>(conn, rows.iter().filter_map(|r| r.finding_id)).await?;
         let mut missions: HashMap<i32, Vec<Mission>> = HashMap::new();
         for t in db(view_mission::Entity::find()
             .filter(view_mission::Column::ViewId.is_in(ids.clone()))

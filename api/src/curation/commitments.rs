@@ -8,7 +8,6 @@ use super::{
     Problem, Tags,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{CommitmentStatus, Mission, ReviewStatus};
 use entity::{
@@ -41,7 +40,6 @@ pub struct CommitmentFields {
 pub struct Commitments;
 
 impl Curated for Commitments {
-    const KIND: NodeKind = NodeKind::Commitment;
     type Model = commitment::Model;
     type Fields = CommitmentFields;
 

@@ -7,14 +7,13 @@
 //! database would otherwise cascade or orphan evidence silently. Its own tags (missions, places,
 //! organisation involvements) go with it.
 
+use super::is_partial_date;
 use super::{
     check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, count_where,
     refuse_if_used, Curated, External, Problem, Tags,
 };
 use crate::errors::{db, ApiError, ApiResult};
-use crate::ids::NodeKind;
 use crate::places::place_key;
-use crate::seed::is_partial_date;
 use chrono::Utc;
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
 use entity::{
@@ -75,7 +74,6 @@ pub fn ends_after(start: &str, end: &str) -> bool {
 pub struct Exercises;
 
 impl Curated for Exercises {
-    const KIND: NodeKind = NodeKind::Exercise;
     type Model = exercise::Model;
     type Fields = ExerciseFields;
 

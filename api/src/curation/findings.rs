@@ -4,7 +4,6 @@ use super::{
     check_ref, check_refs, check_slug, check_text, check_unique, Curated, External, Problem,
 };
 use crate::errors::{db, ApiError, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{FindingKind, Mission, ReviewStatus};
 use entity::{
@@ -46,7 +45,6 @@ impl FindingFields {
 pub struct Findings;
 
 impl Curated for Findings {
-    const KIND: NodeKind = NodeKind::Finding;
     type Model = finding::Model;
     type Fields = FindingFields;
 

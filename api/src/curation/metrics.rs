@@ -3,7 +3,6 @@
 
 use super::{check_ref, check_slug, check_text, Curated, External, Problem};
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::Mission;
 use entity::{exercise, metric, source_document};
@@ -27,7 +26,6 @@ pub struct MetricFields {
 pub struct Metrics;
 
 impl Curated for Metrics {
-    const KIND: NodeKind = NodeKind::Metric;
     type Model = metric::Model;
     type Fields = MetricFields;
 

@@ -28,9 +28,10 @@ use entity::change_log;
 use entity::enums::{ChangeKind, Mission};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QuerySelect, Set, Statement, TransactionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, Statement, TransactionTrait,
 };
 use serde::Serialize;
+use std::collections::HashMap;
 use std::future::Future;
 
 /// The PostgreSQL channel a committed change is announced on (its payload is the sequence
@@ -88,10 +89,107 @@ pub async fn commit(txn: DatabaseTransaction) -> ApiResult<()> {
     db(txn.commit().await)
 }
 
-/// What an entity's writable state looks like, and how to read and write it.
-pub trait Curated: Sized + Send + Sync {
-    /// The node kind, which names the entity in the change log.
+/// A curated table's facts, stated once for each table by [`record!`]: its entity, its node
+/// kind, the noun messages use, and its key columns.
+pub trait Record {
+    type Entity: EntityTrait;
+    /// The node kind, which names the entity in global IDs and in the change log.
     const KIND: NodeKind;
+    /// What a message calls one row, e.g. `source document`.
+    const NOUN: &'static str;
+    const ID: <Self::Entity as EntityTrait>::Column;
+    const SLUG: <Self::Entity as EntityTrait>::Column;
+    /// The integrator's key: (`external_source`, `external_id`).
+    const EXTERNAL: (
+        <Self::Entity as EntityTrait>::Column,
+        <Self::Entity as EntityTrait>::Column,
+    );
+}
+
+/// Every curated table has `id`, `slug`, `external_source` and `external_id` columns.
+macro_rules! record {
+    ($($curated:ty: $table:ident, $kind:ident, $noun:literal;)*) => {$(
+        impl Record for $curated {
+            type Entity = entity::$table::Entity;
+            const KIND: NodeKind = NodeKind::$kind;
+            const NOUN: &'static str = $noun;
+            const ID: entity::$table::Column = entity::$table::Column::Id;
+            const SLUG: entity::$table::Column = entity::$table::Column::Slug;
+            const EXTERNAL: (entity::$table::Column, entity::$table::Column) = (
+                entity::$table::Column::ExternalSource,
+                entity::$table::Column::ExternalId,
+            );
+        }
+    )*};
+}
+
+record! {
+    source_documents::SourceDocuments: source_document, SourceDocument, "source document";
+    themes::Themes: theme, Theme, "theme";
+    organisations::Organisations: organisation, Organisation, "organisation";
+    exercises::Exercises: exercise, Exercise, "exercise";
+    sessions::Sessions: session, Session, "session";
+    findings::Findings: finding, Finding, "finding";
+    views::Views: participant_view, ParticipantView, "participant view";
+    metrics::Metrics: metric, Metric, "metric";
+    resources::Resources: resource, Resource, "resource";
+    commitments::Commitments: commitment, Commitment, "commitment";
+}
+
+/// The id of `T`'s row with this slug.
+pub async fn id_by_slug<T: Record, C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> ApiResult<Option<i32>> {
+    db(T::Entity::find()
+        .select_only()
+        .column(T::ID)
+        .filter(T::SLUG.eq(slug))
+        .into_tuple::<i32>()
+        .one(conn)
+        .await)
+}
+
+/// The id of `T`'s row with this external key.
+pub async fn id_by_external<T: Record, C: ConnectionTrait>(
+    conn: &C,
+    key: &External,
+) -> ApiResult<Option<i32>> {
+    db(T::Entity::find()
+        .select_only()
+        .column(T::ID)
+        .filter(T::EXTERNAL.0.eq(key.source.as_str()))
+        .filter(T::EXTERNAL.1.eq(key.id.as_str()))
+        .into_tuple::<i32>()
+        .one(conn)
+        .await)
+}
+
+/// The slugs of `T`'s rows with these ids, in one statement.
+pub async fn slugs_of<T: Record, C: ConnectionTrait>(
+    conn: &C,
+    ids: impl IntoIterator<Item = i32>,
+) -> ApiResult<HashMap<i32, String>> {
+    let mut ids: Vec<i32> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(db(T::Entity::find()
+        .select_only()
+        .column(T::ID)
+        .column(T::SLUG)
+        .filter(T::ID.is_in(ids))
+        .into_tuple::<(i32, String)>()
+        .all(conn)
+        .await)?
+    .into_iter()
+    .collect())
+}
+
+/// What an entity's writable state looks like, and how to read and write it.
+pub trait Curated: Record + Sized + Send + Sync {
     /// The row as stored.
     type Model: Clone + Send + Sync;
     /// Everything a writer sets: columns and tags, references as ids.
@@ -458,12 +556,29 @@ pub fn check_url(problems: &mut Vec<Problem>, field: &str, url: Option<&str>) {
 /// A partial date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
 pub fn check_date(problems: &mut Vec<Problem>, field: &str, date: Option<&str>) {
     if let Some(date) = date {
-        if !crate::seed::is_partial_date(date) {
+        if !is_partial_date(date) {
             problems.push(Problem::new(
                 field,
                 "Must be a date written YYYY, YYYY-MM or YYYY-MM-DD",
             ));
         }
+    }
+}
+
+/// True for `YYYY`, `YYYY-MM` and `YYYY-MM-DD` with a real month and day.
+pub fn is_partial_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let digits = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_digit());
+    match parts.as_slice() {
+        [y] => digits(y, 4),
+        [y, m] => digits(y, 4) && digits(m, 2) && matches!(m.parse::<u32>(), Ok(1..=12)),
+        [y, m, d] => {
+            digits(y, 4)
+                && digits(m, 2)
+                && digits(d, 2)
+                && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+        }
+        _ => false,
     }
 }
 
@@ -592,4 +707,27 @@ pub fn refuse_if_used(what: &str, dependents: &[(u64, &str)]) -> ApiResult<()> {
         "The {what} is still used by {}: move or delete them first",
         used.join(", ")
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_dates() {
+        for ok in ["2024", "2024-09", "2024-10-26", "2024-02-29"] {
+            assert!(is_partial_date(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "24",
+            "2024-13",
+            "2024-9",
+            "2023-02-29",
+            "2024-10-26T00:00",
+            "September 2024",
+        ] {
+            assert!(!is_partial_date(bad), "{bad}");
+        }
+    }
 }

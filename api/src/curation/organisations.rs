@@ -9,7 +9,6 @@ use super::{
     Curated, External, Problem,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, OrganisationKind};
 use entity::{commitment, exercise_organisation, organisation, resource, source_document};
@@ -32,7 +31,6 @@ pub struct OrganisationFields {
 pub struct Organisations;
 
 impl Curated for Organisations {
-    const KIND: NodeKind = NodeKind::Organisation;
     type Model = organisation::Model;
     type Fields = OrganisationFields;
 

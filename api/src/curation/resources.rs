@@ -8,7 +8,6 @@ use super::{
     External, Problem, Tags,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, ResourceKind};
 use entity::{
@@ -39,7 +38,6 @@ pub struct ResourceFields {
 pub struct Resources;
 
 impl Curated for Resources {
-    const KIND: NodeKind = NodeKind::Resource;
     type Model = resource::Model;
     type Fields = ResourceFields;
 

@@ -9,7 +9,6 @@ use super::{
     Curated, External, Problem,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, SessionFormat};
 use entity::{exercise, participant_view, session, source_document};
@@ -37,7 +36,6 @@ pub struct SessionFields {
 pub struct Sessions;
 
 impl Curated for Sessions {
-    const KIND: NodeKind = NodeKind::Session;
     type Model = session::Model;
     type Fields = SessionFields;
 

@@ -8,7 +8,6 @@ use super::{
     Problem,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::Mission;
 use entity::{
@@ -33,7 +32,6 @@ pub struct SourceDocumentFields {
 pub struct SourceDocuments;
 
 impl Curated for SourceDocuments {
-    const KIND: NodeKind = NodeKind::SourceDocument;
     type Model = source_document::Model;
     type Fields = SourceDocumentFields;
 

@@ -5,7 +5,6 @@
 
 use super::{check_slug, check_text, count_where, refuse_if_used, Curated, External, Problem};
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::Mission;
 use entity::{finding_theme, theme, view_theme};
@@ -24,7 +23,6 @@ pub struct ThemeFields {
 pub struct Themes;
 
 impl Curated for Themes {
-    const KIND: NodeKind = NodeKind::Theme;
     type Model = theme::Model;
     type Fields = ThemeFields;
 

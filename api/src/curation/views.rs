@@ -4,7 +4,6 @@ use super::{
     check_ref, check_refs, check_slug, check_text, check_unique, Curated, External, Problem,
 };
 use crate::errors::{db, ApiResult};
-use crate::ids::NodeKind;
 use chrono::Utc;
 use entity::enums::{Mission, ReviewStatus, Stance};
 use entity::{
@@ -46,7 +45,6 @@ impl ViewFields {
 pub struct Views;
 
 impl Curated for Views {
-    const KIND: NodeKind = NodeKind::ParticipantView;
     type Model = participant_view::Model;
     type Fields = ViewFields;
 

@@ -17,9 +17,7 @@
 pub mod index;
 mod memo;
 
-use crate::errors::{ApiError, ApiResult};
-use crate::filters::{FindingFilter, ViewFilter};
-use crate::ids::{GlobalId, NodeKind};
+use crate::errors::ApiResult;
 pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk, CLASSES};
 pub use memo::Ranked;
 use roaring::RoaringBitmap;
@@ -283,7 +281,7 @@ impl Engine {
     /// `query` resolves to, remembered at the index's position: the next page, the total and
     /// the maps under the same filter reuse them until the next write. `Ok(None)`: not ready, or
     /// the filter needs SQL.
-    fn selected(
+    pub fn selected(
         &self,
         findings: bool,
         published_only: bool,
@@ -626,7 +624,7 @@ async fn last_seq(conn: &DatabaseConnection) -> Result<i64, DbErr> {
 /// sort them in SQL (the same expression, collation and tie-break).
 async fn load_titles(conn: &DatabaseConnection) -> Result<Vec<(i32, String)>, DbErr> {
     let backend = conn.get_database_backend();
-    let key = crate::pagination::title_key_sql::<entity::finding::Entity>("title", backend);
+    let key = crate::db::title_key_sql::<entity::finding::Entity>("title", backend);
     let rows = conn
         .query_all_raw(Statement::from_string(
             backend,
@@ -895,157 +893,6 @@ async fn load_exercises(
     Ok(out)
 }
 
-/// Resolves a view filter against the index, with the same checks, in the same order and with
-/// the same errors as [`ViewFilter::condition`]. (`Ok(None)` would send the caller to SQL; every
-/// condition is held today.)
-pub fn view_query(filter: &ViewFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
-    let mut q = ViewQuery {
-        stances: filter.stances.as_ref().map(|l| {
-            l.iter()
-                .filter_map(|s| stance_index(&stored(entity::enums::Stance::from(*s))))
-                .collect()
-        }),
-        ..Default::default()
-    };
-    if let Some(id) = &filter.exercise {
-        q.exercise = Some(GlobalId::decode_int(
-            id,
-            NodeKind::Exercise,
-            "filter.exercise",
-        )?);
-    }
-    if let Some(id) = &filter.session {
-        q.session = Some(GlobalId::decode_int(
-            id,
-            NodeKind::Session,
-            "filter.session",
-        )?);
-    }
-    if let Some(id) = &filter.finding {
-        q.finding = Some(GlobalId::decode_int(
-            id,
-            NodeKind::Finding,
-            "filter.finding",
-        )?);
-    }
-    q.verbatim = filter.verbatim;
-    if let Some(range) = &filter.exercise_started {
-        q.started = Some(crate::filters::date_bounds(
-            range,
-            "filter.exerciseStarted",
-        )?);
-    }
-    let places: Vec<String> = filter
-        .places
-        .iter()
-        .flatten()
-        .map(|p| crate::places::place_key(p))
-        .collect();
-    if !places.is_empty() {
-        q.places = Some(places);
-    }
-    if let Some(id) = &filter.organisation {
-        q.organisation = Some(GlobalId::decode_int(
-            id,
-            NodeKind::Organisation,
-            "filter.organisation",
-        )?);
-    }
-    q.updated_since = filter
-        .updated_since
-        .map(|crate::types::Timestamp(since)| index.precise(nanos(since)));
-    if let Some(m) = &filter.missions {
-        q.missions_any = m.any_of.as_ref().map(|l| {
-            l.iter()
-                .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
-                .collect()
-        });
-        q.missions_all = m
-            .all_of
-            .iter()
-            .flatten()
-            .filter_map(|m| mission_index(&stored(entity::enums::Mission::from(*m))))
-            .collect();
-    }
-    if let Some(t) = &filter.themes {
-        if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
-            q.themes_any = Some(theme_ids(index, any, "filter.themes.anyOf")?);
-        }
-        if let Some(all) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
-            q.themes_all = theme_ids(index, all, "filter.themes.allOf")?;
-        }
-    }
-    Ok(Some(q))
-}
-
-fn stored<E: sea_orm::ActiveEnum<Value = String>>(value: E) -> String {
-    value.to_value()
-}
-
-fn theme_ids(index: &Index, slugs: &[String], field: &str) -> ApiResult<Vec<i32>> {
-    slugs
-        .iter()
-        .map(|s| {
-            index
-                .theme_id(s)
-                .ok_or_else(|| ApiError::bad_input(field, format!("No theme with slug {s:?}")))
-        })
-        .collect()
-}
-
-/// The views a request may see under `filter`, from the index: `Ok(None)` when there is no
-/// engine, it is not ready, or the filter needs SQL; the filter's own errors as SQL reports them.
-pub fn select_views(
-    engine: Option<&Engine>,
-    filter: &ViewFilter,
-    published_only: bool,
-) -> ApiResult<Option<Arc<RoaringBitmap>>> {
-    let Some(engine) = engine else {
-        return Ok(None);
-    };
-    engine.selected(false, published_only, |index| {
-        view_query(filter, &index.views)
-    })
-}
-
-/// Resolves a finding filter against the index, as [`view_query`] does for views (same checks,
-/// order and errors as [`FindingFilter::condition`]); the kinds take the stances' place.
-pub fn finding_query(filter: &FindingFilter, index: &Index) -> ApiResult<Option<ViewQuery>> {
-    let as_view = ViewFilter {
-        missions: filter.missions.clone(),
-        themes: filter.themes.clone(),
-        exercise: filter.exercise.clone(),
-        exercise_started: filter.exercise_started.clone(),
-        places: filter.places.clone(),
-        organisation: filter.organisation.clone(),
-        updated_since: filter.updated_since,
-        ..Default::default()
-    };
-    let mut q = view_query(&as_view, index)?;
-    if let Some(q) = q.as_mut() {
-        q.stances = filter.kinds.as_ref().map(|l| {
-            l.iter()
-                .filter_map(|k| kind_index(&stored(entity::enums::FindingKind::from(*k))))
-                .collect()
-        });
-    }
-    Ok(q)
-}
-
-/// The findings a request may see under `filter`, from the index (see [`select_views`]).
-pub fn select_findings(
-    engine: Option<&Engine>,
-    filter: &FindingFilter,
-    published_only: bool,
-) -> ApiResult<Option<Arc<RoaringBitmap>>> {
-    let Some(engine) = engine else {
-        return Ok(None);
-    };
-    engine.selected(true, published_only, |index| {
-        finding_query(filter, &index.findings)
-    })
-}
-
 /// The stored stances, in the index's order (see [`stance_index`]).
 pub const STANCES: [&str; 5] = ["HOPE", "CONCERN", "CONDITION", "SUGGESTION", "NEUTRAL"];
 
@@ -1080,11 +927,10 @@ pub fn evidence_counts(
 /// it is not ready.
 pub fn child_set(
     engine: Option<&Engine>,
-    relation: crate::loaders::ChildRelation,
+    (findings, of): (bool, Parent),
     parent: i32,
     published_only: bool,
 ) -> Option<(bool, RoaringBitmap)> {
-    let (findings, of) = held(relation)?;
     engine?.read(|index| {
         let rows = if findings {
             &index.findings
@@ -1122,30 +968,15 @@ pub fn mission_members(
     })
 }
 
-/// Which index holds a nested relation's rows (findings: true), and by which parent.
-fn held(relation: crate::loaders::ChildRelation) -> Option<(bool, Parent)> {
-    use crate::loaders::rel;
-    Some(match relation {
-        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
-        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
-        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
-        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
-        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
-        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
-        _ => return None,
-    })
-}
-
 /// The `totalCount` of a nested connection the index holds (an exercise's, session's,
 /// finding's or theme's views, an exercise's or theme's findings): `None` for other relations,
 /// or when there is no engine or it is not ready.
 pub fn child_count(
     engine: Option<&Engine>,
-    relation: crate::loaders::ChildRelation,
+    (findings, of): (bool, Parent),
     parent: i32,
     published_only: bool,
 ) -> Option<u64> {
-    let (findings, of) = held(relation)?;
     engine?.read(|index| {
         let rows = if findings {
             &index.findings

@@ -1,8 +1,8 @@
 //! `GET /metrics`: every metric in the OpenMetrics text format (what Prometheus scrapes). The pool
 //! and change-hub gauges are read at scrape time; the hub's backlog costs one indexed query.
 
+use crate::changes::Hub;
 use crate::metrics::{HubSample, Metrics, PoolSample};
-use crate::subscription::Hub;
 use actix_web::{web, HttpResponse};
 use entity::change_log;
 use sea_orm::{

@@ -35,6 +35,7 @@
 //!   then checks its own) or expires; the token is also checked again before each operation.
 
 use crate::auth::{self, Viewer};
+use crate::changes::Hub;
 use crate::errors::code;
 use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
 use crate::http::request_id::RequestId;
@@ -44,7 +45,6 @@ use crate::persisted::PersistedDocuments;
 use crate::response_shape::Shape;
 use crate::schema::AppSchema;
 use crate::shutdown::Shutdown;
-use crate::subscription::Hub;
 use actix_web::{
     http::header::{self, HeaderValue},
     web, HttpMessage, HttpRequest, HttpResponse,

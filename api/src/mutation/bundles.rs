@@ -95,7 +95,7 @@ impl BundleMutation {
         dry_run: Option<bool>,
     ) -> async_graphql::Result<ImportSummary> {
         let viewer = caller(ctx, Role::Editor)?;
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
         let input = match format.unwrap_or(BundleFormat::JsonLines) {
             BundleFormat::JsonLines => Input::JsonLines,
             BundleFormat::CsvViews => Input::CsvViews,
@@ -126,7 +126,7 @@ impl BundleMutation {
         if let Some(engine) = ctx.data_opt::<crate::engine::Engine>() {
             engine.refresh(conn).await;
         }
-        if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
+        if let Some(hub) = ctx.data_opt::<crate::changes::Hub>() {
             hub.poke();
         }
         Ok(report.into())

@@ -1,18 +1,14 @@
 //! Creating, changing, upserting and deleting commitments ("what happened next"), and linking
 //! them to the exercises and findings they answer. Review goes through `review`, as for findings.
 
-use super::{
-    begin, by_external, caller, commit, id_of, ids_of, maybe, version_arg, ExternalKeyInput,
-    Tombstone, WriteOutcome,
-};
-use crate::auth::Role;
+use super::writes::{Changes, Values};
+use super::{id_of, ids_of, maybe};
 use crate::curation::commitments::{CommitmentFields, Commitments};
-use crate::curation::{self, Tags};
+use crate::curation::Tags;
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Commitment, CommitmentStatus, ReviewStatus};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::commitment;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new commitment.
 #[derive(InputObject)]
@@ -45,7 +41,7 @@ pub struct CreateCommitmentInput {
     pub review_status: ReviewStatus,
 }
 
-impl CreateCommitmentInput {
+impl Values<Commitments> for CreateCommitmentInput {
     fn fields(&self, at: &str) -> ApiResult<CommitmentFields> {
         Ok(CommitmentFields {
             slug: self.slug.clone(),
@@ -111,7 +107,7 @@ pub struct UpdateCommitmentInput {
     pub locator: Option<String>,
 }
 
-impl UpdateCommitmentInput {
+impl Changes<Commitments> for UpdateCommitmentInput {
     fn apply(&self, mut f: CommitmentFields) -> ApiResult<CommitmentFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -145,115 +141,26 @@ impl UpdateCommitmentInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct CommitmentUpsert {
-    /// The commitment as stored.
-    pub commitment: Commitment,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Commitments.
+    CommitmentMutation: Commitments => Commitment,
+    CommitmentUpsert { commitment: "The commitment as stored." }
 
-#[derive(Default)]
-pub struct CommitmentMutation;
-
-/// Commitments.
-#[Object]
-impl CommitmentMutation {
     /// Creates a commitment (a draft unless `reviewStatus` says otherwise). Needs an editor
     /// token.
-    async fn create_commitment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new commitment.")] input: CreateCommitmentInput,
-    ) -> ApiResult<Commitment> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Commitments, _>(&txn, viewer.actor(), &fields, None, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Commitment(model))
-    }
+    create_commitment(CreateCommitmentInput: "The new commitment.")
 
     /// Changes a commitment, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_commitment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The commitment and the changes.")] input: UpdateCommitmentInput,
-    ) -> ApiResult<Commitment> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Commitment, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Commitments, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) = curation::update::<Commitments, _>(
-            &txn,
-            viewer.actor(),
-            &model,
-            &before,
-            &after,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(Commitment(model))
-    }
+    update_commitment(UpdateCommitmentInput: "The commitment and the changes.")
 
     /// Creates or updates the commitment an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_commitment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the commitment.")]
-        external_key: ExternalKeyInput,
-        #[graphql(desc = "The commitment's values.")] input: CreateCommitmentInput,
-    ) -> ApiResult<CommitmentUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<commitment::Entity, _>(
-            &txn,
-            &external,
-            commitment::Column::ExternalSource,
-            commitment::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Commitments, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(CommitmentUpsert {
-            commitment: Commitment(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_commitment(
+        "The integrator's key for the commitment.",
+        "The commitment's values."
+    )
 
     /// Deletes a commitment, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Its links to exercises and findings go with it. Needs an editor token.
-    async fn delete_commitment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The commitment to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Commitment, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Commitments, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Commitments, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Commitment, id, model.version))
-    }
+    delete_commitment("The commitment to delete.")
 }

@@ -1,17 +1,13 @@
 //! Creating, changing, upserting and deleting engagement exercises.
 
-use super::{
-    begin, by_external, caller, commit, id_of, maybe, maybe_ref, missions, opt_id_of, version_arg,
-    ExternalKeyInput, Tombstone, WriteOutcome,
-};
-use crate::auth::Role;
+use super::writes::{Changes, Values};
+use super::{id_of, maybe, maybe_ref, missions, opt_id_of};
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement};
-use crate::curation::{self, Tags};
+use crate::curation::Tags;
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Exercise, ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::exercise;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// An organisation's part in an exercise.
 #[derive(InputObject)]
@@ -80,7 +76,7 @@ pub struct CreateExerciseInput {
     pub locator: String,
 }
 
-impl CreateExerciseInput {
+impl Values<Exercises> for CreateExerciseInput {
     fn fields(&self, at: &str) -> ApiResult<ExerciseFields> {
         Ok(ExerciseFields {
             slug: self.slug.clone(),
@@ -155,7 +151,7 @@ pub struct UpdateExerciseInput {
     pub locator: Option<String>,
 }
 
-impl UpdateExerciseInput {
+impl Changes<Exercises> for UpdateExerciseInput {
     fn apply(&self, mut f: ExerciseFields) -> ApiResult<ExerciseFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -202,112 +198,25 @@ impl UpdateExerciseInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct ExerciseUpsert {
-    /// The exercise as stored.
-    pub exercise: Exercise,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Engagement exercises.
+    ExerciseMutation: Exercises => Exercise,
+    ExerciseUpsert { exercise: "The exercise as stored." }
 
-#[derive(Default)]
-pub struct ExerciseMutation;
-
-/// Engagement exercises.
-#[Object]
-impl ExerciseMutation {
     /// Creates an exercise. Needs an editor token.
-    async fn create_exercise(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new exercise.")] input: CreateExerciseInput,
-    ) -> ApiResult<Exercise> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Exercises, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Exercise(model))
-    }
+    create_exercise(CreateExerciseInput: "The new exercise.")
 
     /// Changes an exercise, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_exercise(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The exercise and the changes.")] input: UpdateExerciseInput,
-    ) -> ApiResult<Exercise> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Exercise, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Exercises, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) = curation::update::<Exercises, _>(
-            &txn,
-            viewer.actor(),
-            &model,
-            &before,
-            &after,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(Exercise(model))
-    }
+    update_exercise(UpdateExerciseInput: "The exercise and the changes.")
 
     /// Creates or updates the exercise an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_exercise(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the exercise.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The exercise's values.")] input: CreateExerciseInput,
-    ) -> ApiResult<ExerciseUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<exercise::Entity, _>(
-            &txn,
-            &external,
-            exercise::Column::ExternalSource,
-            exercise::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Exercises, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(ExerciseUpsert {
-            exercise: Exercise(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_exercise(
+        "The integrator's key for the exercise.",
+        "The exercise's values."
+    )
 
     /// Deletes an exercise, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Refused (`CONFLICT`) while it has findings, views, sessions, metrics, parts or resources. Needs an editor token.
-    async fn delete_exercise(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The exercise to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Exercise, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Exercises, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Exercises, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Exercise, id, model.version))
-    }
+    delete_exercise("The exercise to delete.")
 }

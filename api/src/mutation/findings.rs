@@ -1,16 +1,12 @@
 //! Creating, changing, upserting and deleting findings.
 
-use super::{
-    begin, by_external, caller, commit, id_of, ids_of, missions, version_arg, ExternalKeyInput,
-    Tombstone, WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, findings::FindingFields, findings::Findings};
+use super::writes::{Changes, Values};
+use super::{id_of, ids_of, missions};
+use crate::curation::{findings::FindingFields, findings::Findings};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Finding, FindingKind, Mission, ReviewStatus};
-use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use entity::finding;
+use async_graphql::{InputObject, ID};
 
 /// A new finding.
 #[derive(InputObject)]
@@ -43,7 +39,7 @@ pub struct CreateFindingInput {
     pub review_status: ReviewStatus,
 }
 
-impl CreateFindingInput {
+impl Values<Findings> for CreateFindingInput {
     fn fields(&self, at: &str) -> ApiResult<FindingFields> {
         Ok(FindingFields {
             slug: self.slug.clone(),
@@ -100,7 +96,7 @@ pub struct UpdateFindingInput {
     pub locator: Option<String>,
 }
 
-impl UpdateFindingInput {
+impl Changes<Findings> for UpdateFindingInput {
     fn apply(&self, mut f: FindingFields) -> ApiResult<FindingFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -136,107 +132,26 @@ impl UpdateFindingInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct FindingUpsert {
-    /// The finding as stored.
-    pub finding: Finding,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Findings.
+    FindingMutation: Findings => Finding,
+    FindingUpsert { finding: "The finding as stored." }
 
-#[derive(Default)]
-pub struct FindingMutation;
-
-/// Findings.
-#[Object]
-impl FindingMutation {
     /// Creates a finding (a draft unless `reviewStatus` says otherwise). Needs an editor token.
-    async fn create_finding(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new finding.")] input: CreateFindingInput,
-    ) -> ApiResult<Finding> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Findings, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Finding(model))
-    }
+    create_finding(CreateFindingInput: "The new finding.")
 
     /// Changes a finding, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_finding(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The finding and the changes.")] input: UpdateFindingInput,
-    ) -> ApiResult<Finding> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Finding, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Findings, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) =
-            curation::update::<Findings, _>(&txn, viewer.actor(), &model, &before, &after, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Finding(model))
-    }
+    update_finding(UpdateFindingInput: "The finding and the changes.")
 
     /// Creates or updates the finding an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_finding(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the finding.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The finding's values.")] input: CreateFindingInput,
-    ) -> ApiResult<FindingUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<finding::Entity, _>(
-            &txn,
-            &external,
-            finding::Column::ExternalSource,
-            finding::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Findings, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(FindingUpsert {
-            finding: Finding(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_finding(
+        "The integrator's key for the finding.",
+        "The finding's values."
+    )
 
     /// Deletes a finding, if it is still at `expectedVersion`, leaving a tombstone in the change
     /// feed. Refused (`CONFLICT`) while participant views are filed under it. Needs an editor
     /// token.
-    async fn delete_finding(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The finding to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Finding, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Findings, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Findings, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Finding, id, model.version))
-    }
+    delete_finding("The finding to delete.")
 }

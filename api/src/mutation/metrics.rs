@@ -1,16 +1,12 @@
 //! Creating, changing, upserting and deleting metrics.
 
-use super::{
-    begin, by_external, caller, commit, id_of, maybe, version_arg, ExternalKeyInput, Tombstone,
-    WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, metrics::MetricFields, metrics::Metrics};
+use super::writes::{Changes, Values};
+use super::{id_of, maybe};
+use crate::curation::{metrics::MetricFields, metrics::Metrics};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::Metric;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::metric;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new metric.
 #[derive(InputObject)]
@@ -33,7 +29,7 @@ pub struct CreateMetricInput {
     pub locator: String,
 }
 
-impl CreateMetricInput {
+impl Values<Metrics> for CreateMetricInput {
     fn fields(&self, at: &str) -> ApiResult<MetricFields> {
         Ok(MetricFields {
             slug: self.slug.clone(),
@@ -82,7 +78,7 @@ pub struct UpdateMetricInput {
     pub locator: Option<String>,
 }
 
-impl UpdateMetricInput {
+impl Changes<Metrics> for UpdateMetricInput {
     fn apply(&self, mut f: MetricFields) -> ApiResult<MetricFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -110,106 +106,25 @@ impl UpdateMetricInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct MetricUpsert {
-    /// The metric as stored.
-    pub metric: Metric,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Metrics.
+    MetricMutation: Metrics => Metric,
+    MetricUpsert { metric: "The metric as stored." }
 
-#[derive(Default)]
-pub struct MetricMutation;
-
-/// Metrics.
-#[Object]
-impl MetricMutation {
     /// Creates a metric. Needs an editor token.
-    async fn create_metric(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new metric.")] input: CreateMetricInput,
-    ) -> ApiResult<Metric> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Metrics, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Metric(model))
-    }
+    create_metric(CreateMetricInput: "The new metric.")
 
     /// Changes a metric, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_metric(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The metric and the changes.")] input: UpdateMetricInput,
-    ) -> ApiResult<Metric> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Metric, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Metrics, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) =
-            curation::update::<Metrics, _>(&txn, viewer.actor(), &model, &before, &after, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Metric(model))
-    }
+    update_metric(UpdateMetricInput: "The metric and the changes.")
 
     /// Creates or updates the metric an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_metric(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the metric.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The metric's values.")] input: CreateMetricInput,
-    ) -> ApiResult<MetricUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<metric::Entity, _>(
-            &txn,
-            &external,
-            metric::Column::ExternalSource,
-            metric::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Metrics, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(MetricUpsert {
-            metric: Metric(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_metric(
+        "The integrator's key for the metric.",
+        "The metric's values."
+    )
 
     /// Deletes a metric, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Needs an editor token.
-    async fn delete_metric(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The metric to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Metric, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Metrics, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Metrics, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Metric, id, model.version))
-    }
+    delete_metric("The metric to delete.")
 }

@@ -2,6 +2,9 @@
 //! the editor role (tokens: admin); each runs in one transaction, so a failed mutation writes
 //! nothing.
 
+#[macro_use]
+mod writes;
+
 mod bundles;
 mod commitments;
 mod exercises;
@@ -16,9 +19,9 @@ mod themes;
 mod tokens;
 mod views;
 
-use crate::auth::{Role, Viewer};
+use crate::auth::caller;
 use crate::curation;
-use crate::errors::{db, ApiError, ApiResult};
+use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::types::Mission;
 use async_graphql::{Context, Enum, InputObject, MaybeUndefined, MergedObject, SimpleObject, ID};
@@ -44,17 +47,9 @@ pub struct MutationRoot(
     bundles::BundleMutation,
 );
 
-/// The caller, who must hold at least `role`.
-pub(crate) fn caller<'a>(ctx: &Context<'a>, role: Role) -> ApiResult<&'a Viewer> {
-    static ANONYMOUS: Viewer = Viewer::Anonymous;
-    let viewer = ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS);
-    viewer.require(role)?;
-    Ok(viewer)
-}
-
 /// Opens the writing transaction of a mutation.
 pub(crate) async fn begin(ctx: &Context<'_>) -> ApiResult<DatabaseTransaction> {
-    curation::begin(ctx.data_unchecked::<DatabaseConnection>()).await
+    curation::begin(crate::errors::data::<DatabaseConnection>(ctx)?).await
 }
 
 /// Commits a mutation's transaction and wakes subscribers on this replica.
@@ -63,10 +58,10 @@ pub(crate) async fn commit(ctx: &Context<'_>, txn: DatabaseTransaction) -> ApiRe
     // The writer reads its own write in its next request: the index takes it before we answer.
     if let Some(engine) = ctx.data_opt::<crate::engine::Engine>() {
         engine
-            .refresh(ctx.data_unchecked::<DatabaseConnection>())
+            .refresh(crate::errors::data::<DatabaseConnection>(ctx)?)
             .await;
     }
-    if let Some(hub) = ctx.data_opt::<crate::subscription::Hub>() {
+    if let Some(hub) = ctx.data_opt::<crate::changes::Hub>() {
         hub.poke();
     }
     Ok(())
@@ -192,26 +187,4 @@ impl Tombstone {
             deleted_at: crate::types::Timestamp(Utc::now()),
         }
     }
-}
-
-/// Finds the row an external key names, in a table with external keys.
-pub(crate) async fn by_external<E, C>(
-    conn: &C,
-    key: &curation::External,
-    source: E::Column,
-    external_id: E::Column,
-    id_of: impl Fn(&E::Model) -> i32,
-) -> ApiResult<Option<i32>>
-where
-    E: sea_orm::EntityTrait,
-    C: sea_orm::ConnectionTrait,
-{
-    use sea_orm::{ColumnTrait, QueryFilter};
-    Ok(db(E::find()
-        .filter(source.eq(key.source.as_str()))
-        .filter(external_id.eq(key.id.as_str()))
-        .one(conn)
-        .await)?
-    .as_ref()
-    .map(id_of))
 }

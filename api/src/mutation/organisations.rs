@@ -1,16 +1,12 @@
 //! Creating, changing, upserting and deleting organisations.
 
-use super::{
-    begin, by_external, caller, commit, id_of, maybe, version_arg, ExternalKeyInput, Tombstone,
-    WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, organisations::OrganisationFields, organisations::Organisations};
+use super::writes::{Changes, Values};
+use super::{id_of, maybe};
+use crate::curation::{organisations::OrganisationFields, organisations::Organisations};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Organisation, OrganisationKind};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::organisation;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new organisation.
 #[derive(InputObject)]
@@ -31,7 +27,7 @@ pub struct CreateOrganisationInput {
     pub locator: String,
 }
 
-impl CreateOrganisationInput {
+impl Values<Organisations> for CreateOrganisationInput {
     fn fields(&self, at: &str) -> ApiResult<OrganisationFields> {
         Ok(OrganisationFields {
             slug: self.slug.clone(),
@@ -73,7 +69,7 @@ pub struct UpdateOrganisationInput {
     pub locator: Option<String>,
 }
 
-impl UpdateOrganisationInput {
+impl Changes<Organisations> for UpdateOrganisationInput {
     fn apply(&self, mut f: OrganisationFields) -> ApiResult<OrganisationFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -96,116 +92,25 @@ impl UpdateOrganisationInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct OrganisationUpsert {
-    /// The organisation as stored.
-    pub organisation: Organisation,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Organisations.
+    OrganisationMutation: Organisations => Organisation,
+    OrganisationUpsert { organisation: "The organisation as stored." }
 
-#[derive(Default)]
-pub struct OrganisationMutation;
-
-/// Organisations.
-#[Object]
-impl OrganisationMutation {
     /// Creates an organisation. Needs an editor token.
-    async fn create_organisation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new organisation.")] input: CreateOrganisationInput,
-    ) -> ApiResult<Organisation> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Organisations, _>(&txn, viewer.actor(), &fields, None, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Organisation(model))
-    }
+    create_organisation(CreateOrganisationInput: "The new organisation.")
 
     /// Changes an organisation, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_organisation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The organisation and the changes.")] input: UpdateOrganisationInput,
-    ) -> ApiResult<Organisation> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Organisation, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) =
-            curation::current::<Organisations, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) = curation::update::<Organisations, _>(
-            &txn,
-            viewer.actor(),
-            &model,
-            &before,
-            &after,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(Organisation(model))
-    }
+    update_organisation(UpdateOrganisationInput: "The organisation and the changes.")
 
     /// Creates or updates the organisation an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_organisation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the organisation.")]
-        external_key: ExternalKeyInput,
-        #[graphql(desc = "The organisation's values.")] input: CreateOrganisationInput,
-    ) -> ApiResult<OrganisationUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<organisation::Entity, _>(
-            &txn,
-            &external,
-            organisation::Column::ExternalSource,
-            organisation::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Organisations, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(OrganisationUpsert {
-            organisation: Organisation(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_organisation(
+        "The integrator's key for the organisation.",
+        "The organisation's values."
+    )
 
     /// Deletes an organisation, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Refused (`CONFLICT`) while it is involved in an exercise or publishes a resource. Needs an editor token.
-    async fn delete_organisation(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The organisation to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Organisation, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) =
-            curation::current::<Organisations, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Organisations, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Organisation, id, model.version))
-    }
+    delete_organisation("The organisation to delete.")
 }

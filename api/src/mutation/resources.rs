@@ -1,18 +1,14 @@
 //! Creating, changing, upserting and deleting resources, and linking them to the exercises they
 //! report on and the findings they state.
 
-use super::{
-    begin, by_external, caller, commit, id_of, ids_of, maybe, maybe_ref, opt_id_of, version_arg,
-    ExternalKeyInput, Tombstone, WriteOutcome,
-};
-use crate::auth::Role;
+use super::writes::{Changes, Values};
+use super::{id_of, ids_of, maybe, maybe_ref, opt_id_of};
 use crate::curation::resources::{ResourceFields, Resources};
-use crate::curation::{self, Tags};
+use crate::curation::Tags;
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Resource, ResourceKind};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::resource;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new resource.
 #[derive(InputObject)]
@@ -42,7 +38,7 @@ pub struct CreateResourceInput {
     pub locator: String,
 }
 
-impl CreateResourceInput {
+impl Values<Resources> for CreateResourceInput {
     fn fields(&self, at: &str) -> ApiResult<ResourceFields> {
         Ok(ResourceFields {
             slug: self.slug.clone(),
@@ -106,7 +102,7 @@ pub struct UpdateResourceInput {
     pub locator: Option<String>,
 }
 
-impl UpdateResourceInput {
+impl Changes<Resources> for UpdateResourceInput {
     fn apply(&self, mut f: ResourceFields) -> ApiResult<ResourceFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -141,112 +137,25 @@ impl UpdateResourceInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct ResourceUpsert {
-    /// The resource as stored.
-    pub resource: Resource,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Resources.
+    ResourceMutation: Resources => Resource,
+    ResourceUpsert { resource: "The resource as stored." }
 
-#[derive(Default)]
-pub struct ResourceMutation;
-
-/// Resources.
-#[Object]
-impl ResourceMutation {
     /// Creates a resource. Needs an editor token.
-    async fn create_resource(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new resource.")] input: CreateResourceInput,
-    ) -> ApiResult<Resource> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Resources, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Resource(model))
-    }
+    create_resource(CreateResourceInput: "The new resource.")
 
     /// Changes a resource, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_resource(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The resource and the changes.")] input: UpdateResourceInput,
-    ) -> ApiResult<Resource> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Resource, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Resources, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) = curation::update::<Resources, _>(
-            &txn,
-            viewer.actor(),
-            &model,
-            &before,
-            &after,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(Resource(model))
-    }
+    update_resource(UpdateResourceInput: "The resource and the changes.")
 
     /// Creates or updates the resource an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_resource(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the resource.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The resource's values.")] input: CreateResourceInput,
-    ) -> ApiResult<ResourceUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<resource::Entity, _>(
-            &txn,
-            &external,
-            resource::Column::ExternalSource,
-            resource::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Resources, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(ResourceUpsert {
-            resource: Resource(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_resource(
+        "The integrator's key for the resource.",
+        "The resource's values."
+    )
 
     /// Deletes a resource, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Its links to exercises and findings go with it. Needs an editor token.
-    async fn delete_resource(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The resource to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Resource, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Resources, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Resources, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Resource, id, model.version))
-    }
+    delete_resource("The resource to delete.")
 }

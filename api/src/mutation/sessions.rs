@@ -1,16 +1,12 @@
 //! Creating, changing, upserting and deleting sessions of exercises.
 
-use super::{
-    begin, by_external, caller, commit, id_of, maybe, version_arg, ExternalKeyInput, Tombstone,
-    WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, sessions::SessionFields, sessions::Sessions};
+use super::writes::{Changes, Values};
+use super::{id_of, maybe};
+use crate::curation::{sessions::SessionFields, sessions::Sessions};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Session, SessionFormat};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::session;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new session.
 #[derive(InputObject)]
@@ -35,7 +31,7 @@ pub struct CreateSessionInput {
     pub locator: String,
 }
 
-impl CreateSessionInput {
+impl Values<Sessions> for CreateSessionInput {
     fn fields(&self, at: &str) -> ApiResult<SessionFields> {
         Ok(SessionFields {
             slug: self.slug.clone(),
@@ -87,7 +83,7 @@ pub struct UpdateSessionInput {
     pub locator: Option<String>,
 }
 
-impl UpdateSessionInput {
+impl Changes<Sessions> for UpdateSessionInput {
     fn apply(&self, mut f: SessionFields) -> ApiResult<SessionFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -112,106 +108,25 @@ impl UpdateSessionInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct SessionUpsert {
-    /// The session as stored.
-    pub session: Session,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Sessions of exercises.
+    SessionMutation: Sessions => Session,
+    SessionUpsert { session: "The session as stored." }
 
-#[derive(Default)]
-pub struct SessionMutation;
-
-/// Sessions of exercises.
-#[Object]
-impl SessionMutation {
     /// Creates a session. Needs an editor token.
-    async fn create_session(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new session.")] input: CreateSessionInput,
-    ) -> ApiResult<Session> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Sessions, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Session(model))
-    }
+    create_session(CreateSessionInput: "The new session.")
 
     /// Changes a session, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_session(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The session and the changes.")] input: UpdateSessionInput,
-    ) -> ApiResult<Session> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Session, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Sessions, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) =
-            curation::update::<Sessions, _>(&txn, viewer.actor(), &model, &before, &after, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Session(model))
-    }
+    update_session(UpdateSessionInput: "The session and the changes.")
 
     /// Creates or updates the session an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_session(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the session.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The session's values.")] input: CreateSessionInput,
-    ) -> ApiResult<SessionUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<session::Entity, _>(
-            &txn,
-            &external,
-            session::Column::ExternalSource,
-            session::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Sessions, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(SessionUpsert {
-            session: Session(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_session(
+        "The integrator's key for the session.",
+        "The session's values."
+    )
 
     /// Deletes a session, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Refused (`CONFLICT`) while participant views are filed under it. Needs an editor token.
-    async fn delete_session(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The session to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Session, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Sessions, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Sessions, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Session, id, model.version))
-    }
+    delete_session("The session to delete.")
 }

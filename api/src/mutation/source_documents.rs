@@ -1,18 +1,11 @@
 //! Creating, changing, upserting and deleting source documents.
 
-use super::{
-    begin, by_external, caller, commit, id_of, maybe, version_arg, ExternalKeyInput, Tombstone,
-    WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{
-    self, source_documents::SourceDocumentFields, source_documents::SourceDocuments,
-};
+use super::maybe;
+use super::writes::{Changes, Values};
+use crate::curation::{source_documents::SourceDocumentFields, source_documents::SourceDocuments};
 use crate::errors::ApiResult;
-use crate::ids::NodeKind;
 use crate::types::SourceDocument;
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::source_document;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new source document.
 #[derive(InputObject)]
@@ -31,7 +24,7 @@ pub struct CreateSourceDocumentInput {
     pub url: Option<String>,
 }
 
-impl CreateSourceDocumentInput {
+impl Values<SourceDocuments> for CreateSourceDocumentInput {
     fn fields(&self, _at: &str) -> ApiResult<SourceDocumentFields> {
         Ok(SourceDocumentFields {
             slug: self.slug.clone(),
@@ -66,7 +59,7 @@ pub struct UpdateSourceDocumentInput {
     pub url: MaybeUndefined<String>,
 }
 
-impl UpdateSourceDocumentInput {
+impl Changes<SourceDocuments> for UpdateSourceDocumentInput {
     fn apply(&self, mut f: SourceDocumentFields) -> ApiResult<SourceDocumentFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -86,116 +79,25 @@ impl UpdateSourceDocumentInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct SourceDocumentUpsert {
-    /// The source document as stored.
-    pub source_document: SourceDocument,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Source documents.
+    SourceDocumentMutation: SourceDocuments => SourceDocument,
+    SourceDocumentUpsert { source_document: "The source document as stored." }
 
-#[derive(Default)]
-pub struct SourceDocumentMutation;
-
-/// Source documents.
-#[Object]
-impl SourceDocumentMutation {
     /// Creates a source document. Needs an editor token.
-    async fn create_source_document(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new source document.")] input: CreateSourceDocumentInput,
-    ) -> ApiResult<SourceDocument> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<SourceDocuments, _>(&txn, viewer.actor(), &fields, None, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(SourceDocument(model))
-    }
+    create_source_document(CreateSourceDocumentInput: "The new source document.")
 
     /// Changes a source document, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_source_document(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The source document and the changes.")] input: UpdateSourceDocumentInput,
-    ) -> ApiResult<SourceDocument> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::SourceDocument, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) =
-            curation::current::<SourceDocuments, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) = curation::update::<SourceDocuments, _>(
-            &txn,
-            viewer.actor(),
-            &model,
-            &before,
-            &after,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(SourceDocument(model))
-    }
+    update_source_document(UpdateSourceDocumentInput: "The source document and the changes.")
 
     /// Creates or updates the source document an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_source_document(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the source document.")]
-        external_key: ExternalKeyInput,
-        #[graphql(desc = "The source document's values.")] input: CreateSourceDocumentInput,
-    ) -> ApiResult<SourceDocumentUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<source_document::Entity, _>(
-            &txn,
-            &external,
-            source_document::Column::ExternalSource,
-            source_document::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<SourceDocuments, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(SourceDocumentUpsert {
-            source_document: SourceDocument(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_source_document(
+        "The integrator's key for the source document.",
+        "The source document's values."
+    )
 
     /// Deletes a source document, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Refused (`CONFLICT`) while any row cites it. Needs an editor token.
-    async fn delete_source_document(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The source document to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::SourceDocument, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) =
-            curation::current::<SourceDocuments, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<SourceDocuments, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::SourceDocument, id, model.version))
-    }
+    delete_source_document("The source document to delete.")
 }

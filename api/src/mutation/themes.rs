@@ -1,16 +1,10 @@
 //! Creating, changing, upserting and deleting themes.
 
-use super::{
-    begin, by_external, caller, commit, id_of, version_arg, ExternalKeyInput, Tombstone,
-    WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, themes::ThemeFields, themes::Themes};
+use super::writes::{Changes, Values};
+use crate::curation::{themes::ThemeFields, themes::Themes};
 use crate::errors::ApiResult;
-use crate::ids::NodeKind;
 use crate::types::Theme;
-use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use entity::theme;
+use async_graphql::{InputObject, ID};
 
 /// A new theme.
 #[derive(InputObject)]
@@ -23,7 +17,7 @@ pub struct CreateThemeInput {
     pub definition: String,
 }
 
-impl CreateThemeInput {
+impl Values<Themes> for CreateThemeInput {
     fn fields(&self, _at: &str) -> ApiResult<ThemeFields> {
         Ok(ThemeFields {
             slug: self.slug.clone(),
@@ -49,7 +43,7 @@ pub struct UpdateThemeInput {
     pub definition: Option<String>,
 }
 
-impl UpdateThemeInput {
+impl Changes<Themes> for UpdateThemeInput {
     fn apply(&self, mut f: ThemeFields) -> ApiResult<ThemeFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -64,106 +58,25 @@ impl UpdateThemeInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct ThemeUpsert {
-    /// The theme as stored.
-    pub theme: Theme,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Themes.
+    ThemeMutation: Themes => Theme,
+    ThemeUpsert { theme: "The theme as stored." }
 
-#[derive(Default)]
-pub struct ThemeMutation;
-
-/// Themes.
-#[Object]
-impl ThemeMutation {
     /// Creates a theme. Needs an editor token.
-    async fn create_theme(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new theme.")] input: CreateThemeInput,
-    ) -> ApiResult<Theme> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Themes, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(Theme(model))
-    }
+    create_theme(CreateThemeInput: "The new theme.")
 
     /// Changes a theme, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_theme(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The theme and the changes.")] input: UpdateThemeInput,
-    ) -> ApiResult<Theme> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::Theme, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Themes, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) =
-            curation::update::<Themes, _>(&txn, viewer.actor(), &model, &before, &after, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(Theme(model))
-    }
+    update_theme(UpdateThemeInput: "The theme and the changes.")
 
     /// Creates or updates the theme an integrator knows by `externalKey`: sending the same
     /// values again changes nothing. Needs an editor token.
-    async fn upsert_theme(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the theme.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The theme's values.")] input: CreateThemeInput,
-    ) -> ApiResult<ThemeUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<theme::Entity, _>(
-            &txn,
-            &external,
-            theme::Column::ExternalSource,
-            theme::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Themes, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(ThemeUpsert {
-            theme: Theme(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_theme(
+        "The integrator's key for the theme.",
+        "The theme's values."
+    )
 
     /// Deletes a theme, if it is still at `expectedVersion`, leaving a tombstone in the
     /// change feed. Refused (`CONFLICT`) while findings or views are tagged with it. Needs an editor token.
-    async fn delete_theme(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The theme to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::Theme, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Themes, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Themes, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::Theme, id, model.version))
-    }
+    delete_theme("The theme to delete.")
 }

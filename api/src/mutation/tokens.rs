@@ -2,8 +2,8 @@
 
 use super::caller;
 use crate::auth::{self, Role};
+use crate::changes::Hub;
 use crate::errors::ApiResult;
-use crate::subscription::Hub;
 use crate::types::{ApiToken, Timestamp};
 use async_graphql::{Context, Object, SimpleObject};
 use sea_orm::DatabaseConnection;
@@ -39,7 +39,7 @@ impl TokenMutation {
         expires_at: Option<Timestamp>,
     ) -> ApiResult<CreatedApiToken> {
         let viewer = caller(ctx, Role::Admin)?;
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
         let (model, token) = auth::create_expiring_token(
             conn,
             &name,
@@ -63,7 +63,7 @@ impl TokenMutation {
         #[graphql(desc = "The token's name.")] name: String,
     ) -> ApiResult<ApiToken> {
         caller(ctx, Role::Admin)?;
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
         let revoked = auth::revoke_token(conn, &name).await?;
         if let Some(hub) = ctx.data_opt::<Hub>() {
             hub.tokens_changed();

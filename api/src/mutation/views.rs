@@ -1,16 +1,12 @@
 //! Creating, changing, upserting and deleting participant views.
 
-use super::{
-    begin, by_external, caller, commit, id_of, ids_of, maybe_ref, missions, version_arg,
-    ExternalKeyInput, Tombstone, WriteOutcome,
-};
-use crate::auth::Role;
-use crate::curation::{self, views::ViewFields, views::Views};
+use super::writes::{Changes, Values};
+use super::{id_of, ids_of, maybe_ref, missions};
+use crate::curation::{views::ViewFields, views::Views};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 use crate::types::{Mission, ParticipantView, ReviewStatus, Stance};
-use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
-use entity::participant_view;
+use async_graphql::{InputObject, MaybeUndefined, ID};
 
 /// A new participant view. Views are anonymous: there is no field for a name or contact details.
 #[derive(InputObject)]
@@ -45,7 +41,7 @@ pub struct CreateViewInput {
     pub review_status: ReviewStatus,
 }
 
-impl CreateViewInput {
+impl Values<Views> for CreateViewInput {
     fn fields(&self, at: &str) -> ApiResult<ViewFields> {
         Ok(ViewFields {
             slug: self.slug.clone(),
@@ -114,7 +110,7 @@ pub struct UpdateViewInput {
     pub locator: Option<String>,
 }
 
-impl UpdateViewInput {
+impl Changes<Views> for UpdateViewInput {
     fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
         if let Some(v) = &self.slug {
             f.slug = v.clone();
@@ -159,107 +155,26 @@ impl UpdateViewInput {
     }
 }
 
-/// The result of an upsert.
-#[derive(SimpleObject)]
-pub struct ViewUpsert {
-    /// The view as stored.
-    pub view: ParticipantView,
-    /// Whether it was created, updated or left unchanged.
-    pub outcome: WriteOutcome,
-}
+writes! {
+    /// Participant views.
+    ViewMutation: Views => ParticipantView,
+    ViewUpsert { view: "The view as stored." }
 
-#[derive(Default)]
-pub struct ViewMutation;
-
-/// Participant views.
-#[Object]
-impl ViewMutation {
     /// Creates a participant view (a draft unless `reviewStatus` says otherwise). Needs an
     /// editor token.
-    async fn create_view(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The new view.")] input: CreateViewInput,
-    ) -> ApiResult<ParticipantView> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let model =
-            curation::create::<Views, _>(&txn, viewer.actor(), &fields, None, "input").await?;
-        commit(ctx, txn).await?;
-        Ok(ParticipantView(model))
-    }
+    create_view(CreateViewInput: "The new view.")
 
     /// Changes a participant view, if it is still at `expectedVersion`. Needs an editor token.
-    async fn update_view(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The view and the changes.")] input: UpdateViewInput,
-    ) -> ApiResult<ParticipantView> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&input.id, NodeKind::ParticipantView, "input.id")?;
-        let expected = version_arg(input.expected_version, "input.expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Views, _>(&txn, id, Some(expected)).await?;
-        let after = input.apply(before.clone())?;
-        let (model, _) =
-            curation::update::<Views, _>(&txn, viewer.actor(), &model, &before, &after, "input")
-                .await?;
-        commit(ctx, txn).await?;
-        Ok(ParticipantView(model))
-    }
+    update_view(UpdateViewInput: "The view and the changes.")
 
     /// Creates or updates the view an integrator knows by `externalKey`: sending the same values
     /// again changes nothing. Needs an editor token.
-    async fn upsert_view(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The integrator's key for the view.")] external_key: ExternalKeyInput,
-        #[graphql(desc = "The view's values.")] input: CreateViewInput,
-    ) -> ApiResult<ViewUpsert> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let external = external_key.checked("externalKey")?;
-        let fields = input.fields("input")?;
-        let txn = begin(ctx).await?;
-        let existing = by_external::<participant_view::Entity, _>(
-            &txn,
-            &external,
-            participant_view::Column::ExternalSource,
-            participant_view::Column::ExternalId,
-            |m| m.id,
-        )
-        .await?;
-        let (model, outcome) = curation::upsert::<Views, _>(
-            &txn,
-            viewer.actor(),
-            existing,
-            &fields,
-            &external,
-            "input",
-        )
-        .await?;
-        commit(ctx, txn).await?;
-        Ok(ViewUpsert {
-            view: ParticipantView(model),
-            outcome: outcome.into(),
-        })
-    }
+    upsert_view(
+        "The integrator's key for the view.",
+        "The view's values."
+    )
 
     /// Deletes a participant view, if it is still at `expectedVersion`, leaving a tombstone in
     /// the change feed. Needs an editor token.
-    async fn delete_view(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The view to delete.")] id: ID,
-        #[graphql(desc = "The version the deletion was based on.")] expected_version: i64,
-    ) -> ApiResult<Tombstone> {
-        let viewer = caller(ctx, Role::Editor)?;
-        let id = id_of(&id, NodeKind::ParticipantView, "id")?;
-        let expected = version_arg(expected_version, "expectedVersion")?;
-        let txn = begin(ctx).await?;
-        let (model, before) = curation::current::<Views, _>(&txn, id, Some(expected)).await?;
-        curation::delete::<Views, _>(&txn, viewer.actor(), &model, &before).await?;
-        commit(ctx, txn).await?;
-        Ok(Tombstone::new(NodeKind::ParticipantView, id, model.version))
-    }
+    delete_view("The view to delete.")
 }

@@ -43,7 +43,7 @@ impl CitationQuery {
     ) -> ApiResult<Citation> {
         let link = Permalink::parse(&permalink)?;
         let published_only = crate::visibility::published_only(ctx);
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
         let sources = link.sources(conn, published_only).await?;
         let title = title
             .map(|t| t.trim().to_string())

@@ -1,14 +1,15 @@
 //! The curation side of the read API: the caller, API tokens, the change feed and the audit log.
 
+use crate::auth::caller;
 use crate::auth::{Role, Viewer};
-use crate::errors::{db, ApiError, ApiResult};
-use crate::mutation::caller;
+use crate::errors::{db, ApiResult};
+use crate::pagination::PageLimits;
 use crate::pagination::{Page, PageEdge};
-use crate::schema::PageLimits;
 use crate::types::{
     change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,
     ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
+use crate::visibility::visible_changes;
 use async_graphql::{Context, Object};
 use entity::change_log;
 use sea_orm::{
@@ -28,20 +29,10 @@ async fn feed(
     after: Option<String>,
     public: bool,
 ) -> ApiResult<Page<ChangeEvent>> {
-    let limits = *ctx.data_unchecked::<PageLimits>();
-    let size = match first {
-        None => limits.default_size as u64,
-        Some(n) if n < 0 => {
-            return Err(ApiError::bad_input("first", "`first` must not be negative"))
-        }
-        Some(n) if n as usize > limits.max_size => {
-            return Err(ApiError::bad_input(
-                "first",
-                format!("`first` may be at most {} (got {n})", limits.max_size),
-            ))
-        }
-        Some(n) => n as u64,
-    };
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
+    let size = limits
+        .size(first, "first")?
+        .unwrap_or(limits.default_size as u64);
     let column = if public {
         change_log::Column::PublicSeq
     } else {
@@ -65,7 +56,7 @@ async fn feed(
         })
         .transpose()?
         .unwrap_or(0);
-    let conn = ctx.data_unchecked::<DatabaseConnection>();
+    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
     let select = change_log::Entity::find().filter(condition);
     let mut rows = db(select
         .clone()
@@ -104,23 +95,6 @@ fn entity_filter(entities: Option<Vec<EntityKind>>) -> Condition {
     }
 }
 
-/// The same rule for one event (subscriptions).
-pub fn visible_change(e: &change_log::Model, sees_unpublished: bool) -> bool {
-    sees_unpublished || e.visible || e.was_visible
-}
-
-/// What a caller may see of the log: editors everything; others only changes to objects that
-/// were or became visible (so a retraction reaches public copies, a draft never does).
-pub fn visible_changes(viewer: Option<&Viewer>) -> Condition {
-    if viewer.is_some_and(Viewer::sees_unpublished) {
-        Condition::all()
-    } else {
-        Condition::any()
-            .add(change_log::Column::Visible.eq(true))
-            .add(change_log::Column::WasVisible.eq(true))
-    }
-}
-
 /// Curation: the caller, tokens, the change feed, the audit log.
 #[Object]
 impl CurationQuery {
@@ -134,7 +108,7 @@ impl CurationQuery {
     /// Every API token, oldest first (names and roles; never the tokens). Needs an admin token.
     async fn api_tokens(&self, ctx: &Context<'_>) -> ApiResult<Vec<ApiToken>> {
         caller(ctx, Role::Admin)?;
-        let conn = ctx.data_unchecked::<DatabaseConnection>();
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
         Ok(crate::auth::list_tokens(conn)
             .await?
             .into_iter()

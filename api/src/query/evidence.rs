@@ -102,7 +102,7 @@ impl EvidenceQuery {
         let args = PageArgs::new(first, after, last, before);
         let engine = ctx.data_opt::<Engine>();
         let published_only = crate::visibility::published_only(ctx);
-        if let Some(set) = crate::engine::select_findings(engine, &filter, published_only)? {
+        if let Some(set) = crate::filters::select_findings(engine, &filter, published_only)? {
             let page = paginate_indexed(
                 ctx,
                 &order,
@@ -129,7 +129,7 @@ impl EvidenceQuery {
             ctx,
             finding::Entity::find().filter(
                 filter
-                    .condition(ctx.data_unchecked::<DatabaseConnection>())
+                    .condition(crate::errors::data::<DatabaseConnection>(ctx)?)
                     .await?,
             ),
             order,
@@ -185,7 +185,7 @@ impl EvidenceQuery {
         let args = PageArgs::new(first, after, last, before);
         let engine = ctx.data_opt::<Engine>();
         let published_only = crate::visibility::published_only(ctx);
-        if let Some(set) = crate::engine::select_views(engine, &filter, published_only)? {
+        if let Some(set) = crate::filters::select_views(engine, &filter, published_only)? {
             let page = paginate_indexed(
                 ctx,
                 &order,
@@ -212,7 +212,7 @@ impl EvidenceQuery {
             ctx,
             participant_view::Entity::find().filter(
                 filter
-                    .condition(ctx.data_unchecked::<DatabaseConnection>())
+                    .condition(crate::errors::data::<DatabaseConnection>(ctx)?)
                     .await?,
             ),
             order,

@@ -33,7 +33,7 @@ impl EvidenceState {
     /// `sequence` of their `changes` feed): 0 when there is none. It grows with every published change, so two readings at the same
     /// sequence saw the same evidence.
     async fn sequence(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        latest_sequence(ctx.data_unchecked::<DatabaseConnection>()).await
+        latest_sequence(crate::errors::data::<DatabaseConnection>(ctx)?).await
     }
 
     /// How many changes readers can see came after `sequence` (0: the evidence has not moved
@@ -44,7 +44,7 @@ impl EvidenceState {
         #[graphql(desc = "A sequence read earlier from `sequence` (e.g. a permalink's `seq`).")]
         sequence: i64,
     ) -> ApiResult<u64> {
-        changes_since(ctx.data_unchecked::<DatabaseConnection>(), sequence).await
+        changes_since(crate::errors::data::<DatabaseConnection>(ctx)?, sequence).await
     }
 
     /// Small-cell suppression's threshold k as it applies to the caller: counts of participant

@@ -12,8 +12,6 @@ mod vocabulary;
 
 use async_graphql::MergedObject;
 
-pub use curation::visible_change;
-
 /// The read API: every object by ID (and slug), every list as a Relay connection.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]

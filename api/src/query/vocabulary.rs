@@ -19,7 +19,7 @@ impl VocabularyQuery {
     async fn missions(&self, ctx: &Context<'_>) -> ApiResult<Vec<GovernmentMission>> {
         let rows = db(mission::Entity::find()
             .order_by_asc(mission::Column::Position)
-            .all(ctx.data_unchecked::<DatabaseConnection>())
+            .all(crate::errors::data::<DatabaseConnection>(ctx)?)
             .await)?;
         Ok(rows.into_iter().map(GovernmentMission).collect())
     }
@@ -32,7 +32,7 @@ impl VocabularyQuery {
     ) -> ApiResult<Option<GovernmentMission>> {
         let row = db(
             mission::Entity::find_by_id(entity::enums::Mission::from(code))
-                .one(ctx.data_unchecked::<DatabaseConnection>())
+                .one(crate::errors::data::<DatabaseConnection>(ctx)?)
                 .await,
         )?;
         match row {

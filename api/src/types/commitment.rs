@@ -1,13 +1,14 @@
 //! "What happened next": organisers' stated responses and commitments, with the exercises and
 //! findings they answer.
 
-use super::support::Timestamp;
-use super::support::{members, PartialDate, Provenance};
+use super::support::{members, Provenance};
 use super::{CommitmentStatus, Exercise, Finding, Organisation};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate_children, Page, PageArgs};
+use crate::scalars::PartialDate;
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{commitment, commitment_exercise, commitment_finding, exercise, finding};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

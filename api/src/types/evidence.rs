@@ -1,12 +1,13 @@
 //! Reported figures (metrics) and linked material (resources).
 
-use super::support::Timestamp;
-use super::support::{members, PartialDate, Provenance};
+use super::support::{members, Provenance};
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate_children, Page, PageArgs};
+use crate::scalars::PartialDate;
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

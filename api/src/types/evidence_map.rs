@@ -359,8 +359,8 @@ pub async fn evidence_map(
     }
     let engine = ctx.data_opt::<Engine>();
     let published_only = crate::visibility::published_only(ctx);
-    let indexed = crate::engine::select_views(engine, &filter, published_only)?;
-    let c = conn(ctx);
+    let indexed = crate::filters::select_views(engine, &filter, published_only)?;
+    let c = conn(ctx)?;
     let mut base = filter.condition(c).await?;
     if published_only {
         base = base

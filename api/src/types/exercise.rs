@@ -1,7 +1,6 @@
 //! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
 
-use super::support::Timestamp;
-use super::support::{conn, members, PartialDate, Provenance};
+use super::support::{conn, members, Provenance};
 use super::{
     Commitment, ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric,
     Mission, Organisation, OrganisationRole, ParticipantView, Resource, SessionFormat,
@@ -10,6 +9,8 @@ use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, ExerciseMissions};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::scalars::PartialDate;
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{
     commitment, commitment_exercise, exercise, exercise_organisation, finding, metric,
@@ -142,7 +143,7 @@ impl Exercise {
         let rows = db(exercise_organisation::Entity::find()
             .filter(exercise_organisation::Column::ExerciseId.eq(self.0.id))
             .order_by_asc(exercise_organisation::Column::OrganisationId)
-            .all(conn(ctx))
+            .all(conn(ctx)?)
             .await)?;
         Ok(rows.into_iter().map(Involvement).collect())
     }

@@ -1,6 +1,5 @@
 //! Findings (an exercise's key messages and conclusions) and the participant views behind them.
 
-use super::support::Timestamp;
 use super::support::{members, Provenance};
 use super::{Commitment, Exercise, FindingKind, Mission, Resource, Session, Stance, Theme};
 use crate::errors::ApiResult;
@@ -9,6 +8,7 @@ use crate::loaders::{
     self, FindingById, FindingMissions, FindingThemes, SessionById, ViewMissions, ViewThemes,
 };
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{
     commitment, commitment_finding, finding, participant_view, resource, resource_exercise,

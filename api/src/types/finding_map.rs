@@ -241,8 +241,8 @@ pub async fn finding_map(
     }
     let engine = ctx.data_opt::<Engine>();
     let published_only = crate::visibility::published_only(ctx);
-    let indexed = crate::engine::select_findings(engine, &filter, published_only)?;
-    let c = conn(ctx);
+    let indexed = crate::filters::select_findings(engine, &filter, published_only)?;
+    let c = conn(ctx)?;
     let mut base = filter.condition(c).await?;
     if published_only {
         base = base.add(finding::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));

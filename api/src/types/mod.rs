@@ -4,7 +4,6 @@
 mod commitment;
 mod counts;
 mod curation;
-mod enums;
 mod evidence;
 mod evidence_map;
 mod exercise;
@@ -16,13 +15,14 @@ mod search;
 mod support;
 mod vocabulary;
 
+pub use crate::enums::*;
+pub use crate::scalars::{JsonValue, PartialDate, Timestamp};
 pub use commitment::Commitment;
 pub use counts::{ExerciseCounts, MissionCounts};
 pub use curation::{
     change_cursor, decode_change_cursor, decode_public_change_cursor, public_change_cursor,
     ApiToken, ChangeEvent, EntityKind, ViewerInfo,
 };
-pub use enums::*;
 pub use evidence::{Metric, Resource};
 pub use evidence_map::{evidence_map, EvidenceDimension, EvidenceMap};
 pub use exercise::{Exercise, Session};
@@ -31,7 +31,5 @@ pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchFilters, SearchHit, SearchKind};
-pub use support::{
-    fetch_one, ExternalKey, JsonValue, Lookup, LookupInput, PartialDate, Provenance, Timestamp,
-};
+pub use support::{fetch_one, ExternalKey, Lookup, LookupInput, Provenance};
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

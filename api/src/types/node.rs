@@ -39,7 +39,7 @@ pub async fn load_node(
     raw: &str,
     field: &str,
 ) -> ApiResult<Option<Node>> {
-    let c = conn(ctx);
+    let c = conn(ctx)?;
     if gid.kind == NodeKind::GovernmentMission {
         let Ok(code) = entity::enums::Mission::try_from_value(&gid.key) else {
             return Err(ApiError::bad_input(

@@ -1,12 +1,12 @@
 //! Organisations and the parts they played in exercises.
 
-use super::support::Timestamp;
 use super::support::{conn, Provenance};
 use super::{Commitment, Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{commitment, exercise, exercise_organisation, organisation, resource};
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -53,7 +53,7 @@ impl Organisation {
         let rows = db(exercise_organisation::Entity::find()
             .filter(exercise_organisation::Column::OrganisationId.eq(self.0.id))
             .order_by_asc(exercise_organisation::Column::ExerciseId)
-            .all(conn(ctx))
+            .all(conn(ctx)?)
             .await)?;
         Ok(rows.into_iter().map(Involvement).collect())
     }

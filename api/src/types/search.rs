@@ -9,11 +9,10 @@ use crate::engine::{Engine, Ranked};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::loaders::{self, FindingById, ResourceById, ViewById};
+use crate::pagination::{cursor, PageLimits};
 use crate::pagination::{Page, PageArgs, PageEdge};
-use crate::schema::PageLimits;
 use crate::visibility::PUBLISHED;
 use async_graphql::{Context, Enum, Object, Union};
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use entity::{finding, participant_view};
 use roaring::RoaringBitmap;
 use sea_orm::{
@@ -103,37 +102,23 @@ fn words(query: &str) -> Vec<String> {
 }
 
 fn encode_cursor(score: f64, doc_id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("cursor:search:{:016x}:{doc_id}", score.to_bits()))
+    cursor::encode(
+        "cursor:search",
+        format!("{:016x}:{doc_id}", score.to_bits()),
+    )
 }
 
-fn decode_cursor(cursor: &str, field: &str) -> ApiResult<(f64, i64)> {
+fn decode_cursor(text: &str, field: &str) -> ApiResult<(f64, i64)> {
     let invalid = || {
         ApiError::bad_input(
             field,
-            format!("{cursor:?} is not a valid cursor for this search"),
+            format!("{text:?} is not a valid cursor for this search"),
         )
     };
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?)
-        .map_err(|_| invalid())?;
-    let rest = text.strip_prefix("cursor:search:").ok_or_else(invalid)?;
+    let rest = cursor::decode(text, "cursor:search").ok_or_else(invalid)?;
     let (bits, doc) = rest.split_once(':').ok_or_else(invalid)?;
     let bits = u64::from_str_radix(bits, 16).map_err(|_| invalid())?;
     Ok((f64::from_bits(bits), doc.parse().map_err(|_| invalid())?))
-}
-
-fn page_size(value: Option<i32>, field: &str, limits: PageLimits) -> ApiResult<Option<usize>> {
-    match value {
-        None => Ok(None),
-        Some(n) if n < 0 => Err(ApiError::bad_input(
-            field,
-            format!("`{field}` must not be negative"),
-        )),
-        Some(n) if n as usize > limits.max_size => Err(ApiError::bad_input(
-            field,
-            format!("`{field}` may be at most {} (got {n})", limits.max_size),
-        )),
-        Some(n) => Ok(Some(n as usize)),
-    }
 }
 
 /// Narrows the hits of one kind with the filter its list takes.
@@ -190,11 +175,11 @@ async fn allowed(
     engine: Option<&Engine>,
     filters: &SearchFilters,
 ) -> ApiResult<Allowed> {
-    let c = conn(ctx);
+    let c = conn(ctx)?;
     let views = match &filters.views {
         None => None,
         Some(filter) => Some(
-            match crate::engine::select_views(engine, filter, true)
+            match crate::filters::select_views(engine, filter, true)
                 .map_err(|e| under("views", e))?
             {
                 Some(set) => set,
@@ -215,7 +200,7 @@ async fn allowed(
     let findings = match &filters.findings {
         None => None,
         Some(filter) => Some(
-            match crate::engine::select_findings(engine, filter, true)
+            match crate::filters::select_findings(engine, filter, true)
                 .map_err(|e| under("findings", e))?
             {
                 Some(set) => set,
@@ -389,7 +374,7 @@ pub async fn search(
     filters: SearchFilters,
     args: PageArgs,
 ) -> ApiResult<Page<SearchHit>> {
-    let limits = *ctx.data_unchecked::<PageLimits>();
+    let limits = *crate::errors::data::<PageLimits>(ctx)?;
     let words = words(query);
     if words.is_empty() {
         return Err(ApiError::bad_input(
@@ -397,8 +382,8 @@ pub async fn search(
             "Search needs at least one word",
         ));
     }
-    let first = page_size(args.first, "first", limits)?;
-    let last = page_size(args.last, "last", limits)?;
+    let first = limits.size(args.first, "first")?.map(|n| n as usize);
+    let last = limits.size(args.last, "last")?.map(|n| n as usize);
     if first.is_some() && last.is_some() {
         return Err(ApiError::bad_input(
             "last",
@@ -422,7 +407,7 @@ pub async fn search(
         .into_iter()
         .map(SearchKind::code)
         .collect();
-    let c = conn(ctx);
+    let c = conn(ctx)?;
     let backend = c.get_database_backend();
     let expression = expression(backend, &words);
     let engine = ctx.data_opt::<Engine>();

@@ -1,13 +1,14 @@
 //! The controlled vocabularies evidence is tagged with (missions, themes) and the source
 //! documents it is taken from.
 
-use super::support::Timestamp;
-use super::support::{members, PartialDate};
+use super::support::members;
 use super::{Exercise, Finding, Mission, MissionCounts, ParticipantView};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders;
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::scalars::PartialDate;
+use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
 use entity::{
     exercise, exercise_mission, finding, finding_mission, finding_theme, participant_view,
