@@ -3,7 +3,7 @@
 
 use crate::settings::Settings;
 use crate::{auth, bundle, db, schema, seed, server::Application, telemetry};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -43,22 +43,48 @@ enum Command {
     Import {
         /// The bundle file.
         file: std::path::PathBuf,
-        /// jsonl (the default), csv-views or csv-metrics.
-        #[arg(long, default_value = "jsonl")]
-        format: String,
+        /// The bundle's form.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
         /// Report what would change, and write nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Write the corpus as a bundle to standard output.
     Export {
-        /// jsonl (the default), csv-views or csv-metrics.
-        #[arg(long, default_value = "jsonl")]
-        format: String,
+        /// The bundle's form.
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: Format,
         /// Only these row types (comma-separated, e.g. finding,view); all when absent.
         #[arg(long, value_delimiter = ',')]
         types: Vec<String>,
     },
+}
+
+/// A bundle's form: JSON Lines of any rows, or CSV of views or of metrics.
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Jsonl,
+    CsvViews,
+    CsvMetrics,
+}
+
+/// A token's role.
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Reader,
+    Editor,
+    Admin,
+}
+
+impl From<RoleArg> for auth::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Reader => auth::Role::Reader,
+            RoleArg::Editor => auth::Role::Editor,
+            RoleArg::Admin => auth::Role::Admin,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -67,9 +93,9 @@ enum TokenCommand {
     Create {
         /// A unique name, recorded as the actor of the token's changes.
         name: String,
-        /// reader, editor or admin.
-        #[arg(long, default_value = "reader")]
-        role: String,
+        /// What the token may do.
+        #[arg(long, value_enum, ignore_case = true, default_value = "reader")]
+        role: RoleArg,
         /// How long the token is valid, e.g. 90d, 12h, 30m, 45s; it never expires when absent.
         #[arg(long)]
         expires_in: Option<String>,
@@ -176,16 +202,10 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             format,
             dry_run,
         } => {
-            let input = match format.as_str() {
-                "jsonl" => bundle::Input::JsonLines,
-                "csv-views" => bundle::Input::CsvViews,
-                "csv-metrics" => bundle::Input::CsvMetrics,
-                other => {
-                    return Err(format!(
-                        "unknown format {other:?}: use jsonl, csv-views or csv-metrics"
-                    )
-                    .into())
-                }
+            let input = match format {
+                Format::Jsonl => bundle::Input::JsonLines,
+                Format::CsvViews => bundle::Input::CsvViews,
+                Format::CsvMetrics => bundle::Input::CsvMetrics,
             };
             let conn = db::connect_with_busy_timeout(
                 &settings.database_url,
@@ -215,23 +235,12 @@ async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::er
             db::migrate(&conn).await?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let rows = match format.as_str() {
-                "jsonl" => bundle::export(&conn, &mut out, &types)
-                    .await
-                    .map_err(CommandError)?,
-                "csv-views" => bundle::csv_views::export(&conn, &mut out)
-                    .await
-                    .map_err(CommandError)?,
-                "csv-metrics" => bundle::csv_metrics::export(&conn, &mut out)
-                    .await
-                    .map_err(CommandError)?,
-                other => {
-                    return Err(format!(
-                        "unknown format {other:?}: use jsonl, csv-views or csv-metrics"
-                    )
-                    .into())
-                }
-            };
+            let rows = match format {
+                Format::Jsonl => bundle::export(&conn, &mut out, &types).await,
+                Format::CsvViews => bundle::csv_views::export(&conn, &mut out).await,
+                Format::CsvMetrics => bundle::csv_metrics::export(&conn, &mut out).await,
+            }
+            .map_err(CommandError)?;
             std::io::Write::flush(&mut out)?;
             tracing::info!(rows, "exported");
         }
@@ -271,9 +280,7 @@ async fn token(
             role,
             expires_in,
         } => {
-            let Some(role) = auth::parse_role(&role) else {
-                return Err(format!("unknown role {role:?}: use reader, editor or admin").into());
-            };
+            let role = auth::Role::from(role);
             let expires_at = match expires_in.as_deref() {
                 None => None,
                 Some(text) => match auth::parse_lifetime(text) {

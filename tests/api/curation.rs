@@ -763,3 +763,59 @@ async fn the_feed_never_skips_or_repeats_under_concurrent_writes() {
         assert_eq!(slugs.len(), WRITERS * EACH);
     });
 }
+
+/// A change-log entry that names no kind of object (written by something other than this
+/// service) is a server fault on the field that needs the kind, `INTERNAL`: never read as the
+/// ID of some other kind of object. The fields that do not need it still answer.
+#[tokio::test]
+async fn a_change_of_an_unknown_kind_is_a_fault_not_a_guess() {
+    use sea_orm::{ActiveModelTrait, Set};
+    on_each_backend!(|app| {
+        let editor = app.token("researcher", "editor").await;
+        let conn = sea_orm::Database::connect(app.db.url())
+            .await
+            .expect("connect");
+        entity::change_log::ActiveModel {
+            entity: Set("Gadget".to_string()),
+            entity_id: Set(1),
+            slug: Set("a-gadget".to_string()),
+            kind: Set(entity::enums::ChangeKind::Create),
+            version: Set(1),
+            visible: Set(false),
+            was_visible: Set(false),
+            missions: Set(String::new()),
+            actor: Set("elsewhere".to_string()),
+            changed_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&conn)
+        .await
+        .expect("insert");
+        let d = app
+            .data_as(
+                &editor,
+                "{ changes(first: 5) { edges { node { entity slug } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            d["changes"]["edges"],
+            json!([{"node": {"entity": "Gadget", "slug": "a-gadget"}}])
+        );
+        let (_, body) = app
+            .graphql_as(
+                &editor,
+                "{ changes(first: 5) { edges { node { slug objectId } } } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "INTERNAL",
+            "{body}"
+        );
+        assert_eq!(
+            body["errors"][0]["path"],
+            json!(["changes", "edges", 0, "node", "objectId"])
+        );
+    });
+}

@@ -25,7 +25,7 @@
 
 use super::{external_problems, reject, row_field, slot, ImportReport};
 use crate::curation::views::{self, ViewFields, Views};
-use crate::curation::{self, Curated, External, Outcome, Problem};
+use crate::curation::{self, Actor, Curated, External, Outcome, Problem};
 use crate::curation::{
     exercises::Exercises, findings::Findings, id_by_slug, sessions::Sessions,
     source_documents::SourceDocuments, themes::Themes, Record,
@@ -320,7 +320,7 @@ impl ViewBatch {
         report: &mut ImportReport,
         line: u64,
         row: &ViewRow,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> ApiResult<()> {
         let external = <Views as super::Codec>::external(row);
         let repeats = self.slugs.contains(&row.slug)
@@ -385,7 +385,7 @@ impl ViewBatch {
         &mut self,
         conn: &C,
         report: &mut ImportReport,
-        actor: &str,
+        actor: Actor<'_>,
     ) -> ApiResult<()> {
         if self.rows.is_empty() {
             return Ok(());
@@ -428,6 +428,7 @@ impl ViewBatch {
                         start_date,
                     })
                 }
+                Some(_) if actor == Actor::Seed => report.count("view", slot(Outcome::Unchanged)),
                 Some(id) => {
                     // Updates keep their place in the change log: the creates before them first.
                     create_all(conn, report, actor, std::mem::take(&mut creates)).await?;
@@ -583,7 +584,7 @@ struct NewView {
 async fn create_all<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
-    actor: &str,
+    actor: Actor<'_>,
     rows: Vec<NewView>,
 ) -> ApiResult<()> {
     if rows.is_empty() {
@@ -688,7 +689,7 @@ fn shaped<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
 async fn write_rest<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
-    actor: &str,
+    actor: Actor<'_>,
     rows: &[NewView],
     ids: &HashMap<String, i32>,
 ) -> ApiResult<()> {
@@ -709,13 +710,15 @@ async fn write_rest<C: ConnectionTrait>(
             view_id: Set(id),
             theme_id: Set(*t),
         }));
-        let mut entry =
-            curation::change_entry::<Views>(actor, id, ChangeKind::Create, 1, None, Some(f))?;
-        if Views::visible(f) {
-            entry.public_seq = Set(Some(public_seq));
-            public_seq += 1;
+        if let Some(actor) = actor.logged() {
+            let mut entry =
+                curation::change_entry::<Views>(actor, id, ChangeKind::Create, 1, None, Some(f))?;
+            if Views::visible(f) {
+                entry.public_seq = Set(Some(public_seq));
+                public_seq += 1;
+            }
+            log.push(entry);
         }
-        log.push(entry);
         report.count("view", slot(Outcome::Created));
     }
     for chunk in shaped(&missions, TAG_CHUNK) {

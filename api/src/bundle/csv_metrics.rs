@@ -10,6 +10,7 @@ use super::csv_views::column_index;
 use super::metrics::MetricRow;
 use super::{reject, write_row, ImportReport};
 use crate::curation::metrics::Metrics;
+use crate::curation::Actor;
 use crate::curation::Problem;
 use crate::errors::{ApiError, ApiResult};
 use sea_orm::ConnectionTrait;
@@ -37,7 +38,7 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     reader: R,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(false)

@@ -10,6 +10,7 @@
 use super::bulk::ViewBatch;
 use super::views::ViewRow;
 use super::{reject, ImportReport};
+use crate::curation::Actor;
 use crate::curation::Problem;
 use crate::errors::{ApiError, ApiResult};
 use sea_orm::ConnectionTrait;
@@ -96,7 +97,7 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     reader: R,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     let mut csv = csv::ReaderBuilder::new()
         .flexible(false)

@@ -12,7 +12,7 @@ use super::{
     slug, write_row, Codec, ImportReport,
 };
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement as InvolvementFields};
-use crate::curation::{self, Curated, External, Outcome, Problem, Tags};
+use crate::curation::{self, Actor, Curated, External, Outcome, Problem, Tags};
 use crate::curation::{organisations::Organisations, slugs_of, source_documents::SourceDocuments};
 use crate::errors::{db, ApiError, ApiResult};
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
@@ -79,7 +79,7 @@ pub(super) async fn import_row<C: ConnectionTrait>(
     later: &mut Vec<LaterParent>,
     line_no: u64,
     value: serde_json::Value,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     let Some(mut row) = parse_row::<ExerciseRow>(report, Exercises::TYPE, line_no, value) else {
         return Ok(());
@@ -110,7 +110,7 @@ pub(super) async fn link_parents<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
     later: Vec<LaterParent>,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     let kind = Exercises::TYPE;
     for l in later {

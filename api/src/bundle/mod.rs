@@ -47,7 +47,7 @@ use crate::curation::source_documents::SourceDocuments;
 use crate::curation::themes::Themes;
 use crate::curation::views::Views;
 use crate::curation::{
-    self, id_by_external, id_by_slug, Curated, External, Outcome, Problem, Record,
+    self, id_by_external, id_by_slug, Actor, Curated, External, Outcome, Problem, Record,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use sea_orm::{
@@ -59,6 +59,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::io::{BufRead, Write};
+
+pub use commitments::CommitmentRow;
+pub use exercises::{ExerciseRow, Involvement};
+pub use findings::FindingRow;
+pub use metrics::MetricRow;
+pub use missions::MissionRow;
+pub use organisations::OrganisationRow;
+pub use resources::ResourceRow;
+pub use sessions::SessionRow;
+pub use sources::SourceRow;
+pub use themes::ThemeRow;
+pub use views::ViewRow;
 
 /// The `format` of a bundle header.
 pub const FORMAT: &str = "public-voice-bundle";
@@ -175,14 +187,16 @@ pub enum Input {
     CsvMetrics,
 }
 
-/// Imports a bundle in one transaction; see the module documentation.
-pub async fn import<R: BufRead>(
+/// Imports a bundle in one transaction; see the module documentation. As [`Actor::Seed`], rows
+/// that exist are left as they are and nothing is logged.
+pub async fn import<'a, R: BufRead>(
     conn: &DatabaseConnection,
     reader: R,
     input: Input,
-    actor: &str,
+    actor: impl Into<Actor<'a>>,
     dry_run: bool,
 ) -> ApiResult<ImportReport> {
+    let actor = actor.into();
     let txn = curation::begin(conn).await?;
     search_index_deferred(&txn).await?;
     let mut report = ImportReport {
@@ -288,7 +302,7 @@ async fn import_line<C: ConnectionTrait>(
     views: &mut bulk::ViewBatch,
     line_no: u64,
     line: &str,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     let value: serde_json::Value = match serde_json::from_str(line) {
         Ok(v) => v,
@@ -331,7 +345,7 @@ async fn import_line<C: ConnectionTrait>(
         SourceDocuments::TYPE => {
             import_row::<SourceDocuments, C>(conn, report, line_no, value, actor).await
         }
-        missions::TYPE => missions::import_row(conn, report, line_no, value).await,
+        missions::TYPE => missions::import_row(conn, report, line_no, value, actor).await,
         Themes::TYPE => import_row::<Themes, C>(conn, report, line_no, value, actor).await,
         Organisations::TYPE => {
             import_row::<Organisations, C>(conn, report, line_no, value, actor).await
@@ -364,7 +378,7 @@ pub(crate) async fn import_row<T: Codec, C: ConnectionTrait>(
     report: &mut ImportReport,
     line_no: u64,
     value: serde_json::Value,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<()> {
     if let Some(row) = parse_row::<T::Row>(report, T::TYPE, line_no, value) {
         write_row::<T, C>(conn, report, line_no, &row, actor).await?;
@@ -420,8 +434,14 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     report: &mut ImportReport,
     line_no: u64,
     row: &T::Row,
-    actor: &str,
+    actor: Actor<'_>,
 ) -> ApiResult<Option<(Outcome, i32)>> {
+    if actor == Actor::Seed {
+        if let Some(id) = id_by_slug::<T, C>(conn, T::row_slug(row)).await? {
+            report.count(T::TYPE, slot(Outcome::Unchanged));
+            return Ok(Some((Outcome::Unchanged, id)));
+        }
+    }
     let mut problems = Vec::new();
     let external = T::external(row);
     if let Some(e) = &external {

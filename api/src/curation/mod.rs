@@ -238,6 +238,32 @@ pub trait Curated: Record + Sized + Send + Sync {
     fn missions(fields: &Self::Fields) -> Vec<Mission>;
 }
 
+/// Who makes a change, as the change log records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// A token's name (`cli` for the command line): every change is logged.
+    Named(&'a str),
+    /// The seed corpus, which is the database's starting state rather than a change to it: it
+    /// inserts what is missing, leaves what exists, and logs nothing.
+    Seed,
+}
+
+impl<'a> Actor<'a> {
+    /// The name the change log records, when the change is logged.
+    pub fn logged(self) -> Option<&'a str> {
+        match self {
+            Actor::Named(name) => Some(name),
+            Actor::Seed => None,
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Actor<'a> {
+    fn from(name: &'a str) -> Self {
+        Actor::Named(name)
+    }
+}
+
 /// An integrator's key for a row: unique per source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct External {
@@ -253,24 +279,26 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Adds a change-log entry.
+/// Adds a change-log entry (none for the seed corpus).
 #[allow(clippy::too_many_arguments)]
 async fn record<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     id: i32,
     kind: ChangeKind,
     version: i64,
     before: Option<&T::Fields>,
     after: Option<&T::Fields>,
-) -> ApiResult<i64> {
+) -> ApiResult<()> {
+    let Some(actor) = actor.logged() else {
+        return Ok(());
+    };
     let mut entry = change_entry::<T>(actor, id, kind, version, before, after)?;
     if after.is_some_and(T::visible) || before.is_some_and(T::visible) {
         entry.public_seq = Set(Some(next_public_seq(conn).await?));
     }
-    let entry = entry.insert(conn).await;
-    let seq = db(entry)?.seq;
-    Ok(seq)
+    db(entry.insert(conn).await)?;
+    Ok(())
 }
 
 /// The next number of the readers' own sequence (`change_log.public_seq`), so hidden changes
@@ -375,7 +403,7 @@ pub async fn current<T: Curated, C: ConnectionTrait>(
 /// Creates a row. `prefix` is where the input sits in the request, for error paths.
 pub async fn create<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     fields: &T::Fields,
     external: Option<&External>,
     prefix: &str,
@@ -388,7 +416,7 @@ pub async fn create<T: Curated, C: ConnectionTrait>(
 /// row once, to report every problem, then writes it without checking again).
 pub async fn create_valid<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     fields: &T::Fields,
     external: Option<&External>,
 ) -> ApiResult<T::Model> {
@@ -409,7 +437,7 @@ pub async fn create_valid<T: Curated, C: ConnectionTrait>(
 /// Replaces a row's fields; a write that changes nothing keeps the version and logs nothing.
 pub async fn update<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     model: &T::Model,
     before: &T::Fields,
     after: &T::Fields,
@@ -432,7 +460,7 @@ pub async fn update<T: Curated, C: ConnectionTrait>(
 /// Replaces a row's fields with ones the caller has already validated (see [`create_valid`]).
 pub async fn update_valid<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     model: &T::Model,
     before: &T::Fields,
     after: &T::Fields,
@@ -459,7 +487,7 @@ pub async fn update_valid<T: Curated, C: ConnectionTrait>(
 /// Deletes a row and leaves a tombstone in the change log.
 pub async fn delete<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     model: &T::Model,
     before: &T::Fields,
 ) -> ApiResult<()> {
@@ -481,7 +509,7 @@ pub async fn delete<T: Curated, C: ConnectionTrait>(
 /// Creates or updates the row an integrator knows by `external`.
 pub async fn upsert<T: Curated, C: ConnectionTrait>(
     conn: &C,
-    actor: &str,
+    actor: Actor<'_>,
     existing: Option<i32>,
     fields: &T::Fields,
     external: &External,

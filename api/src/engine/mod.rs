@@ -18,6 +18,7 @@ pub mod index;
 mod memo;
 
 use crate::errors::ApiResult;
+use crate::ids::NodeKind;
 pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk, CLASSES};
 pub use memo::Ranked;
 use roaring::RoaringBitmap;
@@ -508,17 +509,17 @@ impl Engine {
             let mut exercises = BTreeSet::new();
             let mut themes = false;
             for (_, entity, id) in &entries {
-                match entity.as_str() {
-                    "ParticipantView" => {
+                match NodeKind::from_type_name(entity) {
+                    Some(NodeKind::ParticipantView) => {
                         views.insert(*id);
                     }
-                    "Finding" => {
+                    Some(NodeKind::Finding) => {
                         findings.insert(*id);
                     }
-                    "Exercise" => {
+                    Some(NodeKind::Exercise) => {
                         exercises.insert(*id);
                     }
-                    "Theme" => themes = true,
+                    Some(NodeKind::Theme) => themes = true,
                     _ => {}
                 }
             }

@@ -428,14 +428,7 @@ async fn execute(
         let document = request.parsed_query().ok()?;
         crate::depth_limit::check(document, limits.max_depth).err()
     });
-    request = request.data(loaders::for_request(
-        conn.clone(),
-        viewer.sees_unpublished(),
-    ));
-    request = request.data(viewer);
-    if let Some(id) = req.extensions().get::<RequestId>() {
-        request = request.data(id.clone());
-    }
+    request = with_request_data(request, conn, viewer, req.extensions().get::<RequestId>());
     // A document that does not parse never reaches execution; remember that for its error code.
     let parse_failed = refused.is_none() && request.parsed_query().is_err();
     let shape = req.app_data::<web::Data<Shape>>();
@@ -449,10 +442,13 @@ async fn execute(
         None => schema.execute(request).instrument(span).await,
         Some(refused) => async_graphql::Response::from_errors(vec![refused]),
     };
-    if let (Some(shape), Some(prepared)) = (shape, &prepared) {
-        prepared.reshape(shape, &mut response);
-    }
-    let not_executed = finish_errors(&mut response, parse_failed);
+    let not_executed = finish(
+        &mut response,
+        shape.map(|s| s.get_ref()),
+        prepared.as_ref(),
+        parse_failed,
+        hide_schema,
+    );
     if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let outcome = response
             .errors
@@ -464,9 +460,6 @@ async fn execute(
             })
             .unwrap_or("OK");
         metrics.graphql_request(Some(&operation), outcome, started.elapsed());
-    }
-    if hide_schema {
-        without_suggestions(&mut response);
     }
     // A busy database is retryable: say so in the status and when to try again.
     let busy = response.errors.iter().any(|e| {
@@ -515,6 +508,46 @@ async fn execute(
             )
         }
     }
+}
+
+/// What every operation carries into the engine, over HTTP and WebSocket alike: its DataLoaders,
+/// its caller and its request's id.
+pub(crate) fn with_request_data(
+    request: async_graphql::Request,
+    conn: &DatabaseConnection,
+    viewer: Viewer,
+    request_id: Option<&RequestId>,
+) -> async_graphql::Request {
+    let request = request
+        .data(loaders::for_request(
+            conn.clone(),
+            viewer.sees_unpublished(),
+        ))
+        .data(viewer);
+    match request_id {
+        Some(id) => request.data(id.clone()),
+        None => request,
+    }
+}
+
+/// What every operation's response goes through, over HTTP and WebSocket alike: the shape the
+/// specification prescribes, a stable code on every error, and no field suggestions where the
+/// schema is hidden. Returns whether the document was not executed at all.
+pub(crate) fn finish(
+    response: &mut async_graphql::Response,
+    shape: Option<&Shape>,
+    prepared: Option<&crate::response_shape::Prepared>,
+    parse_failed: bool,
+    hide_schema: bool,
+) -> bool {
+    if let (Some(shape), Some(prepared)) = (shape, prepared) {
+        prepared.reshape(shape, response);
+    }
+    let not_executed = finish_errors(response, parse_failed);
+    if hide_schema {
+        without_suggestions(response);
+    }
+    not_executed
 }
 
 /// The response as JSON. A document that was not executed has no `data` key at all (the GraphQL

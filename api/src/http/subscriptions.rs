@@ -37,9 +37,8 @@
 use crate::auth::{self, Viewer};
 use crate::changes::Hub;
 use crate::errors::code;
-use crate::http::graphql::{finish_errors, refuse_introspection, without_suggestions};
+use crate::http::graphql::{finish, refuse_introspection, with_request_data};
 use crate::http::request_id::RequestId;
-use crate::loaders;
 use crate::metrics::Metrics;
 use crate::persisted::PersistedDocuments;
 use crate::response_shape::Shape;
@@ -568,10 +567,6 @@ impl Connection {
             let response = async_graphql::Response::from_errors(vec![refused]);
             return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)]).boxed();
         }
-        request = request.data(loaders::for_request(
-            self.conn.clone(),
-            viewer.sees_unpublished(),
-        ));
         // A query or mutation holds one of its client's places in flight (shared with the client's
         // HTTP requests on this replica) until it completes. Subscriptions do not: they are meant
         // to stay open, and many readers behind one address would otherwise lock each other out.
@@ -617,10 +612,7 @@ impl Connection {
             let response = async_graphql::Response::from_errors(vec![refused]);
             return futures_util::stream::iter([(id.clone(), Some(response)), (id, None)]).boxed();
         }
-        request = request.data(viewer);
-        if let Some(request_id) = &self.request_id {
-            request = request.data(request_id.clone());
-        }
+        request = with_request_data(request, &self.conn, viewer, self.request_id.as_ref());
         let parse_failed = request.parsed_query().is_err();
         let shape = self.shape.clone();
         let prepared = shape.as_ref().and_then(|shape| shape.prepare(&mut request));
@@ -634,13 +626,13 @@ impl Connection {
             .execute_stream(request)
             .map(move |mut response| {
                 let _holds_its_place = &in_flight;
-                if let (Some(shape), Some(prepared)) = (&shape, &prepared) {
-                    prepared.reshape(shape, &mut response);
-                }
-                finish_errors(&mut response, parse_failed);
-                if hide_schema {
-                    without_suggestions(&mut response);
-                }
+                finish(
+                    &mut response,
+                    shape.as_deref(),
+                    prepared.as_ref(),
+                    parse_failed,
+                    hide_schema,
+                );
                 (id.clone(), Some(response))
             })
             .chain(futures_util::stream::once(async move { (end_id, None) }))

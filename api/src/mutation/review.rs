@@ -128,7 +128,8 @@ async fn step<T: Curated>(
     let mut after = before.clone();
     check(t, *status(&mut after))?;
     *status(&mut after) = t.to;
-    let (model, _) = curation::update::<T, _>(txn, actor, &model, &before, &after, "").await?;
+    let (model, _) =
+        curation::update::<T, _>(txn, actor.into(), &model, &before, &after, "").await?;
     Ok(model)
 }
 

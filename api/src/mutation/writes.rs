@@ -28,7 +28,8 @@ pub(crate) async fn create<T: Curated>(
     let viewer = caller(ctx, Role::Editor)?;
     let fields = input.fields("input")?;
     let txn = begin(ctx).await?;
-    let model = curation::create::<T, _>(&txn, viewer.actor(), &fields, None, "input").await?;
+    let model =
+        curation::create::<T, _>(&txn, viewer.actor().into(), &fields, None, "input").await?;
     commit(ctx, txn).await?;
     Ok(model)
 }
@@ -46,8 +47,15 @@ pub(crate) async fn update<T: Curated>(
     let txn = begin(ctx).await?;
     let (model, before) = curation::current::<T, _>(&txn, id, Some(expected)).await?;
     let after = input.apply(before.clone())?;
-    let (model, _) =
-        curation::update::<T, _>(&txn, viewer.actor(), &model, &before, &after, "input").await?;
+    let (model, _) = curation::update::<T, _>(
+        &txn,
+        viewer.actor().into(),
+        &model,
+        &before,
+        &after,
+        "input",
+    )
+    .await?;
     commit(ctx, txn).await?;
     Ok(model)
 }
@@ -63,9 +71,15 @@ pub(crate) async fn upsert<T: Curated>(
     let fields = input.fields("input")?;
     let txn = begin(ctx).await?;
     let existing = curation::id_by_external::<T, _>(&txn, &external).await?;
-    let (model, outcome) =
-        curation::upsert::<T, _>(&txn, viewer.actor(), existing, &fields, &external, "input")
-            .await?;
+    let (model, outcome) = curation::upsert::<T, _>(
+        &txn,
+        viewer.actor().into(),
+        existing,
+        &fields,
+        &external,
+        "input",
+    )
+    .await?;
     commit(ctx, txn).await?;
     Ok((model, outcome.into()))
 }
@@ -81,7 +95,7 @@ pub(crate) async fn delete<T: Curated>(
     let expected = version_arg(expected_version, "expectedVersion")?;
     let txn = begin(ctx).await?;
     let (model, before) = curation::current::<T, _>(&txn, id, Some(expected)).await?;
-    curation::delete::<T, _>(&txn, viewer.actor(), &model, &before).await?;
+    curation::delete::<T, _>(&txn, viewer.actor().into(), &model, &before).await?;
     commit(ctx, txn).await?;
     Ok(Tombstone::new(T::KIND, id, T::version(&model)))
 }
