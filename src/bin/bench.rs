@@ -14,7 +14,7 @@
 //! database (migrated and seeded first), for measuring a server on it by other means (for example
 //! its instructions per request under a profiler).
 //!
-//! Run: `cargo build --release && cargo run --release --features bench --bin pv-bench -- 10000 100000`
+//! Run: `cargo build --profile dist --features bench --bins && target/dist/pv-bench 10000 100000`
 //! (PostgreSQL from `PUBLIC_VOICE_BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres;
 //! `PUBLIC_VOICE_BENCH_TAG=x` suffixes its database and file names, to run two benchmarks at once).
 
@@ -633,7 +633,7 @@ async fn import_run(backend: &str, db_url: &str, file: &std::path::Path, views: 
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start target/release/public-voice (run `cargo build --release` first)");
+        .expect("start public-voice beside pv-bench (build both: `cargo build --profile dist --features bench --bins`)");
     // Peak resident memory, sampled while it runs (the kernel's high-water mark, so a sample
     // taken late still sees an earlier peak); CPU times likewise (they only grow).
     let mut peak = 0;
@@ -728,7 +728,7 @@ fn start_server(db_url: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start target/release/public-voice (run `cargo build --release` first)")
+        .expect("start public-voice beside pv-bench (build both: `cargo build --profile dist --features bench --bins`)")
 }
 
 async fn run(backend: &str, db_url: &str, views: usize) {

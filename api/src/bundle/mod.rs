@@ -32,7 +32,7 @@ mod missions;
 mod organisations;
 mod resources;
 mod sessions;
-mod sources;
+mod source_documents;
 mod themes;
 mod views;
 
@@ -68,7 +68,7 @@ pub use missions::MissionRow;
 pub use organisations::OrganisationRow;
 pub use resources::ResourceRow;
 pub use sessions::SessionRow;
-pub use sources::SourceRow;
+pub use source_documents::SourceRow;
 pub use themes::ThemeRow;
 pub use views::ViewRow;
 

@@ -9,8 +9,8 @@
 
 use super::is_partial_date;
 use super::{
-    check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, count_where,
-    refuse_if_used, Curated, External, Problem, Tags,
+    check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, refuse_if_used,
+    Curated, Dependent, External, Problem, Tags,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use crate::places::place_key;
@@ -280,56 +280,20 @@ impl Curated for Exercises {
 
     async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
         refuse_if_used(
+            conn,
             "exercise",
+            id,
             &[
-                (
-                    count_where::<finding::Entity, C>(conn, finding::Column::ExerciseId, id)
-                        .await?,
-                    "finding(s)",
-                ),
-                (
-                    count_where::<participant_view::Entity, C>(
-                        conn,
-                        participant_view::Column::ExerciseId,
-                        id,
-                    )
-                    .await?,
-                    "participant view(s)",
-                ),
-                (
-                    count_where::<session::Entity, C>(conn, session::Column::ExerciseId, id)
-                        .await?,
-                    "session(s)",
-                ),
-                (
-                    count_where::<metric::Entity, C>(conn, metric::Column::ExerciseId, id).await?,
-                    "metric(s)",
-                ),
-                (
-                    count_where::<exercise::Entity, C>(conn, exercise::Column::ParentId, id)
-                        .await?,
-                    "part(s)",
-                ),
-                (
-                    count_where::<resource_exercise::Entity, C>(
-                        conn,
-                        resource_exercise::Column::ExerciseId,
-                        id,
-                    )
-                    .await?,
-                    "resource(s)",
-                ),
-                (
-                    count_where::<commitment_exercise::Entity, C>(
-                        conn,
-                        commitment_exercise::Column::ExerciseId,
-                        id,
-                    )
-                    .await?,
-                    "commitment(s)",
-                ),
+                Dependent::on(finding::Column::ExerciseId, "finding(s)"),
+                Dependent::on(participant_view::Column::ExerciseId, "participant view(s)"),
+                Dependent::on(session::Column::ExerciseId, "session(s)"),
+                Dependent::on(metric::Column::ExerciseId, "metric(s)"),
+                Dependent::on(exercise::Column::ParentId, "part(s)"),
+                Dependent::on(resource_exercise::Column::ExerciseId, "resource(s)"),
+                Dependent::on(commitment_exercise::Column::ExerciseId, "commitment(s)"),
             ],
-        )?;
+        )
+        .await?;
         clear_tags(conn, id).await?;
         db(exercise_place::Entity::delete_many()
             .filter(exercise_place::Column::ExerciseId.eq(id))

@@ -707,27 +707,56 @@ impl<T: PartialEq> PartialEq for Tags<T> {
     }
 }
 
-/// How many rows of `E` have `column = id`.
-pub async fn count_where<E: sea_orm::EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    column: E::Column,
-    id: i32,
-) -> ApiResult<u64>
-where
-    E::Model: Sync,
-{
-    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
-    db(E::find().filter(column.eq(id)).count(conn).await)
+/// A column that points at rows of another table: a row it points at may not be deleted.
+pub struct Dependent {
+    table: &'static str,
+    column: &'static str,
+    /// What the pointing rows are, e.g. `finding(s)`.
+    what: &'static str,
 }
 
-/// Refuses a deletion (`CONFLICT`) while any of `dependents` (count, what) is non-zero, naming
-/// them all so the editor knows what to move or delete first.
-pub fn refuse_if_used(what: &str, dependents: &[(u64, &str)]) -> ApiResult<()> {
-    let used: Vec<String> = dependents
+impl Dependent {
+    pub fn on<C: ColumnTrait>(column: C, what: &'static str) -> Self {
+        use sea_orm::EntityName;
+        Dependent {
+            table: C::EntityName::default().table_name(),
+            column: column.as_str(),
+            what,
+        }
+    }
+}
+
+/// Refuses to delete the row `id` (`CONFLICT`) while any of `dependents` points at it, naming
+/// them all so the editor knows what to move or delete first. One statement counts them all.
+pub async fn refuse_if_used<C: ConnectionTrait>(
+    conn: &C,
+    what: &str,
+    id: i32,
+    dependents: &[Dependent],
+) -> ApiResult<()> {
+    let counts: Vec<String> = dependents
         .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, rows)| format!("{n} {rows}"))
+        .enumerate()
+        .map(|(i, d)| {
+            format!(
+                "(SELECT COUNT(*) FROM \"{}\" WHERE \"{}\" = {id}) AS n{i}",
+                d.table, d.column
+            )
+        })
         .collect();
+    let backend = conn.get_database_backend();
+    let sql = format!("SELECT {}", counts.join(", "));
+    let row = db(conn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await)?
+    .ok_or(ApiError::Internal)?;
+    let mut used = Vec::new();
+    for (i, d) in dependents.iter().enumerate() {
+        let n: i64 = db(row.try_get("", &format!("n{i}")))?;
+        if n > 0 {
+            used.push(format!("{n} {}", d.what));
+        }
+    }
     if used.is_empty() {
         return Ok(());
     }

@@ -5,8 +5,8 @@
 //! them (by updating the exercise or resource) first.
 
 use super::{
-    check_opt_text, check_ref, check_slug, check_text, check_url, count_where, refuse_if_used,
-    Curated, External, Problem,
+    check_opt_text, check_ref, check_slug, check_text, check_url, refuse_if_used, Curated,
+    Dependent, External, Problem,
 };
 use crate::errors::{db, ApiResult};
 use chrono::Utc;
@@ -110,33 +110,19 @@ impl Curated for Organisations {
 
     async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
         refuse_if_used(
+            conn,
             "organisation",
+            id,
             &[
-                (
-                    count_where::<exercise_organisation::Entity, C>(
-                        conn,
-                        exercise_organisation::Column::OrganisationId,
-                        id,
-                    )
-                    .await?,
+                Dependent::on(
+                    exercise_organisation::Column::OrganisationId,
                     "exercise involvement(s)",
                 ),
-                (
-                    count_where::<resource::Entity, C>(conn, resource::Column::PublisherId, id)
-                        .await?,
-                    "published resource(s)",
-                ),
-                (
-                    count_where::<commitment::Entity, C>(
-                        conn,
-                        commitment::Column::OrganisationId,
-                        id,
-                    )
-                    .await?,
-                    "commitment(s)",
-                ),
+                Dependent::on(resource::Column::PublisherId, "published resource(s)"),
+                Dependent::on(commitment::Column::OrganisationId, "commitment(s)"),
             ],
-        )?;
+        )
+        .await?;
         db(organisation::Entity::delete_by_id(id).exec(conn).await)?;
         Ok(())
     }

@@ -5,8 +5,8 @@
 //! another exercise while they are.
 
 use super::{
-    check_date, check_opt_text, check_ref, check_slug, check_text, count_where, refuse_if_used,
-    Curated, External, Problem,
+    check_date, check_opt_text, check_ref, check_slug, check_text, refuse_if_used, Curated,
+    Dependent, External, Problem,
 };
 use crate::errors::{db, ApiResult};
 use chrono::Utc;
@@ -145,17 +145,15 @@ impl Curated for Sessions {
 
     async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
         refuse_if_used(
+            conn,
             "session",
-            &[(
-                count_where::<participant_view::Entity, C>(
-                    conn,
-                    participant_view::Column::SessionId,
-                    id,
-                )
-                .await?,
+            id,
+            &[Dependent::on(
+                participant_view::Column::SessionId,
                 "participant view(s)",
             )],
-        )?;
+        )
+        .await?;
         db(session::Entity::delete_by_id(id).exec(conn).await)?;
         Ok(())
     }

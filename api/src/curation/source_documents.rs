@@ -4,7 +4,7 @@
 //! corpus, so the citing rows must be re-sourced or deleted first.
 
 use super::{
-    check_date, check_slug, check_text, check_url, count_where, refuse_if_used, Curated, External,
+    check_date, check_slug, check_text, check_url, refuse_if_used, Curated, Dependent, External,
     Problem,
 };
 use crate::errors::{db, ApiResult};
@@ -102,70 +102,24 @@ impl Curated for SourceDocuments {
 
     async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
         refuse_if_used(
+            conn,
             "source document",
+            id,
             &[
-                (
-                    count_where::<organisation::Entity, C>(
-                        conn,
-                        organisation::Column::SourceDocumentId,
-                        id,
-                    )
-                    .await?,
-                    "organisation(s)",
-                ),
-                (
-                    count_where::<exercise::Entity, C>(
-                        conn,
-                        exercise::Column::SourceDocumentId,
-                        id,
-                    )
-                    .await?,
-                    "exercise(s)",
-                ),
-                (
-                    count_where::<session::Entity, C>(conn, session::Column::SourceDocumentId, id)
-                        .await?,
-                    "session(s)",
-                ),
-                (
-                    count_where::<finding::Entity, C>(conn, finding::Column::SourceDocumentId, id)
-                        .await?,
-                    "finding(s)",
-                ),
-                (
-                    count_where::<participant_view::Entity, C>(
-                        conn,
-                        participant_view::Column::SourceDocumentId,
-                        id,
-                    )
-                    .await?,
+                Dependent::on(organisation::Column::SourceDocumentId, "organisation(s)"),
+                Dependent::on(exercise::Column::SourceDocumentId, "exercise(s)"),
+                Dependent::on(session::Column::SourceDocumentId, "session(s)"),
+                Dependent::on(finding::Column::SourceDocumentId, "finding(s)"),
+                Dependent::on(
+                    participant_view::Column::SourceDocumentId,
                     "participant view(s)",
                 ),
-                (
-                    count_where::<metric::Entity, C>(conn, metric::Column::SourceDocumentId, id)
-                        .await?,
-                    "metric(s)",
-                ),
-                (
-                    count_where::<resource::Entity, C>(
-                        conn,
-                        resource::Column::SourceDocumentId,
-                        id,
-                    )
-                    .await?,
-                    "resource(s)",
-                ),
-                (
-                    count_where::<commitment::Entity, C>(
-                        conn,
-                        commitment::Column::SourceDocumentId,
-                        id,
-                    )
-                    .await?,
-                    "commitment(s)",
-                ),
+                Dependent::on(metric::Column::SourceDocumentId, "metric(s)"),
+                Dependent::on(resource::Column::SourceDocumentId, "resource(s)"),
+                Dependent::on(commitment::Column::SourceDocumentId, "commitment(s)"),
             ],
-        )?;
+        )
+        .await?;
         db(source_document::Entity::delete_by_id(id).exec(conn).await)?;
         Ok(())
     }

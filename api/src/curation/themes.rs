@@ -3,7 +3,7 @@
 //! A theme cannot be deleted while findings or views are tagged with it: dropping the tags
 //! silently would change what theme filters and maps report, so the editor retags first.
 
-use super::{check_slug, check_text, count_where, refuse_if_used, Curated, External, Problem};
+use super::{check_slug, check_text, refuse_if_used, Curated, Dependent, External, Problem};
 use crate::errors::{db, ApiResult};
 use chrono::Utc;
 use entity::enums::Mission;
@@ -81,24 +81,15 @@ impl Curated for Themes {
 
     async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
         refuse_if_used(
+            conn,
             "theme",
+            id,
             &[
-                (
-                    count_where::<finding_theme::Entity, C>(
-                        conn,
-                        finding_theme::Column::ThemeId,
-                        id,
-                    )
-                    .await?,
-                    "finding(s)",
-                ),
-                (
-                    count_where::<view_theme::Entity, C>(conn, view_theme::Column::ThemeId, id)
-                        .await?,
-                    "participant view(s)",
-                ),
+                Dependent::on(finding_theme::Column::ThemeId, "finding(s)"),
+                Dependent::on(view_theme::Column::ThemeId, "participant view(s)"),
             ],
-        )?;
+        )
+        .await?;
         db(theme::Entity::delete_by_id(id).exec(conn).await)?;
         Ok(())
     }

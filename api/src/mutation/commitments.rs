@@ -2,7 +2,7 @@
 //! them to the exercises and findings they answer. Review goes through `review`, as for findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe};
+use super::{id_of, ids_of, maybe, set, set_id};
 use crate::curation::commitments::{CommitmentFields, Commitments};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -109,34 +109,30 @@ pub struct UpdateCommitmentInput {
 
 impl Changes<Commitments> for UpdateCommitmentInput {
     fn apply(&self, mut f: CommitmentFields) -> ApiResult<CommitmentFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
-        if let Some(v) = &self.statement {
-            f.statement = v.clone();
-        }
-        if let Some(v) = &self.organisation_id {
-            f.organisation_id = id_of(v, NodeKind::Organisation, "input.organisationId")?;
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.title, &self.title);
+        set(&mut f.statement, &self.statement);
+        set_id(
+            &mut f.organisation_id,
+            &self.organisation_id,
+            NodeKind::Organisation,
+            "input.organisationId",
+        )?;
         f.stated_on = maybe(&self.stated_on, f.stated_on);
-        if let Some(v) = self.status {
-            f.status = v.into();
-        }
+        set(&mut f.status, &self.status);
         if let Some(v) = &self.exercise_ids {
             f.exercise_ids = Tags(ids_of(v, NodeKind::Exercise, "input.exerciseIds")?);
         }
         if let Some(v) = &self.finding_ids {
             f.finding_ids = Tags(ids_of(v, NodeKind::Finding, "input.findingIds")?);
         }
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting engagement exercises.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe, maybe_ref, missions, opt_id_of};
+use super::{id_of, maybe, maybe_ref, missions, opt_id_of, set, set_id};
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -153,29 +153,17 @@ pub struct UpdateExerciseInput {
 
 impl Changes<Exercises> for UpdateExerciseInput {
     fn apply(&self, mut f: ExerciseFields) -> ApiResult<ExerciseFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
-        if let Some(v) = self.kind {
-            f.kind = v.into();
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.title, &self.title);
+        set(&mut f.kind, &self.kind);
         f.method = maybe(&self.method, f.method);
-        if let Some(v) = &self.summary {
-            f.summary = v.clone();
-        }
+        set(&mut f.summary, &self.summary);
         f.start_date = maybe(&self.start_date, f.start_date);
         f.end_date = maybe(&self.end_date, f.end_date);
-        if let Some(v) = &self.places {
-            f.places = v.clone();
-        }
+        set(&mut f.places, &self.places);
         f.participant_count = maybe(&self.participant_count, f.participant_count);
         f.session_count = maybe(&self.session_count, f.session_count);
-        if let Some(v) = self.status {
-            f.status = v.into();
-        }
+        set(&mut f.status, &self.status);
         f.part_of_id = maybe_ref(
             &self.part_of_id,
             f.part_of_id,
@@ -188,12 +176,13 @@ impl Changes<Exercises> for UpdateExerciseInput {
         if let Some(v) = &self.organisations {
             f.organisations = involvements(v, "input.organisations")?;
         }
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, missions};
+use super::{id_of, ids_of, missions, set, set_id};
 use crate::curation::{findings::FindingFields, findings::Findings};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -98,36 +98,30 @@ pub struct UpdateFindingInput {
 
 impl Changes<Findings> for UpdateFindingInput {
     fn apply(&self, mut f: FindingFields) -> ApiResult<FindingFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.exercise_id {
-            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
-        if let Some(v) = &self.summary {
-            f.summary = v.clone();
-        }
-        if let Some(v) = self.kind {
-            f.kind = v.into();
-        }
-        if let Some(v) = self.position {
-            f.position = v;
-        }
+        set(&mut f.slug, &self.slug);
+        set_id(
+            &mut f.exercise_id,
+            &self.exercise_id,
+            NodeKind::Exercise,
+            "input.exerciseId",
+        )?;
+        set(&mut f.title, &self.title);
+        set(&mut f.summary, &self.summary);
+        set(&mut f.kind, &self.kind);
+        set(&mut f.position, &self.position);
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
         if let Some(v) = &self.theme_ids {
             f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
         }
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

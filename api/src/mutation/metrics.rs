@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting metrics.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe};
+use super::{id_of, maybe, set, set_id};
 use crate::curation::{metrics::MetricFields, metrics::Metrics};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -80,28 +80,24 @@ pub struct UpdateMetricInput {
 
 impl Changes<Metrics> for UpdateMetricInput {
     fn apply(&self, mut f: MetricFields) -> ApiResult<MetricFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.exercise_id {
-            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
-        }
-        if let Some(v) = &self.label {
-            f.label = v.clone();
-        }
-        if let Some(v) = self.value {
-            f.value = v;
-        }
-        if let Some(v) = &self.unit {
-            f.unit = v.clone();
-        }
+        set(&mut f.slug, &self.slug);
+        set_id(
+            &mut f.exercise_id,
+            &self.exercise_id,
+            NodeKind::Exercise,
+            "input.exerciseId",
+        )?;
+        set(&mut f.label, &self.label);
+        set(&mut f.value, &self.value);
+        set(&mut f.unit, &self.unit);
         f.base = maybe(&self.base, f.base);
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

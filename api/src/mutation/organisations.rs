@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting organisations.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe};
+use super::{id_of, maybe, set, set_id};
 use crate::curation::{organisations::OrganisationFields, organisations::Organisations};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -71,23 +71,18 @@ pub struct UpdateOrganisationInput {
 
 impl Changes<Organisations> for UpdateOrganisationInput {
     fn apply(&self, mut f: OrganisationFields) -> ApiResult<OrganisationFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.name {
-            f.name = v.clone();
-        }
-        if let Some(v) = self.kind {
-            f.kind = v.into();
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.name, &self.name);
+        set(&mut f.kind, &self.kind);
         f.website = maybe(&self.website, f.website);
         f.description = maybe(&self.description, f.description);
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

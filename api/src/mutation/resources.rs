@@ -2,7 +2,7 @@
 //! report on and the findings they state.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe, maybe_ref, opt_id_of};
+use super::{id_of, ids_of, maybe, maybe_ref, opt_id_of, set, set_id};
 use crate::curation::resources::{ResourceFields, Resources};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -104,15 +104,9 @@ pub struct UpdateResourceInput {
 
 impl Changes<Resources> for UpdateResourceInput {
     fn apply(&self, mut f: ResourceFields) -> ApiResult<ResourceFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
-        if let Some(v) = self.kind {
-            f.kind = v.into();
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.title, &self.title);
+        set(&mut f.kind, &self.kind);
         f.url = maybe(&self.url, f.url);
         f.publisher_id = maybe_ref(
             &self.publisher_id,
@@ -127,12 +121,13 @@ impl Changes<Resources> for UpdateResourceInput {
         if let Some(v) = &self.finding_ids {
             f.finding_ids = Tags(ids_of(v, NodeKind::Finding, "input.findingIds")?);
         }
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting sessions of exercises.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe};
+use super::{id_of, maybe, set, set_id};
 use crate::curation::{sessions::SessionFields, sessions::Sessions};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -85,25 +85,25 @@ pub struct UpdateSessionInput {
 
 impl Changes<Sessions> for UpdateSessionInput {
     fn apply(&self, mut f: SessionFields) -> ApiResult<SessionFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.exercise_id {
-            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
+        set(&mut f.slug, &self.slug);
+        set_id(
+            &mut f.exercise_id,
+            &self.exercise_id,
+            NodeKind::Exercise,
+            "input.exerciseId",
+        )?;
+        set(&mut f.title, &self.title);
         f.sequence = maybe(&self.sequence, f.sequence);
         f.date = maybe(&self.date, f.date);
         f.place = maybe(&self.place, f.place);
         f.format = maybe(&self.format.map_value(Into::into), f.format);
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

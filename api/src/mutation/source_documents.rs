@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting source documents.
 
-use super::maybe;
 use super::writes::{Changes, Values};
+use super::{maybe, set};
 use crate::curation::{source_documents::SourceDocumentFields, source_documents::SourceDocuments};
 use crate::errors::ApiResult;
 use crate::types::SourceDocument;
@@ -61,18 +61,10 @@ pub struct UpdateSourceDocumentInput {
 
 impl Changes<SourceDocuments> for UpdateSourceDocumentInput {
     fn apply(&self, mut f: SourceDocumentFields) -> ApiResult<SourceDocumentFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.file_name {
-            f.file_name = v.clone();
-        }
-        if let Some(v) = &self.title {
-            f.title = v.clone();
-        }
-        if let Some(v) = &self.publisher {
-            f.publisher = v.clone();
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.file_name, &self.file_name);
+        set(&mut f.title, &self.title);
+        set(&mut f.publisher, &self.publisher);
         f.published_on = maybe(&self.published_on, f.published_on);
         f.url = maybe(&self.url, f.url);
         Ok(f)

@@ -1,5 +1,6 @@
 //! Creating, changing, upserting and deleting themes.
 
+use super::set;
 use super::writes::{Changes, Values};
 use crate::curation::{themes::ThemeFields, themes::Themes};
 use crate::errors::ApiResult;
@@ -45,15 +46,9 @@ pub struct UpdateThemeInput {
 
 impl Changes<Themes> for UpdateThemeInput {
     fn apply(&self, mut f: ThemeFields) -> ApiResult<ThemeFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.label {
-            f.label = v.clone();
-        }
-        if let Some(v) = &self.definition {
-            f.definition = v.clone();
-        }
+        set(&mut f.slug, &self.slug);
+        set(&mut f.label, &self.label);
+        set(&mut f.definition, &self.definition);
         Ok(f)
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting participant views.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe_ref, missions};
+use super::{id_of, ids_of, maybe_ref, missions, set, set_id};
 use crate::curation::{views::ViewFields, views::Views};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -112,12 +112,13 @@ pub struct UpdateViewInput {
 
 impl Changes<Views> for UpdateViewInput {
     fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
-        if let Some(v) = &self.slug {
-            f.slug = v.clone();
-        }
-        if let Some(v) = &self.exercise_id {
-            f.exercise_id = id_of(v, NodeKind::Exercise, "input.exerciseId")?;
-        }
+        set(&mut f.slug, &self.slug);
+        set_id(
+            &mut f.exercise_id,
+            &self.exercise_id,
+            NodeKind::Exercise,
+            "input.exerciseId",
+        )?;
         f.session_id = maybe_ref(
             &self.session_id,
             f.session_id,
@@ -130,27 +131,22 @@ impl Changes<Views> for UpdateViewInput {
             NodeKind::Finding,
             "input.findingId",
         )?;
-        if let Some(v) = &self.text {
-            f.text = v.clone();
-        }
-        if let Some(v) = self.verbatim {
-            f.verbatim = v;
-        }
-        if let Some(v) = self.stance {
-            f.stance = v.into();
-        }
+        set(&mut f.text, &self.text);
+        set(&mut f.verbatim, &self.verbatim);
+        set(&mut f.stance, &self.stance);
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
         if let Some(v) = &self.theme_ids {
             f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
         }
-        if let Some(v) = &self.source_id {
-            f.source_document_id = id_of(v, NodeKind::SourceDocument, "input.sourceId")?;
-        }
-        if let Some(v) = &self.locator {
-            f.locator = v.clone();
-        }
+        set_id(
+            &mut f.source_document_id,
+            &self.source_id,
+            NodeKind::SourceDocument,
+            "input.sourceId",
+        )?;
+        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

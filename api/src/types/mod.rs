@@ -13,6 +13,7 @@ mod node;
 mod organisation;
 mod search;
 mod support;
+mod view;
 mod vocabulary;
 
 pub use crate::enums::*;
@@ -26,10 +27,11 @@ pub use curation::{
 pub use evidence::{Metric, Resource};
 pub use evidence_map::{evidence_map, EvidenceDimension, EvidenceMap};
 pub use exercise::{Exercise, Session};
-pub use finding::{Finding, ParticipantView};
+pub use finding::Finding;
 pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
 pub use search::{search, SearchFilters, SearchHit, SearchKind};
 pub use support::{fetch_one, ExternalKey, Lookup, LookupInput, Provenance};
+pub use view::ParticipantView;
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};
