@@ -11,7 +11,7 @@ use entity::{
     exercise, exercise_mission, finding, finding_mission, finding_theme, organisation,
     participant_view, resource, session, source_document, theme, view_mission, view_theme,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityName, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 /// The batch functions, over the request's database handle.
@@ -194,14 +194,51 @@ where
     of(ctx)?.load_one(key).await
 }
 
-/// How a parent's children are found, for batched first pages of nested connections.
+/// How a parent's children are found, for batched first pages of nested connections: the column
+/// holding the parent's id, in the children's own table or in a link table (many-to-many),
+/// taken from the entity crate's columns, so that renaming one fails the build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ChildRelation {
-    /// The SQL expression naming the parent id of a child row, e.g. `participant_view.finding_id`
-    /// or `resource_finding.finding_id`.
-    pub parent: &'static str,
-    /// A join to a link table, for many-to-many relations.
-    pub join: Option<&'static str>,
+    /// The table holding the parent's id, and its column.
+    table: &'static str,
+    parent: &'static str,
+    /// For a link table, its column holding the child's id.
+    child: Option<&'static str>,
+}
+
+impl ChildRelation {
+    /// Children that name their parent in a column of their own.
+    pub fn direct<C: ColumnTrait>(parent: C) -> Self {
+        ChildRelation {
+            table: C::EntityName::default().table_name(),
+            parent: parent.as_str(),
+            child: None,
+        }
+    }
+
+    /// Children tied to their parent by a link table's `parent` and `child` columns.
+    pub fn linked<C: ColumnTrait>(parent: C, child: C) -> Self {
+        ChildRelation {
+            child: Some(child.as_str()),
+            ..Self::direct(parent)
+        }
+    }
+
+    /// The SQL naming a child's parent id, e.g. `participant_view.finding_id`.
+    fn parent_sql(&self) -> String {
+        format!("{}.{}", self.table, self.parent)
+    }
+
+    /// The join from the children's `table` to the link table, if there is one.
+    fn join_sql(&self, table: &str) -> String {
+        match self.child {
+            Some(child) => format!(
+                "JOIN {link} ON {link}.{child} = {table}.id",
+                link = self.table
+            ),
+            None => String::new(),
+        }
+    }
 }
 
 /// The first `limit` children (by id) of one parent, plus one more to tell whether more exist.
@@ -273,8 +310,8 @@ where
                  ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {table}.id) AS pv_rank \
                  FROM {table} {join} WHERE {parent} IN ({ids}){guard}) AS ranked \
                  WHERE pv_rank <= {take} ORDER BY pv_parent, id",
-                parent = relation.parent,
-                join = relation.join.unwrap_or(""),
+                parent = relation.parent_sql(),
+                join = relation.join_sql(&table),
                 take = limit + 1,
                 guard = visibility::sql_guard(self.published_only, &table),
             );
@@ -337,8 +374,8 @@ impl Loader<ChildCount> for Store {
             let sql = format!(
                 "SELECT {parent} AS pv_parent, COUNT(*) AS n FROM {table} {join} \
                  WHERE {parent} IN ({ids}){guard} GROUP BY {parent}",
-                parent = relation.parent,
-                join = relation.join.unwrap_or(""),
+                parent = relation.parent_sql(),
+                join = relation.join_sql(table),
                 guard = visibility::sql_guard(self.published_only, table),
             );
             let backend = self.db.get_database_backend();
@@ -370,80 +407,127 @@ impl Loader<ChildCount> for Store {
 /// Which index holds a nested relation's rows (findings: true), and by which parent.
 pub fn held(relation: ChildRelation) -> Option<(bool, Parent)> {
     Some(match relation {
-        r if r == rel::EXERCISE_VIEWS => (false, Parent::Exercise),
-        r if r == rel::SESSION_VIEWS => (false, Parent::Session),
-        r if r == rel::FINDING_VIEWS => (false, Parent::Finding),
-        r if r == rel::THEME_VIEWS => (false, Parent::Theme),
-        r if r == rel::EXERCISE_FINDINGS => (true, Parent::Exercise),
-        r if r == rel::THEME_FINDINGS => (true, Parent::Theme),
+        r if r == rel::exercise_views() => (false, Parent::Exercise),
+        r if r == rel::session_views() => (false, Parent::Session),
+        r if r == rel::finding_views() => (false, Parent::Finding),
+        r if r == rel::theme_views() => (false, Parent::Theme),
+        r if r == rel::exercise_findings() => (true, Parent::Exercise),
+        r if r == rel::theme_findings() => (true, Parent::Theme),
         _ => return None,
     })
 }
 
-/// The relations whose nested first pages are batched.
+/// The relations whose nested first pages are batched, named by the entity crate's columns.
 pub mod rel {
     use super::ChildRelation;
+    use entity::{
+        commitment, commitment_exercise, commitment_finding, exercise, finding, finding_theme,
+        metric, participant_view, resource, resource_exercise, resource_finding, session,
+        view_theme,
+    };
 
-    const fn direct(parent: &'static str) -> ChildRelation {
-        ChildRelation { parent, join: None }
+    pub fn finding_views() -> ChildRelation {
+        ChildRelation::direct(participant_view::Column::FindingId)
     }
 
-    const fn linked(parent: &'static str, join: &'static str) -> ChildRelation {
-        ChildRelation {
-            parent,
-            join: Some(join),
-        }
+    pub fn finding_resources() -> ChildRelation {
+        ChildRelation::linked(
+            resource_finding::Column::FindingId,
+            resource_finding::Column::ResourceId,
+        )
     }
 
-    pub const FINDING_VIEWS: ChildRelation = direct("participant_view.finding_id");
-    pub const FINDING_RESOURCES: ChildRelation = linked(
-        "resource_finding.finding_id",
-        "JOIN resource_finding ON resource_finding.resource_id = resource.id",
-    );
-    pub const EXERCISE_FINDINGS: ChildRelation = direct("finding.exercise_id");
-    pub const EXERCISE_VIEWS: ChildRelation = direct("participant_view.exercise_id");
-    pub const EXERCISE_METRICS: ChildRelation = direct("metric.exercise_id");
-    pub const EXERCISE_SESSIONS: ChildRelation = direct("session.exercise_id");
-    pub const EXERCISE_PARTS: ChildRelation = direct("exercise.parent_id");
-    pub const EXERCISE_RESOURCES: ChildRelation = linked(
-        "resource_exercise.exercise_id",
-        "JOIN resource_exercise ON resource_exercise.resource_id = resource.id",
-    );
-    pub const RESOURCE_FINDINGS: ChildRelation = linked(
-        "resource_finding.resource_id",
-        "JOIN resource_finding ON resource_finding.finding_id = finding.id",
-    );
-    pub const RESOURCE_EXERCISES: ChildRelation = linked(
-        "resource_exercise.resource_id",
-        "JOIN resource_exercise ON resource_exercise.exercise_id = exercise.id",
-    );
-    pub const SESSION_VIEWS: ChildRelation = direct("participant_view.session_id");
-    pub const THEME_VIEWS: ChildRelation = linked(
-        "view_theme.theme_id",
-        "JOIN view_theme ON view_theme.view_id = participant_view.id",
-    );
-    pub const THEME_FINDINGS: ChildRelation = linked(
-        "finding_theme.theme_id",
-        "JOIN finding_theme ON finding_theme.finding_id = finding.id",
-    );
-    pub const PUBLISHED_RESOURCES: ChildRelation = direct("resource.publisher_id");
-    pub const ORGANISATION_COMMITMENTS: ChildRelation = direct("commitment.organisation_id");
-    pub const FINDING_COMMITMENTS: ChildRelation = linked(
-        "commitment_finding.finding_id",
-        "JOIN commitment_finding ON commitment_finding.commitment_id = commitment.id",
-    );
-    pub const EXERCISE_COMMITMENTS: ChildRelation = linked(
-        "commitment_exercise.exercise_id",
-        "JOIN commitment_exercise ON commitment_exercise.commitment_id = commitment.id",
-    );
-    pub const COMMITMENT_FINDINGS: ChildRelation = linked(
-        "commitment_finding.commitment_id",
-        "JOIN commitment_finding ON commitment_finding.finding_id = finding.id",
-    );
-    pub const COMMITMENT_EXERCISES: ChildRelation = linked(
-        "commitment_exercise.commitment_id",
-        "JOIN commitment_exercise ON commitment_exercise.exercise_id = exercise.id",
-    );
+    pub fn exercise_findings() -> ChildRelation {
+        ChildRelation::direct(finding::Column::ExerciseId)
+    }
+
+    pub fn exercise_views() -> ChildRelation {
+        ChildRelation::direct(participant_view::Column::ExerciseId)
+    }
+
+    pub fn exercise_metrics() -> ChildRelation {
+        ChildRelation::direct(metric::Column::ExerciseId)
+    }
+
+    pub fn exercise_sessions() -> ChildRelation {
+        ChildRelation::direct(session::Column::ExerciseId)
+    }
+
+    pub fn exercise_parts() -> ChildRelation {
+        ChildRelation::direct(exercise::Column::ParentId)
+    }
+
+    pub fn exercise_resources() -> ChildRelation {
+        ChildRelation::linked(
+            resource_exercise::Column::ExerciseId,
+            resource_exercise::Column::ResourceId,
+        )
+    }
+
+    pub fn resource_findings() -> ChildRelation {
+        ChildRelation::linked(
+            resource_finding::Column::ResourceId,
+            resource_finding::Column::FindingId,
+        )
+    }
+
+    pub fn resource_exercises() -> ChildRelation {
+        ChildRelation::linked(
+            resource_exercise::Column::ResourceId,
+            resource_exercise::Column::ExerciseId,
+        )
+    }
+
+    pub fn session_views() -> ChildRelation {
+        ChildRelation::direct(participant_view::Column::SessionId)
+    }
+
+    pub fn theme_views() -> ChildRelation {
+        ChildRelation::linked(view_theme::Column::ThemeId, view_theme::Column::ViewId)
+    }
+
+    pub fn theme_findings() -> ChildRelation {
+        ChildRelation::linked(
+            finding_theme::Column::ThemeId,
+            finding_theme::Column::FindingId,
+        )
+    }
+
+    pub fn published_resources() -> ChildRelation {
+        ChildRelation::direct(resource::Column::PublisherId)
+    }
+
+    pub fn organisation_commitments() -> ChildRelation {
+        ChildRelation::direct(commitment::Column::OrganisationId)
+    }
+
+    pub fn finding_commitments() -> ChildRelation {
+        ChildRelation::linked(
+            commitment_finding::Column::FindingId,
+            commitment_finding::Column::CommitmentId,
+        )
+    }
+
+    pub fn exercise_commitments() -> ChildRelation {
+        ChildRelation::linked(
+            commitment_exercise::Column::ExerciseId,
+            commitment_exercise::Column::CommitmentId,
+        )
+    }
+
+    pub fn commitment_findings() -> ChildRelation {
+        ChildRelation::linked(
+            commitment_finding::Column::CommitmentId,
+            commitment_finding::Column::FindingId,
+        )
+    }
+
+    pub fn commitment_exercises() -> ChildRelation {
+        ChildRelation::linked(
+            commitment_exercise::Column::CommitmentId,
+            commitment_exercise::Column::ExerciseId,
+        )
+    }
 }
 
 /// Counts of one owner's related rows for dashboards, from GROUP BY statements: by kind of row
@@ -671,5 +755,24 @@ where
             out.insert(RowById::new(id), model);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rel;
+
+    #[test]
+    fn relations_name_their_tables_and_columns_as_the_entity_crate_does() {
+        let direct = rel::finding_views();
+        assert_eq!(direct.parent_sql(), "participant_view.finding_id");
+        assert_eq!(direct.join_sql("participant_view"), "");
+        let linked = rel::finding_resources();
+        assert_eq!(linked.parent_sql(), "resource_finding.finding_id");
+        assert_eq!(
+            linked.join_sql("resource"),
+            "JOIN resource_finding ON resource_finding.resource_id = resource.id"
+        );
+        assert_ne!(rel::theme_views(), rel::theme_findings());
     }
 }

@@ -85,7 +85,7 @@ impl Commitment {
         };
         paginate_children(
             ctx,
-            loaders::rel::COMMITMENT_EXERCISES,
+            loaders::rel::commitment_exercises(),
             self.0.id,
             select,
             exercise::Column::Id,
@@ -123,7 +123,7 @@ impl Commitment {
         };
         paginate_children(
             ctx,
-            loaders::rel::COMMITMENT_FINDINGS,
+            loaders::rel::commitment_findings(),
             self.0.id,
             select,
             finding::Column::Id,

@@ -158,7 +158,7 @@ impl Resource {
         };
         paginate_children(
             ctx,
-            loaders::rel::RESOURCE_EXERCISES,
+            loaders::rel::resource_exercises(),
             self.0.id,
             select,
             exercise::Column::Id,
@@ -196,7 +196,7 @@ impl Resource {
         };
         paginate_children(
             ctx,
-            loaders::rel::RESOURCE_FINDINGS,
+            loaders::rel::resource_findings(),
             self.0.id,
             select,
             finding::Column::Id,

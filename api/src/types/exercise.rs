@@ -121,7 +121,7 @@ impl Exercise {
         let select = || exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_PARTS,
+            loaders::rel::exercise_parts(),
             self.0.id,
             select,
             exercise::Column::Id,
@@ -208,7 +208,7 @@ impl Exercise {
         let select = || session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_SESSIONS,
+            loaders::rel::exercise_sessions(),
             self.0.id,
             select,
             session::Column::Id,
@@ -238,7 +238,7 @@ impl Exercise {
         let select = || finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_FINDINGS,
+            loaders::rel::exercise_findings(),
             self.0.id,
             select,
             finding::Column::Id,
@@ -271,7 +271,7 @@ impl Exercise {
         };
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_VIEWS,
+            loaders::rel::exercise_views(),
             self.0.id,
             select,
             participant_view::Column::Id,
@@ -301,7 +301,7 @@ impl Exercise {
         let select = || metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_METRICS,
+            loaders::rel::exercise_metrics(),
             self.0.id,
             select,
             metric::Column::Id,
@@ -339,7 +339,7 @@ impl Exercise {
         };
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_RESOURCES,
+            loaders::rel::exercise_resources(),
             self.0.id,
             select,
             resource::Column::Id,
@@ -378,7 +378,7 @@ impl Exercise {
         };
         paginate_children(
             ctx,
-            loaders::rel::EXERCISE_COMMITMENTS,
+            loaders::rel::exercise_commitments(),
             self.0.id,
             select,
             commitment::Column::Id,
@@ -512,7 +512,7 @@ impl Session {
         };
         paginate_children(
             ctx,
-            loaders::rel::SESSION_VIEWS,
+            loaders::rel::session_views(),
             self.0.id,
             select,
             participant_view::Column::Id,

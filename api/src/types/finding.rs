@@ -89,7 +89,7 @@ impl Finding {
         };
         paginate_children(
             ctx,
-            loaders::rel::FINDING_VIEWS,
+            loaders::rel::finding_views(),
             self.0.id,
             select,
             participant_view::Column::Id,
@@ -127,7 +127,7 @@ impl Finding {
         };
         paginate_children(
             ctx,
-            loaders::rel::FINDING_RESOURCES,
+            loaders::rel::finding_resources(),
             self.0.id,
             select,
             resource::Column::Id,
@@ -166,7 +166,7 @@ impl Finding {
         };
         paginate_children(
             ctx,
-            loaders::rel::FINDING_COMMITMENTS,
+            loaders::rel::finding_commitments(),
             self.0.id,
             select,
             commitment::Column::Id,

@@ -12,7 +12,7 @@ mod finding_map;
 mod node;
 mod organisation;
 mod search;
-mod support;
+pub(crate) mod support;
 mod view;
 mod vocabulary;
 
@@ -31,7 +31,7 @@ pub use finding::Finding;
 pub use finding_map::{finding_map, FindingDimension, FindingMap};
 pub use node::{load_node, Node};
 pub use organisation::{Involvement, Organisation};
-pub use search::{search, SearchFilters, SearchHit, SearchKind};
+pub use search::{SearchHit, SearchKind};
 pub use support::{fetch_one, ExternalKey, Lookup, LookupInput, Provenance};
 pub use view::ParticipantView;
 pub use vocabulary::{GovernmentMission, SourceDocument, Theme};

@@ -119,7 +119,7 @@ impl Organisation {
             || resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::PUBLISHED_RESOURCES,
+            loaders::rel::published_resources(),
             self.0.id,
             select,
             resource::Column::Id,
@@ -151,7 +151,7 @@ impl Organisation {
             || commitment::Entity::find().filter(commitment::Column::OrganisationId.eq(self.0.id));
         paginate_children(
             ctx,
-            loaders::rel::ORGANISATION_COMMITMENTS,
+            loaders::rel::organisation_commitments(),
             self.0.id,
             select,
             commitment::Column::Id,

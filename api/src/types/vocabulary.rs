@@ -282,7 +282,7 @@ impl Theme {
         };
         paginate_children(
             ctx,
-            loaders::rel::THEME_FINDINGS,
+            loaders::rel::theme_findings(),
             self.0.id,
             select,
             finding::Column::Id,
@@ -320,7 +320,7 @@ impl Theme {
         };
         paginate_children(
             ctx,
-            loaders::rel::THEME_VIEWS,
+            loaders::rel::theme_views(),
             self.0.id,
             select,
             participant_view::Column::Id,
