@@ -33,7 +33,8 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// The modules a file names by `crate::<module>` or `crate::{<module>, ..}`, outside comments
-/// and its test module.
+/// and its test module (everything after the file's first `#[cfg(test)]`: every file of
+/// `api/src` keeps its tests in one module at its end).
 fn named(text: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
     let code: String = text
         .split("#[cfg(test)]")
@@ -82,13 +83,18 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.matches("#[cfg(test)]").count() <= 1,
+            "{}: keep the tests in one module at the end",
+            file.display()
+        );
         let entry = graph.entry(module.clone()).or_default();
         entry.extend(named(&text, &modules).into_iter().filter(|m| *m != module));
     }
     graph
 }
 
-/// A cycle through `from`, if there is one, as the modules along it.
+/// A cycle in `graph`, if there is one, as the modules along it (the first one repeated last).
 fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
     fn visit(
         node: &str,

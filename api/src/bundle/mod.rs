@@ -436,11 +436,12 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
     row: &T::Row,
     actor: Actor<'_>,
 ) -> ApiResult<Option<(Outcome, i32)>> {
-    if actor == Actor::Seed {
-        if let Some(id) = id_by_slug::<T, C>(conn, T::row_slug(row)).await? {
-            report.count(T::TYPE, slot(Outcome::Unchanged));
-            return Ok(Some((Outcome::Unchanged, id)));
-        }
+    // One slug lookup serves the seed's match, the match of rows without an external key and
+    // the conflict check below.
+    let slug_owner = id_by_slug::<T, C>(conn, T::row_slug(row)).await?;
+    if let (Actor::Seed, Some(id)) = (actor, slug_owner) {
+        report.count(T::TYPE, slot(Outcome::Unchanged));
+        return Ok(Some((Outcome::Unchanged, id)));
     }
     let mut problems = Vec::new();
     let external = T::external(row);
@@ -448,9 +449,6 @@ pub(crate) async fn write_row<T: Codec, C: ConnectionTrait>(
         external_problems(e, &mut problems);
     }
     let fields = T::resolve(conn, row, &mut problems).await?;
-    // One slug lookup serves both the match (rows without an external key) and the conflict
-    // check below.
-    let slug_owner = id_by_slug::<T, C>(conn, T::row_slug(row)).await?;
     let existing = match &external {
         Some(e) => id_by_external::<T, C>(conn, e).await?,
         None => slug_owner,

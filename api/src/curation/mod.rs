@@ -734,6 +734,9 @@ pub async fn refuse_if_used<C: ConnectionTrait>(
     id: i32,
     dependents: &[Dependent],
 ) -> ApiResult<()> {
+    if dependents.is_empty() {
+        return Ok(());
+    }
     let counts: Vec<String> = dependents
         .iter()
         .enumerate()
@@ -749,7 +752,10 @@ pub async fn refuse_if_used<C: ConnectionTrait>(
     let row = db(conn
         .query_one_raw(Statement::from_string(backend, sql))
         .await)?
-    .ok_or(ApiError::Internal)?;
+    .ok_or_else(|| {
+        tracing::error!(what, id, "counting dependents returned no row");
+        ApiError::Internal
+    })?;
     let mut used = Vec::new();
     for (i, d) in dependents.iter().enumerate() {
         let n: i64 = db(row.try_get("", &format!("n{i}")))?;
