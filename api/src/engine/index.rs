@@ -868,190 +868,57 @@ impl Index {
 
     /// For every pair of row and column values that has views in `set`, the count per stance.
     ///
-    /// One pass over the rows rather than one intersection per cell: a row's stance, missions
-    /// and exercise are in its facts, so a map over those dimensions reads each row of `set`
-    /// once; a map with themes (which the facts do not hold) intersects `set` with each theme
-    /// once and reads the other dimension from the facts of that part's rows. Counting a
-    /// cell by intersecting bitmaps cost a cardinality per cell and class, about ten times as
-    /// much at a million views (the first engine did that; `naive_map` in the tests still
-    /// does, as the reference).
+    /// Only one set is materialised per (class, value of the shorter dimension); each cell is
+    /// then one `intersection_len` per class that has rows in `set` at all. A filtered map
+    /// (one or two stances) so costs a cardinality per cell, where intersecting the cell first
+    /// and then counting each class cost a new bitmap and seven cardinalities per cell.
     pub fn map_counts(
         &self,
         set: &RoaringBitmap,
         rows: (Dim, &[i32]),
         columns: (Dim, &[i32]),
     ) -> HashMap<(i32, i32), [u64; CLASSES]> {
-        // Themes go on the outer side (one intersection each); the inner side is read from
-        // each row's facts. `swap` puts the keys back in (row, column) order.
-        let swap = columns.0 == Dim::Theme && rows.0 != Dim::Theme;
+        let values = |(dim, values): (Dim, &[i32])| -> Vec<(i32, &RoaringBitmap)> {
+            values
+                .iter()
+                .filter_map(|v| self.facet(dim, *v).map(|b| (*v, b)))
+                .collect()
+        };
+        let (rows, columns) = (values(rows), values(columns));
+        // Materialise along the more selective dimension (the smaller mean set, e.g. themes
+        // rather than missions): its parts are then sparse, and counting a sparse part against
+        // the other dimension costs in proportion to the part, where a dense part costs a
+        // whole bitmap per count. `swap` puts the keys back in (row, column) order.
+        let mean = |v: &[(i32, &RoaringBitmap)]| {
+            v.iter().map(|(_, b)| b.len()).sum::<u64>() / v.len().max(1) as u64
+        };
+        let swap = mean(&columns) < mean(&rows);
         let (outer, inner) = if swap {
-            (columns, rows)
+            (&columns, &rows)
         } else {
-            (rows, columns)
+            (&rows, &columns)
         };
-        let inner_slots = Slots::new(inner.1);
-        let width = inner_slots.len();
-        let mut cells: Vec<[u64; CLASSES]> = Vec::new();
-        let mut outer_keys: Vec<i32> = Vec::new();
-        let count = |cells: &mut [[u64; CLASSES]], id: u32| {
-            let Some(f) = self.facts.get(id as usize).filter(|f| f.present) else {
-                return;
-            };
-            let class = f.stance as usize;
-            if class >= CLASSES {
-                return;
-            }
-            f.each(inner.0, |v| {
-                if let Some(slot) = inner_slots.get(v) {
-                    cells[slot][class] += 1;
-                }
-            });
-        };
-        if outer.0 == Dim::Theme {
-            if inner.0 == Dim::Theme {
-                return self.map_by_intersections(set, rows, columns);
-            }
-            for t in Slots::new(outer.1).keys {
-                let Some(members) = self.theme.get(&t) else {
-                    continue;
-                };
-                let part = set & members;
-                let at = cells.len();
-                cells.resize(at + width, [0; CLASSES]);
-                outer_keys.push(t);
-                for id in &part {
-                    count(&mut cells[at..], id);
-                }
-            }
-        } else {
-            // Both dimensions from the facts: one row of cells per outer value, one pass.
-            let outer_slots = Slots::new(outer.1);
-            outer_keys = outer_slots.keys.clone();
-            cells.resize(outer_keys.len() * width, [0; CLASSES]);
-            for id in set {
-                let Some(f) = self.facts.get(id as usize).filter(|f| f.present) else {
-                    continue;
-                };
-                f.each(outer.0, |o| {
-                    if let Some(slot) = outer_slots.get(o) {
-                        count(&mut cells[slot * width..(slot + 1) * width], id);
-                    }
-                });
-            }
-        }
-        let mut counts = HashMap::new();
-        for (o, row) in outer_keys.iter().zip(cells.chunks(width.max(1))) {
-            for (i, by_class) in inner_slots.keys.iter().zip(row) {
-                if by_class.iter().any(|n| *n > 0) {
-                    let key = if swap { (*i, *o) } else { (*o, *i) };
-                    counts.insert(key, *by_class);
-                }
-            }
-        }
-        counts
-    }
-
-    /// The same counts as [`Index::map_counts`], one intersection per cell and class: for a
-    /// map of themes by themes, where neither side is in the rows' facts.
-    fn map_by_intersections(
-        &self,
-        set: &RoaringBitmap,
-        rows: (Dim, &[i32]),
-        columns: (Dim, &[i32]),
-    ) -> HashMap<(i32, i32), [u64; CLASSES]> {
         let mut counts = HashMap::new();
         for (class, members) in self.stance.iter().enumerate() {
             let in_class = set & members;
-            for r in rows.1 {
-                let Some(part) = self.facet(rows.0, *r).map(|b| &in_class & b) else {
+            if in_class.is_empty() {
+                continue;
+            }
+            for (o, ob) in outer {
+                let part = &in_class & *ob;
+                if part.is_empty() {
                     continue;
-                };
-                for c in columns.1 {
-                    let n = self
-                        .facet(columns.0, *c)
-                        .map_or(0, |b| part.intersection_len(b));
+                }
+                for (i, ib) in inner {
+                    let n = part.intersection_len(ib);
                     if n > 0 {
-                        counts.entry((*r, *c)).or_insert([0u64; CLASSES])[class] = n;
+                        let key = if swap { (*i, *o) } else { (*o, *i) };
+                        counts.entry(key).or_insert([0u64; CLASSES])[class] = n;
                     }
                 }
             }
         }
         counts
-    }
-}
-
-impl Facts {
-    /// Calls `f` with each of this row's values on `dim` (a mission index per mission it is
-    /// tagged with, its stance or kind index, its exercise id); themes are not in the facts.
-    fn each(&self, dim: Dim, mut f: impl FnMut(i32)) {
-        match dim {
-            Dim::Mission => {
-                for m in 0..MISSIONS {
-                    if self.missions & (1 << m) != 0 {
-                        f(m as i32);
-                    }
-                }
-            }
-            Dim::Stance => f(i32::from(self.stance)),
-            Dim::Exercise => f(self.exercise),
-            Dim::Theme => {}
-        }
-    }
-}
-
-/// The distinct values of one side of a map, each with its slot (its place in `keys`), looked
-/// up by value: through a table by value when the values are small (missions, stances, the
-/// exercise ids of a corpus), through a hash map otherwise.
-struct Slots {
-    keys: Vec<i32>,
-    table: Vec<u32>,
-    hashed: HashMap<i32, usize>,
-}
-
-impl Slots {
-    /// Past this value a slot is found by hashing rather than in a table by value.
-    const TABLE_MAX: i32 = 1 << 16;
-
-    fn new(values: &[i32]) -> Slots {
-        let mut slots = Slots {
-            keys: Vec::with_capacity(values.len()),
-            table: Vec::new(),
-            hashed: HashMap::new(),
-        };
-        for v in values {
-            if slots.get(*v).is_some() {
-                continue;
-            }
-            let slot = slots.keys.len();
-            slots.keys.push(*v);
-            match usize::try_from(*v) {
-                Ok(at) if *v < Self::TABLE_MAX => {
-                    if slots.table.len() <= at {
-                        slots.table.resize(at + 1, u32::MAX);
-                    }
-                    slots.table[at] = slot as u32;
-                }
-                _ => {
-                    slots.hashed.insert(*v, slot);
-                }
-            }
-        }
-        slots
-    }
-
-    fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    fn get(&self, value: i32) -> Option<usize> {
-        match usize::try_from(value) {
-            Ok(at) if value < Self::TABLE_MAX => self
-                .table
-                .get(at)
-                .filter(|s| **s != u32::MAX)
-                .map(|s| *s as usize),
-            _ => self.hashed.get(&value).copied(),
-        }
     }
 }
 
