@@ -1,7 +1,9 @@
 //! Typed filters for lists, translated into SQL conditions (subqueries on indexed join-table and
 //! foreign-key columns), so filtering happens in the database.
 
-use crate::engine::{kind_index, mission_index, nanos, stance_index, Engine, Index, ViewQuery};
+use crate::engine::{
+    kind_index, mission_index, nanos, stance_index, Engine, Index, Selected, ViewQuery,
+};
 use crate::enums::{FindingKind, Mission, Stance};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
@@ -11,7 +13,6 @@ use entity::{
     exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
     view_theme,
 };
-use roaring::RoaringBitmap;
 use sea_orm::{
     sea_query::{Condition, Query, SelectStatement},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -736,7 +737,7 @@ pub fn select_views(
     engine: Option<&Engine>,
     filter: &ViewFilter,
     published_only: bool,
-) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+) -> ApiResult<Option<Arc<Selected>>> {
     let Some(engine) = engine else {
         return Ok(None);
     };
@@ -774,7 +775,7 @@ pub fn select_findings(
     engine: Option<&Engine>,
     filter: &FindingFilter,
     published_only: bool,
-) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+) -> ApiResult<Option<Arc<Selected>>> {
     let Some(engine) = engine else {
         return Ok(None);
     };

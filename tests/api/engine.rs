@@ -1319,36 +1319,13 @@ async fn the_engine_builds_from_the_database_and_follows_the_log() {
 /// lists of the missions and of the map's cells are read one parent at a time.
 #[tokio::test]
 async fn lists_totals_and_maps_come_from_the_index() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let mut counts = Vec::new();
         for engine in [true, false] {
-            let Some(db) = crate::helpers::TestDb::create(backend).await else {
+            let Some((_db, address, statements)) = counted_server(backend, engine).await else {
                 continue;
             };
-            let mut conn = api::db::connect(db.url(), 4).await.expect("connect");
-            let statements = Arc::new(AtomicUsize::new(0));
-            let counter = statements.clone();
-            conn.set_metric_callback(move |info| {
-                if !crate::n_plus_one::housekeeping(&info.statement.sql) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            });
-            let vars: HashMap<&str, String> = HashMap::from([
-                ("PUBLIC_VOICE_PORT", "0".to_string()),
-                ("PUBLIC_VOICE_WORKERS", "1".to_string()),
-                ("PUBLIC_VOICE_ENGINE_POLL_MS", "0".to_string()),
-                ("PUBLIC_VOICE_ENGINE", engine.to_string()),
-            ]);
-            let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("settings");
-            let app = Application::build_with_connection(&settings, conn)
-                .await
-                .expect("app");
-            let address = format!("http://127.0.0.1:{}", app.port());
-            tokio::spawn(app.run_until_stopped());
-            // Let the change listener connect (PostgreSQL) before counting.
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             let mut measured = Vec::new();
             for query in [
                 r#"{ participantViews(first: 5, filter: { stances: [CONCERN, CONDITION],
@@ -1379,6 +1356,141 @@ async fn lists_totals_and_maps_come_from_the_index() {
         assert!(
             counts[1][0] > 1 && counts[1][1] > 2 && counts[1][4] > 3 && counts[1][5] > 2,
             "{backend:?}: {counts:?}"
+        );
+    }
+}
+
+/// A seeded server (its engine on or off) over a fresh database, whose connection counts the
+/// statements requests run (housekeeping left out); `None` when the backend is not configured.
+async fn counted_server(
+    backend: Backend,
+    engine: bool,
+) -> Option<(
+    crate::helpers::TestDb,
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+)> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let db = crate::helpers::TestDb::create(backend).await?;
+    let mut conn = api::db::connect(db.url(), 4).await.expect("connect");
+    let statements = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    conn.set_metric_callback(move |info| {
+        if !crate::n_plus_one::housekeeping(&info.statement.sql) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("PUBLIC_VOICE_PORT", "0".to_string()),
+        ("PUBLIC_VOICE_WORKERS", "1".to_string()),
+        ("PUBLIC_VOICE_ENGINE_POLL_MS", "0".to_string()),
+        ("PUBLIC_VOICE_ENGINE", engine.to_string()),
+    ]);
+    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("settings");
+    let app = Application::build_with_connection(&settings, conn)
+        .await
+        .expect("app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    // Let the change listener connect (PostgreSQL) before counting.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    Some((db, address, statements))
+}
+
+/// A map redrawn under the same filter is counted once per change-log position, and its themes
+/// are read once: the second request runs one statement (the missions, which an import may
+/// relabel without a change-log entry) where the first ran two. A theme written in between is
+/// a new column at the very next request, with its own counts, on both backends.
+#[tokio::test]
+async fn a_redrawn_map_is_counted_once_until_the_next_write() {
+    use std::sync::atomic::Ordering;
+    const MAP: &str =
+        "{ evidenceMap(rows: MISSION, columns: THEME, filter: { stances: [CONCERN] }) {
+        totalViews columns { key label } cells { count byStance { stance count } } } }";
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((db, address, statements)) = counted_server(backend, true).await else {
+            continue;
+        };
+        let mut maps = Vec::new();
+        let mut ran = Vec::new();
+        for _ in 0..2 {
+            let before = statements.load(Ordering::SeqCst);
+            let d = post(&address, None, MAP, json!({})).await;
+            assert!(d.get("errors").is_none(), "{d}");
+            ran.push(statements.load(Ordering::SeqCst) - before);
+            maps.push(d);
+        }
+        assert_eq!(ran, vec![2, 1], "{backend:?}");
+        assert_eq!(maps[0], maps[1], "{backend:?}");
+        let columns = |d: &Value| -> Vec<String> {
+            d["data"]["evidenceMap"]["columns"]
+                .as_array()
+                .expect("columns")
+                .iter()
+                .map(|c| c["key"].as_str().expect("key").to_string())
+                .collect()
+        };
+        assert!(!columns(&maps[0]).contains(&"drawn-later".to_string()));
+
+        let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
+        let (_, editor) = api::auth::create_token(
+            &conn,
+            "curator",
+            api::auth::parse_role("editor").expect("role"),
+            "test",
+        )
+        .await
+        .expect("token");
+        conn.close().await.ok();
+        let created = post(
+            &address,
+            Some(&editor),
+            "mutation($input: CreateThemeInput!) { createTheme(input: $input) { slug } }",
+            json!({"input": {"slug": "drawn-later", "label": "Drawn later",
+                   "definition": "A theme written after the map was first drawn."}}),
+        )
+        .await;
+        assert_eq!(
+            created["data"]["createTheme"]["slug"], "drawn-later",
+            "{created}"
+        );
+        let again = post(&address, None, MAP, json!({})).await;
+        let keys = columns(&again);
+        assert!(
+            keys.contains(&"drawn-later".to_string()),
+            "{backend:?}: {keys:?}"
+        );
+        assert_eq!(keys.len(), columns(&maps[0]).len() + 1, "{backend:?}");
+        // The new column is empty; every other cell holds what it held.
+        let cells = |d: &Value| {
+            d["data"]["evidenceMap"]["cells"]
+                .as_array()
+                .expect("cells")
+                .clone()
+        };
+        let width = keys.len();
+        let at = keys
+            .iter()
+            .position(|k| k == "drawn-later")
+            .expect("new column");
+        let old_cells = cells(&maps[0]);
+        for (i, cell) in cells(&again).iter().enumerate() {
+            let (row, column) = (i / width, i % width);
+            if column == at {
+                assert_eq!(cell["count"], json!(0), "{backend:?}");
+            } else {
+                let old_column = if column > at { column - 1 } else { column };
+                assert_eq!(
+                    cell,
+                    &old_cells[row * (width - 1) + old_column],
+                    "{backend:?}"
+                );
+            }
+        }
+        assert_eq!(
+            again["data"]["evidenceMap"]["totalViews"],
+            maps[0]["data"]["evidenceMap"]["totalViews"],
+            "{backend:?}"
         );
     }
 }

@@ -112,7 +112,7 @@ pub struct Start<'a> {
 }
 
 /// A dimension of the evidence map.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dim {
     Mission,
     Theme,

@@ -36,6 +36,19 @@ impl Weight for Arc<RoaringBitmap> {
     }
 }
 
+impl Weight for Arc<super::Selected> {
+    fn weight(&self) -> usize {
+        // The maps it remembers are small beside the rows (a cell is 60 bytes).
+        self.serialized_size()
+    }
+}
+
+impl Weight for super::Vocabulary {
+    fn weight(&self) -> usize {
+        self.bytes
+    }
+}
+
 /// Answers by key, valid at one change-log position, oldest evicted first past `budget` bytes
 /// (an answer larger than the whole budget is not remembered), so that a few very large answers
 /// cannot grow the process without bound.

@@ -97,6 +97,80 @@ const SEARCH_BUDGET: usize = 64 << 20;
 /// 1M views is about 125 KiB).
 const SELECTION_BUDGET: usize = 8 << 20;
 
+/// The rows a filter selects at one change-log position, with the maps counted over them: a
+/// map asked again under the same filter (a dashboard redrawn, another reader's copy of it) is
+/// counted once per position and shape, not once per request. It reads as its bitmap.
+pub struct Selected {
+    rows: RoaringBitmap,
+    maps: Mutex<HashMap<MapShape, Cells>>,
+}
+
+/// A map's dimensions and the values asked for on each.
+type MapShape = ((Dim, Vec<i32>), (Dim, Vec<i32>));
+/// A map's counts per (row value, column value), each per class (see [`Index::map_counts`]).
+pub type Cells = Arc<HashMap<(i32, i32), [u64; index::CLASSES]>>;
+
+/// The maps one selection remembers, at most (shapes differ by dimensions and vocabulary, so a
+/// few are all a position sees; the bound keeps a stream of odd shapes from growing it).
+const MAPS_PER_SELECTION: usize = 16;
+
+impl std::ops::Deref for Selected {
+    type Target = RoaringBitmap;
+    fn deref(&self) -> &RoaringBitmap {
+        &self.rows
+    }
+}
+
+impl Selected {
+    pub fn new(rows: RoaringBitmap) -> Selected {
+        Selected {
+            rows,
+            maps: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The map of these rows by `rows` x `columns` (of the views' index, or the findings' when
+    /// `findings`), counted at the first request and remembered with the selection; `None` when
+    /// the engine is not ready.
+    pub fn map(
+        &self,
+        engine: &Engine,
+        findings: bool,
+        rows: (Dim, &[i32]),
+        columns: (Dim, &[i32]),
+    ) -> Option<Cells> {
+        let shape = ((rows.0, rows.1.to_vec()), (columns.0, columns.1.to_vec()));
+        if let Some(found) = self.maps.lock().ok().and_then(|m| m.get(&shape).cloned()) {
+            return Some(found);
+        }
+        let counted = Arc::new(engine.read(|index| {
+            let ix = if findings {
+                &index.findings
+            } else {
+                &index.views
+            };
+            ix.map_counts(&self.rows, rows, columns)
+        })?);
+        if let Ok(mut maps) = self.maps.lock() {
+            if maps.len() < MAPS_PER_SELECTION {
+                maps.insert(shape, counted.clone());
+            }
+        }
+        Some(counted)
+    }
+}
+
+/// How much the remembered vocabularies may hold together (see [`Vocabulary`]).
+const VOCABULARY_BUDGET: usize = 1 << 20;
+
+/// Something small read from the database and kept until the next write (a map's row or
+/// column values, as the GraphQL layer shapes them), with its size for the budget.
+#[derive(Clone)]
+pub struct Vocabulary {
+    pub value: Arc<dyn std::any::Any + Send + Sync>,
+    pub bytes: usize,
+}
+
 /// A filter resolved against the index, for remembering the rows it selects.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Selection {
@@ -115,7 +189,10 @@ struct Inner {
     /// Ranked search matches, valid at one change-log position.
     searches: Mutex<memo::Memo<String, Ranked>>,
     /// The rows filters select, valid at one change-log position.
-    selections: Mutex<memo::Memo<Selection, Arc<RoaringBitmap>>>,
+    selections: Mutex<memo::Memo<Selection, Arc<Selected>>>,
+    /// Small answers read from the database (a map's row and column values), valid at the
+    /// position read before asking for them, as search lists are.
+    vocabulary: Mutex<memo::Memo<&'static str, Vocabulary>>,
     /// One lock per search expression being ranked, so that concurrent requests for the same
     /// expression wait for one database read instead of each making their own.
     ranking: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -209,6 +286,7 @@ impl Engine {
                 wake: Notify::new(),
                 searches: Mutex::new(memo::Memo::new(SEARCH_BUDGET)),
                 selections: Mutex::new(memo::Memo::new(SELECTION_BUDGET)),
+                vocabulary: Mutex::new(memo::Memo::new(VOCABULARY_BUDGET)),
                 ranking: Mutex::new(HashMap::new()),
             }),
         }
@@ -287,7 +365,7 @@ impl Engine {
         findings: bool,
         published_only: bool,
         query: impl FnOnce(&Indexes) -> ApiResult<Option<ViewQuery>>,
-    ) -> ApiResult<Option<Arc<RoaringBitmap>>> {
+    ) -> ApiResult<Option<Arc<Selected>>> {
         self.read(|index| {
             // Written under the write lock, so it is the position of the index read here.
             let seq = self.inner.applied.load(Ordering::SeqCst);
@@ -313,7 +391,7 @@ impl Engine {
             } else {
                 &index.views
             };
-            let set = Arc::new(rows.select(&key.query, published_only));
+            let set = Arc::new(Selected::new(rows.select(&key.query, published_only)));
             if let Ok(mut memo) = self.inner.selections.lock() {
                 memo.put(seq, key, set.clone());
             }
@@ -365,6 +443,24 @@ impl Engine {
         }
         if let Ok(mut searches) = self.inner.searches.lock() {
             searches.put(seq, expression.to_string(), ranked);
+        }
+    }
+
+    /// A vocabulary remembered under `name` at the current position (see [`Vocabulary`]).
+    pub fn recall_vocabulary<T: std::any::Any + Send + Sync>(&self, name: &str) -> Option<Arc<T>> {
+        let seq = self.position()?;
+        let found = self.inner.vocabulary.lock().ok()?.get(seq, name)?;
+        found.value.downcast::<T>().ok()
+    }
+
+    /// Remembers a vocabulary read from the database after [`position`](Engine::position) said
+    /// `seq` (ignored once a write has moved it on), as [`remember`](Engine::remember) does.
+    pub fn remember_vocabulary(&self, seq: i64, name: &'static str, vocabulary: Vocabulary) {
+        if self.position() != Some(seq) {
+            return;
+        }
+        if let Ok(mut memo) = self.inner.vocabulary.lock() {
+            memo.put(seq, name, vocabulary);
         }
     }
 
@@ -992,7 +1088,7 @@ pub fn child_count(
 /// and the cell's row and column values, intersected only when someone drills into the cell.
 #[derive(Clone)]
 pub struct CellMembers {
-    pub set: Arc<RoaringBitmap>,
+    pub set: Arc<Selected>,
     pub row: (Dim, i32),
     pub column: (Dim, i32),
 }
@@ -1013,7 +1109,7 @@ impl CellMembers {
             ) {
                 (Some(r), Some(c)) => {
                     let mut cell = r & c;
-                    cell &= &*self.set;
+                    cell &= &**self.set;
                     cell
                 }
                 _ => RoaringBitmap::new(),

@@ -6,7 +6,7 @@
 // Each GraphQL argument is a Rust argument: the query, its kinds, two filters and the four paging arguments.
 #![allow(clippy::too_many_arguments)]
 
-use crate::engine::{Engine, Ranked};
+use crate::engine::{Engine, Ranked, Selected};
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::pagination::{cursor, Page, PageArgs, PageEdge, PageLimits};
@@ -15,7 +15,6 @@ use crate::types::{SearchHit, SearchKind};
 use crate::visibility::PUBLISHED;
 use async_graphql::{Context, Object};
 use entity::{finding, participant_view};
-use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, Statement, Value,
@@ -132,8 +131,8 @@ fn under(arg: &str, err: ApiError) -> ApiError {
 
 /// The rows of each filtered kind a hit may be: `None` for a kind without a filter.
 struct Allowed {
-    views: Option<Arc<RoaringBitmap>>,
-    findings: Option<Arc<RoaringBitmap>>,
+    views: Option<Arc<Selected>>,
+    findings: Option<Arc<Selected>>,
 }
 
 impl Allowed {
@@ -207,13 +206,13 @@ async fn allowed(
     Ok(Allowed { views, findings })
 }
 
-fn ids(rows: Result<Vec<i32>, sea_orm::DbErr>) -> ApiResult<Arc<RoaringBitmap>> {
-    Ok(Arc::new(
+fn ids(rows: Result<Vec<i32>, sea_orm::DbErr>) -> ApiResult<Arc<Selected>> {
+    Ok(Arc::new(Selected::new(
         db(rows)?
             .into_iter()
             .filter_map(|id| u32::try_from(id).ok())
             .collect(),
-    ))
+    )))
 }
 
 /// How each backend matches, ranks and highlights, over `search_index`; `$1` is the expression.

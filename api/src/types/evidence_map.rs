@@ -225,8 +225,49 @@ pub(super) fn stance_key(s: Stance) -> String {
     entity::enums::Stance::from(s).to_value()
 }
 
-/// Every value of a dimension, in display order.
+/// Every value of a dimension, in display order. Themes and exercises are curated, and every
+/// change to them moves the engine's change-log position: with the engine ready they are read
+/// once per position (a map redrawn asks no statement for them). Missions are read each time
+/// (an import may relabel them without a change-log entry), stances are constants.
 pub(super) async fn keys(
+    engine: Option<&Engine>,
+    conn: &DatabaseConnection,
+    dim: EvidenceDimension,
+) -> ApiResult<Vec<EvidenceKey>> {
+    let name = match dim {
+        EvidenceDimension::Theme => "map keys: themes",
+        EvidenceDimension::Exercise => "map keys: exercises",
+        EvidenceDimension::Mission | EvidenceDimension::Stance => {
+            return read_keys(conn, dim).await
+        }
+    };
+    let Some(engine) = engine else {
+        return read_keys(conn, dim).await;
+    };
+    if let Some(found) = engine.recall_vocabulary::<Vec<EvidenceKey>>(name) {
+        return Ok((*found).clone());
+    }
+    // The position before the read: the list may be fresher than it, never older.
+    let seq = engine.position();
+    let read = read_keys(conn, dim).await?;
+    if let Some(seq) = seq {
+        let bytes = read
+            .iter()
+            .map(|k| {
+                std::mem::size_of::<EvidenceKey>()
+                    + k.key.len()
+                    + k.label.len()
+                    + k.stored.len()
+                    + k.id.as_ref().map_or(0, |id| id.len())
+            })
+            .sum();
+        let value = Arc::new(read.clone());
+        engine.remember_vocabulary(seq, name, crate::engine::Vocabulary { value, bytes });
+    }
+    Ok(read)
+}
+
+async fn read_keys(
     conn: &DatabaseConnection,
     dim: EvidenceDimension,
 ) -> ApiResult<Vec<EvidenceKey>> {
@@ -367,14 +408,13 @@ pub async fn evidence_map(
             .add(participant_view::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
     }
     let matching = participant_view::Entity::find().filter(base.clone());
-    let row_keys = keys(c, rows).await?;
-    let col_keys = keys(c, columns).await?;
+    let row_keys = keys(engine, c, rows).await?;
+    let col_keys = keys(engine, c, columns).await?;
     let from_index = match (engine, &indexed) {
-        (Some(engine), Some(set)) => engine
-            .read(|index| {
-                indexed_counts(&index.views, set, (rows, &row_keys), (columns, &col_keys))
-            })
-            .map(|counts| (counts, set.len())),
+        (Some(engine), Some(set)) => {
+            indexed_counts(engine, set, (rows, &row_keys), (columns, &col_keys))
+                .map(|counts| (counts, set.len()))
+        }
         _ => None,
     };
     let counted = from_index.is_some();
@@ -437,16 +477,22 @@ pub async fn evidence_map(
     })
 }
 
-/// The map's counts per cell (row by row) and stance (in [`STANCES`]' order), from the index.
+/// The map's counts per cell (row by row) and stance (in [`STANCES`]' order), from the index
+/// (counted once per filter, shape and position: see [`crate::engine::Selected::map`]).
 fn indexed_counts(
-    index: &crate::engine::Index,
-    set: &roaring::RoaringBitmap,
+    engine: &Engine,
+    set: &crate::engine::Selected,
     rows: (EvidenceDimension, &[EvidenceKey]),
     columns: (EvidenceDimension, &[EvidenceKey]),
-) -> Vec<[u64; STANCES.len()]> {
+) -> Option<Vec<[u64; STANCES.len()]>> {
     let (row_dim, row_values) = index_values(rows.0, rows.1);
     let (col_dim, col_values) = index_values(columns.0, columns.1);
-    let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
+    let found = set.map(
+        engine,
+        false,
+        (row_dim, &row_values),
+        (col_dim, &col_values),
+    )?;
     let mut counts = Vec::with_capacity(row_values.len() * col_values.len());
     for rv in &row_values {
         for cv in &col_values {
@@ -455,7 +501,7 @@ fn indexed_counts(
             counts.push(std::array::from_fn(|s| by_class[s]));
         }
     }
-    counts
+    Some(counts)
 }
 
 /// The map's counts keyed by (row, column, stance) as stored, and the total, in SQL: one

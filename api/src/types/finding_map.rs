@@ -147,13 +147,14 @@ impl FindingCell {
 
 /// Every value of a dimension, in display order.
 async fn finding_keys(
+    engine: Option<&Engine>,
     conn: &sea_orm::DatabaseConnection,
     dim: FindingDimension,
 ) -> ApiResult<Vec<EvidenceKey>> {
     Ok(match dim {
-        FindingDimension::Mission => keys(conn, EvidenceDimension::Mission).await?,
-        FindingDimension::Theme => keys(conn, EvidenceDimension::Theme).await?,
-        FindingDimension::Exercise => keys(conn, EvidenceDimension::Exercise).await?,
+        FindingDimension::Mission => keys(engine, conn, EvidenceDimension::Mission).await?,
+        FindingDimension::Theme => keys(engine, conn, EvidenceDimension::Theme).await?,
+        FindingDimension::Exercise => keys(engine, conn, EvidenceDimension::Exercise).await?,
         FindingDimension::Kind => KINDS
             .iter()
             .map(|k| EvidenceKey {
@@ -248,19 +249,13 @@ pub async fn finding_map(
         base = base.add(finding::Column::ReviewStatus.eq(entity::enums::ReviewStatus::Published));
     }
     let matching = finding::Entity::find().filter(base.clone());
-    let row_keys = finding_keys(c, rows).await?;
-    let col_keys = finding_keys(c, columns).await?;
+    let row_keys = finding_keys(engine, c, rows).await?;
+    let col_keys = finding_keys(engine, c, columns).await?;
     let from_index = match (engine, &indexed) {
-        (Some(engine), Some(set)) => engine
-            .read(|index| {
-                indexed_counts(
-                    &index.findings,
-                    set,
-                    (rows, &row_keys),
-                    (columns, &col_keys),
-                )
-            })
-            .map(|counts| (counts, set.len())),
+        (Some(engine), Some(set)) => {
+            indexed_counts(engine, set, (rows, &row_keys), (columns, &col_keys))
+                .map(|counts| (counts, set.len()))
+        }
         _ => None,
     };
     let counted = from_index.is_some();
@@ -303,14 +298,14 @@ pub async fn finding_map(
 
 /// The map's counts keyed by (row, column) as stored, from the index.
 fn indexed_counts(
-    index: &crate::engine::Index,
-    set: &roaring::RoaringBitmap,
+    engine: &Engine,
+    set: &crate::engine::Selected,
     rows: (FindingDimension, &[EvidenceKey]),
     columns: (FindingDimension, &[EvidenceKey]),
-) -> HashMap<(String, String), u64> {
+) -> Option<HashMap<(String, String), u64>> {
     let (row_dim, row_values) = index_values(rows.0, rows.1);
     let (col_dim, col_values) = index_values(columns.0, columns.1);
-    let found = index.map_counts(set, (row_dim, &row_values), (col_dim, &col_values));
+    let found = set.map(engine, true, (row_dim, &row_values), (col_dim, &col_values))?;
     let mut counts = HashMap::new();
     for (r, rv) in rows.1.iter().zip(&row_values) {
         for (c, cv) in columns.1.iter().zip(&col_values) {
@@ -319,7 +314,7 @@ fn indexed_counts(
             }
         }
     }
-    counts
+    Some(counts)
 }
 
 /// The map's counts keyed by (row, column) as stored, and the total, in SQL: one GROUP BY over
