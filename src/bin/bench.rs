@@ -262,7 +262,38 @@ struct Case {
     name: &'static str,
     query: &'static str,
     variables: Value,
+    /// When not empty: the variables each request takes in turn instead of `variables` (pages
+    /// or filters that differ from one request to the next, so that no answer is asked twice
+    /// in a row and the server's per-position memory of answers is measured apart).
+    variants: Vec<Value>,
 }
+
+impl Case {
+    fn new(name: &'static str, query: &'static str, variables: Value) -> Case {
+        Case {
+            name,
+            query,
+            variables,
+            variants: Vec::new(),
+        }
+    }
+
+    /// The request bodies the load sends in turn.
+    fn bodies(&self) -> Vec<Value> {
+        if self.variants.is_empty() {
+            return vec![json!({"query": self.query, "variables": self.variables})];
+        }
+        self.variants
+            .iter()
+            .map(|v| json!({"query": self.query, "variables": v}))
+            .collect()
+    }
+}
+
+/// How many different pages "dashboard, varied pages" reads.
+const VARIED_PAGES: i64 = 4096;
+
+const MAP_UNDER: &str = "query($f: ViewFilter) { evidenceMap(rows: MISSION, columns: THEME, filter: $f) { totalViews cells { count byStance { stance count } } } }";
 
 const DASHBOARD: &str = "query($after: String) { participantViews(first: 50, after: $after, filter: {
   missions: { anyOf: [HEALTH, EDUCATION] }, themes: { anyOf: [\"privacy\", \"bias-and-discrimination\"] },
@@ -293,49 +324,80 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
         .await
         .expect("json");
     let id = node["data"]["findings"]["nodes"][0]["id"].clone();
+    let pages: Vec<Value> = (0..VARIED_PAGES)
+        .map(|k| json!({"after": encode_cursor((max * k / VARIED_PAGES) as i32)}))
+        .collect();
+    // Every mission with every non-empty set of stances: 155 filters.
+    let stances = ["HOPE", "CONCERN", "CONDITION", "SUGGESTION", "NEUTRAL"];
+    let mut filters = Vec::new();
+    for mission in [
+        "CRIME_AND_POLICING",
+        "ECONOMIC_GROWTH",
+        "EDUCATION",
+        "ENERGY_AND_NET_ZERO",
+        "HEALTH",
+    ] {
+        for bits in 1..32u32 {
+            let chosen: Vec<&str> = (0..5)
+                .filter(|b| bits & (1 << b) != 0)
+                .map(|b| stances[b])
+                .collect();
+            filters.push(json!({"f": {"missions": {"anyOf": [mission]}, "stances": chosen}}));
+        }
+    }
     vec![
-        Case { name: "dashboard, first page", query: DASHBOARD, variables: json!({}) },
-        Case { name: "dashboard, deep page", query: DASHBOARD, variables: json!({"after": deep}) },
+        Case::new("dashboard, first page", DASHBOARD, json!({})),
+        Case::new("dashboard, deep page", DASHBOARD, json!({"after": deep})),
         Case {
-            name: "search",
-            query: "{ search(query: \"personal data privacy\", first: 20) { edges { node { score snippet node { __typename } } } } }",
-            variables: json!({}),
+            variables: pages[VARIED_PAGES as usize / 2].clone(),
+            variants: pages,
+            ..Case::new("dashboard, varied pages", DASHBOARD, json!({}))
         },
+        Case::new(
+            "search",
+            "{ search(query: \"personal data privacy\", first: 20) { edges { node { score snippet node { __typename } } } } }",
+            json!({}),
+        ),
+        Case::new(
+            "search, filtered",
+            "{ search(query: \"personal data privacy\", first: 20, views: { missions: { anyOf: [HEALTH] }, stances: [CONCERN] }, findings: { kinds: [CONCERN] }) { totalCount edges { node { score snippet node { __typename } } } pageInfo { endCursor hasNextPage } } }",
+            json!({}),
+        ),
+        Case::new(
+            "evidence map",
+            "{ evidenceMap(rows: MISSION, columns: THEME, filter: { stances: [CONCERN] }) { totalViews cells { count byStance { stance count } } } }",
+            json!({}),
+        ),
+        Case::new(
+            "evidence map, filtered",
+            "{ evidenceMap(rows: MISSION, columns: THEME, filter: { missions: { anyOf: [HEALTH] }, stances: [CONCERN, CONDITION] }) { totalViews cells { count byStance { stance count } } } }",
+            json!({}),
+        ),
         Case {
-            name: "search, filtered",
-            query: "{ search(query: \"personal data privacy\", first: 20, views: { missions: { anyOf: [HEALTH] }, stances: [CONCERN] }, findings: { kinds: [CONCERN] }) { totalCount edges { node { score snippet node { __typename } } } pageInfo { endCursor hasNextPage } } }",
-            variables: json!({}),
+            variables: filters[0].clone(),
+            variants: filters,
+            ..Case::new("evidence map, varied filters", MAP_UNDER, json!({}))
         },
-        Case {
-            name: "evidence map",
-            query: "{ evidenceMap(rows: MISSION, columns: THEME, filter: { stances: [CONCERN] }) { totalViews cells { count byStance { stance count } } } }",
-            variables: json!({}),
-        },
-        Case {
-            name: "evidence map, filtered",
-            query: "{ evidenceMap(rows: MISSION, columns: THEME, filter: { missions: { anyOf: [HEALTH] }, stances: [CONCERN, CONDITION] }) { totalViews cells { count byStance { stance count } } } }",
-            variables: json!({}),
-        },
-        Case {
-            name: "finding map",
-            query: "{ findingMap(rows: MISSION, columns: KIND) { totalFindings cells { count } } }",
-            variables: json!({}),
-        },
-        Case {
-            name: "findings by title",
-            query: "{ findings(first: 50, order: TITLE_A_TO_Z) { totalCount nodes { title kind exercise { title } } pageInfo { endCursor hasNextPage } } }",
-            variables: json!({}),
-        },
-        Case {
-            name: "exercise counts",
-            query: "{ exercise(by: {slug: \"bench-exercise-0\"}) { title counts { views findings resources sessions metrics viewsByStance { stance count } } } }",
-            variables: json!({}),
-        },
-        Case {
-            name: "node lookup",
-            query: "query($id: ID!) { node(id: $id) { id ... on Finding { title exercise { title } themes { label } } } }",
-            variables: json!({"id": id}),
-        },
+        Case::new(
+            "finding map",
+            "{ findingMap(rows: MISSION, columns: KIND) { totalFindings cells { count } } }",
+            json!({}),
+        ),
+        Case::new(
+            "findings by title",
+            "{ findings(first: 50, order: TITLE_A_TO_Z) { totalCount nodes { title kind exercise { title } } pageInfo { endCursor hasNextPage } } }",
+            json!({}),
+        ),
+        Case::new(
+            "exercise counts",
+            "{ exercise(by: {slug: \"bench-exercise-0\"}) { title counts { views findings resources sessions metrics viewsByStance { stance count } } } }",
+            json!({}),
+        ),
+        Case::new(
+            "node lookup",
+            "query($id: ID!) { node(id: $id) { id ... on Finding { title exercise { title } themes { label } } } }",
+            json!({"id": id}),
+        ),
     ]
 }
 
@@ -349,18 +411,23 @@ struct Measured {
 
 /// Sends `body` from CONCURRENCY clients for SECONDS_PER_QUERY seconds. A response with
 /// `errors` counts as an error, not a latency.
-async fn drive(client: &reqwest::Client, url: &str, body: &Value) -> Measured {
+async fn drive(client: &reqwest::Client, url: &str, bodies: &[Value]) -> Measured {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(SECONDS_PER_QUERY);
+    let bodies = Arc::new(bodies.to_vec());
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
-        let (client, url, body) = (client.clone(), url.to_string(), body.clone());
+    for client_no in 0..CONCURRENCY {
+        let (client, url, bodies) = (client.clone(), url.to_string(), bodies.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
+            // Each client takes the bodies in turn, the clients spread over them.
+            let mut next = client_no * bodies.len() / CONCURRENCY;
             while Instant::now() < deadline {
+                let body = &bodies[next % bodies.len()];
+                next += 1;
                 let t = Instant::now();
-                match client.post(&url).json(&body).send().await {
+                match client.post(&url).json(body).send().await {
                     Ok(r) if r.status().is_success() => match r.bytes().await {
                         Ok(b) if !has_errors(&b) => lat.push(t.elapsed()),
                         _ => errors += 1,
@@ -417,7 +484,14 @@ async fn drive_file(url: &str, file: &str) {
         if probe.get("errors").is_some() {
             eprintln!("{}: {probe}", case["name"]);
         }
-        let m = drive(&client, url, &body).await;
+        let bodies: Vec<Value> = match case["variants"].as_array() {
+            Some(variants) => variants
+                .iter()
+                .map(|v| json!({"query": case["query"], "variables": v}))
+                .collect(),
+            None => vec![body],
+        };
+        let m = drive(&client, url, &bodies).await;
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {} |",
             case["name"].as_str().unwrap_or("?"),
@@ -766,19 +840,20 @@ async fn run(backend: &str, db_url: &str, views: usize) {
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (case, stmts) in cases.iter().zip(statements) {
-        let body = json!({"query": case.query, "variables": case.variables});
+        let bodies = case.bodies();
+        let body = &bodies[0];
         // One request alone first: its time is the cold cost (a search's first ranking of an
         // expression, say), reported apart from the load that follows it.
         let t = Instant::now();
         let first_ok = client
             .post(&url)
-            .json(&body)
+            .json(body)
             .send()
             .await
             .map(|r| r.status().is_success())
             .unwrap_or(false);
         let first = t.elapsed().as_secs_f64() * 1000.0;
-        let m = drive(&client, &url, &body).await;
+        let m = drive(&client, &url, &bodies).await;
         println!(
             "| {} | {:.0} | {:.2} | {:.2} | {} | {} | {:.1}{} |",
             case.name,
