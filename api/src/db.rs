@@ -41,6 +41,9 @@ pub async fn connect_with_busy_timeout(
     max_connections: u32,
     busy_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") {
+        sqlite_process_settings();
+    }
     let mut options = ConnectOptions::new(url.to_string());
     options.map_sqlx_sqlite_opts(move |opts| opts.busy_timeout(busy_timeout));
     options
@@ -95,6 +98,34 @@ async fn forget_search_samples(db: &DatabaseConnection) {
     if let Err(err) = forget.await {
         tracing::warn!(%err, "could not drop the full-text index's planner samples");
     }
+}
+
+/// SQLite's settings for the whole process, made once before its first connection: memory
+/// statistics off. With them on (SQLite's default), every allocation and free SQLite makes takes
+/// one process-wide lock to count it, which the connections' threads then queue on: sqlx copies
+/// each value of each row it reads (`sqlite3_value_dup`), so a page's rows are hundreds of
+/// allocations, all through that lock. The statistics feed only `sqlite3_memory_used` and the
+/// soft heap limit, which this service does not use. If SQLite is already initialised (a test
+/// process that opened a database another way first), the call is refused and logged, and
+/// nothing else changes.
+fn sqlite_process_settings() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sqlite3_config` is documented safe to call before SQLite is initialised, on
+        // one thread (`Once` ensures that); afterwards it only returns SQLITE_MISUSE.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_config(
+                libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::debug!(
+                rc,
+                "SQLite was already initialised: memory statistics stay on"
+            );
+        }
+    });
 }
 
 /// Every SQLite connection's settings:
