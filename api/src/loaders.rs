@@ -29,36 +29,6 @@ pub type Loaders = DataLoader<Store>;
 /// every nested level (the statement-count tests guard the batching).
 const BATCH_DELAY: std::time::Duration = std::time::Duration::from_micros(200);
 
-/// An `IN` list of ids as statement parameters, so that a batch's statement is one of a few
-/// texts, which each connection prepares once and keeps (written into the text, every batch of
-/// ids was a new statement to parse and plan: on SQLite, a tenth of a nested page's time).
-/// - PostgreSQL: `$1, ..., $n`, with `n` rounded up to a power of two by repeating the last id.
-/// - SQLite: one parameter, the ids as a JSON array, read by `json_each`. With a parameter per
-///   id, SQLite re-prepares the statement at each new binding whenever the planner holds
-///   `sqlite_stat4` samples of the column it filters (as after `ANALYZE`), which costs as much
-///   as parsing it; a subquery's values are not looked up in the samples.
-fn id_params(backend: sea_orm::DbBackend, ids: &[i32]) -> (String, Vec<sea_orm::Value>) {
-    if backend == sea_orm::DbBackend::Sqlite {
-        let list = ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
-        let values = vec![sea_orm::Value::from(format!("[{list}]"))];
-        return ("SELECT value FROM json_each($1)".to_string(), values);
-    }
-    let n = ids.len().max(1).next_power_of_two();
-    let last = ids.last().copied().unwrap_or(0);
-    let values = ids
-        .iter()
-        .copied()
-        .chain(std::iter::repeat(last))
-        .take(n)
-        .map(sea_orm::Value::from)
-        .collect();
-    let params = (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    (params, values)
-}
-
 /// A new, empty set of loaders for one request.
 pub fn for_request(db: DatabaseConnection, sees_unpublished: bool) -> Loaders {
     DataLoader::new(
@@ -331,7 +301,7 @@ where
         let mut out = HashMap::new();
         for ((relation, limit), parents) in groups {
             let backend = self.db.get_database_backend();
-            let (ids, values) = id_params(backend, &parents);
+            let (ids, values) = crate::db::id_params(backend, 1, &parents);
             let sql = format!(
                 "SELECT * FROM (SELECT {table}.*, {parent} AS pv_parent, \
                  ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {table}.id) AS pv_rank \
@@ -393,7 +363,7 @@ impl Loader<ChildCount> for Store {
         let mut out = HashMap::new();
         for ((relation, table), parents) in groups {
             let backend = self.db.get_database_backend();
-            let (ids, values) = id_params(backend, &parents);
+            let (ids, values) = crate::db::id_params(backend, 1, &parents);
             let sql = format!(
                 "SELECT {parent} AS pv_parent, COUNT(*) AS n FROM {table} {join} \
                  WHERE {parent} IN ({ids}){guard} GROUP BY {parent}",
@@ -757,7 +727,8 @@ where
         use sea_orm::{ConnectionTrait, FromQueryResult, Statement};
         let table = E::default().table_name().to_string();
         let backend = self.db.get_database_backend();
-        let (ids, values) = id_params(backend, &keys.iter().map(|k| k.id).collect::<Vec<_>>());
+        let (ids, values) =
+            crate::db::id_params(backend, 1, &keys.iter().map(|k| k.id).collect::<Vec<_>>());
         let sql = format!(
             "SELECT * FROM {table} WHERE id IN ({ids}){guard}",
             guard = visibility::sql_guard(self.published_only, &table),
@@ -778,26 +749,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{id_params, rel};
-
-    #[test]
-    fn id_lists_are_parameters_of_few_shapes() {
-        use sea_orm::DatabaseBackend::{Postgres, Sqlite};
-        let (sql, values) = id_params(Postgres, &[7, 3, 9]);
-        assert_eq!(sql, "$1, $2, $3, $4");
-        let ids: Vec<sea_orm::Value> = [7, 3, 9, 9].into_iter().map(Into::into).collect();
-        assert_eq!(values, ids);
-        // The same text for every batch of 33 to 64 ids.
-        let (a, _) = id_params(Postgres, &(0..33).collect::<Vec<_>>());
-        let (b, values) = id_params(Postgres, &(0..64).collect::<Vec<_>>());
-        assert_eq!((a.clone(), values.len()), (b, 64));
-        assert!(a.ends_with("$63, $64"));
-        assert_eq!(id_params(Postgres, &[]).0, "$1");
-        // SQLite: one text for every batch, the ids in one JSON parameter.
-        let (sql, values) = id_params(Sqlite, &[7, 3, 9]);
-        assert_eq!(sql, "SELECT value FROM json_each($1)");
-        assert_eq!(values, vec![sea_orm::Value::from("[7,3,9]".to_string())]);
-    }
+    use super::rel;
 
     #[test]
     fn relations_name_their_tables_and_columns_as_the_entity_crate_does() {

@@ -10,7 +10,6 @@
 //! so a list can be fresher than its position but never older; selections are computed under
 //! the index's read lock, where the position and the index always agree.
 
-use roaring::RoaringBitmap;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -27,12 +26,6 @@ pub(super) trait Weight {
 impl Weight for Ranked {
     fn weight(&self) -> usize {
         self.len() * std::mem::size_of::<(f64, i64)>()
-    }
-}
-
-impl Weight for Arc<RoaringBitmap> {
-    fn weight(&self) -> usize {
-        self.serialized_size()
     }
 }
 
@@ -140,8 +133,12 @@ mod tests {
         assert!(s.get(4, "huge").is_none(), "over the whole budget");
         assert!(s.get(4, "c").is_some(), "and it evicted nothing");
 
-        let mut sets: Memo<u8, Arc<RoaringBitmap>> = Memo::new(1 << 10);
-        sets.put(7, 1, Arc::new((0..10).collect()));
+        let mut sets: Memo<u8, Arc<super::super::Selected>> = Memo::new(1 << 10);
+        sets.put(
+            7,
+            1,
+            Arc::new(super::super::Selected::new((0..10).collect())),
+        );
         assert_eq!(sets.get(7, &1).map(|s| s.len()), Some(10));
         assert!(sets.get(8, &1).is_none());
     }

@@ -313,24 +313,18 @@ async fn snippets(
     }
     let backend = c.get_database_backend();
     let d = dialect(backend);
-    // The ids come from the index itself (integers), not from the request.
-    let list = docs
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    // `$1` is the expression; the page's documents follow it.
+    let (list, ids) = crate::db::id_params(backend, 2, docs);
     let sql = format!(
         "SELECT {doc} AS doc_id, {snippet} AS snippet FROM search_index WHERE {matching} AND {doc} IN ({list})",
         doc = d.doc_id,
         snippet = d.snippet,
         matching = d.matching,
     );
+    let mut values = vec![expression.into()];
+    values.extend(ids);
     let rows = db(c
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [expression.into()],
-        ))
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await)?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
