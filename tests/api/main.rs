@@ -9,6 +9,7 @@ mod busy;
 mod cli;
 mod clients;
 mod commitments;
+mod connections;
 mod corpus;
 mod curation;
 mod dashboards;
