@@ -10,8 +10,8 @@
 //! - each row is validated once, in memory: the checks that need no database
 //!   ([`views::check_own`]), and the session's and finding's exercise against the cache;
 //! - the batch's matches (by slug and by external key) are read in two statements;
-//! - new rows are written with multi-row inserts: the views (returning their ids), their mission
-//!   and theme tags, and their change-log entries, in file order.
+//! - new rows are written with multi-row inserts ([`insert_rows`]): the views (returning their
+//!   ids), their mission and theme tags, and their change-log entries, in file order.
 //!
 //! What a reader can observe is what the per-row path gives: the same rows, tags, search index
 //! (kept by triggers, which fire for every row of a multi-row insert), and one change-log entry
@@ -33,10 +33,10 @@ use crate::curation::{
 use crate::errors::{db, ApiError, ApiResult};
 use chrono::Utc;
 use entity::enums::{ChangeKind, Mission};
-use entity::{change_log, exercise, finding, participant_view, session, view_mission, view_theme};
-use sea_orm::sea_query::Query;
+use entity::{exercise, finding, participant_view, session, view_mission, view_theme};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityName, EntityTrait, IdenStatic,
+    Iterable, QueryFilter, QuerySelect, Set, Statement,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -44,15 +44,6 @@ use super::views::ViewRow;
 
 /// Rows per batch.
 pub const BATCH: usize = 1024;
-
-/// The most rows one insert statement carries, per table: a view binds 15 parameters, a
-/// change-log entry 11, a tag 2, so every statement stays well under SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters. Inserts are split into chunks whose sizes are powers of
-/// two (see [`shaped`]), so an import prepares a handful of distinct statements, not one per
-/// batch: prepared statements are cached per connection, and a multi-row insert's is large.
-const VIEW_CHUNK: usize = 512;
-const TAG_CHUNK: usize = 1024;
-const LOG_CHUNK: usize = 512;
 
 /// How many distinct slugs the cache keeps before it starts over (it only bounds memory for a
 /// bundle full of distinct unknown references; real bundles reference a few thousand rows).
@@ -593,13 +584,11 @@ async fn create_all<C: ConnectionTrait>(
     let now = Utc::now();
     // RETURNING promises no order: match the ids back by slug (unique within a batch).
     let mut ids = HashMap::with_capacity(rows.len());
-    for chunk in shaped(&rows, VIEW_CHUNK) {
-        insert_views(conn, chunk, now, &mut ids).await?;
-    }
+    insert_views(conn, &rows, now, &mut ids).await?;
     write_rest(conn, report, actor, &rows, &ids).await
 }
 
-/// Inserts one chunk of new views, recording each one's id by slug.
+/// Inserts new views, recording each one's id by slug.
 ///
 /// Each row carries its exercise's start date (the column has no place in the entity: the
 /// database keeps it, for the date orders). SQLite's insert trigger copies it only when it
@@ -611,65 +600,211 @@ async fn insert_views<C: ConnectionTrait>(
     now: chrono::DateTime<Utc>,
     ids: &mut HashMap<String, i32>,
 ) -> ApiResult<()> {
-    use participant_view::Column as V;
-    use sea_orm::sea_query::{Alias, Expr, IntoIden};
-    let mut insert = Query::insert();
-    insert.into_table(participant_view::Entity).columns([
-        V::Slug.into_iden(),
-        V::ExerciseId.into_iden(),
-        V::SessionId.into_iden(),
-        V::FindingId.into_iden(),
-        V::Text.into_iden(),
-        V::IsVerbatim.into_iden(),
-        V::Stance.into_iden(),
-        V::SourceDocumentId.into_iden(),
-        V::Locator.into_iden(),
-        V::CreatedAt.into_iden(),
-        V::UpdatedAt.into_iden(),
-        V::Version.into_iden(),
-        V::ExternalSource.into_iden(),
-        V::ExternalId.into_iden(),
-        V::ReviewStatus.into_iden(),
-        Alias::new("exercise_start_date").into_iden(),
-    ]);
-    for NewView {
-        fields: f,
-        external,
-        start_date,
-    } in rows
-    {
-        let values: [sea_orm::Value; 16] = [
-            f.slug.clone().into(),
-            f.exercise_id.into(),
-            f.session_id.into(),
-            f.finding_id.into(),
-            f.text.clone().into(),
-            f.verbatim.into(),
-            f.stance.into(),
-            f.source_document_id.into(),
-            f.locator.clone().into(),
-            now.into(),
-            now.into(),
-            1i64.into(),
-            external.as_ref().map(|e| e.source.clone()).into(),
-            external.as_ref().map(|e| e.id.clone()).into(),
-            f.review_status.into(),
-            start_date.clone().into(),
-        ];
-        insert
-            .values(values.into_iter().map(Expr::val))
-            .map_err(|err| {
-                tracing::error!(error = %err, "bulk import: a view insert lost a column");
-                ApiError::Internal
-            })?;
-    }
-    insert.returning(Query::returning().columns([V::Id, V::Slug]));
-    for r in db(conn.query_all(&insert).await)? {
+    const COLUMNS: [&str; 16] = [
+        "slug",
+        "exercise_id",
+        "session_id",
+        "finding_id",
+        "text",
+        "is_verbatim",
+        "stance",
+        "source_document_id",
+        "locator",
+        "created_at",
+        "updated_at",
+        "version",
+        "external_source",
+        "external_id",
+        "review_status",
+        "exercise_start_date",
+    ];
+    let values = rows.iter().map(
+        |NewView {
+             fields: f,
+             external,
+             start_date,
+         }| {
+            vec![
+                f.slug.clone().into(),
+                f.exercise_id.into(),
+                f.session_id.into(),
+                f.finding_id.into(),
+                f.text.clone().into(),
+                f.verbatim.into(),
+                f.stance.into(),
+                f.source_document_id.into(),
+                f.locator.clone().into(),
+                now.into(),
+                now.into(),
+                1i64.into(),
+                external.as_ref().map(|e| e.source.clone()).into(),
+                external.as_ref().map(|e| e.id.clone()).into(),
+                f.review_status.into(),
+                start_date.clone().into(),
+            ]
+        },
+    );
+    let table = participant_view::Entity.table_name();
+    for r in insert_rows(conn, table, &COLUMNS, values.collect(), "id, slug").await? {
         let id: i32 = db(r.try_get("", "id"))?;
         let slug: String = db(r.try_get("", "slug"))?;
         ids.insert(slug, id);
     }
     Ok(())
+}
+
+/// Inserts `models` (each with the same columns set) with multi-row inserts.
+async fn insert_models<A: ActiveModelTrait, C: ConnectionTrait>(
+    conn: &C,
+    mut models: Vec<A>,
+) -> ApiResult<()> {
+    let Some(first) = models.first() else {
+        return Ok(());
+    };
+    let columns: Vec<<A::Entity as EntityTrait>::Column> =
+        <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+            .filter(|c| first.get(*c).is_set())
+            .collect();
+    let names: Vec<String> = columns.iter().map(|c| c.as_str().to_string()).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let rows = models
+        .iter_mut()
+        .map(|m| {
+            columns
+                .iter()
+                .map(|c| m.take(*c).into_value())
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    tracing::error!("bulk import: rows of one insert set different columns");
+                    ApiError::Internal
+                })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let table = A::Entity::default().table_name();
+    insert_rows(conn, table, &names, rows, "").await?;
+    Ok(())
+}
+
+/// Inserts `rows` (each one value per column) into `table`, returning the `returning` columns
+/// of each row (none when empty).
+///
+/// - SQLite: one statement whatever the number of rows, its rows in one JSON parameter read by
+///   `json_each`. Binding a parameter per value cost more than the insert itself: measured on a
+///   100,000-view import, building the statements and binding their 16 values a row was a
+///   quarter of all the CPU time, and each statement's text was a new one to prepare. Each row
+///   is a JSON array of its values; a JSON column's value travels as its text, so the row stores
+///   the same text either way.
+/// - PostgreSQL: `VALUES` lists of parameters, in chunks whose sizes are powers of two (see
+///   [`shaped`]), so an import prepares a handful of distinct statements and each stays under
+///   PostgreSQL's 65,535 parameters. Unpacking JSON on the server cost more of its CPU than
+///   the parameters (measured 2026-12-04), and there the server is the bottleneck.
+async fn insert_rows<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<sea_orm::Value>>,
+    returning: &str,
+) -> ApiResult<Vec<sea_orm::QueryResult>> {
+    let backend = conn.get_database_backend();
+    let names = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let returning = if returning.is_empty() {
+        String::new()
+    } else {
+        format!(" RETURNING {returning}")
+    };
+    let mut found = Vec::new();
+    if backend == DbBackend::Sqlite {
+        let unpacked = (0..columns.len())
+            .map(|i| format!("value->>{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO \"{table}\" ({names}) SELECT {unpacked} FROM json_each($1) ORDER BY key{returning}"
+        );
+        let json = json_rows(&rows)?;
+        let statement = Statement::from_sql_and_values(backend, sql, [json.into()]);
+        found.extend(db(conn.query_all_raw(statement).await)?);
+        return Ok(found);
+    }
+    let per_row = columns.len();
+    let mut rows = rows.into_iter();
+    for size in shaped(&vec![(); rows.len()], PG_PARAMS / per_row)
+        .iter()
+        .map(|c| c.len())
+    {
+        let tuples = (0..size)
+            .map(|r| {
+                let params = (1..=per_row)
+                    .map(|c| format!("${}", r * per_row + c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!("({params})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO \"{table}\" ({names}) VALUES {tuples}{returning}");
+        let values: Vec<sea_orm::Value> = rows.by_ref().take(size).flatten().collect();
+        let statement = Statement::from_sql_and_values(backend, sql, values);
+        found.extend(db(conn.query_all_raw(statement).await)?);
+    }
+    Ok(found)
+}
+
+/// The most parameters one PostgreSQL insert binds (its limit is 65,535).
+const PG_PARAMS: usize = 16_384;
+
+/// Rows of values as one JSON array of arrays, each value as SQLite would store it when bound:
+/// numbers, text, booleans as 1 and 0 (JSON's `true` reads as 1), times as RFC 3339 text (as
+/// sqlx writes them), JSON as its text, and null.
+fn json_rows(rows: &[Vec<sea_orm::Value>]) -> ApiResult<String> {
+    use sea_orm::Value as V;
+    use serde_json::Value as J;
+    let unsupported = |v: &V| {
+        tracing::error!(value = ?v, "bulk import: a value of a type the JSON rows do not carry");
+        ApiError::Internal
+    };
+    let mut out = Vec::with_capacity(rows.len() * 256);
+    out.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            let json = match v {
+                V::Bool(b) => b.map(J::Bool),
+                V::Int(n) => n.map(J::from),
+                V::BigInt(n) => n.map(J::from),
+                V::String(s) => s.clone().map(J::String),
+                V::Enum(sea_orm::sea_query::OptionEnum::Some(e)) => {
+                    Some(J::String(e.value.to_string()))
+                }
+                V::Enum(_) => None,
+                V::Json(j) => match j {
+                    Some(j) => Some(J::String(
+                        serde_json::to_string(j).map_err(|_| unsupported(v))?,
+                    )),
+                    None => None,
+                },
+                V::ChronoDateTimeUtc(t) => {
+                    t.map(|t| J::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
+                }
+                other => return Err(unsupported(other)),
+            };
+            serde_json::to_writer(&mut out, &json.unwrap_or(J::Null))
+                .map_err(|_| unsupported(v))?;
+        }
+        out.push(b']');
+    }
+    out.push(b']');
+    String::from_utf8(out).map_err(|_| ApiError::Internal)
 }
 
 /// `items` in consecutive chunks whose sizes are powers of two, none larger than `max`: any
@@ -713,29 +848,18 @@ async fn write_rest<C: ConnectionTrait>(
         if let Some(actor) = actor.logged() {
             let mut entry =
                 curation::change_entry::<Views>(actor, id, ChangeKind::Create, 1, None, Some(f))?;
+            // Set on every entry (to none for a draft): the rows of one insert set the same
+            // columns.
+            entry.public_seq = Set(Views::visible(f).then_some(public_seq));
             if Views::visible(f) {
-                entry.public_seq = Set(Some(public_seq));
                 public_seq += 1;
             }
             log.push(entry);
         }
         report.count("view", slot(Outcome::Created));
     }
-    for chunk in shaped(&missions, TAG_CHUNK) {
-        db(view_mission::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(conn)
-            .await)?;
-    }
-    for chunk in shaped(&themes, TAG_CHUNK) {
-        db(view_theme::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(conn)
-            .await)?;
-    }
-    // One statement per chunk, its rows in file order: sequence numbers follow the file.
-    for chunk in shaped(&log, LOG_CHUNK) {
-        db(change_log::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(conn)
-            .await)?;
-    }
-    Ok(())
+    insert_models(conn, missions).await?;
+    insert_models(conn, themes).await?;
+    // Rows in file order: sequence numbers follow the file.
+    insert_models(conn, log).await
 }
