@@ -1016,3 +1016,75 @@ async fn a_bad_last_view_rejects_a_long_bundle_and_bulk_views_carry_dates_and_se
         assert_eq!(edges, found);
     });
 }
+
+/// A long bundle's lines are parsed ahead of the rows being written: every problem still carries
+/// its own line number (blank lines counted) and message, in file order, past the read-ahead;
+/// and an unreadable line stops the import with its number.
+#[tokio::test]
+async fn lines_parsed_ahead_keep_their_numbers_and_messages() {
+    let Some(test_db) = TestDb::create(Backend::Sqlite).await else {
+        return;
+    };
+    let conn = api::db::connect(test_db.url(), 1).await.expect("db");
+    api::db::migrate(&conn).await.expect("migrate");
+    api::seed::seed(&conn).await.expect("seed");
+    let mut rows: Vec<String> = (0..6000).map(|i| bulk_view(i).to_string()).collect();
+    rows[8] = "{not json".to_string();
+    rows[2999] = String::new();
+    let mut bad = bulk_view(4999);
+    bad["stance"] = json!("ECSTATIC");
+    rows[4999] = bad.to_string();
+    let text = format!("{}\n", rows.join("\n"));
+    let report = api::bundle::import(
+        &conn,
+        text.as_bytes(),
+        api::bundle::Input::JsonLines,
+        "test",
+        false,
+    )
+    .await
+    .expect("import");
+    let not_json = serde_json::from_str::<Value>("{not json").expect_err("not JSON");
+    let reported: Vec<(u64, &str, &str)> = report
+        .errors
+        .iter()
+        .map(|e| (e.line, e.field.as_str(), e.message.as_str()))
+        .collect();
+    assert_eq!(
+        reported[0],
+        (9, "", format!("Not a JSON object: {not_json}").as_str())
+    );
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert_eq!((reported[1].0, reported[1].1), (5000, ""));
+    assert!(
+        reported[1]
+            .2
+            .starts_with("Not a valid view row: unknown variant `ECSTATIC`"),
+        "{}",
+        reported[1].2
+    );
+    assert!(!report.committed, "a rejected bundle writes nothing");
+
+    let mut bytes = text.into_bytes();
+    let line_5500 = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(5498)
+        .map(|(i, _)| i + 1)
+        .expect("line 5500");
+    bytes.insert(line_5500, 0xff);
+    let err = api::bundle::import(
+        &conn,
+        bytes.as_slice(),
+        api::bundle::Input::JsonLines,
+        "test",
+        false,
+    )
+    .await
+    .expect_err("an unreadable line");
+    assert_eq!(err.code(), "BAD_USER_INPUT");
+    let message = err.message();
+    assert!(message.starts_with("line 5500: unreadable: "), "{message}");
+    conn.close().await.ok();
+}
