@@ -688,16 +688,16 @@ async fn insert_models<A: ActiveModelTrait, C: ConnectionTrait>(
 /// Inserts `rows` (each one value per column) into `table`, returning the `returning` columns
 /// of each row (none when empty).
 ///
-/// - SQLite: one statement whatever the number of rows, its rows in one JSON parameter read by
-///   `jsonb_each`. Binding a parameter per value cost more than the insert itself: measured on a
-///   100,000-view import, building the statements and binding their 16 values a row was a
-///   quarter of all the CPU time, and each statement's text was a new one to prepare. Each row
-///   is a JSON array of its values; a JSON column's value travels as its text, so the row stores
-///   the same text either way.
-/// - PostgreSQL: `VALUES` lists of parameters, in chunks whose sizes are powers of two (see
-///   [`shaped`]), so an import prepares a handful of distinct statements and each stays under
-///   PostgreSQL's 65,535 parameters. Unpacking JSON on the server cost more of its CPU than
-///   the parameters (measured 2026-12-04), and there the server is the bottleneck.
+/// `VALUES` lists of parameters, the statement's text written here, once per chunk, instead of
+/// through the query builder: measured on a 100,000-view import, building the statements and
+/// copying their values on the way was a quarter of SQLite's import time. Chunks have sizes
+/// that are powers of two (see [`shaped`]), so an import prepares a handful of distinct
+/// statements, each under both backends' limits on parameters.
+///
+/// Tried and not kept on SQLite: the rows as one JSON parameter unpacked by `json_each` (13 %
+/// slower import than the parameters; each row was turned back into text and parsed again for
+/// each column) or `jsonb_each` (3 % slower). On PostgreSQL, unpacking JSON cost the server
+/// more than the parameters (measured 2026-12-04), and there the server is the bottleneck.
 async fn insert_rows<C: ConnectionTrait>(
     conn: &C,
     table: &str,
@@ -705,7 +705,6 @@ async fn insert_rows<C: ConnectionTrait>(
     rows: Vec<Vec<sea_orm::Value>>,
     returning: &str,
 ) -> ApiResult<Vec<sea_orm::QueryResult>> {
-    let backend = conn.get_database_backend();
     let names = columns
         .iter()
         .map(|c| format!("\"{c}\""))
@@ -716,26 +715,10 @@ async fn insert_rows<C: ConnectionTrait>(
     } else {
         format!(" RETURNING {returning}")
     };
-    let mut found = Vec::new();
-    if backend == DbBackend::Sqlite {
-        let unpacked = (0..columns.len())
-            .map(|i| format!("value->>{i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // `jsonb_each`: each row reaches `->>` in SQLite's binary form, read in place (with
-        // `json_each` each row was turned back into text and parsed again for every column,
-        // which cost more than binding the values: measured, a 100,000-view import 13 % slower).
-        let sql = format!(
-            "INSERT INTO \"{table}\" ({names}) SELECT {unpacked} FROM jsonb_each($1) ORDER BY key{returning}"
-        );
-        let json = json_rows(&rows)?;
-        let statement = Statement::from_sql_and_values(backend, sql, [json.into()]);
-        found.extend(db(conn.query_all_raw(statement).await)?);
-        return Ok(found);
-    }
     let per_row = columns.len();
+    let mut found = Vec::new();
     let mut rows = rows.into_iter();
-    for size in shaped(&vec![(); rows.len()], PG_PARAMS / per_row)
+    for size in shaped(&vec![(); rows.len()], MAX_PARAMS / per_row)
         .iter()
         .map(|c| c.len())
     {
@@ -751,64 +734,14 @@ async fn insert_rows<C: ConnectionTrait>(
             .join(", ");
         let sql = format!("INSERT INTO \"{table}\" ({names}) VALUES {tuples}{returning}");
         let values: Vec<sea_orm::Value> = rows.by_ref().take(size).flatten().collect();
-        let statement = Statement::from_sql_and_values(backend, sql, values);
+        let statement = Statement::from_sql_and_values(conn.get_database_backend(), sql, values);
         found.extend(db(conn.query_all_raw(statement).await)?);
     }
     Ok(found)
 }
 
-/// The most parameters one PostgreSQL insert binds (its limit is 65,535).
-const PG_PARAMS: usize = 16_384;
-
-/// Rows of values as one JSON array of arrays, each value as SQLite would store it when bound:
-/// numbers, text, booleans as 1 and 0 (JSON's `true` reads as 1), times as RFC 3339 text (as
-/// sqlx writes them), JSON as its text, and null.
-fn json_rows(rows: &[Vec<sea_orm::Value>]) -> ApiResult<String> {
-    use sea_orm::Value as V;
-    use serde_json::Value as J;
-    let unsupported = |v: &V| {
-        tracing::error!(value = ?v, "bulk import: a value of a type the JSON rows do not carry");
-        ApiError::Internal
-    };
-    let mut out = Vec::with_capacity(rows.len() * 256);
-    out.push(b'[');
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'[');
-        for (j, v) in row.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            let json = match v {
-                V::Bool(b) => b.map(J::Bool),
-                V::Int(n) => n.map(J::from),
-                V::BigInt(n) => n.map(J::from),
-                V::String(s) => s.clone().map(J::String),
-                V::Enum(sea_orm::sea_query::OptionEnum::Some(e)) => {
-                    Some(J::String(e.value.to_string()))
-                }
-                V::Enum(_) => None,
-                V::Json(j) => match j {
-                    Some(j) => Some(J::String(
-                        serde_json::to_string(j).map_err(|_| unsupported(v))?,
-                    )),
-                    None => None,
-                },
-                V::ChronoDateTimeUtc(t) => {
-                    t.map(|t| J::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)))
-                }
-                other => return Err(unsupported(other)),
-            };
-            serde_json::to_writer(&mut out, &json.unwrap_or(J::Null))
-                .map_err(|_| unsupported(v))?;
-        }
-        out.push(b']');
-    }
-    out.push(b']');
-    String::from_utf8(out).map_err(|_| ApiError::Internal)
-}
+/// The most parameters one insert binds (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_PARAMS: usize = 16_384;
 
 /// `items` in consecutive chunks whose sizes are powers of two, none larger than `max`: any
 /// number of rows is written with at most log2(`max`) + 1 distinct statement shapes.
