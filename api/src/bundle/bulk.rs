@@ -716,6 +716,13 @@ async fn insert_rows<C: ConnectionTrait>(
         format!(" RETURNING {returning}")
     };
     let per_row = columns.len();
+    let backend = conn.get_database_backend();
+    // SQLite: anonymous `?`. A `$n` is a named parameter there, and SQLite looks each new name
+    // up among those before it while parsing: thousands of them made every insert cost seconds.
+    let param = |n: usize| match backend {
+        DbBackend::Sqlite => "?".to_string(),
+        _ => format!("${n}"),
+    };
     let mut found = Vec::new();
     let mut rows = rows.into_iter();
     for size in shaped(&vec![(); rows.len()], MAX_PARAMS / per_row)
@@ -725,7 +732,7 @@ async fn insert_rows<C: ConnectionTrait>(
         let tuples = (0..size)
             .map(|r| {
                 let params = (1..=per_row)
-                    .map(|c| format!("${}", r * per_row + c))
+                    .map(|c| param(r * per_row + c))
                     .collect::<Vec<_>>()
                     .join(", ");
                 format!("({params})")
@@ -734,7 +741,7 @@ async fn insert_rows<C: ConnectionTrait>(
             .join(", ");
         let sql = format!("INSERT INTO \"{table}\" ({names}) VALUES {tuples}{returning}");
         let values: Vec<sea_orm::Value> = rows.by_ref().take(size).flatten().collect();
-        let statement = Statement::from_sql_and_values(conn.get_database_backend(), sql, values);
+        let statement = Statement::from_sql_and_values(backend, sql, values);
         found.extend(db(conn.query_all_raw(statement).await)?);
     }
     Ok(found)
