@@ -600,22 +600,23 @@ async fn insert_views<C: ConnectionTrait>(
     now: chrono::DateTime<Utc>,
     ids: &mut HashMap<String, i32>,
 ) -> ApiResult<()> {
-    const COLUMNS: [&str; 16] = [
-        "slug",
-        "exercise_id",
-        "session_id",
-        "finding_id",
-        "text",
-        "is_verbatim",
-        "stance",
-        "source_document_id",
-        "locator",
-        "created_at",
-        "updated_at",
-        "version",
-        "external_source",
-        "external_id",
-        "review_status",
+    use participant_view::Column as V;
+    let columns = [
+        V::Slug.as_str(),
+        V::ExerciseId.as_str(),
+        V::SessionId.as_str(),
+        V::FindingId.as_str(),
+        V::Text.as_str(),
+        V::IsVerbatim.as_str(),
+        V::Stance.as_str(),
+        V::SourceDocumentId.as_str(),
+        V::Locator.as_str(),
+        V::CreatedAt.as_str(),
+        V::UpdatedAt.as_str(),
+        V::Version.as_str(),
+        V::ExternalSource.as_str(),
+        V::ExternalId.as_str(),
+        V::ReviewStatus.as_str(),
         "exercise_start_date",
     ];
     let values = rows.iter().map(
@@ -645,7 +646,7 @@ async fn insert_views<C: ConnectionTrait>(
         },
     );
     let table = participant_view::Entity.table_name();
-    for r in insert_rows(conn, table, &COLUMNS, values.collect(), "id, slug").await? {
+    for r in insert_rows(conn, table, &columns, values.collect(), "id, slug").await? {
         let id: i32 = db(r.try_get("", "id"))?;
         let slug: String = db(r.try_get("", "slug"))?;
         ids.insert(slug, id);
