@@ -154,6 +154,16 @@ fn sqlite_process_settings() {
 /// flag on any other TCP socket of the process (the HTTP server's, which have it already) only
 /// sends their writes without delay too.
 fn no_delay_on_database_sockets() {
+    for_each_tcp_socket(|socket| {
+        if socket.tcp_nodelay().is_ok_and(|on| !on) {
+            let _ = socket.set_tcp_nodelay(true);
+        }
+    });
+}
+
+/// Calls `f` with each connected TCP socket of this process, found by its descriptor (Linux;
+/// elsewhere none). Each socket is only borrowed for the call.
+pub fn for_each_tcp_socket(mut f: impl FnMut(socket2::SockRef<'_>)) {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::{BorrowedFd, RawFd};
@@ -173,19 +183,20 @@ fn no_delay_on_database_sockets() {
             if !is_socket {
                 continue;
             }
-            // SAFETY: the descriptor is only borrowed for the two option calls below, which
-            // change nothing but a TCP socket's sending flag. Should another thread close the
-            // descriptor meanwhile, the calls fail (`EBADF`) or reach the socket that took its
-            // number, and set the same harmless flag there.
+            // SAFETY: the descriptor is only borrowed for socket option calls, made during `f`.
+            // Should another thread close it meanwhile, they fail (`EBADF`) or reach the socket
+            // that took its number, which is checked as any other.
             let fd = unsafe { BorrowedFd::borrow_raw(fd) };
             let socket = socket2::SockRef::from(&fd);
             let is_tcp = socket.r#type().is_ok_and(|t| t == socket2::Type::STREAM)
                 && socket.peer_addr().is_ok_and(|a| a.is_ipv4() || a.is_ipv6());
-            if is_tcp && socket.tcp_nodelay().is_ok_and(|on| !on) {
-                let _ = socket.set_tcp_nodelay(true);
+            if is_tcp {
+                f(socket);
             }
         }
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = &mut f;
 }
 
 /// Every SQLite connection's settings:

@@ -2,34 +2,18 @@
 
 use crate::helpers::{Backend, TestDb};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
-use std::os::fd::{BorrowedFd, RawFd};
 
 /// Whether the process's TCP socket bound to local port `port` sends without delay; `None`
 /// when the process has no such socket.
 fn no_delay_of_local_port(port: u16) -> Option<bool> {
-    for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<RawFd>().ok())
-        else {
-            continue;
-        };
-        if !std::fs::read_link(entry.path())
-            .is_ok_and(|t| t.to_string_lossy().starts_with("socket:"))
-        {
-            continue;
-        }
-        // SAFETY: borrowed for two option reads only; a descriptor closed meanwhile makes them
-        // fail, and a reused one is checked by its port like any other.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        let socket = socket2::SockRef::from(&fd);
+    let mut found = None;
+    api::db::for_each_tcp_socket(|socket| {
         let local = socket.local_addr().ok().and_then(|a| a.as_socket());
-        if local.is_some_and(|a| a.port() == port) && socket.peer_addr().is_ok() {
-            return socket.tcp_nodelay().ok();
+        if local.is_some_and(|a| a.port() == port) {
+            found = socket.tcp_nodelay().ok();
         }
-    }
-    None
+    });
+    found
 }
 
 /// Every PostgreSQL connection the service opens sends each message at once (`TCP_NODELAY`):
