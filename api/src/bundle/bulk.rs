@@ -666,8 +666,7 @@ async fn insert_models<A: ActiveModelTrait, C: ConnectionTrait>(
         <<A::Entity as EntityTrait>::Column as Iterable>::iter()
             .filter(|c| first.get(*c).is_set())
             .collect();
-    let names: Vec<String> = columns.iter().map(|c| c.as_str().to_string()).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
     let rows = models
         .iter_mut()
         .map(|m| {
@@ -726,10 +725,7 @@ async fn insert_rows<C: ConnectionTrait>(
     };
     let mut found = Vec::new();
     let mut rows = rows.into_iter();
-    for size in shaped(&vec![(); rows.len()], MAX_PARAMS / per_row)
-        .iter()
-        .map(|c| c.len())
-    {
+    for size in chunk_sizes(rows.len(), MAX_PARAMS / per_row) {
         let tuples = (0..size)
             .map(|r| {
                 let params = (1..=per_row)
@@ -755,8 +751,7 @@ const MAX_PARAMS: usize = 16_384;
 /// number of rows is written with at most log2(`max`) + 1 distinct statement shapes.
 fn shaped<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
     let mut chunks = Vec::new();
-    while !items.is_empty() {
-        let n = max.min(1 << items.len().ilog2());
+    for n in chunk_sizes(items.len(), max) {
         let (head, tail) = items.split_at(n);
         chunks.push(head);
         items = tail;
@@ -764,7 +759,18 @@ fn shaped<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
     chunks
 }
 
-/// Continues [`create_all`] (split off so each chunk of views is one statement).
+/// The sizes of [`shaped`]'s chunks of `len` items.
+fn chunk_sizes(mut len: usize, max: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    while len > 0 {
+        let n = max.min(1 << len.ilog2());
+        sizes.push(n);
+        len -= n;
+    }
+    sizes
+}
+
+/// Continues [`create_all`]: the new views' tags and change-log entries.
 async fn write_rest<C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
