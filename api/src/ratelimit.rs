@@ -263,24 +263,29 @@ impl Extension for Charger {
         };
         *slot.charge.lock().unwrap_or_else(|p| p.into_inner()) = Some(charge);
         if charge.exceeded() {
-            let mut error = ServerError::new(
-                format!(
-                    "Rate limit exceeded: this request costs {} points and {} of the {} points of this window are left; the window resets at {}",
-                    charge.cost,
-                    charge.limit.saturating_sub(charge.used.saturating_sub(charge.cost)),
-                    charge.limit,
-                    charge.reset_at.to_rfc3339()
-                ),
-                None,
-            );
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", code::RATE_LIMITED);
-            return Err(vec![error]);
+            return Err(vec![exceeded(&charge)]);
         }
         Ok(result)
     }
+}
+
+/// The error of a request its caller's budget cannot pay for.
+pub fn exceeded(charge: &Charge) -> ServerError {
+    let mut error = ServerError::new(
+        format!(
+            "Rate limit exceeded: this request costs {} points and {} of the {} points of this window are left; the window resets at {}",
+            charge.cost,
+            charge.limit.saturating_sub(charge.used.saturating_sub(charge.cost)),
+            charge.limit,
+            charge.reset_at.to_rfc3339()
+        ),
+        None,
+    );
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code::RATE_LIMITED);
+    error
 }
 
 /// Where the caller stands against its rate limit.
@@ -304,6 +309,7 @@ impl RateLimitQuery {
     /// The caller's rate limit: budget, this request's cost, what is left and when it resets.
     /// Null when rate limiting is switched off.
     async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
+        crate::engine::volatile(ctx);
         let charge = ctx.data_opt::<Arc<RateSlot>>()?.charged()?;
         let clamp = |n: u64| n.min(i64::MAX as u64) as i64;
         Some(RateLimit {

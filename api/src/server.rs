@@ -117,6 +117,10 @@ impl Application {
         let schema = web::Data::new(schema);
         let shape = schema::shape().map(web::Data::new);
         let conn = web::Data::new(conn);
+        let memo = web::Data::new(crate::http::memo::ResponseMemo::new(
+            engine.clone(),
+            settings.response_memo_kib.saturating_mul(1024),
+        ));
         // For health and metrics handlers: `engine.status()`.
         let engine = web::Data::new(engine);
         let limits = web::Data::new(graphql::HttpLimits {
@@ -162,6 +166,7 @@ impl Application {
                 .app_data(schema.clone())
                 .app_data(conn.clone())
                 .app_data(engine.clone())
+                .app_data(memo.clone())
                 .app_data(limits.clone())
                 .app_data(graphiql_config.clone())
                 .app_data(ws_config.clone())

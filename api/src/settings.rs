@@ -83,6 +83,9 @@ pub struct Settings {
     pub min_cell_count: u64,
     /// Whether `/export/...` (CSV, JSON and bundle downloads) is served.
     pub exports_enabled: bool,
+    /// How many KiB of whole responses to anonymous queries are remembered at the read engine's
+    /// change-log position (0: none). See `http::memo`.
+    pub response_memo_kib: usize,
 }
 
 /// All the problems found in the environment, each naming its variable.
@@ -192,6 +195,7 @@ impl Settings {
             engine_poll_ms: p.number("PUBLIC_VOICE_ENGINE_POLL_MS", 500u64, 0),
             min_cell_count: p.number("PUBLIC_VOICE_MIN_CELL_COUNT", 0u64, 0),
             exports_enabled: p.boolean("PUBLIC_VOICE_EXPORTS", true),
+            response_memo_kib: p.number("PUBLIC_VOICE_RESPONSE_MEMO_KIB", 4096usize, 0),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(

@@ -544,6 +544,8 @@ async fn statements_per_request(url_db: &str, cases: &[Case]) -> Vec<usize> {
         ("PUBLIC_VOICE_PORT", "0"),
         ("PUBLIC_VOICE_WORKERS", "1"),
         ("PUBLIC_VOICE_SEED_ON_START", "false"),
+        // What computing each answer costs, not what sending a remembered one does.
+        ("PUBLIC_VOICE_RESPONSE_MEMO_KIB", "0"),
     ];
     let settings = api::settings::Settings::from_lookup(|k| {
         vars.iter()

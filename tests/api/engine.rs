@@ -1370,6 +1370,19 @@ async fn counted_server(
     String,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
 )> {
+    counted_server_with(backend, engine, "0").await
+}
+
+/// [`counted_server`] with `PUBLIC_VOICE_RESPONSE_MEMO_KIB` set to `memo_kib`.
+async fn counted_server_with(
+    backend: Backend,
+    engine: bool,
+    memo_kib: &str,
+) -> Option<(
+    crate::helpers::TestDb,
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+)> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let db = crate::helpers::TestDb::create(backend).await?;
     let mut conn = api::db::connect(db.url(), 4).await.expect("connect");
@@ -1384,6 +1397,7 @@ async fn counted_server(
         ("PUBLIC_VOICE_PORT", "0".to_string()),
         ("PUBLIC_VOICE_WORKERS", "1".to_string()),
         ("PUBLIC_VOICE_ENGINE_POLL_MS", "0".to_string()),
+        ("PUBLIC_VOICE_RESPONSE_MEMO_KIB", memo_kib.to_string()),
         ("PUBLIC_VOICE_ENGINE", engine.to_string()),
     ]);
     let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("settings");
@@ -1491,6 +1505,125 @@ async fn a_redrawn_map_is_counted_once_until_the_next_write() {
             again["data"]["evidenceMap"]["totalViews"],
             maps[0]["data"]["evidenceMap"]["totalViews"],
             "{backend:?}"
+        );
+    }
+}
+
+/// The statements one request runs on a counted server, and its answer.
+async fn counted(
+    address: &str,
+    statements: &std::sync::atomic::AtomicUsize,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (Value, usize) {
+    use std::sync::atomic::Ordering;
+    let before = statements.load(Ordering::SeqCst);
+    let answer = post(address, token, query, variables).await;
+    (answer, statements.load(Ordering::SeqCst) - before)
+}
+
+/// A query asked again at the same change-log position is sent as it was, without a statement;
+/// other variables, a write, or a token holder (who may see drafts) make it run again, and an
+/// answer that depends on the time is never remembered.
+#[tokio::test]
+async fn responses_are_remembered_until_the_next_write() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((db, address, statements)) = counted_server_with(backend, true, "4096").await
+        else {
+            continue;
+        };
+        let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
+        let role = api::auth::parse_role("editor").expect("role");
+        let (_, editor) = api::auth::create_token(&conn, "memo", role, "test")
+            .await
+            .expect("token");
+        let list = "query($n: Int) { participantViews(first: $n, order: NEWEST_FIRST) { totalCount nodes { slug text } } }";
+        let ask = |token: Option<&'static str>, n: i64| {
+            let address = address.clone();
+            let statements = statements.clone();
+            async move { counted(&address, &statements, token, list, json!({"n": n})).await }
+        };
+        let (first, ran) = ask(None, 2).await;
+        assert!(first.get("errors").is_none(), "{first}");
+        assert!(ran > 0, "{backend:?}: the first answer is computed");
+        let (again, ran) = ask(None, 2).await;
+        assert_eq!(again, first, "{backend:?}");
+        assert_eq!(ran, 0, "{backend:?}: asked again, it is remembered");
+        let (_, ran) = ask(None, 3).await;
+        assert!(ran > 0, "{backend:?}: other variables are another answer");
+
+        // A draft: logged, so the position moves; only a token holder sees it.
+        let ids = post(
+            &address,
+            None,
+            "{ exercises(first: 1) { nodes { id } } sourceDocuments(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await["data"]
+            .clone();
+        let input = |slug: &str, status: &str| {
+            json!({"i": {
+                "exerciseId": ids["exercises"]["nodes"][0]["id"],
+                "sourceId": ids["sourceDocuments"]["nodes"][0]["id"],
+                "locator": "p. 1", "slug": slug, "stance": "HOPE",
+                "text": format!("Remembered until {slug}"), "reviewStatus": status,
+            }})
+        };
+        let create = "mutation($i: CreateViewInput!) { createView(input: $i) { id } }";
+        let d = post(
+            &address,
+            Some(&editor),
+            create,
+            input("memo-draft", "DRAFT"),
+        )
+        .await;
+        assert!(d.get("errors").is_none(), "{d}");
+        let total = |d: &Value| d["data"]["participantViews"]["totalCount"].as_u64();
+        let (anonymous, ran) = ask(None, 2).await;
+        assert!(ran > 0, "{backend:?}: a write moved the position");
+        assert_eq!(
+            total(&anonymous),
+            total(&first),
+            "{backend:?}: drafts stay hidden"
+        );
+        let editor: &'static str = Box::leak(editor.into_boxed_str());
+        let (curator, _) = ask(Some(editor), 2).await;
+        assert_eq!(
+            total(&curator),
+            total(&first).map(|n| n + 1),
+            "{backend:?}: a token holder is never sent an anonymous answer"
+        );
+        let (again, ran) = ask(None, 2).await;
+        assert_eq!((again, ran), (anonymous, 0), "{backend:?}");
+
+        // Published: the writer's next read is computed afresh and shows it.
+        let d = post(
+            &address,
+            Some(editor),
+            create,
+            input("memo-published", "PUBLISHED"),
+        )
+        .await;
+        assert!(d.get("errors").is_none(), "{d}");
+        let (after, ran) = ask(None, 2).await;
+        assert!(ran > 0, "{backend:?}");
+        assert_eq!(total(&after), total(&first).map(|n| n + 1), "{backend:?}");
+        assert_eq!(
+            after["data"]["participantViews"]["nodes"][0]["text"],
+            json!("Remembered until memo-published"),
+            "{backend:?}"
+        );
+
+        // A citation carries today's date: computed every time.
+        let cite = "{ citation(permalink: \"/explore?rows=MISSION&columns=THEME\") { text } }";
+        let (c, ran) = counted(&address, &statements, None, cite, json!({})).await;
+        assert!(c.get("errors").is_none(), "{c}");
+        assert!(ran > 0, "{backend:?}");
+        let (_, ran_again) = counted(&address, &statements, None, cite, json!({})).await;
+        assert_eq!(
+            ran_again, ran,
+            "{backend:?}: a volatile answer is not remembered"
         );
     }
 }

@@ -42,6 +42,8 @@ async fn statements_do_not_grow_with_rows() {
             ("PUBLIC_VOICE_WORKERS", "1"),
             // No timed change-log polls in the middle of a counted request.
             ("PUBLIC_VOICE_ENGINE_POLL_MS", "0"),
+            // Counts what computing an answer costs: no response remembered from a request before.
+            ("PUBLIC_VOICE_RESPONSE_MEMO_KIB", "0"),
         ]);
         let settings =
             Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("settings");
@@ -105,6 +107,8 @@ async fn counting_server_of(
         ("PUBLIC_VOICE_WORKERS", "1"),
         // No timed change-log polls in the middle of a counted request.
         ("PUBLIC_VOICE_ENGINE_POLL_MS", "0"),
+        // Counts what computing an answer costs: no response remembered from a request before.
+        ("PUBLIC_VOICE_RESPONSE_MEMO_KIB", "0"),
     ]);
     let settings = Settings::from_lookup(|k| vars.get(k).map(|v| v.to_string())).expect("settings");
     let app = Application::build_with_connection(&settings, conn)

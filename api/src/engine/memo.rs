@@ -18,8 +18,30 @@ use std::sync::Arc;
 /// descending, then document ascending, exactly as the SQL orders them.
 pub type Ranked = Arc<Vec<(f64, i64)>>;
 
-/// What a remembered answer holds, in bytes, to keep all of them of one kind within a budget.
-pub(super) trait Weight {
+/// Set in a request's data when it may be answered from memory (see `http::memo`); a resolver
+/// whose answer depends on more than the evidence at a change-log position (the time, the
+/// caller's rate-limit account) marks the request with [`volatile`], and its response is then
+/// not remembered.
+#[derive(Default)]
+pub struct Volatile(std::sync::atomic::AtomicBool);
+
+impl Volatile {
+    /// Whether a resolver marked the request.
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Marks the request's response as not to be remembered: it depends on more than the evidence
+/// at the current change-log position.
+pub fn volatile(ctx: &async_graphql::Context<'_>) {
+    if let Some(v) = ctx.data_opt::<Arc<Volatile>>() {
+        v.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// What a remembered answer holds, to keep all of them of one kind within a budget.
+pub(crate) trait Weight {
     fn weight(&self) -> usize;
 }
 
@@ -45,7 +67,7 @@ impl Weight for super::Vocabulary {
 /// Answers by key, valid at one change-log position, oldest evicted first past `budget` bytes
 /// (an answer larger than the whole budget is not remembered), so that a few very large answers
 /// cannot grow the process without bound.
-pub(super) struct Memo<K, V> {
+pub(crate) struct Memo<K, V> {
     /// The change-log position every answer here was computed at.
     seq: i64,
     budget: usize,
@@ -56,7 +78,7 @@ pub(super) struct Memo<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V: Weight + Clone> Memo<K, V> {
-    pub(super) fn new(budget: usize) -> Self {
+    pub(crate) fn new(budget: usize) -> Self {
         Memo {
             seq: 0,
             budget,
@@ -66,7 +88,7 @@ impl<K: Hash + Eq + Clone, V: Weight + Clone> Memo<K, V> {
         }
     }
 
-    pub(super) fn get<Q: Hash + Eq + ?Sized>(&self, seq: i64, key: &Q) -> Option<V>
+    pub(crate) fn get<Q: Hash + Eq + ?Sized>(&self, seq: i64, key: &Q) -> Option<V>
     where
         K: std::borrow::Borrow<Q>,
     {
@@ -76,7 +98,12 @@ impl<K: Hash + Eq + Clone, V: Weight + Clone> Memo<K, V> {
         self.answers.get(key).cloned()
     }
 
-    pub(super) fn put(&mut self, seq: i64, key: K, answer: V) {
+    pub(crate) fn put(&mut self, seq: i64, key: K, answer: V) {
+        // An answer computed before a write that others have already answered after: it is of
+        // no use to them, and must not drop theirs.
+        if seq < self.seq {
+            return;
+        }
         if self.seq != seq {
             *self = Memo::new(self.budget);
             self.seq = seq;

@@ -15,12 +15,12 @@
 //! is not seen until the next start.
 
 pub mod index;
-mod memo;
+pub(crate) mod memo;
 
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
 pub use index::{Dim, ExerciseRow, Index, Parent, Start, ViewQuery, ViewRow, Walk, CLASSES};
-pub use memo::Ranked;
+pub use memo::{volatile, Ranked, Volatile};
 use roaring::RoaringBitmap;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,

@@ -7,6 +7,7 @@ pub mod export;
 pub mod graphiql;
 pub mod graphql;
 pub mod health;
+pub mod memo;
 pub mod metrics;
 pub mod request_id;
 pub mod subscriptions;

@@ -41,6 +41,8 @@ impl CitationQuery {
         )]
         title: Option<String>,
     ) -> ApiResult<Citation> {
+        // Today's date is part of the answer.
+        crate::engine::volatile(ctx);
         let link = Permalink::parse(&permalink)?;
         let published_only = crate::visibility::published_only(ctx);
         let conn = crate::errors::data::<DatabaseConnection>(ctx)?;

@@ -17,7 +17,9 @@ impl EvidenceStateQuery {
     /// Where the evidence stands now: the readers' change-feed sequence (record it in a
     /// permalink as `seq`), how many changes came after a recorded one, and the small-cell
     /// threshold that applies to the caller.
-    async fn evidence_state(&self) -> EvidenceState {
+    async fn evidence_state(&self, ctx: &Context<'_>) -> EvidenceState {
+        // It reads the change log itself, which may be ahead of the engine's position.
+        crate::engine::volatile(ctx);
         EvidenceState
     }
 }

@@ -15,9 +15,10 @@ use crate::types::{SearchHit, SearchKind};
 use crate::visibility::PUBLISHED;
 use async_graphql::{Context, Object};
 use entity::{finding, participant_view};
+use futures_util::StreamExt;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement, Value,
+    QuerySelect, Statement, StreamTrait, Value,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -279,20 +280,25 @@ async fn ranked(
         "SELECT {} AS doc_id, {} AS score FROM search_index WHERE {}",
         d.doc_id, d.rank, d.matching
     );
-    let rows = db(c
-        .query_all_raw(Statement::from_sql_and_values(
+    // Streamed: a common word matches most of a million documents, and the driver's rows (a copy
+    // of each value, a few hundred bytes a row) would all be held at once before the list (16
+    // bytes a match) is made of them.
+    let mut rows = db(c
+        .stream_raw(Statement::from_sql_and_values(
             backend,
             sql,
             [expression.into()],
         ))
         .await)?;
-    let mut list = Vec::with_capacity(rows.len());
-    for row in rows {
+    let mut list = Vec::new();
+    while let Some(row) = rows.next().await {
+        let row = db(row)?;
         list.push((
             db(row.try_get::<f64>("", "score"))?,
             db(row.try_get::<i64>("", "doc_id"))?,
         ));
     }
+    drop(rows);
     // The SQL order: score descending, then document ascending.
     list.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let list: Ranked = Arc::new(list);
