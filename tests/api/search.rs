@@ -152,7 +152,9 @@ async fn bad_searches_are_rejected() {
 
 #[tokio::test]
 async fn the_index_follows_the_rows() {
-    on_each_backend!(|app| {
+    // Rows edited by hand, outside the write path: the text index's triggers follow them, while
+    // a remembered response (like the read engine) only moves with logged writes, so none here.
+    on_each_backend!(with & [("PUBLIC_VOICE_RESPONSE_MEMO_KIB", "0")], |app| {
         let db = sea_orm::Database::connect(app.db.url())
             .await
             .expect("connect");
