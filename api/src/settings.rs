@@ -195,7 +195,7 @@ impl Settings {
             engine_poll_ms: p.number("PUBLIC_VOICE_ENGINE_POLL_MS", 500u64, 0),
             min_cell_count: p.number("PUBLIC_VOICE_MIN_CELL_COUNT", 0u64, 0),
             exports_enabled: p.boolean("PUBLIC_VOICE_EXPORTS", true),
-            response_memo_kib: p.number("PUBLIC_VOICE_RESPONSE_MEMO_KIB", 4096usize, 0),
+            response_memo_kib: p.number("PUBLIC_VOICE_RESPONSE_MEMO_KIB", 2048usize, 0),
         };
         if settings.default_page_size > settings.max_page_size {
             p.problems.push(format!(

@@ -160,7 +160,10 @@ mod tests {
         assert!(s.get(4, "huge").is_none(), "over the whole budget");
         assert!(s.get(4, "c").is_some(), "and it evicted nothing");
         s.put(3, "late".into(), Arc::new(vec![(0.0, 1)]));
-        assert!(s.get(3, "late").is_none(), "computed before a write others answered after");
+        assert!(
+            s.get(3, "late").is_none(),
+            "computed before a write others answered after"
+        );
         assert!(s.get(4, "c").is_some(), "and it dropped none of theirs");
 
         let mut sets: Memo<u8, Arc<super::super::Selected>> = Memo::new(1 << 10);
