@@ -64,6 +64,11 @@ struct IndexState {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MemoOutcome {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IndexRows {
     kind: &'static str,
 }
@@ -111,6 +116,7 @@ pub struct Metrics {
     index_applied_seq: Gauge,
     index_rows: Family<IndexRows, Gauge>,
     index_bytes: Family<IndexRows, Gauge>,
+    remembered_responses: Family<MemoOutcome, Counter>,
     operation_names: Mutex<HashSet<String>>,
 }
 
@@ -239,8 +245,15 @@ impl Metrics {
             Unit::Bytes,
             index_bytes.clone(),
         );
+        let remembered_responses = Family::<MemoOutcome, Counter>::default();
+        registry.register(
+            "remembered_responses",
+            "GraphQL responses remembered at the read engine's change-log position (stored: computed and kept; sent: sent again without running)",
+            remembered_responses.clone(),
+        );
         Metrics {
             registry,
+            remembered_responses,
             index_state,
             index_bytes,
             index_build,
@@ -274,6 +287,13 @@ impl Metrics {
         self.graphql_duration
             .get_or_create(&Operation { operation })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a response remembered (`stored`) or sent again from memory (`sent`).
+    pub fn remembered_response(&self, outcome: &'static str) {
+        self.remembered_responses
+            .get_or_create(&MemoOutcome { outcome })
+            .inc();
     }
 
     /// Counts one HTTP request; `route` is the matched route pattern, never the raw path.

@@ -1550,6 +1550,20 @@ async fn responses_are_remembered_until_the_next_write() {
         let (again, ran) = ask(None, 2).await;
         assert_eq!(again, first, "{backend:?}");
         assert_eq!(ran, 0, "{backend:?}: asked again, it is remembered");
+        let metrics = reqwest::get(format!("{address}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        for (outcome, n) in [("stored", 1), ("sent", 1)] {
+            let series =
+                format!("public_voice_remembered_responses_total{{outcome=\"{outcome}\"}} {n}");
+            assert!(
+                metrics.lines().any(|l| l == series),
+                "{backend:?}: {series}"
+            );
+        }
         let (_, ran) = ask(None, 3).await;
         assert!(ran > 0, "{backend:?}: other variables are another answer");
 

@@ -510,7 +510,12 @@ async fn execute(
             if let (Some(memo), Some((seq, key))) = (memo, place) {
                 if status == StatusCode::OK && response.errors.is_empty() && !volatile.is_set() {
                     let cost = charge.map(|c| c.cost);
-                    memo.remember(seq, key, body.clone(), cost, &operation);
+                    if memo.remember(seq, key, body.clone(), cost, &operation) {
+                        if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>()
+                        {
+                            metrics.remembered_response("stored");
+                        }
+                    }
                 }
             }
             let mut builder = HttpResponse::build(status);
@@ -575,6 +580,7 @@ async fn remembered(
     if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let outcome = if limited { code::RATE_LIMITED } else { "OK" };
         metrics.graphql_request(Some(&hit.operation), outcome, started.elapsed());
+        metrics.remembered_response("sent");
     }
     let status = if limited {
         StatusCode::TOO_MANY_REQUESTS

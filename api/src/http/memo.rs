@@ -73,13 +73,20 @@ impl ResponseMemo {
     }
 
     /// Remembers a response computed after [`place`](Self::place) gave `seq` (ignored once a
-    /// write has moved the engine on).
-    pub fn remember(&self, seq: i64, key: String, body: Bytes, cost: Option<u64>, operation: &str) {
+    /// write has moved the engine on); whether it did.
+    pub fn remember(
+        &self,
+        seq: i64,
+        key: String,
+        body: Bytes,
+        cost: Option<u64>,
+        operation: &str,
+    ) -> bool {
         let Some(answers) = &self.answers else {
-            return;
+            return false;
         };
         if self.engine.position() != Some(seq) {
-            return;
+            return false;
         }
         let weight = body.len() + key.len();
         let remembered = Remembered {
@@ -88,8 +95,12 @@ impl ResponseMemo {
             operation: Arc::from(operation),
             weight,
         };
-        if let Ok(mut answers) = answers.lock() {
-            answers.put(seq, key, remembered);
+        match answers.lock() {
+            Ok(mut answers) => {
+                answers.put(seq, key, remembered);
+                true
+            }
+            Err(_) => false,
         }
     }
 }
