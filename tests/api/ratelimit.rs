@@ -93,6 +93,67 @@ async fn each_request_costs_its_complexity_until_the_budget_is_spent() {
     }
 }
 
+/// A response sent again from memory (see `http::memo`) costs what it cost when computed, and is
+/// refused, as it would have been, once the budget is spent.
+#[tokio::test]
+async fn a_remembered_response_is_charged_like_a_computed_one() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = TestApp::spawn_with(
+            backend,
+            &[
+                ("PUBLIC_VOICE_RATE_LIMIT_ANONYMOUS", "3"),
+                ("PUBLIC_VOICE_RATE_LIMIT_WINDOW_SECS", "3600"),
+            ],
+        )
+        .await
+        else {
+            continue;
+        };
+        // Responses are only remembered once the read engine is ready.
+        for _ in 0..200 {
+            let ready = reqwest::get(format!("{}/ready", app.address))
+                .await
+                .expect("ready")
+                .text()
+                .await
+                .expect("text");
+            if ready.contains(r#""engine":"ready""#) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // `{ __typename }` costs one point: computed once, then sent from memory twice.
+        for remaining in ["2", "1", "0"] {
+            let (status, headers, body) = post(&app.address, None, "{ __typename }").await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body, json!({"data": {"__typename": "Query"}}));
+            assert_eq!(header(&headers, "ratelimit-limit"), "3");
+            assert_eq!(header(&headers, "ratelimit-remaining"), remaining);
+        }
+        let (status, headers, body) = post(&app.address, None, "{ __typename }").await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        assert_eq!(body["data"], Value::Null);
+        assert_eq!(header(&headers, "ratelimit-remaining"), "0");
+        let retry: u64 = header(&headers, "retry-after")
+            .parse()
+            .expect("Retry-After seconds");
+        assert!((3590..=3600).contains(&retry));
+        let metrics = reqwest::get(format!("{}/metrics", app.address))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l == r#"public_voice_remembered_responses_total{outcome="sent"} 2"#),
+            "{backend:?}: the second and third were sent from memory"
+        );
+    }
+}
+
 #[tokio::test]
 async fn replicas_share_one_budget_per_client() {
     let Some(db) = TestDb::create(Backend::Postgres).await else {

@@ -580,7 +580,9 @@ async fn remembered(
     if let Some(metrics) = req.app_data::<web::Data<crate::metrics::Metrics>>() {
         let outcome = if limited { code::RATE_LIMITED } else { "OK" };
         metrics.graphql_request(Some(&hit.operation), outcome, started.elapsed());
-        metrics.remembered_response("sent");
+        if !limited {
+            metrics.remembered_response("sent");
+        }
     }
     let status = if limited {
         StatusCode::TOO_MANY_REQUESTS
