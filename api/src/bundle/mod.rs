@@ -199,34 +199,6 @@ pub async fn import<'a, R: BufRead>(
     let actor = actor.into();
     let txn = curation::begin(conn).await?;
     search_index_deferred(&txn).await?;
-    import_cache(&txn, true).await?;
-    let read = read_bundle(&txn, reader, input, actor, dry_run).await;
-    // Back to the pool's size whatever happened, before the connection goes back to the pool.
-    import_cache(&txn, false).await?;
-    let mut report = read?;
-    // Views are reported when their batch is written, and the second pass after the last line:
-    // put every problem back in file order (a stable sort keeps each row's own order).
-    report.errors.sort_by_key(|e| e.line);
-    if dry_run || report.rejected > 0 {
-        db(txn.rollback().await)?;
-    } else {
-        if report.created + report.updated > 0 {
-            search_index_merged(&txn).await?;
-        }
-        curation::commit(txn).await?;
-        report.committed = true;
-    }
-    Ok(report)
-}
-
-/// Reads every row of a bundle into the import's transaction.
-async fn read_bundle<R: BufRead>(
-    txn: &sea_orm::DatabaseTransaction,
-    reader: R,
-    input: Input,
-    actor: Actor<'_>,
-    dry_run: bool,
-) -> ApiResult<ImportReport> {
     let mut report = ImportReport {
         dry_run,
         ..Default::default()
@@ -241,7 +213,7 @@ async fn read_bundle<R: BufRead>(
                     ApiError::bad_input("bundle", format!("line {line_no}: unreadable: {err}"))
                 })?;
                 import_line(
-                    txn,
+                    &txn,
                     &mut report,
                     &mut later,
                     &mut views,
@@ -251,35 +223,25 @@ async fn read_bundle<R: BufRead>(
                 )
                 .await?;
             }
-            views.flush(txn, &mut report, actor).await?;
-            exercises::link_parents(txn, &mut report, later, actor).await?;
+            views.flush(&txn, &mut report, actor).await?;
+            exercises::link_parents(&txn, &mut report, later, actor).await?;
         }
-        Input::CsvViews => csv_views::import(txn, &mut report, reader, actor).await?,
-        Input::CsvMetrics => csv_metrics::import(txn, &mut report, reader, actor).await?,
+        Input::CsvViews => csv_views::import(&txn, &mut report, reader, actor).await?,
+        Input::CsvMetrics => csv_metrics::import(&txn, &mut report, reader, actor).await?,
+    }
+    // Views are reported when their batch is written, and the second pass after the last line:
+    // put every problem back in file order (a stable sort keeps each row's own order).
+    report.errors.sort_by_key(|e| e.line);
+    if dry_run || report.rejected > 0 {
+        db(txn.rollback().await)?;
+    } else {
+        if report.created + report.updated > 0 {
+            search_index_merged(&txn).await?;
+        }
+        curation::commit(txn).await?;
+        report.committed = true;
     }
     Ok(report)
-}
-
-/// The page cache of an SQLite import's connection, in KiB, while it imports. With the pool's
-/// 2 MiB ([`crate::db::SQLITE_CACHE_KIB`]) the transaction's dirty pages (ten indexes on the
-/// views, the text index) overflowed the cache and were written to the log before the commit,
-/// then again; a profile of a 100,000-view import showed a tenth of its time there.
-const IMPORT_CACHE_KIB: i64 = 40 * 1024;
-
-/// On SQLite, sets the import connection's page cache to [`IMPORT_CACHE_KIB`] (`on`) or back to
-/// the pool's size.
-async fn import_cache<C: ConnectionTrait>(conn: &C, on: bool) -> ApiResult<()> {
-    if conn.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        let kib = if on {
-            IMPORT_CACHE_KIB
-        } else {
-            crate::db::SQLITE_CACHE_KIB
-        };
-        db(conn
-            .execute_unprepared(&format!("PRAGMA cache_size = -{kib}"))
-            .await)?;
-    }
-    Ok(())
 }
 
 /// How large PostgreSQL's list of search-index entries not yet merged into the index may grow
