@@ -264,6 +264,22 @@ impl TestApp {
     }
 }
 
+/// Waits (up to 10 s) until the server at `address` says its read engine is ready.
+pub(crate) async fn engine_ready(address: &str) {
+    for _ in 0..200 {
+        let ready = reqwest::get(format!("{address}/ready"))
+            .await
+            .expect("ready")
+            .text()
+            .await
+            .expect("text");
+        if ready.contains(r#""engine":"ready""#) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Runs a test body against SQLite and then PostgreSQL (each with a fresh server and database).
 #[macro_export]
 macro_rules! on_each_backend {

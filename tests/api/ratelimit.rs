@@ -110,18 +110,7 @@ async fn a_remembered_response_is_charged_like_a_computed_one() {
             continue;
         };
         // Responses are only remembered once the read engine is ready.
-        for _ in 0..200 {
-            let ready = reqwest::get(format!("{}/ready", app.address))
-                .await
-                .expect("ready")
-                .text()
-                .await
-                .expect("text");
-            if ready.contains(r#""engine":"ready""#) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        crate::helpers::engine_ready(&app.address).await;
         // `{ __typename }` costs one point: computed once, then sent from memory twice.
         for remaining in ["2", "1", "0"] {
             let (status, headers, body) = post(&app.address, None, "{ __typename }").await;
