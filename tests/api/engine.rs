@@ -1523,22 +1523,6 @@ async fn counted(
     (answer, statements.load(Ordering::SeqCst) - before)
 }
 
-/// How many responses the server at `address` has remembered (`stored`) or sent from memory
-/// (`sent`), from its metrics.
-async fn remembered(address: &str, outcome: &str) -> u64 {
-    let metrics = reqwest::get(format!("{address}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
-    let series = format!("public_voice_remembered_responses_total{{outcome=\"{outcome}\"}} ");
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(&series))
-        .map_or(0, |n| n.parse().expect("a count"))
-}
-
 /// A query asked again at the same change-log position is sent as it was, from memory; other
 /// variables, a write, or a token holder (who may see drafts) make it run again, and an answer
 /// that depends on the time is never remembered. Whether an answer came from memory is read
@@ -1563,12 +1547,16 @@ async fn responses_are_remembered_until_the_next_write() {
             let statements = statements.clone();
             async move { counted(&address, &statements, token, list, json!({"n": n})).await }
         };
-        let sent = || remembered(&address, "sent");
+        let sent = || crate::helpers::remembered(&address, "sent");
         crate::helpers::engine_ready(&address).await;
         let (first, ran) = ask(None, 2).await;
         assert!(first.get("errors").is_none(), "{first}");
         assert!(ran > 0, "{backend:?}: the first answer is computed");
-        assert_eq!(remembered(&address, "stored").await, 1, "{backend:?}");
+        assert_eq!(
+            crate::helpers::remembered(&address, "stored").await,
+            1,
+            "{backend:?}"
+        );
         assert_eq!(sent().await, 0, "{backend:?}");
         let (again, _) = ask(None, 2).await;
         assert_eq!(again, first, "{backend:?}");
@@ -1650,7 +1638,7 @@ async fn responses_are_remembered_until_the_next_write() {
         );
 
         // A citation carries today's date: computed every time, never kept.
-        let stored = remembered(&address, "stored").await;
+        let stored = crate::helpers::remembered(&address, "stored").await;
         let cite = "{ citation(permalink: \"/explore?rows=MISSION&columns=THEME\") { text } }";
         for _ in 0..2 {
             let (c, ran) = counted(&address, &statements, None, cite, json!({})).await;
@@ -1662,6 +1650,10 @@ async fn responses_are_remembered_until_the_next_write() {
             2,
             "{backend:?}: a volatile answer is not remembered"
         );
-        assert_eq!(remembered(&address, "stored").await, stored, "{backend:?}");
+        assert_eq!(
+            crate::helpers::remembered(&address, "stored").await,
+            stored,
+            "{backend:?}"
+        );
     }
 }

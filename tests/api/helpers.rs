@@ -264,20 +264,38 @@ impl TestApp {
     }
 }
 
+/// The body of a GET of `url`, as text.
+pub(crate) async fn get_text(url: &str) -> String {
+    reqwest::get(url)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text")
+}
+
 /// Waits (up to 10 s) until the server at `address` says its read engine is ready.
 pub(crate) async fn engine_ready(address: &str) {
     for _ in 0..200 {
-        let ready = reqwest::get(format!("{address}/ready"))
+        if get_text(&format!("{address}/ready"))
             .await
-            .expect("ready")
-            .text()
-            .await
-            .expect("text");
-        if ready.contains(r#""engine":"ready""#) {
+            .contains(r#""engine":"ready""#)
+        {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// How many responses the server at `address` has remembered (`stored`) or sent from memory
+/// (`sent`), from its metrics (see `http::memo`).
+pub(crate) async fn remembered(address: &str, outcome: &str) -> u64 {
+    let metrics = get_text(&format!("{address}/metrics")).await;
+    let series = format!("public_voice_remembered_responses_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .map_or(0, |n| n.parse().expect("a count"))
 }
 
 /// Runs a test body against SQLite and then PostgreSQL (each with a fresh server and database).

@@ -128,16 +128,9 @@ async fn a_remembered_response_is_charged_like_a_computed_one() {
             .parse()
             .expect("Retry-After seconds");
         assert!((3590..=3600).contains(&retry));
-        let metrics = reqwest::get(format!("{}/metrics", app.address))
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        assert!(
-            metrics
-                .lines()
-                .any(|l| l == r#"public_voice_remembered_responses_total{outcome="sent"} 2"#),
+        assert_eq!(
+            crate::helpers::remembered(&app.address, "sent").await,
+            2,
             "{backend:?}: the second and third were sent from memory"
         );
     }

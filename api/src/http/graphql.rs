@@ -12,7 +12,7 @@
 use crate::auth::{self, Viewer};
 use crate::engine::Volatile;
 use crate::errors::code;
-use crate::http::memo::{is_query, Remembered, ResponseMemo};
+use crate::http::memo::{Remembered, ResponseMemo};
 use crate::http::request_id::RequestId;
 use crate::loaders;
 use crate::persisted::PersistedDocuments;
@@ -180,28 +180,17 @@ pub async fn get(
         return refused;
     }
     // Only queries may run over GET: a GET must be safe, and a link or image tag can send one.
-    let operation_name = request.operation_name.clone();
-    if let Ok(doc) = request.parsed_query() {
-        let operation = match &doc.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => match &operation_name {
-                Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-                None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-                None => None,
-            },
-        };
-        if matches!(
-            operation,
-            Some(OperationType::Mutation | OperationType::Subscription)
-        ) {
-            return HttpResponse::MethodNotAllowed()
-                .insert_header((header::ALLOW, "POST"))
-                .content_type(media.content_type())
-                .json(error_body(
-                    "Only queries can be sent with GET; send mutations with POST",
-                    code::METHOD_NOT_ALLOWED,
-                ));
-        }
+    if matches!(
+        operation_type(&mut request),
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
+        return HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "POST"))
+            .content_type(media.content_type())
+            .json(error_body(
+                "Only queries can be sent with GET; send mutations with POST",
+                code::METHOD_NOT_ALLOWED,
+            ));
     }
     execute(&req, &schema, &conn, &limits, request, media).await
 }
@@ -457,7 +446,9 @@ async fn execute(
     // Remembered only when it is a query, run to the end without an error, and no resolver
     // said it depends on more than the evidence.
     let volatile = Arc::new(Volatile::default());
-    let place = place.filter(|_| refused.is_none() && is_query(&mut request));
+    let place = place.filter(|_| {
+        refused.is_none() && operation_type(&mut request) == Some(OperationType::Query)
+    });
     if place.is_some() {
         request = request.data(volatile.clone());
     }
@@ -598,6 +589,21 @@ async fn remembered(
         }
         None => builder.body(hit.body),
     })
+}
+
+/// The type of the operation `request` runs: the document's only one, or the one named by
+/// `operationName`; `None` when the document does not parse or names no such operation (the
+/// engine reports that).
+pub(crate) fn operation_type(request: &mut async_graphql::Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    let operation = match (&doc.operations, name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    };
+    operation.map(|op| op.node.ty)
 }
 
 /// What every operation carries into the engine, over HTTP and WebSocket alike: its DataLoaders,

@@ -20,7 +20,6 @@
 use crate::engine::memo::{Memo, Weight};
 use crate::engine::Engine;
 use actix_web::web::Bytes;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use std::sync::{Arc, Mutex};
 
 /// One remembered response.
@@ -103,17 +102,4 @@ impl ResponseMemo {
             Err(_) => false,
         }
     }
-}
-
-/// Whether the operation `request` selects is a query (not a mutation or a subscription).
-pub fn is_query(request: &mut async_graphql::Request) -> bool {
-    let name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
-        return false;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(op) => Some(op),
-        DocumentOperations::Multiple(ops) => name.and_then(|n| ops.get(n.as_str())),
-    };
-    operation.is_some_and(|op| op.node.ty == OperationType::Query)
 }

@@ -710,16 +710,6 @@ fn invalid_message(text: &str, err: &serde_json::Error, dialect: Dialect) -> Str
 /// Whether the request runs a subscription (false when its document does not parse: the engine
 /// reports that).
 fn is_subscription(request: &mut async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let name = request.operation_name.clone();
-    let Ok(doc) = request.parsed_query() else {
-        return false;
-    };
-    let operation = match (&doc.operations, name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
-        _ => None,
-    };
-    operation.is_some_and(|op| op.node.ty == OperationType::Subscription)
+    super::graphql::operation_type(request)
+        == Some(async_graphql::parser::types::OperationType::Subscription)
 }
