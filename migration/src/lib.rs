@@ -12,6 +12,7 @@ mod m20261201_000012_create_rate_limit;
 mod m20261201_000013_add_public_sequence;
 mod m20261204_000014_create_commitment;
 mod m20261204_000015_bulk_insert_triggers;
+mod m20261205_000016_lighter_view_inserts;
 
 /// Runs every migration of the evidence database, oldest first.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_add_public_sequence::Migration),
             Box::new(m20261204_000014_create_commitment::Migration),
             Box::new(m20261204_000015_bulk_insert_triggers::Migration),
+            Box::new(m20261205_000016_lighter_view_inserts::Migration),
         ]
     }
 }

@@ -111,3 +111,91 @@ async fn places_and_dates_are_filled_for_existing_rows() {
         db.close().await.ok();
     }
 }
+
+/// Migration 16: a view written without its exercise's start date gets it, a view written with
+/// it keeps it (the bulk import's rows), a view moved to another exercise takes that one's; and
+/// the change log keeps one index on `entity` (the pair `entity`, `entity_id`).
+#[tokio::test]
+async fn view_dates_follow_their_exercise_and_the_log_has_one_entity_index() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(test_db) = TestDb::create(backend).await else {
+            continue;
+        };
+        let db = Database::connect(test_db.url()).await.expect("connect");
+        Migrator::up(&db, None).await.expect("up");
+        for sql in [
+            "INSERT INTO source_document (slug, file_name, title, publisher, created_at, updated_at) \
+             VALUES ('s', 's.md', 'S', 'P', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO exercise (slug, title, kind, summary, start_date, places, status, source_document_id, locator, created_at, updated_at) \
+             VALUES ('e', 'E', 'PUBLIC_DIALOGUE', 'x', '2023-05', '[]', 'COMPLETED', 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO exercise (slug, title, kind, summary, start_date, places, status, source_document_id, locator, created_at, updated_at) \
+             VALUES ('e2', 'E2', 'PUBLIC_DIALOGUE', 'x', '2024-01', '[]', 'COMPLETED', 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            "INSERT INTO participant_view (slug, exercise_id, text, is_verbatim, stance, source_document_id, locator, created_at, updated_at, version, review_status) \
+             VALUES ('plain', 1, 't', false, 'CONCERN', 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 'PUBLISHED')",
+            "INSERT INTO participant_view (slug, exercise_id, text, is_verbatim, stance, source_document_id, locator, created_at, updated_at, version, review_status, exercise_start_date) \
+             VALUES ('bulk', 1, 't', false, 'CONCERN', 1, 'l', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1, 'PUBLISHED', '2023-05')",
+        ] {
+            db.execute_unprepared(sql).await.expect(sql);
+        }
+        let dates = || {
+            let db = db.clone();
+            async move {
+                db.query_all_raw(Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT slug, exercise_start_date AS d FROM participant_view ORDER BY slug",
+                ))
+                .await
+                .expect("query")
+                .iter()
+                .map(|r| {
+                    (
+                        r.try_get::<String>("", "slug").expect("slug"),
+                        r.try_get::<Option<String>>("", "d").expect("d"),
+                    )
+                })
+                .collect::<Vec<_>>()
+            }
+        };
+        let both = |a: &str, b: &str| {
+            vec![
+                ("bulk".to_string(), Some(a.to_string())),
+                ("plain".to_string(), Some(b.to_string())),
+            ]
+        };
+        assert_eq!(dates().await, both("2023-05", "2023-05"), "{backend:?}");
+        db.execute_unprepared("UPDATE participant_view SET exercise_id = 2 WHERE slug = 'plain'")
+            .await
+            .expect("move");
+        assert_eq!(dates().await, both("2023-05", "2024-01"), "{backend:?}");
+        db.execute_unprepared("UPDATE exercise SET start_date = '2022' WHERE id = 1")
+            .await
+            .expect("redate");
+        assert_eq!(dates().await, both("2022", "2024-01"), "{backend:?}");
+        let indexes_sql = match backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'change_log' \
+                 AND name LIKE 'idx_change_log_entity%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'change_log' \
+                 AND indexname LIKE 'idx_change_log_entity%' ORDER BY indexname"
+            }
+        };
+        let names: Vec<String> = db
+            .query_all_raw(Statement::from_string(
+                db.get_database_backend(),
+                indexes_sql,
+            ))
+            .await
+            .expect("indexes")
+            .iter()
+            .map(|r| r.try_get::<String>("", "name").expect("name"))
+            .collect();
+        assert_eq!(
+            names,
+            vec!["idx_change_log_entity_id".to_string()],
+            "{backend:?}"
+        );
+        db.close().await.ok();
+    }
+}
