@@ -96,6 +96,7 @@ fn list(value: &str) -> Vec<String> {
 pub(super) async fn import<R: Read, C: ConnectionTrait>(
     conn: &C,
     report: &mut ImportReport,
+    mut views: ViewBatch,
     reader: R,
     actor: Actor<'_>,
 ) -> ApiResult<()> {
@@ -104,7 +105,6 @@ pub(super) async fn import<R: Read, C: ConnectionTrait>(
         .from_reader(reader);
     let index = column_index(&mut csv, &COLUMNS, &REQUIRED)?;
     let mut record = csv::StringRecord::new();
-    let mut views = ViewBatch::default();
     loop {
         let line = csv.position().line();
         match csv.read_record(&mut record) {

@@ -205,28 +205,15 @@ pub async fn import<'a, R: BufRead>(
     };
     match input {
         Input::JsonLines => {
-            let mut later = Vec::new();
-            let mut views = bulk::ViewBatch::default();
-            let mut lines = ReadAhead::new(reader);
-            while let Some((line_no, line)) = lines.next().await {
-                let line = line.map_err(|err| {
-                    ApiError::bad_input("bundle", format!("line {line_no}: unreadable: {err}"))
-                })?;
-                import_line(
-                    &txn,
-                    &mut report,
-                    &mut later,
-                    &mut views,
-                    line_no,
-                    line,
-                    actor,
-                )
-                .await?;
-            }
-            views.flush(&txn, &mut report, actor).await?;
-            exercises::link_parents(&txn, &mut report, later, actor).await?;
+            let (views, executor) = bulk::pipeline();
+            let lines = import_lines(&txn, &mut report, views, reader, actor);
+            bulk::with_executor(&txn, executor, lines).await?;
         }
-        Input::CsvViews => csv_views::import(&txn, &mut report, reader, actor).await?,
+        Input::CsvViews => {
+            let (views, executor) = bulk::pipeline();
+            let rows = csv_views::import(&txn, &mut report, views, reader, actor);
+            bulk::with_executor(&txn, executor, rows).await?;
+        }
         Input::CsvMetrics => csv_metrics::import(&txn, &mut report, reader, actor).await?,
     }
     // Views are reported when their batch is written, and the second pass after the last line:
@@ -242,6 +229,27 @@ pub async fn import<'a, R: BufRead>(
         report.committed = true;
     }
     Ok(report)
+}
+
+/// The lines of a JSON Lines bundle: views go to `views` (their statements run alongside, see
+/// [`bulk::pipeline`]), every other row is written here, in its place.
+async fn import_lines<C: ConnectionTrait, R: BufRead>(
+    conn: &C,
+    report: &mut ImportReport,
+    mut views: bulk::ViewBatch,
+    reader: R,
+    actor: Actor<'_>,
+) -> ApiResult<()> {
+    let mut later = Vec::new();
+    let mut lines = ReadAhead::new(reader);
+    while let Some((line_no, line)) = lines.next().await {
+        let line = line.map_err(|err| {
+            ApiError::bad_input("bundle", format!("line {line_no}: unreadable: {err}"))
+        })?;
+        import_line(conn, report, &mut later, &mut views, line_no, line, actor).await?;
+    }
+    views.flush(conn, report, actor).await?;
+    exercises::link_parents(conn, report, later, actor).await
 }
 
 /// How large PostgreSQL's list of search-index entries not yet merged into the index may grow
