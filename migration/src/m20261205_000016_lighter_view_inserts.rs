@@ -10,6 +10,10 @@
 //! - Both backends: `idx_change_log_entity` (on `entity`) is the first column of
 //!   `idx_change_log_entity_id` (`entity`, `entity_id`), which answers every query the first
 //!   did; each change-log entry wrote both.
+//! - Both backends: `idx_participant_view_finding_id` holds only the views that name a finding
+//!   (most do not: a consultation's views are rarely tied to a finding when imported). Every
+//!   lookup by finding (`finding_id = ?`, and the foreign key's `ON DELETE SET NULL`) names one,
+//!   which both planners match with the index's `IS NOT NULL`.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -28,9 +32,13 @@ fn postgres(up: bool) -> Vec<&'static str> {
              BEFORE UPDATE OF exercise_id ON participant_view \
              FOR EACH ROW EXECUTE FUNCTION copy_exercise_start_date()",
             "DROP INDEX IF EXISTS idx_change_log_entity",
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            FINDING_INDEX_PARTIAL,
         ]
     } else {
         vec![
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            FINDING_INDEX_FULL,
             "DROP TRIGGER IF EXISTS participant_view_exercise_date_move ON participant_view",
             "DROP TRIGGER IF EXISTS participant_view_exercise_date ON participant_view",
             "CREATE TRIGGER participant_view_exercise_date \
@@ -41,11 +49,24 @@ fn postgres(up: bool) -> Vec<&'static str> {
     }
 }
 
+const FINDING_INDEX_PARTIAL: &str = "CREATE INDEX idx_participant_view_finding_id \
+     ON participant_view (finding_id) WHERE finding_id IS NOT NULL";
+const FINDING_INDEX_FULL: &str =
+    "CREATE INDEX idx_participant_view_finding_id ON participant_view (finding_id)";
+
 fn sqlite(up: bool) -> Vec<&'static str> {
     if up {
-        vec!["DROP INDEX IF EXISTS idx_change_log_entity"]
+        vec![
+            "DROP INDEX IF EXISTS idx_change_log_entity",
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            FINDING_INDEX_PARTIAL,
+        ]
     } else {
-        vec!["CREATE INDEX IF NOT EXISTS idx_change_log_entity ON change_log (entity)"]
+        vec![
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            FINDING_INDEX_FULL,
+            "CREATE INDEX IF NOT EXISTS idx_change_log_entity ON change_log (entity)",
+        ]
     }
 }
 
@@ -59,10 +80,12 @@ async fn run(manager: &SchemaManager<'_>, up: bool) -> Result<(), DbErr> {
             )))
         }
     };
-    let db = manager.get_connection();
-    for statement in statements {
-        db.execute_unprepared(statement).await?;
-    }
+    // One call, so one connection: SQLite runs migrations outside a transaction, and another
+    // pooled connection could still hold the schema from before the drop.
+    manager
+        .get_connection()
+        .execute_unprepared(&statements.join(";\n"))
+        .await?;
     Ok(())
 }
 

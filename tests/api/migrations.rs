@@ -114,7 +114,8 @@ async fn places_and_dates_are_filled_for_existing_rows() {
 
 /// Migration 16: a view written without its exercise's start date gets it, a view written with
 /// it keeps it (the bulk import's rows), a view moved to another exercise takes that one's; and
-/// the change log keeps one index on `entity` (the pair `entity`, `entity_id`).
+/// the change log keeps one index on `entity` (the pair `entity`, `entity_id`); views are
+/// indexed by finding only when they name one, and a lookup by finding uses that index.
 #[tokio::test]
 async fn view_dates_follow_their_exercise_and_the_log_has_one_entity_index() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -195,6 +196,39 @@ async fn view_dates_follow_their_exercise_and_the_log_has_one_entity_index() {
             names,
             vec!["idx_change_log_entity_id".to_string()],
             "{backend:?}"
+        );
+        let plan_sql = match backend {
+            Backend::Sqlite => {
+                "EXPLAIN QUERY PLAN SELECT id FROM participant_view WHERE finding_id = 7"
+            }
+            Backend::Postgres => {
+                "EXPLAIN (COSTS OFF) SELECT id FROM participant_view WHERE finding_id = 7"
+            }
+        };
+        // One connection, the planner told not to scan the table (two rows would not need an
+        // index): what matters is that the index can answer the lookup.
+        let txn = sea_orm::TransactionTrait::begin(&db).await.expect("begin");
+        if backend == Backend::Postgres {
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+                .await
+                .expect("set");
+        }
+        let plan: String = txn
+            .query_all_raw(Statement::from_string(db.get_database_backend(), plan_sql))
+            .await
+            .expect("plan")
+            .iter()
+            .map(|r| {
+                r.try_get::<String>("", "detail")
+                    .or_else(|_| r.try_get::<String>("", "QUERY PLAN"))
+                    .expect("plan line")
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        txn.rollback().await.expect("rollback");
+        assert!(
+            plan.contains("idx_participant_view_finding_id"),
+            "{backend:?}: {plan}"
         );
         db.close().await.ok();
     }
