@@ -3,7 +3,6 @@
 //! the index when it is retracted or sent back to draft.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -87,31 +86,5 @@ fn postgres(published_only: bool) -> Vec<String> {
     sql
 }
 
-async fn run(manager: &SchemaManager<'_>, published_only: bool) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DbBackend::Sqlite => sqlite(published_only),
-        DbBackend::Postgres => postgres(published_only),
-        other => {
-            return Err(DbErr::Migration(format!(
-                "search index: unsupported backend {other:?}"
-            )))
-        }
-    };
-    // One batch, so that every statement runs on one pooled connection: a trigger dropped on
-    // one SQLite connection can still look present to another that holds an older snapshot.
-    let batch = statements.join(";\n");
-    manager.get_connection().execute_unprepared(&batch).await?;
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, true).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // Unpublished rows stay out of the index until they next change; nothing is lost.
-        run(manager, false).await
-    }
-}
+// Going down, unpublished rows stay out of the index until they next change; nothing is lost.
+batch_migration!("search index");

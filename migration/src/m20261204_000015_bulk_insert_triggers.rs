@@ -11,7 +11,6 @@
 //! bulk import does) writes each row once.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -96,32 +95,4 @@ fn postgres(up: bool) -> Vec<String> {
     sql
 }
 
-async fn run(manager: &SchemaManager<'_>, up: bool) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DbBackend::Sqlite => sqlite(up),
-        DbBackend::Postgres => postgres(up),
-        other => {
-            return Err(DbErr::Migration(format!(
-                "bulk insert triggers: unsupported backend {other:?}"
-            )))
-        }
-    };
-    // One batch, so that every statement runs on one pooled connection (see migration
-    // `m20261123_000004`).
-    manager
-        .get_connection()
-        .execute_unprepared(&statements.join(";\n"))
-        .await?;
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, true).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, false).await
-    }
-}
+batch_migration!("bulk insert triggers");

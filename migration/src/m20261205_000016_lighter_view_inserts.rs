@@ -16,13 +16,35 @@
 //!   which both planners match with the index's `IS NOT NULL`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn postgres(up: bool) -> Vec<&'static str> {
+/// Both backends: the change log's index on `entity` and the views' index by finding.
+fn both(up: bool) -> Vec<&'static str> {
     if up {
+        vec![
+            "DROP INDEX IF EXISTS idx_change_log_entity",
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            "CREATE INDEX idx_participant_view_finding_id \
+             ON participant_view (finding_id) WHERE finding_id IS NOT NULL",
+        ]
+    } else {
+        vec![
+            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
+            "CREATE INDEX idx_participant_view_finding_id ON participant_view (finding_id)",
+            "CREATE INDEX IF NOT EXISTS idx_change_log_entity ON change_log (entity)",
+        ]
+    }
+}
+
+fn sqlite(up: bool) -> Vec<&'static str> {
+    both(up)
+}
+
+/// PostgreSQL also: the exercise date copied on insert only when the row comes without it.
+fn postgres(up: bool) -> Vec<&'static str> {
+    let mut sql = if up {
         vec![
             "DROP TRIGGER IF EXISTS participant_view_exercise_date ON participant_view",
             "CREATE TRIGGER participant_view_exercise_date BEFORE INSERT ON participant_view \
@@ -31,71 +53,18 @@ fn postgres(up: bool) -> Vec<&'static str> {
             "CREATE TRIGGER participant_view_exercise_date_move \
              BEFORE UPDATE OF exercise_id ON participant_view \
              FOR EACH ROW EXECUTE FUNCTION copy_exercise_start_date()",
-            "DROP INDEX IF EXISTS idx_change_log_entity",
-            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
-            FINDING_INDEX_PARTIAL,
         ]
     } else {
         vec![
-            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
-            FINDING_INDEX_FULL,
             "DROP TRIGGER IF EXISTS participant_view_exercise_date_move ON participant_view",
             "DROP TRIGGER IF EXISTS participant_view_exercise_date ON participant_view",
             "CREATE TRIGGER participant_view_exercise_date \
              BEFORE INSERT OR UPDATE OF exercise_id ON participant_view \
              FOR EACH ROW EXECUTE FUNCTION copy_exercise_start_date()",
-            "CREATE INDEX IF NOT EXISTS idx_change_log_entity ON change_log (entity)",
         ]
-    }
-}
-
-const FINDING_INDEX_PARTIAL: &str = "CREATE INDEX idx_participant_view_finding_id \
-     ON participant_view (finding_id) WHERE finding_id IS NOT NULL";
-const FINDING_INDEX_FULL: &str =
-    "CREATE INDEX idx_participant_view_finding_id ON participant_view (finding_id)";
-
-fn sqlite(up: bool) -> Vec<&'static str> {
-    if up {
-        vec![
-            "DROP INDEX IF EXISTS idx_change_log_entity",
-            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
-            FINDING_INDEX_PARTIAL,
-        ]
-    } else {
-        vec![
-            "DROP INDEX IF EXISTS idx_participant_view_finding_id",
-            FINDING_INDEX_FULL,
-            "CREATE INDEX IF NOT EXISTS idx_change_log_entity ON change_log (entity)",
-        ]
-    }
-}
-
-async fn run(manager: &SchemaManager<'_>, up: bool) -> Result<(), DbErr> {
-    let statements = match manager.get_database_backend() {
-        DbBackend::Sqlite => sqlite(up),
-        DbBackend::Postgres => postgres(up),
-        other => {
-            return Err(DbErr::Migration(format!(
-                "lighter view inserts: unsupported backend {other:?}"
-            )))
-        }
     };
-    // One call, so one connection: SQLite runs migrations outside a transaction, and another
-    // pooled connection could still hold the schema from before the drop.
-    manager
-        .get_connection()
-        .execute_unprepared(&statements.join(";\n"))
-        .await?;
-    Ok(())
+    sql.extend(both(up));
+    sql
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, true).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, false).await
-    }
-}
+batch_migration!("lighter view inserts");
