@@ -230,6 +230,31 @@ async fn view_dates_follow_their_exercise_and_the_log_has_one_entity_index() {
             plan.contains("idx_participant_view_finding_id"),
             "{backend:?}: {plan}"
         );
+        // And the index is the partial one (the plan alone would also hold for a full index).
+        let definition_sql = match backend {
+            Backend::Sqlite => {
+                "SELECT sql AS d FROM sqlite_master WHERE name = 'idx_participant_view_finding_id'"
+            }
+            Backend::Postgres => {
+                "SELECT indexdef AS d FROM pg_indexes \
+                 WHERE indexname = 'idx_participant_view_finding_id'"
+            }
+        };
+        let definition: String = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                definition_sql,
+            ))
+            .await
+            .expect("definition")
+            .expect("the index")
+            .try_get("", "d")
+            .expect("d");
+        assert!(
+            definition.to_lowercase().contains("where")
+                && definition.to_lowercase().contains("is not null"),
+            "{backend:?}: {definition}"
+        );
         db.close().await.ok();
     }
 }

@@ -10,8 +10,9 @@
 //! - each row is validated once, in memory: the checks that need no database
 //!   ([`views::check_own`]), and the session's and finding's exercise against the cache;
 //! - the batch's matches (by slug and by external key) are read in two statements;
-//! - new rows are written with multi-row inserts ([`rows_statements`]): the views (returning their
-//!   ids), their mission and theme tags, and their change-log entries, in file order.
+//! - new rows are written with multi-row inserts ([`rows_statements`]): the views (with ids the
+//!   importer chooses, see [`pipeline`]), their mission and theme tags, and their change-log
+//!   entries, in file order; the database writes one batch while the next is built.
 //!
 //! What a reader can observe is what the per-row path gives: the same rows, tags, search index
 //! (kept by triggers, which fire for every row of a multi-row insert), and one change-log entry
@@ -414,8 +415,9 @@ pub struct ViewBatch {
 /// A batch's statements, built as if every row were new; see [`pipeline`].
 struct Inserts {
     statements: Vec<Statement>,
-    /// Ids used, and the next public sequence number after the batch's entries.
+    /// How many new ids they use.
     ids: usize,
+    /// The next public sequence number after the batch's change-log entries.
     public_seq: Option<i64>,
 }
 
@@ -527,6 +529,14 @@ impl ViewBatch {
         rows.await.map_err(executor_gone)
     }
 
+    /// Queues a query of one integer (column `next`) and waits for it; 1 when it finds no row.
+    async fn next(&self, statement: Statement) -> ApiResult<i64> {
+        match Self::answer(self.ask(statement)?).await?.first() {
+            Some(r) => db(r.try_get("", "next")),
+            None => Ok(1),
+        }
+    }
+
     /// Waits until every queued statement has run.
     async fn drained(&self) -> ApiResult<()> {
         let (done, drained) = oneshot::channel();
@@ -611,17 +621,14 @@ impl ViewBatch {
             let first = match self.next_id {
                 Some(id) => id,
                 None => {
-                    let rows = Self::answer(self.ask(Statement::from_string(
-                        backend,
-                        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence \
-                         WHERE name = 'participant_view'), 0), \
-                         COALESCE((SELECT MAX(id) FROM participant_view), 0)) + 1 AS next",
-                    ))?)
-                    .await?;
-                    let next: i64 = match rows.first() {
-                        Some(r) => db(r.try_get("", "next"))?,
-                        None => 1,
-                    };
+                    let next = self
+                        .next(Statement::from_string(
+                            backend,
+                            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence \
+                             WHERE name = 'participant_view'), 0), \
+                             COALESCE((SELECT MAX(id) FROM participant_view), 0)) + 1 AS next",
+                        ))
+                        .await?;
                     let next = i32::try_from(next).map_err(|_| ApiError::Internal)?;
                     self.next_id = Some(next);
                     next
@@ -650,15 +657,9 @@ impl ViewBatch {
         if let Some(seq) = self.public_seq {
             return Ok(seq);
         }
-        let rows = Self::answer(self.ask(Statement::from_string(
-            backend,
-            "SELECT COALESCE(MAX(public_seq), 0) + 1 AS next FROM change_log",
-        ))?)
-        .await?;
-        let next: i64 = match rows.first() {
-            Some(r) => db(r.try_get("", "next"))?,
-            None => 1,
-        };
+        let next = self
+            .next(curation::next_public_seq_statement(backend))
+            .await?;
         self.public_seq = Some(next);
         Ok(next)
     }
@@ -677,21 +678,21 @@ impl ViewBatch {
             None => None,
         };
         let now = Utc::now();
-        let new: Vec<(i32, &ViewFields, Option<&External>, Option<&String>)> = rows
+        let new: Vec<NumberedView> = rows
             .iter()
             .zip(&ids)
             .filter_map(|(p, id)| {
-                Some((
-                    *id,
-                    p.fields.as_ref()?,
-                    p.external.as_ref(),
-                    p.start_date.as_ref(),
-                ))
+                Some(NumberedView {
+                    id: *id,
+                    fields: p.fields.as_ref()?,
+                    external: p.external.as_ref(),
+                    start_date: p.start_date.as_ref(),
+                })
             })
             .collect();
         let mut statements = view_statements(backend, &new, now);
         tokio::task::yield_now().await;
-        let tagged: Vec<(i32, &ViewFields)> = new.iter().map(|(id, f, _, _)| (*id, *f)).collect();
+        let tagged: Vec<(i32, &ViewFields)> = new.iter().map(|v| (v.id, v.fields)).collect();
         let (rest, public_seq) = rest_statements(backend, actor, &tagged, public_seq)?;
         statements.extend(rest);
         Ok(Inserts {
@@ -1001,21 +1002,28 @@ fn view_values(
     ]
 }
 
+/// A new view with the id the importer chose for it (see [`pipeline`]).
+struct NumberedView<'a> {
+    id: i32,
+    fields: &'a ViewFields,
+    external: Option<&'a External>,
+    start_date: Option<&'a String>,
+}
+
 /// The inserts of new views with the ids given (see [`pipeline`]).
-#[allow(clippy::type_complexity)]
 fn view_statements(
     backend: DbBackend,
-    new: &[(i32, &ViewFields, Option<&External>, Option<&String>)],
+    new: &[NumberedView],
     now: chrono::DateTime<Utc>,
 ) -> Vec<Statement> {
     let mut columns = vec!["id"];
     columns.extend(VIEW_COLUMNS);
     let rows = new
         .iter()
-        .map(|(id, f, external, start_date)| {
+        .map(|v| {
             let mut values = Vec::with_capacity(columns.len());
-            values.push((*id).into());
-            values.extend(view_values(f, *external, *start_date, now));
+            values.push(v.id.into());
+            values.extend(view_values(v.fields, v.external, v.start_date, now));
             values
         })
         .collect();

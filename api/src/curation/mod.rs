@@ -305,14 +305,22 @@ async fn record<T: Curated, C: ConnectionTrait>(
 /// leave no gaps in the feed readers see. Writers are queued by the write clock, so no other
 /// writer takes the same number.
 pub(crate) async fn next_public_seq<C: ConnectionTrait>(conn: &C) -> ApiResult<i64> {
-    let last: Option<i64> = db(change_log::Entity::find()
-        .select_only()
-        .column_as(change_log::Column::PublicSeq.max(), "m")
-        .into_tuple::<Option<i64>>()
-        .one(conn)
-        .await)?
-    .flatten();
-    Ok(last.unwrap_or(0) + 1)
+    let row = db(conn
+        .query_one_raw(next_public_seq_statement(conn.get_database_backend()))
+        .await)?;
+    match row {
+        Some(r) => db(r.try_get("", "next")),
+        None => Ok(1),
+    }
+}
+
+/// The statement [`next_public_seq`] runs (column `next`), for a caller that queues its
+/// statements (the bulk import's executor).
+pub(crate) fn next_public_seq_statement(backend: DatabaseBackend) -> Statement {
+    Statement::from_string(
+        backend,
+        "SELECT COALESCE(MAX(public_seq), 0) + 1 AS next FROM change_log",
+    )
 }
 
 /// A change-log entry, not yet written (a bulk import writes many in one statement).
