@@ -345,6 +345,25 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
             filters.push(json!({"f": {"missions": {"anyOf": [mission]}, "stances": chosen}}));
         }
     }
+    // Every theme and every pair of themes (210 filters with the corpus' 20 themes): filters
+    // the map cannot read off another map, so each is counted afresh.
+    let slugs: Vec<String> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT slug FROM theme ORDER BY id",
+        ))
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "slug").ok())
+        .collect();
+    let mut by_themes = Vec::new();
+    for (i, a) in slugs.iter().enumerate() {
+        for b in &slugs[i..] {
+            let chosen = if a == b { vec![a] } else { vec![a, b] };
+            by_themes.push(json!({"f": {"themes": {"anyOf": chosen}}}));
+        }
+    }
     vec![
         Case::new("dashboard, first page", DASHBOARD, json!({})),
         Case::new("dashboard, deep page", DASHBOARD, json!({"after": deep})),
@@ -377,6 +396,11 @@ async fn cases(client: &reqwest::Client, url: &str, db: &DatabaseConnection) -> 
             variables: filters[0].clone(),
             variants: filters,
             ..Case::new("evidence map, varied filters", MAP_UNDER, json!({}))
+        },
+        Case {
+            variables: by_themes.first().cloned().unwrap_or_else(|| json!({})),
+            variants: by_themes,
+            ..Case::new("evidence map, varied themes", MAP_UNDER, json!({}))
         },
         Case::new(
             "finding map",

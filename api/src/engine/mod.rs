@@ -103,6 +103,9 @@ const SELECTION_BUDGET: usize = 8 << 20;
 pub struct Selected {
     rows: RoaringBitmap,
     maps: Mutex<HashMap<MapShape, Cells>>,
+    /// The filter it was selected by and the position it was selected at (none for a search's
+    /// hits): a map under a filter on classes is read off the map without it (see [`Selected::map`]).
+    origin: Option<(i64, Selection)>,
 }
 
 /// A map's dimensions and the values asked for on each.
@@ -126,6 +129,7 @@ impl Selected {
         Selected {
             rows,
             maps: Mutex::new(HashMap::new()),
+            origin: None,
         }
     }
 
@@ -143,20 +147,64 @@ impl Selected {
         if let Some(found) = self.maps.lock().ok().and_then(|m| m.get(&shape).cloned()) {
             return Some(found);
         }
-        let counted = Arc::new(engine.read(|index| {
-            let ix = if findings {
-                &index.findings
-            } else {
-                &index.views
-            };
-            ix.map_counts(&self.rows, rows, columns)
-        })?);
+        let counted = match self.without_classes(engine) {
+            // Every cell is split by class already: under a filter on classes (stances, or a
+            // finding's kinds) a cell's counts are the same cell's without that filter, for
+            // the classes kept. So the map is read off the wider map, counted once for every
+            // choice of classes (an analyst ticking stances on and off redraws from it).
+            Some((wider, classes)) => {
+                let cells = wider.map(engine, findings, rows, columns)?;
+                Arc::new(
+                    cells
+                        .iter()
+                        .filter_map(|(key, by_class)| {
+                            let kept: [u64; index::CLASSES] =
+                                std::array::from_fn(|c| if classes[c] { by_class[c] } else { 0 });
+                            kept.iter().any(|n| *n > 0).then_some((*key, kept))
+                        })
+                        .collect(),
+                )
+            }
+            None => Arc::new(engine.read(|index| {
+                let ix = if findings {
+                    &index.findings
+                } else {
+                    &index.views
+                };
+                ix.map_counts(&self.rows, rows, columns)
+            })?),
+        };
         if let Ok(mut maps) = self.maps.lock() {
             if maps.len() < MAPS_PER_SELECTION {
                 maps.insert(shape, counted.clone());
             }
         }
         Some(counted)
+    }
+}
+
+impl Selected {
+    /// When this selection is a filter on classes (stances, or kinds) and more: the selection
+    /// of the same filter without the classes, at the same position, and the classes kept.
+    /// `None` when there is no filter on classes, or the index has moved on since.
+    fn without_classes(&self, engine: &Engine) -> Option<(Arc<Selected>, [bool; index::CLASSES])> {
+        let (seq, key) = self.origin.as_ref()?;
+        let classes = key.query.stances.as_ref().filter(|l| !l.is_empty())?;
+        let mut kept = [false; index::CLASSES];
+        for c in classes {
+            if let Some(k) = kept.get_mut(*c as usize) {
+                *k = true;
+            }
+        }
+        let wider = Selection {
+            query: ViewQuery {
+                stances: None,
+                ..key.query.clone()
+            },
+            ..key.clone()
+        };
+        let found = engine.read(|index| engine.select_at(index, *seq, wider))??;
+        Some((found, kept))
     }
 }
 
@@ -380,28 +428,40 @@ impl Engine {
                 published_only,
                 query,
             };
-            if let Some(set) = self
-                .inner
-                .selections
-                .lock()
-                .ok()
-                .and_then(|memo| memo.get(seq, &key))
-            {
-                return Ok(Some(set));
-            }
-            let rows = if findings {
-                &index.findings
-            } else {
-                &index.views
-            };
-            let set = Arc::new(Selected::new(rows.select(&key.query, published_only)));
-            if let Ok(mut memo) = self.inner.selections.lock() {
-                memo.put(seq, key, set.clone());
-            }
-            Ok(Some(set))
+            Ok(self.select_at(index, seq, key))
         })
         .transpose()
         .map(Option::flatten)
+    }
+
+    /// The rows `key` selects in `index`, which stands at position `seq`, remembered there;
+    /// `None` if the index has moved on from `seq` (the caller holds the read lock).
+    fn select_at(&self, index: &Indexes, seq: i64, key: Selection) -> Option<Arc<Selected>> {
+        if self.inner.applied.load(Ordering::SeqCst) != seq {
+            return None;
+        }
+        if let Some(set) = self
+            .inner
+            .selections
+            .lock()
+            .ok()
+            .and_then(|memo| memo.get(seq, &key))
+        {
+            return Some(set);
+        }
+        let rows = if key.findings {
+            &index.findings
+        } else {
+            &index.views
+        };
+        let set = Arc::new(Selected {
+            origin: Some((seq, key.clone())),
+            ..Selected::new(rows.select(&key.query, key.published_only))
+        });
+        if let Ok(mut memo) = self.inner.selections.lock() {
+            memo.put(seq, key, set.clone());
+        }
+        Some(set)
     }
 
     /// The change-log position the index stands at, when it is ready: read it before asking the
