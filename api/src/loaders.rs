@@ -13,6 +13,7 @@ use entity::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityName, EntityTrait, QueryFilter};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The batch functions, over the request's database handle.
 pub struct Store {
@@ -139,7 +140,7 @@ macro_rules! themes_of {
                     }
                 }
                 for list in out.values_mut() {
-                    list.sort_by(|a, b| a.label.cmp(&b.label));
+                    by_label(list);
                 }
                 Ok(out)
             }
@@ -157,6 +158,93 @@ themes_of!(/// The themes a participant view is tagged with.
     ViewThemes => view_theme::ViewId.view_id);
 themes_of!(/// The themes a finding is tagged with.
     FindingThemes => finding_theme::FindingId.finding_id);
+
+/// Every theme's row, by id (see [`themes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AllThemes;
+
+impl Loader<AllThemes> for Store {
+    type Value = Arc<HashMap<i32, theme::Model>>;
+    type Error = ApiError;
+
+    async fn load(&self, _: &[AllThemes]) -> Result<HashMap<AllThemes, Self::Value>, ApiError> {
+        let rows = db(theme::Entity::find().all(&self.db).await)?;
+        let by_id = rows.into_iter().map(|t| (t.id, t)).collect();
+        Ok(HashMap::from([(AllThemes, Arc::new(by_id))]))
+    }
+}
+
+/// A row's themes in the order the API gives them: by label (then id, for equal labels).
+fn by_label(themes: &mut [theme::Model]) {
+    themes.sort_by(|a, b| a.label.cmp(&b.label).then(a.id.cmp(&b.id)));
+}
+
+/// The themes a participant view (or, with `findings`, a finding) is tagged with, by label:
+/// from the read engine when it holds the row (its tags from the index, every theme's row read
+/// once per change-log position: no statement, no batch to wait for), else batched with the
+/// page's other rows.
+pub async fn themes(ctx: &Context<'_>, findings: bool, id: i32) -> ApiResult<Vec<theme::Model>> {
+    if let Some(found) = indexed_themes(ctx, findings, id).await? {
+        return Ok(found);
+    }
+    Ok(if findings {
+        optional(ctx, FindingThemes(id)).await?
+    } else {
+        optional(ctx, ViewThemes(id)).await?
+    }
+    .unwrap_or_default())
+}
+
+async fn indexed_themes(
+    ctx: &Context<'_>,
+    findings: bool,
+    id: i32,
+) -> ApiResult<Option<Vec<theme::Model>>> {
+    const NAME: &str = "themes by id";
+    let Some(engine) = ctx.data_opt::<crate::engine::Engine>() else {
+        return Ok(None);
+    };
+    let Some(seq) = engine.position() else {
+        return Ok(None);
+    };
+    let rows = match engine.recall_vocabulary::<HashMap<i32, theme::Model>>(NAME) {
+        Some(rows) => rows,
+        None => {
+            // Through the loader: the page's rows ask at once, and read them once.
+            let read = of(ctx)?.load_one(AllThemes).await?.unwrap_or_default();
+            let bytes = read
+                .values()
+                .map(|t| {
+                    std::mem::size_of::<theme::Model>()
+                        + t.slug.len()
+                        + t.label.len()
+                        + t.definition.len()
+                })
+                .sum();
+            engine.remember_vocabulary(
+                seq,
+                NAME,
+                crate::engine::Vocabulary {
+                    value: read.clone(),
+                    bytes,
+                },
+            );
+            read
+        }
+    };
+    let Some(Some(ids)) =
+        engine.read(|ix| if findings { &ix.findings } else { &ix.views }.themes_of(id))
+    else {
+        return Ok(None);
+    };
+    // The rows were read at or after `seq`; the tags must be of the same position.
+    if engine.position() != Some(seq) {
+        return Ok(None);
+    }
+    let mut found: Vec<theme::Model> = ids.iter().filter_map(|t| rows.get(t).cloned()).collect();
+    by_label(&mut found);
+    Ok(Some(found))
+}
 
 /// Loads a row a foreign key points at; a dangling key is a server fault, not a client error.
 pub async fn required<K>(ctx: &Context<'_>, key: K) -> ApiResult<<Store as Loader<K>>::Value>

@@ -583,7 +583,7 @@ fn random_filter(rng: &mut Rng, vocab: &Vocabulary, times: &[String]) -> Value {
 const PAGE: &str = "query($f: ViewFilter, $o: ListOrder, $first: Int, $after: String, $last: Int, $before: String) {
   participantViews(filter: $f, order: $o, first: $first, after: $after, last: $last, before: $before) {
     totalCount
-    edges { cursor node { id slug stance } }
+    edges { cursor node { id slug stance themes { slug } } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }";
@@ -591,7 +591,7 @@ const PAGE: &str = "query($f: ViewFilter, $o: ListOrder, $first: Int, $after: St
 const FINDING_PAGE: &str = "query($f: FindingFilter, $o: ListOrder, $first: Int, $after: String, $last: Int, $before: String) {
   participantViews: findings(filter: $f, order: $o, first: $first, after: $after, last: $last, before: $before) {
     totalCount
-    edges { cursor node { id slug kind } }
+    edges { cursor node { id slug kind themes { slug } } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }";
@@ -1730,5 +1730,110 @@ async fn maps_under_chosen_stances_equal_sql_whichever_is_asked_first() {
                 .len();
         }
         assert!(checked > 100, "{backend:?}: only {checked} cells compared");
+    }
+}
+
+/// A row's themes come from the read engine: a page of findings with their themes is one
+/// statement once every theme's row has been read at the position, and the answers equal
+/// SQL's, in label order, before and after a theme is relabelled (which reorders them) and a
+/// finding retagged, at the very next request, on both backends.
+#[tokio::test]
+async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
+    use std::sync::atomic::Ordering;
+    const PAGE: &str = "{ findings(first: 20) { nodes { id version themes { id slug label } } }
+        participantViews(first: 20) { nodes { themes { slug label } } } }";
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some((db, engine, statements)) = counted_server(backend, true).await else {
+            continue;
+        };
+        let sql = server_on(db.url(), false).await;
+        crate::helpers::engine_ready(&engine).await;
+        let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
+        let (_, editor) = api::auth::create_token(
+            &conn,
+            "curator",
+            api::auth::parse_role("editor").expect("role"),
+            "test",
+        )
+        .await
+        .expect("token");
+        conn.close().await.ok();
+        let mut ran = Vec::new();
+        for _ in 0..2 {
+            let before = statements.load(Ordering::SeqCst);
+            let page = same(&engine, &sql, None, PAGE, json!({})).await;
+            assert!(page.get("errors").is_none(), "{page}");
+            ran.push(statements.load(Ordering::SeqCst) - before);
+        }
+        // The two pages, and every theme's row once at this position.
+        assert_eq!(ran, vec![3, 2], "{backend:?}");
+        let page = same(&engine, &sql, None, PAGE, json!({})).await;
+        let finding = page["data"]["findings"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|f| f["themes"].as_array().is_some_and(|t| t.len() > 1))
+            .expect("a finding with two themes")
+            .clone();
+        let last = finding["themes"]
+            .as_array()
+            .expect("themes")
+            .last()
+            .expect("theme")
+            .clone();
+        let theme = post(
+            &engine,
+            None,
+            "query($id: ID!) { node(id: $id) { ... on Theme { version } } }",
+            json!({"id": last["id"]}),
+        )
+        .await;
+        let relabelled = post(
+            &engine,
+            Some(&editor),
+            "mutation($i: UpdateThemeInput!) { updateTheme(input: $i) { label } }",
+            json!({"i": {"id": last["id"], "label": "AAA relabelled first",
+                         "expectedVersion": theme["data"]["node"]["version"]}}),
+        )
+        .await;
+        assert_eq!(
+            relabelled["data"]["updateTheme"]["label"], "AAA relabelled first",
+            "{relabelled}"
+        );
+        let page = same(&engine, &sql, None, PAGE, json!({})).await;
+        let now = page["data"]["findings"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|f| f["id"] == finding["id"])
+            .expect("the finding")
+            .clone();
+        assert_eq!(
+            now["themes"][0]["label"], "AAA relabelled first",
+            "{backend:?}: {now}"
+        );
+        // Retagged: only the relabelled theme is left.
+        let retagged = post(
+            &engine,
+            Some(&editor),
+            "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) { themes { slug } } }",
+            json!({"i": {"id": finding["id"], "expectedVersion": finding["version"],
+                         "themeIds": [last["id"]]}}),
+        )
+        .await;
+        assert!(retagged.get("errors").is_none(), "{retagged}");
+        let page = same(&engine, &sql, None, PAGE, json!({})).await;
+        let now = page["data"]["findings"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|f| f["id"] == finding["id"])
+            .expect("the finding")
+            .clone();
+        assert_eq!(
+            now["themes"].as_array().map(Vec::len),
+            Some(1),
+            "{backend:?}: {now}"
+        );
     }
 }

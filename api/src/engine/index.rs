@@ -505,6 +505,22 @@ impl Index {
         self.themes.get(slug).copied()
     }
 
+    /// The ids of the themes row `id` is tagged with (in no order); `None` when the index does
+    /// not hold the row.
+    pub fn themes_of(&self, id: i32) -> Option<Vec<i32>> {
+        let id = u32::try_from(id).ok()?;
+        if !self.facts.get(id as usize)?.present {
+            return None;
+        }
+        Some(
+            self.theme
+                .iter()
+                .filter(|(_, rows)| rows.contains(id))
+                .map(|(t, _)| *t)
+                .collect(),
+        )
+    }
+
     /// Regroups views by their exercise's start date; call after a batch of changes.
     pub fn regroup(&mut self) {
         let mut groups: BTreeMap<Option<String>, RoaringBitmap> = BTreeMap::new();

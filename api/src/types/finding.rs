@@ -4,7 +4,7 @@ use super::support::{members, Provenance};
 use super::{Commitment, Exercise, FindingKind, Mission, ParticipantView, Resource, Theme};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
-use crate::loaders::{self, FindingMissions, FindingThemes};
+use crate::loaders::{self, FindingMissions};
 use crate::pagination::{paginate_children, Page, PageArgs};
 use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
@@ -63,8 +63,8 @@ impl Finding {
 
     /// The themes the finding is tagged with, by label.
     async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
-        let themes = loaders::optional(ctx, FindingThemes(self.0.id)).await?;
-        Ok(themes.into_iter().flatten().map(Theme).collect())
+        let themes = loaders::themes(ctx, true, self.0.id).await?;
+        Ok(themes.into_iter().map(Theme).collect())
     }
 
     /// The participant views that support the finding.

@@ -4,7 +4,7 @@ use super::support::{members, Provenance};
 use super::{Exercise, Finding, Mission, Resource, Session, Stance, Theme};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
-use crate::loaders::{self, FindingById, SessionById, ViewMissions, ViewThemes};
+use crate::loaders::{self, FindingById, SessionById, ViewMissions};
 use crate::pagination::{paginate, Page, PageArgs};
 use crate::scalars::Timestamp;
 use async_graphql::{Context, Object, ID};
@@ -52,8 +52,8 @@ impl ParticipantView {
 
     /// The themes the view is tagged with, by label.
     async fn themes(&self, ctx: &Context<'_>) -> ApiResult<Vec<Theme>> {
-        let themes = loaders::optional(ctx, ViewThemes(self.0.id)).await?;
-        Ok(themes.into_iter().flatten().map(Theme).collect())
+        let themes = loaders::themes(ctx, false, self.0.id).await?;
+        Ok(themes.into_iter().map(Theme).collect())
     }
 
     /// The finding the view supports, if any.
