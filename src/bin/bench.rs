@@ -114,12 +114,15 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
     ];
     let themes: i32 = 20;
     let txn = db.begin().await?;
-    let base_ex = exercise::Entity::find().all(&txn).await?.len() as i32;
-    let base_f = finding::Entity::find().all(&txn).await?.len() as i32;
-    let base_v = participant_view::Entity::find().all(&txn).await?.len() as i32;
-    let base_r = resource::Entity::find().all(&txn).await?.len() as i32;
+    // New rows take the ids after the largest stored, given explicitly (the tags name them):
+    // stored ids need not run 1..=count (PostgreSQL's importer draws them a batch ahead).
+    let base_ex = max_id(&txn, "exercise").await?;
+    let base_f = max_id(&txn, "finding").await?;
+    let base_v = max_id(&txn, "participant_view").await?;
+    let base_r = max_id(&txn, "resource").await?;
     for chunk in (0..exercises).collect::<Vec<_>>().chunks(500) {
         exercise::Entity::insert_many(chunk.iter().map(|i| exercise::ActiveModel {
+            id: Set(base_ex + 1 + *i as i32),
             slug: Set(format!("bench-exercise-{i}")),
             title: Set(format!("Bench dialogue {i}")),
             kind: Set(ExerciseKind::PublicDialogue),
@@ -151,6 +154,7 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
         let rows: Vec<_> = chunk
             .iter()
             .map(|i| finding::ActiveModel {
+                id: Set(base_f + 1 + *i as i32),
                 slug: Set(format!("bench-finding-{i}")),
                 exercise_id: Set(base_ex + 1 + (i % exercises) as i32),
                 title: Set(sentence(&mut rng, 6)),
@@ -172,6 +176,7 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
         let rows: Vec<_> = chunk
             .iter()
             .map(|i| resource::ActiveModel {
+                id: Set(base_r + 1 + *i as i32),
                 slug: Set(format!("bench-resource-{i}")),
                 title: Set(format!("Report {i}: {}", sentence(&mut rng, 5))),
                 kind: Set(ResourceKind::Report),
@@ -205,6 +210,7 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
             .map(|i| {
                 let f = i % findings;
                 participant_view::ActiveModel {
+                    id: Set(base_v + 1 + *i as i32),
                     slug: Set(format!("bench-view-{i}")),
                     exercise_id: Set(base_ex + 1 + (f % exercises) as i32),
                     finding_id: Set(Some(base_f + 1 + f as i32)),
@@ -252,10 +258,30 @@ async fn generate(db: &DatabaseConnection, views: usize) -> Result<(), Box<dyn s
             .exec_without_returning(&txn)
             .await?;
     }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Explicit ids leave the sequences behind: the next write takes the id after these.
+        for table in ["exercise", "finding", "participant_view", "resource"] {
+            txn.execute_unprepared(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+            ))
+            .await?;
+        }
+    }
     txn.commit().await?;
     // Fresh planner statistics, as a production database would have.
     db.execute_unprepared("ANALYZE").await?;
     Ok(())
+}
+
+/// The largest id stored in `table` (0 when it is empty).
+async fn max_id(txn: &impl ConnectionTrait, table: &str) -> Result<i32, sea_orm::DbErr> {
+    let row = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            txn.get_database_backend(),
+            format!("SELECT COALESCE(MAX(id), 0) AS n FROM {table}"),
+        ))
+        .await?;
+    Ok(row.map_or(Ok(0), |r| r.try_get::<i32>("", "n"))?)
 }
 
 struct Case {
