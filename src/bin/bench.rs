@@ -281,7 +281,7 @@ async fn max_id(txn: &impl ConnectionTrait, table: &str) -> Result<i32, sea_orm:
             format!("SELECT COALESCE(MAX(id), 0) AS n FROM {table}"),
         ))
         .await?;
-    Ok(row.map_or(Ok(0), |r| r.try_get::<i32>("", "n"))?)
+    row.map_or(Ok(0), |r| r.try_get::<i32>("", "n"))
 }
 
 struct Case {

@@ -171,7 +171,11 @@ impl Selected {
                 } else {
                     &index.views
                 };
-                ix.map_counts(&self.rows, rows, columns)
+                let filter = self
+                    .origin
+                    .as_ref()
+                    .map(|(_, key)| (&key.query, key.published_only));
+                ix.map_counts(&self.rows, filter, rows, columns)
             })?),
         };
         if let Ok(mut maps) = self.maps.lock() {
