@@ -74,7 +74,7 @@ struct Facts {
 /// and a corpus has far fewer profiles than rows (the benchmark's million views have about
 /// 3,000): a map is a sum over profiles, each adding its rows to the cells its missions,
 /// themes and class name, and under a filter on these facets alone no row is visited at all.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 struct ProfileKey {
     class: u8,
     missions: u8,
@@ -157,9 +157,12 @@ pub enum Parent {
 #[derive(Default)]
 pub struct Index {
     facts: Vec<Facts>,
-    /// Every profile seen, numbered from 1 (`profiles[n - 1]`), and each key's number.
+    /// Every profile seen, numbered from 1 (`profiles[n - 1]`).
     profiles: Vec<Profile>,
-    profile_ids: HashMap<ProfileKey, u32>,
+    /// The profiles' numbers by class, missions, published, verbatim and a hash of the themes
+    /// (those with equal hashes told apart by their themes): a row's profile is found without
+    /// allocating, as a build puts a million rows.
+    profile_ids: HashMap<(u8, u8, bool, bool, u64), Vec<u32>>,
     all: RoaringBitmap,
     published: RoaringBitmap,
     verbatim: RoaringBitmap,
@@ -346,25 +349,54 @@ impl Index {
         if self.facts.len() <= slot {
             self.facts.resize(slot + 1, Facts::default());
         }
-        let mut themes = row.themes.clone();
-        themes.sort_unstable();
-        themes.dedup();
-        let key = ProfileKey {
-            class: row.stance,
-            missions: row.missions,
-            published: row.published,
-            verbatim: row.verbatim,
-            themes: themes.into_boxed_slice(),
+        // The themes sorted, without repeats (on the stack for up to eight).
+        let mut few = [0i32; 8];
+        let mut many = Vec::new();
+        let themes: &mut [i32] = if row.themes.len() <= few.len() {
+            let few = &mut few[..row.themes.len()];
+            few.copy_from_slice(&row.themes);
+            few
+        } else {
+            many.extend_from_slice(&row.themes);
+            &mut many
         };
-        let profile = match self.profile_ids.get(&key) {
-            Some(n) => *n,
+        themes.sort_unstable();
+        let mut distinct = 0;
+        for i in 0..themes.len() {
+            if distinct == 0 || themes[i] != themes[distinct - 1] {
+                themes[distinct] = themes[i];
+                distinct += 1;
+            }
+        }
+        let themes = &themes[..distinct];
+        let head = (
+            row.stance,
+            row.missions,
+            row.published,
+            row.verbatim,
+            themes_hash(themes),
+        );
+        let found = self.profile_ids.get(&head).and_then(|numbers| {
+            numbers
+                .iter()
+                .copied()
+                .find(|n| *self.profiles[*n as usize - 1].key.themes == *themes)
+        });
+        let profile = match found {
+            Some(n) => n,
             None => {
                 self.profiles.push(Profile {
-                    key: key.clone(),
+                    key: ProfileKey {
+                        class: row.stance,
+                        missions: row.missions,
+                        published: row.published,
+                        verbatim: row.verbatim,
+                        themes: themes.into(),
+                    },
                     rows: 0,
                 });
                 let n = self.profiles.len() as u32;
-                self.profile_ids.insert(key, n);
+                self.profile_ids.entry(head).or_default().push(n);
                 n
             }
         };
@@ -1106,6 +1138,13 @@ impl ProfileKey {
             Dim::Exercise => {}
         }
     }
+}
+
+fn themes_hash(themes: &[i32]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    themes.hash(&mut h);
+    h.finish()
 }
 
 fn key_hash(key: &str) -> u64 {
