@@ -74,14 +74,16 @@ struct Facts {
 /// and a corpus has far fewer profiles than rows (the benchmark's million views have about
 /// 3,000): a map is a sum over profiles, each adding its rows to the cells its missions,
 /// themes and class name, and under a filter on these facets alone no row is visited at all.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct ProfileKey {
     class: u8,
     missions: u8,
     published: bool,
     verbatim: bool,
-    /// Sorted, without repeats.
-    themes: Box<[i32]>,
+    /// Where its themes (sorted, without repeats) start in the index's `profile_themes`, and
+    /// how many: one array for all profiles, where a small allocation each, made among the
+    /// build's passing ones, pinned pages the allocator could not give back (30 MB at 1M).
+    themes: (u32, u32),
 }
 
 /// A profile and how many rows have it now (profiles are kept when their rows go: a corpus
@@ -90,6 +92,8 @@ struct ProfileKey {
 struct Profile {
     key: ProfileKey,
     rows: u64,
+    /// The next profile with the same facets and themes' hash (0: none).
+    next: u32,
 }
 
 /// A view filter with every reference resolved to stored values.
@@ -162,7 +166,9 @@ pub struct Index {
     /// The profiles' numbers by class, missions, published, verbatim and a hash of the themes
     /// (those with equal hashes told apart by their themes): a row's profile is found without
     /// allocating, as a build puts a million rows.
-    profile_ids: HashMap<(u8, u8, bool, bool, u64), Vec<u32>>,
+    profile_ids: HashMap<(u8, u8, bool, bool, u64), u32>,
+    /// Every profile's themes, one after the other (see [`ProfileKey::themes`]).
+    profile_themes: Vec<i32>,
     all: RoaringBitmap,
     published: RoaringBitmap,
     verbatim: RoaringBitmap,
@@ -376,29 +382,34 @@ impl Index {
             row.verbatim,
             themes_hash(themes),
         );
-        let found = self.profile_ids.get(&head).and_then(|numbers| {
-            numbers
-                .iter()
-                .copied()
-                .find(|n| *self.profiles[*n as usize - 1].key.themes == *themes)
-        });
-        let profile = match found {
-            Some(n) => n,
-            None => {
-                self.profiles.push(Profile {
-                    key: ProfileKey {
-                        class: row.stance,
-                        missions: row.missions,
-                        published: row.published,
-                        verbatim: row.verbatim,
-                        themes: themes.into(),
-                    },
-                    rows: 0,
-                });
-                let n = self.profiles.len() as u32;
-                self.profile_ids.entry(head).or_default().push(n);
-                n
+        let first = self.profile_ids.get(&head).copied().unwrap_or(0);
+        let mut found = first;
+        while found != 0 {
+            let p = &self.profiles[found as usize - 1];
+            if p.key.themes_in(&self.profile_themes) == themes {
+                break;
             }
+            found = p.next;
+        }
+        let profile = if found != 0 {
+            found
+        } else {
+            let start = self.profile_themes.len() as u32;
+            self.profile_themes.extend_from_slice(themes);
+            self.profiles.push(Profile {
+                key: ProfileKey {
+                    class: row.stance,
+                    missions: row.missions,
+                    published: row.published,
+                    verbatim: row.verbatim,
+                    themes: (start, themes.len() as u32),
+                },
+                rows: 0,
+                next: first,
+            });
+            let n = self.profiles.len() as u32;
+            self.profile_ids.insert(head, n);
+            n
         };
         self.profiles[profile as usize - 1].rows += 1;
         self.facts[slot] = Facts {
@@ -451,7 +462,7 @@ impl Index {
         let f = std::mem::take(facts);
         let profile = &mut self.profiles[f.profile as usize - 1];
         profile.rows -= 1;
-        let key = &profile.key;
+        let key = profile.key;
         self.touched.insert(id);
         self.moved = true;
         self.all.remove(id);
@@ -465,7 +476,8 @@ impl Index {
                 set.remove(id);
             }
         }
-        for t in key.themes.iter() {
+        let (start, len) = key.themes;
+        for t in &self.profile_themes[start as usize..(start + len) as usize] {
             remove_from(&mut self.theme, *t, id);
         }
         remove_from(&mut self.exercise, f.exercise, id);
@@ -494,6 +506,9 @@ impl Index {
     /// Gives back what the build over-allocated (called once it is done).
     pub fn shrink(&mut self) {
         self.facts.shrink_to_fit();
+        self.profiles.shrink_to_fit();
+        self.profile_themes.shrink_to_fit();
+        self.profile_ids.shrink_to_fit();
         self.updated.shrink_to_fit();
         self.recent.shrink_to_fit();
         self.title_order.shrink_to_fit();
@@ -516,8 +531,9 @@ impl Index {
             + self
                 .profiles
                 .iter()
-                .map(|p| (2 * size_of::<Profile>() + 8 * p.key.themes.len()) as u64)
-                .sum::<u64>()
+                .len()
+                .saturating_mul(size_of::<Profile>() + 24) as u64
+            + vec(self.profile_themes.capacity(), size_of::<i32>())
             + vec(self.updated.capacity(), size_of::<i64>())
             + vec(self.recent.capacity(), size_of::<u32>())
             + vec(self.title_order.capacity(), size_of::<u32>())
@@ -597,7 +613,12 @@ impl Index {
     pub fn themes_of(&self, id: i32) -> Option<Vec<i32>> {
         let id = u32::try_from(id).ok()?;
         let profile = self.facts.get(id as usize)?.profile;
-        (profile != 0).then(|| self.profiles[profile as usize - 1].key.themes.to_vec())
+        (profile != 0).then(|| {
+            self.profiles[profile as usize - 1]
+                .key
+                .themes_in(&self.profile_themes)
+                .to_vec()
+        })
     }
 
     /// Regroups views by their exercise's start date; call after a batch of changes.
@@ -981,7 +1002,7 @@ impl Index {
                 .profiles
                 .iter()
                 .map(|p| {
-                    if p.key.matches(q, published_only) {
+                    if p.key.matches(&self.profile_themes, q, published_only) {
                         p.rows
                     } else {
                         0
@@ -1012,8 +1033,9 @@ impl Index {
             if n == 0 || class >= CLASSES {
                 continue;
             }
-            p.key.values(rows.0, &row_values, &mut r);
-            p.key.values(columns.0, &column_values, &mut c);
+            let themes = p.key.themes_in(&self.profile_themes);
+            p.key.values(themes, rows.0, &row_values, &mut r);
+            p.key.values(themes, columns.0, &column_values, &mut c);
             for rv in &r {
                 for cv in &c {
                     counts.entry((*rv, *cv)).or_insert([0u64; CLASSES])[class] += n;
@@ -1093,17 +1115,24 @@ fn on_profiles_alone(q: &ViewQuery) -> bool {
 }
 
 impl ProfileKey {
+    /// Its themes, from the index's `profile_themes`.
+    fn themes_in(self, all: &[i32]) -> &[i32] {
+        let (start, len) = self.themes;
+        &all[start as usize..(start + len) as usize]
+    }
+
     fn has_mission(&self, m: u8) -> bool {
         (m as usize) < MISSIONS && self.missions & (1 << m) != 0
     }
 
-    fn has_theme(&self, t: i32) -> bool {
-        self.themes.binary_search(&t).is_ok()
+    fn has_theme(themes: &[i32], t: i32) -> bool {
+        themes.binary_search(&t).is_ok()
     }
 
     /// Whether rows of this profile are selected by `q` (a filter on profile facets alone),
     /// exactly as [`Index::select`] selects rows.
-    fn matches(&self, q: &ViewQuery, published_only: bool) -> bool {
+    fn matches(&self, all_themes: &[i32], q: &ViewQuery, published_only: bool) -> bool {
+        let themes = self.themes_in(all_themes);
         (!published_only || self.published)
             && q.stances
                 .as_ref()
@@ -1118,12 +1147,12 @@ impl ProfileKey {
             && q.themes_any
                 .as_ref()
                 .filter(|l| !l.is_empty())
-                .is_none_or(|l| l.iter().any(|t| self.has_theme(*t)))
-            && q.themes_all.iter().all(|t| self.has_theme(*t))
+                .is_none_or(|l| l.iter().any(|t| Self::has_theme(themes, *t)))
+            && q.themes_all.iter().all(|t| Self::has_theme(themes, *t))
     }
 
     /// This profile's values on `dim` among `asked` (sorted), into `out`.
-    fn values(&self, dim: Dim, asked: &[i32], out: &mut Vec<i32>) {
+    fn values(&self, themes: &[i32], dim: Dim, asked: &[i32], out: &mut Vec<i32>) {
         out.clear();
         let wanted = |v: i32| asked.binary_search(&v).is_ok();
         match dim {
@@ -1133,7 +1162,7 @@ impl ProfileKey {
                     .map(i32::from)
                     .filter(|m| wanted(*m)),
             ),
-            Dim::Theme => out.extend(self.themes.iter().copied().filter(|t| wanted(*t))),
+            Dim::Theme => out.extend(themes.iter().copied().filter(|t| wanted(*t))),
             Dim::Stance => out.extend(Some(i32::from(self.class)).filter(|c| wanted(*c))),
             Dim::Exercise => {}
         }
