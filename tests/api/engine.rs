@@ -1446,16 +1446,7 @@ async fn a_redrawn_map_is_counted_once_until_the_next_write() {
         };
         assert!(!columns(&maps[0]).contains(&"drawn-later".to_string()));
 
-        let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
-        let (_, editor) = api::auth::create_token(
-            &conn,
-            "curator",
-            api::auth::parse_role("editor").expect("role"),
-            "test",
-        )
-        .await
-        .expect("token");
-        conn.close().await.ok();
+        let editor = editor_token(db.url()).await;
         let created = post(
             &address,
             Some(&editor),
@@ -1748,16 +1739,7 @@ async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
         };
         let sql = server_on(db.url(), false).await;
         crate::helpers::engine_ready(&engine).await;
-        let conn = sea_orm::Database::connect(db.url()).await.expect("connect");
-        let (_, editor) = api::auth::create_token(
-            &conn,
-            "curator",
-            api::auth::parse_role("editor").expect("role"),
-            "test",
-        )
-        .await
-        .expect("token");
-        conn.close().await.ok();
+        let editor = editor_token(db.url()).await;
         let mut ran = Vec::new();
         for _ in 0..2 {
             let before = statements.load(Ordering::SeqCst);
@@ -1839,4 +1821,14 @@ async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
             "{backend:?}: {now}"
         );
     }
+}
+
+/// An editor's token, written straight into the database at `url`.
+async fn editor_token(url: &str) -> String {
+    let conn = sea_orm::Database::connect(url).await.expect("connect");
+    let (_, editor) = api::auth::create_token(&conn, "curator", api::auth::Role::Editor, "test")
+        .await
+        .expect("token");
+    conn.close().await.ok();
+    editor
 }
