@@ -1773,6 +1773,16 @@ async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
             json!({"id": last["id"]}),
         )
         .await;
+        // The same finding in a page answered now.
+        let the_finding = |page: &Value| -> Value {
+            page["data"]["findings"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .find(|f| f["id"] == finding["id"])
+                .expect("the finding")
+                .clone()
+        };
         let relabelled = post(
             &engine,
             Some(&editor),
@@ -1785,14 +1795,7 @@ async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
             relabelled["data"]["updateTheme"]["label"], "AAA relabelled first",
             "{relabelled}"
         );
-        let page = same(&engine, &sql, None, PAGE, json!({})).await;
-        let now = page["data"]["findings"]["nodes"]
-            .as_array()
-            .expect("nodes")
-            .iter()
-            .find(|f| f["id"] == finding["id"])
-            .expect("the finding")
-            .clone();
+        let now = the_finding(&same(&engine, &sql, None, PAGE, json!({})).await);
         assert_eq!(
             now["themes"][0]["label"], "AAA relabelled first",
             "{backend:?}: {now}"
@@ -1807,14 +1810,7 @@ async fn themes_of_rows_come_from_the_engine_and_follow_relabels() {
         )
         .await;
         assert!(retagged.get("errors").is_none(), "{retagged}");
-        let page = same(&engine, &sql, None, PAGE, json!({})).await;
-        let now = page["data"]["findings"]["nodes"]
-            .as_array()
-            .expect("nodes")
-            .iter()
-            .find(|f| f["id"] == finding["id"])
-            .expect("the finding")
-            .clone();
+        let now = the_finding(&same(&engine, &sql, None, PAGE, json!({})).await);
         assert_eq!(
             now["themes"].as_array().map(Vec::len),
             Some(1),
