@@ -81,8 +81,7 @@ struct ProfileKey {
     published: bool,
     verbatim: bool,
     /// Where its themes (sorted, without repeats) start in the index's `profile_themes`, and
-    /// how many: one array for all profiles, where a small allocation each, made among the
-    /// build's passing ones, pinned pages the allocator could not give back (30 MB at 1M).
+    /// how many: one array for all profiles rather than a small allocation each.
     themes: (u32, u32),
 }
 
