@@ -1677,6 +1677,10 @@ async fn maps_under_chosen_stances_equal_sql_whichever_is_asked_first() {
                 json!({"stances": STANCES}),
                 json!({"missions": {"anyOf": ["HEALTH"]}, "stances": ["CONCERN", "HOPE"]}),
                 json!({"verbatim": false, "stances": ["SUGGESTION", "CONCERN"]}),
+                // Outside the profiles: the map is read off the one without stances.
+                json!({"updatedSince": "2000-01-01T00:00:00Z", "stances": ["CONCERN"]}),
+                json!({"updatedSince": "2000-01-01T00:00:00Z"}),
+                json!({"updatedSince": "2000-01-01T00:00:00Z", "stances": ["HOPE", "NEUTRAL"]}),
             ] {
                 let map = same(&engine, &sql, None, MAP, json!({"r": r, "c": c, "f": f})).await;
                 assert!(map.get("errors").is_none(), "{map}");

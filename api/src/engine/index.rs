@@ -996,7 +996,7 @@ impl Index {
         if rows.0 == Dim::Exercise || columns.0 == Dim::Exercise {
             return self.map_by_bitmaps(set, rows, columns);
         }
-        let per_profile: Vec<u64> = match filter.filter(|(q, _)| on_profiles_alone(q)) {
+        let per_profile: Vec<u64> = match filter.filter(|(q, _)| q.on_profiles_alone()) {
             Some((q, published_only)) => self
                 .profiles
                 .iter()
@@ -1101,16 +1101,18 @@ impl Index {
     }
 }
 
-/// Whether `q` names profile facets only (classes, missions, themes, verbatim), so that the rows
-/// it selects are whole profiles.
-fn on_profiles_alone(q: &ViewQuery) -> bool {
-    q.exercise.is_none()
-        && q.session.is_none()
-        && q.finding.is_none()
-        && q.started.is_none()
-        && q.places.is_none()
-        && q.organisation.is_none()
-        && q.updated_since.is_none()
+impl ViewQuery {
+    /// Whether it names profile facets only (classes, missions, themes, verbatim), so that the
+    /// rows it selects are whole profiles and a map under it visits no row.
+    pub fn on_profiles_alone(&self) -> bool {
+        self.exercise.is_none()
+            && self.session.is_none()
+            && self.finding.is_none()
+            && self.started.is_none()
+            && self.places.is_none()
+            && self.organisation.is_none()
+            && self.updated_since.is_none()
+    }
 }
 
 impl ProfileKey {

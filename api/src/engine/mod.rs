@@ -150,8 +150,9 @@ impl Selected {
         let counted = match self.without_classes(engine) {
             // Every cell is split by class already: under a filter on classes (stances, or a
             // finding's kinds) a cell's counts are the same cell's without that filter, for
-            // the classes kept. So the map is read off the wider map, counted once for every
-            // choice of classes (an analyst ticking stances on and off redraws from it).
+            // the classes kept. So the map is read off the wider map, whose rows are counted
+            // once for every choice of classes (an analyst ticking stances on and off redraws
+            // from it).
             Some((wider, classes)) => {
                 let cells = wider.map(engine, findings, rows, columns)?;
                 Arc::new(
@@ -188,11 +189,16 @@ impl Selected {
 }
 
 impl Selected {
-    /// When this selection is a filter on classes (stances, or kinds) and more: the selection
-    /// of the same filter without the classes, at the same position, and the classes kept.
-    /// `None` when there is no filter on classes, or the index has moved on since.
+    /// When this selection is a filter on classes (stances, or kinds) and on facets outside the
+    /// profiles (an exercise, dates, places...): the selection of the same filter without the
+    /// classes, at the same position, and the classes kept. `None` when there is no filter on
+    /// classes, when the profiles alone answer the map (no row is visited: nothing to save), or
+    /// when the index has moved on since.
     fn without_classes(&self, engine: &Engine) -> Option<(Arc<Selected>, [bool; index::CLASSES])> {
         let (seq, key) = self.origin.as_ref()?;
+        if key.query.on_profiles_alone() {
+            return None;
+        }
         let classes = key.query.stances.as_ref().filter(|l| !l.is_empty())?;
         let mut kept = [false; index::CLASSES];
         for c in classes {
