@@ -4,81 +4,50 @@
 //! through.
 
 use super::{
-    check_date, check_ref, check_refs, check_slug, check_text, check_unique, Curated, External,
+    check_date, check_ref, check_refs, check_slug, check_text, check_unique, Curated, Link,
     Problem, Tags,
 };
-use crate::errors::{db, ApiResult};
-use chrono::Utc;
-use entity::enums::{CommitmentStatus, Mission, ReviewStatus};
+use crate::errors::ApiResult;
+use entity::enums::{CommitmentStatus, ReviewStatus};
 use entity::{
     commitment, commitment_exercise, commitment_finding, exercise, finding, organisation,
     source_document,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect,
-    Set,
-};
-use serde::Serialize;
+use sea_orm::ConnectionTrait;
 
-/// A commitment's writable state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommitmentFields {
-    pub slug: String,
-    pub title: String,
-    pub statement: String,
-    pub organisation_id: i32,
-    pub stated_on: Option<String>,
-    pub status: CommitmentStatus,
-    pub exercise_ids: Tags<i32>,
-    pub finding_ids: Tags<i32>,
-    pub source_document_id: i32,
-    pub locator: String,
-    pub review_status: ReviewStatus,
+fields! {
+    /// A commitment's writable state.
+    CommitmentFields: commitment {
+        slug: String,
+        title: String,
+        statement: String,
+        organisation_id: i32,
+        stated_on: Option<String>,
+        status: CommitmentStatus,
+        source_document_id: i32,
+        locator: String,
+        review_status: ReviewStatus,
+    }
+    tags {
+        exercise_ids: Tags<i32>,
+        finding_ids: Tags<i32>,
+    }
 }
 
 pub struct Commitments;
 
+const EXERCISES: Link<commitment_exercise::Entity> = Link::new(
+    commitment_exercise::Column::CommitmentId,
+    commitment_exercise::Column::ExerciseId,
+);
+const FINDINGS: Link<commitment_finding::Entity> = Link::new(
+    commitment_finding::Column::CommitmentId,
+    commitment_finding::Column::FindingId,
+);
+
 impl Curated for Commitments {
     type Model = commitment::Model;
     type Fields = CommitmentFields;
-
-    async fn load<C: ConnectionTrait>(
-        conn: &C,
-        id: i32,
-    ) -> ApiResult<Option<(commitment::Model, CommitmentFields)>> {
-        let Some(m) = db(commitment::Entity::find_by_id(id).one(conn).await)? else {
-            return Ok(None);
-        };
-        let exercise_ids = db(commitment_exercise::Entity::find()
-            .select_only()
-            .column(commitment_exercise::Column::ExerciseId)
-            .filter(commitment_exercise::Column::CommitmentId.eq(id))
-            .into_tuple::<i32>()
-            .all(conn)
-            .await)?;
-        let finding_ids = db(commitment_finding::Entity::find()
-            .select_only()
-            .column(commitment_finding::Column::FindingId)
-            .filter(commitment_finding::Column::CommitmentId.eq(id))
-            .into_tuple::<i32>()
-            .all(conn)
-            .await)?;
-        let fields = CommitmentFields {
-            slug: m.slug.clone(),
-            title: m.title.clone(),
-            statement: m.statement.clone(),
-            organisation_id: m.organisation_id,
-            stated_on: m.stated_on.clone(),
-            status: m.status,
-            exercise_ids: Tags(exercise_ids),
-            finding_ids: Tags(finding_ids),
-            source_document_id: m.source_document_id,
-            locator: m.locator.clone(),
-            review_status: m.review_status,
-        };
-        Ok(Some((m, fields)))
-    }
 
     async fn validate<C: ConnectionTrait>(
         conn: &C,
@@ -121,101 +90,31 @@ impl Curated for Commitments {
         Ok(p)
     }
 
-    async fn write<C: ConnectionTrait>(
+    async fn read_tags<C: ConnectionTrait>(
         conn: &C,
-        id: Option<i32>,
-        f: &CommitmentFields,
-        version: i64,
-        external: Option<&External>,
-    ) -> ApiResult<commitment::Model> {
-        let now = Utc::now();
-        let mut row = commitment::ActiveModel {
-            id: id.map(Set).unwrap_or(NotSet),
-            slug: Set(f.slug.clone()),
-            title: Set(f.title.clone()),
-            statement: Set(f.statement.clone()),
-            organisation_id: Set(f.organisation_id),
-            stated_on: Set(f.stated_on.clone()),
-            status: Set(f.status),
-            source_document_id: Set(f.source_document_id),
-            locator: Set(f.locator.clone()),
-            updated_at: Set(now),
-            version: Set(version),
-            review_status: Set(f.review_status),
-            ..Default::default()
-        };
-        if let Some(e) = external {
-            row.external_source = Set(Some(e.source.clone()));
-            row.external_id = Set(Some(e.id.clone()));
-        }
-        let model = match id {
-            None => {
-                row.created_at = Set(now);
-                db(row.insert(conn).await)?
-            }
-            Some(id) => {
-                clear_links(conn, id).await?;
-                db(row.update(conn).await)?
-            }
-        };
-        if !f.exercise_ids.0.is_empty() {
-            db(
-                commitment_exercise::Entity::insert_many(f.exercise_ids.0.iter().map(|e| {
-                    commitment_exercise::ActiveModel {
-                        commitment_id: Set(model.id),
-                        exercise_id: Set(*e),
-                    }
-                }))
-                .exec_without_returning(conn)
-                .await,
-            )?;
-        }
-        if !f.finding_ids.0.is_empty() {
-            db(
-                commitment_finding::Entity::insert_many(f.finding_ids.0.iter().map(|x| {
-                    commitment_finding::ActiveModel {
-                        commitment_id: Set(model.id),
-                        finding_id: Set(*x),
-                    }
-                }))
-                .exec_without_returning(conn)
-                .await,
-            )?;
-        }
-        Ok(model)
-    }
-
-    async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-        clear_links(conn, id).await?;
-        db(commitment::Entity::delete_by_id(id).exec(conn).await)?;
+        m: &commitment::Model,
+        f: &mut CommitmentFields,
+    ) -> ApiResult<()> {
+        f.exercise_ids = Tags(EXERCISES.read(conn, m.id, false).await?);
+        f.finding_ids = Tags(FINDINGS.read(conn, m.id, false).await?);
         Ok(())
     }
 
-    fn id(m: &commitment::Model) -> i32 {
-        m.id
+    async fn write_tags<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+        f: &CommitmentFields,
+    ) -> ApiResult<()> {
+        EXERCISES.write(conn, id, &f.exercise_ids.0).await?;
+        FINDINGS.write(conn, id, &f.finding_ids.0).await
     }
-    fn version(m: &commitment::Model) -> i64 {
-        m.version
+
+    async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+        EXERCISES.clear(conn, id).await?;
+        FINDINGS.clear(conn, id).await
     }
-    fn slug(f: &CommitmentFields) -> &str {
-        &f.slug
-    }
+
     fn visible(f: &CommitmentFields) -> bool {
         f.review_status == ReviewStatus::Published
     }
-    fn missions(_: &CommitmentFields) -> Vec<Mission> {
-        Vec::new()
-    }
-}
-
-async fn clear_links<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-    db(commitment_exercise::Entity::delete_many()
-        .filter(commitment_exercise::Column::CommitmentId.eq(id))
-        .exec(conn)
-        .await)?;
-    db(commitment_finding::Entity::delete_many()
-        .filter(commitment_finding::Column::CommitmentId.eq(id))
-        .exec(conn)
-        .await)?;
-    Ok(())
 }

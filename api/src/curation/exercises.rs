@@ -9,20 +9,17 @@
 
 use super::is_partial_date;
 use super::{
-    check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, refuse_if_used,
-    Curated, Dependent, External, Problem, Tags,
+    check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, Curated,
+    Dependent, External, Link, Problem, Tags,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use crate::places::place_key;
-use chrono::Utc;
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
 use entity::{
     commitment_exercise, exercise, exercise_mission, exercise_organisation, exercise_place,
     finding, metric, organisation, participant_view, resource_exercise, session, source_document,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 
 /// An organisation's part in an exercise.
@@ -33,27 +30,31 @@ pub struct Involvement {
     pub role: OrganisationRole,
 }
 
-/// An exercise's writable state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExerciseFields {
-    pub slug: String,
-    pub title: String,
-    pub kind: ExerciseKind,
-    pub method: Option<String>,
-    pub summary: String,
-    pub start_date: Option<String>,
-    pub end_date: Option<String>,
-    /// Names as written, trimmed, in the writer's order.
-    pub places: Vec<String>,
-    pub participant_count: Option<i32>,
-    pub session_count: Option<i32>,
-    pub status: ExerciseStatus,
-    pub part_of_id: Option<i32>,
-    pub missions: Tags<Mission>,
-    pub organisations: Tags<Involvement>,
-    pub source_document_id: i32,
-    pub locator: String,
+fields! {
+    /// An exercise's writable state.
+    ExerciseFields: exercise {
+        slug: String,
+        title: String,
+        kind: ExerciseKind,
+        method: Option<String>,
+        summary: String,
+        start_date: Option<String>,
+        end_date: Option<String>,
+        participant_count: Option<i32>,
+        session_count: Option<i32>,
+        status: ExerciseStatus,
+        source_document_id: i32,
+        locator: String,
+    }
+    renamed {
+        part_of_id: Option<i32> = parent_id,
+    }
+    tags {
+        /// Names as written, trimmed, in the writer's order.
+        places: Vec<String>,
+        missions: Tags<Mission>,
+        organisations: Tags<Involvement>,
+    }
 }
 
 impl ExerciseFields {
@@ -73,58 +74,14 @@ pub fn ends_after(start: &str, end: &str) -> bool {
 
 pub struct Exercises;
 
+const MISSIONS: Link<exercise_mission::Entity> = Link::new(
+    exercise_mission::Column::ExerciseId,
+    exercise_mission::Column::MissionCode,
+);
+
 impl Curated for Exercises {
     type Model = exercise::Model;
     type Fields = ExerciseFields;
-
-    async fn load<C: ConnectionTrait>(
-        conn: &C,
-        id: i32,
-    ) -> ApiResult<Option<(exercise::Model, ExerciseFields)>> {
-        let Some(m) = db(exercise::Entity::find_by_id(id).one(conn).await)? else {
-            return Ok(None);
-        };
-        let missions = db(exercise_mission::Entity::find()
-            .filter(exercise_mission::Column::ExerciseId.eq(id))
-            .all(conn)
-            .await)?
-        .into_iter()
-        .map(|t| t.mission_code)
-        .collect();
-        let organisations = db(exercise_organisation::Entity::find()
-            .filter(exercise_organisation::Column::ExerciseId.eq(id))
-            .all(conn)
-            .await)?
-        .into_iter()
-        .map(|t| Involvement {
-            organisation_id: t.organisation_id,
-            role: t.role,
-        })
-        .collect();
-        let places = serde_json::from_value::<Vec<String>>(m.places.clone()).map_err(|err| {
-            tracing::error!(error = %err, exercise = id, "places is not a list of names");
-            ApiError::Internal
-        })?;
-        let fields = ExerciseFields {
-            slug: m.slug.clone(),
-            title: m.title.clone(),
-            kind: m.kind,
-            method: m.method.clone(),
-            summary: m.summary.clone(),
-            start_date: m.start_date.clone(),
-            end_date: m.end_date.clone(),
-            places,
-            participant_count: m.participant_count,
-            session_count: m.session_count,
-            status: m.status,
-            part_of_id: m.parent_id,
-            missions: Tags(missions),
-            organisations: Tags(organisations),
-            source_document_id: m.source_document_id,
-            locator: m.locator.clone(),
-        };
-        Ok(Some((m, fields)))
-    }
 
     async fn validate<C: ConnectionTrait>(conn: &C, f: &ExerciseFields) -> ApiResult<Vec<Problem>> {
         let mut p = Vec::new();
@@ -205,6 +162,31 @@ impl Curated for Exercises {
         Ok(Vec::new())
     }
 
+    async fn read_tags<C: ConnectionTrait>(
+        conn: &C,
+        m: &exercise::Model,
+        f: &mut ExerciseFields,
+    ) -> ApiResult<()> {
+        f.places = serde_json::from_value::<Vec<String>>(m.places.clone()).map_err(|err| {
+            tracing::error!(error = %err, exercise = m.id, "places is not a list of names");
+            ApiError::Internal
+        })?;
+        f.missions = Tags(MISSIONS.read(conn, m.id, false).await?);
+        f.organisations = Tags(
+            db(exercise_organisation::Entity::find()
+                .filter(exercise_organisation::Column::ExerciseId.eq(m.id))
+                .all(conn)
+                .await)?
+            .into_iter()
+            .map(|t| Involvement {
+                organisation_id: t.organisation_id,
+                role: t.role,
+            })
+            .collect(),
+        );
+        Ok(())
+    }
+
     async fn write<C: ConnectionTrait>(
         conn: &C,
         id: Option<i32>,
@@ -212,55 +194,20 @@ impl Curated for Exercises {
         version: i64,
         external: Option<&External>,
     ) -> ApiResult<exercise::Model> {
-        let now = Utc::now();
-        let mut row = exercise::ActiveModel {
-            id: id.map(Set).unwrap_or(NotSet),
-            slug: Set(f.slug.clone()),
-            title: Set(f.title.clone()),
-            kind: Set(f.kind),
-            method: Set(f.method.clone()),
-            summary: Set(f.summary.clone()),
-            start_date: Set(f.start_date.clone()),
-            end_date: Set(f.end_date.clone()),
-            participant_count: Set(f.participant_count),
-            session_count: Set(f.session_count),
-            status: Set(f.status),
-            parent_id: Set(f.part_of_id),
-            source_document_id: Set(f.source_document_id),
-            locator: Set(f.locator.clone()),
-            updated_at: Set(now),
-            version: Set(version),
-            ..Default::default()
-        };
-        if let Some(e) = external {
-            row.external_source = Set(Some(e.source.clone()));
-            row.external_id = Set(Some(e.id.clone()));
-        }
+        let mut row = f.active(id, version, external);
         let model = match id {
             None => {
-                row.created_at = Set(now);
                 // Filled in by set_exercise_places below.
                 row.places = Set(serde_json::json!([]));
                 db(row.insert(conn).await)?
             }
             Some(id) => {
-                clear_tags(conn, id).await?;
+                Self::clear_tags(conn, id).await?;
                 db(row.update(conn).await)?
             }
         };
         db(crate::places::set_exercise_places(conn, model.id, &f.places).await)?;
-        if !f.missions.0.is_empty() {
-            db(
-                exercise_mission::Entity::insert_many(f.missions.0.iter().map(|code| {
-                    exercise_mission::ActiveModel {
-                        exercise_id: Set(model.id),
-                        mission_code: Set(*code),
-                    }
-                }))
-                .exec_without_returning(conn)
-                .await,
-            )?;
-        }
+        MISSIONS.write(conn, model.id, &f.missions.0).await?;
         if !f.organisations.0.is_empty() {
             db(
                 exercise_organisation::Entity::insert_many(f.organisations.0.iter().map(|o| {
@@ -278,57 +225,33 @@ impl Curated for Exercises {
         db(exercise::Entity::find_by_id(model.id).one(conn).await)?.ok_or(ApiError::Internal)
     }
 
-    async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-        refuse_if_used(
-            conn,
-            "exercise",
-            id,
-            &[
-                Dependent::on(finding::Column::ExerciseId, "finding(s)"),
-                Dependent::on(participant_view::Column::ExerciseId, "participant view(s)"),
-                Dependent::on(session::Column::ExerciseId, "session(s)"),
-                Dependent::on(metric::Column::ExerciseId, "metric(s)"),
-                Dependent::on(exercise::Column::ParentId, "part(s)"),
-                Dependent::on(resource_exercise::Column::ExerciseId, "resource(s)"),
-                Dependent::on(commitment_exercise::Column::ExerciseId, "commitment(s)"),
-            ],
-        )
-        .await?;
-        clear_tags(conn, id).await?;
+    /// Removes the mission and organisation tags and the places (an update writes them anew).
+    async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+        MISSIONS.clear(conn, id).await?;
+        db(exercise_organisation::Entity::delete_many()
+            .filter(exercise_organisation::Column::ExerciseId.eq(id))
+            .exec(conn)
+            .await)?;
         db(exercise_place::Entity::delete_many()
             .filter(exercise_place::Column::ExerciseId.eq(id))
             .exec(conn)
             .await)?;
-        db(exercise::Entity::delete_by_id(id).exec(conn).await)?;
         Ok(())
     }
 
-    fn id(m: &exercise::Model) -> i32 {
-        m.id
+    fn dependents() -> Vec<Dependent> {
+        vec![
+            Dependent::on(finding::Column::ExerciseId, "finding(s)"),
+            Dependent::on(participant_view::Column::ExerciseId, "participant view(s)"),
+            Dependent::on(session::Column::ExerciseId, "session(s)"),
+            Dependent::on(metric::Column::ExerciseId, "metric(s)"),
+            Dependent::on(exercise::Column::ParentId, "part(s)"),
+            Dependent::on(resource_exercise::Column::ExerciseId, "resource(s)"),
+            Dependent::on(commitment_exercise::Column::ExerciseId, "commitment(s)"),
+        ]
     }
-    fn version(m: &exercise::Model) -> i64 {
-        m.version
-    }
-    fn slug(f: &ExerciseFields) -> &str {
-        &f.slug
-    }
-    fn visible(_: &ExerciseFields) -> bool {
-        true
-    }
+
     fn missions(f: &ExerciseFields) -> Vec<Mission> {
         f.missions.0.clone()
     }
-}
-
-/// Removes the mission and organisation tags (places are replaced by `set_exercise_places`).
-async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-    db(exercise_mission::Entity::delete_many()
-        .filter(exercise_mission::Column::ExerciseId.eq(id))
-        .exec(conn)
-        .await)?;
-    db(exercise_organisation::Entity::delete_many()
-        .filter(exercise_organisation::Column::ExerciseId.eq(id))
-        .exec(conn)
-        .await)?;
-    Ok(())
 }

@@ -10,6 +10,8 @@
 //! and how to write them. The generic operations here add what every entity shares: validation,
 //! the version check, the change-log entry with before and after, and tombstones on delete.
 
+#[macro_use]
+mod columns;
 pub mod commitments;
 pub mod exercises;
 pub mod findings;
@@ -24,6 +26,7 @@ pub mod views;
 use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::NodeKind;
 use chrono::Utc;
+pub use columns::{Columns, Link};
 use entity::change_log;
 use entity::enums::{ChangeKind, Mission};
 use sea_orm::{
@@ -188,18 +191,13 @@ pub async fn slugs_of<T: Record, C: ConnectionTrait>(
     .collect())
 }
 
-/// What an entity's writable state looks like, and how to read and write it.
+/// What an entity's writable state looks like, and how to read and write it. The columns come
+/// from [`fields!`]; a type adds its checks, its tags and what blocks its deletion.
 pub trait Curated: Record + Sized + Send + Sync {
     /// The row as stored.
     type Model: Clone + Send + Sync;
     /// Everything a writer sets: columns and tags, references as ids.
-    type Fields: Clone + PartialEq + Serialize + Send + Sync;
-
-    /// The row and its current fields; `None` when there is no such row.
-    fn load<C: ConnectionTrait>(
-        conn: &C,
-        id: i32,
-    ) -> impl Future<Output = ApiResult<Option<(Self::Model, Self::Fields)>>> + Send;
+    type Fields: Columns<Model = Self::Model>;
 
     /// Checks fields against each other and against the database (references that must exist).
     fn validate<C: ConnectionTrait>(
@@ -217,6 +215,51 @@ pub trait Curated: Record + Sized + Send + Sync {
         async { Ok(Vec::new()) }
     }
 
+    /// The columns of other tables that point at a row: while any does, the row is not deleted.
+    fn dependents() -> Vec<Dependent> {
+        Vec::new()
+    }
+
+    /// Reads the row's tags into fields read from its columns. None by default.
+    fn read_tags<C: ConnectionTrait>(
+        _conn: &C,
+        _model: &Self::Model,
+        _fields: &mut Self::Fields,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Writes the row's tags (after [`Curated::clear_tags`] on an update). None by default.
+    fn write_tags<C: ConnectionTrait>(
+        _conn: &C,
+        _id: i32,
+        _fields: &Self::Fields,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Removes the row's tags. None by default.
+    fn clear_tags<C: ConnectionTrait>(
+        _conn: &C,
+        _id: i32,
+    ) -> impl Future<Output = ApiResult<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// The row and its current fields; `None` when there is no such row.
+    fn load<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+    ) -> impl Future<Output = ApiResult<Option<(Self::Model, Self::Fields)>>> + Send {
+        async move {
+            let Some((model, mut fields)) = Self::Fields::find(conn, id).await? else {
+                return Ok(None);
+            };
+            Self::read_tags(conn, &model, &mut fields).await?;
+            Ok(Some((model, fields)))
+        }
+    }
+
     /// Inserts (`id` is `None`) or overwrites a row and its tags; returns the stored row.
     fn write<C: ConnectionTrait>(
         conn: &C,
@@ -224,18 +267,43 @@ pub trait Curated: Record + Sized + Send + Sync {
         fields: &Self::Fields,
         version: i64,
         external: Option<&External>,
-    ) -> impl Future<Output = ApiResult<Self::Model>> + Send;
+    ) -> impl Future<Output = ApiResult<Self::Model>> + Send {
+        async move {
+            if let Some(id) = id {
+                Self::clear_tags(conn, id).await?;
+            }
+            let model = fields.save(conn, id, version, external).await?;
+            Self::write_tags(conn, Self::Fields::id(&model), fields).await?;
+            Ok(model)
+        }
+    }
 
-    /// Deletes the row; refuses (`CONFLICT`) while other rows still depend on it.
-    fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> impl Future<Output = ApiResult<()>> + Send;
+    /// Deletes the row and its tags; refuses (`CONFLICT`) while other rows still depend on it.
+    fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> impl Future<Output = ApiResult<()>> + Send {
+        async move {
+            refuse_if_used(conn, Self::NOUN, id, &Self::dependents()).await?;
+            Self::clear_tags(conn, id).await?;
+            Self::Fields::delete(conn, id).await
+        }
+    }
 
-    fn id(model: &Self::Model) -> i32;
-    fn version(model: &Self::Model) -> i64;
-    fn slug(fields: &Self::Fields) -> &str;
-    /// Whether readers without an editor role may see the row.
-    fn visible(fields: &Self::Fields) -> bool;
-    /// The missions the row bears on (for subscription filters).
-    fn missions(fields: &Self::Fields) -> Vec<Mission>;
+    fn id(model: &Self::Model) -> i32 {
+        Self::Fields::id(model)
+    }
+    fn version(model: &Self::Model) -> i64 {
+        Self::Fields::version(model)
+    }
+    fn slug(fields: &Self::Fields) -> &str {
+        fields.slug()
+    }
+    /// Whether readers without an editor role may see the row. Yes by default.
+    fn visible(_fields: &Self::Fields) -> bool {
+        true
+    }
+    /// The missions the row bears on (for subscription filters). None by default.
+    fn missions(_fields: &Self::Fields) -> Vec<Mission> {
+        Vec::new()
+    }
 }
 
 /// Who makes a change, as the change log records it.
@@ -700,9 +768,15 @@ pub fn check_unique<T: PartialEq>(problems: &mut Vec<Problem>, field: &str, item
 
 /// A tag list (join-table rows): kept in the order the writer gave, so problems name the
 /// writer's indices, but compared as a multiset, since the database keeps no order.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 #[serde(transparent)]
 pub struct Tags<T>(pub Vec<T>);
+
+impl<T> Default for Tags<T> {
+    fn default() -> Self {
+        Tags(Vec::new())
+    }
+}
 
 impl<T: PartialEq> PartialEq for Tags<T> {
     fn eq(&self, other: &Self) -> bool {

@@ -5,77 +5,47 @@
 
 use super::{
     check_date, check_ref, check_refs, check_slug, check_text, check_unique, check_url, Curated,
-    External, Problem, Tags,
+    Link, Problem, Tags,
 };
-use crate::errors::{db, ApiResult};
-use chrono::Utc;
-use entity::enums::{Mission, ResourceKind};
+use crate::errors::ApiResult;
+use entity::enums::ResourceKind;
 use entity::{
     exercise, finding, organisation, resource, resource_exercise, resource_finding, source_document,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect,
-    Set,
-};
-use serde::Serialize;
+use sea_orm::ConnectionTrait;
 
-/// A resource's writable state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceFields {
-    pub slug: String,
-    pub title: String,
-    pub kind: ResourceKind,
-    pub url: Option<String>,
-    pub publisher_id: Option<i32>,
-    pub published_on: Option<String>,
-    pub exercise_ids: Tags<i32>,
-    pub finding_ids: Tags<i32>,
-    pub source_document_id: i32,
-    pub locator: String,
+fields! {
+    /// A resource's writable state.
+    ResourceFields: resource {
+        slug: String,
+        title: String,
+        kind: ResourceKind,
+        url: Option<String>,
+        publisher_id: Option<i32>,
+        published_on: Option<String>,
+        source_document_id: i32,
+        locator: String,
+    }
+    tags {
+        exercise_ids: Tags<i32>,
+        finding_ids: Tags<i32>,
+    }
 }
 
 pub struct Resources;
 
+const EXERCISES: Link<resource_exercise::Entity> = Link::new(
+    resource_exercise::Column::ResourceId,
+    resource_exercise::Column::ExerciseId,
+);
+const FINDINGS: Link<resource_finding::Entity> = Link::new(
+    resource_finding::Column::ResourceId,
+    resource_finding::Column::FindingId,
+);
+
 impl Curated for Resources {
     type Model = resource::Model;
     type Fields = ResourceFields;
-
-    async fn load<C: ConnectionTrait>(
-        conn: &C,
-        id: i32,
-    ) -> ApiResult<Option<(resource::Model, ResourceFields)>> {
-        let Some(m) = db(resource::Entity::find_by_id(id).one(conn).await)? else {
-            return Ok(None);
-        };
-        let exercise_ids = db(resource_exercise::Entity::find()
-            .select_only()
-            .column(resource_exercise::Column::ExerciseId)
-            .filter(resource_exercise::Column::ResourceId.eq(id))
-            .into_tuple::<i32>()
-            .all(conn)
-            .await)?;
-        let finding_ids = db(resource_finding::Entity::find()
-            .select_only()
-            .column(resource_finding::Column::FindingId)
-            .filter(resource_finding::Column::ResourceId.eq(id))
-            .into_tuple::<i32>()
-            .all(conn)
-            .await)?;
-        let fields = ResourceFields {
-            slug: m.slug.clone(),
-            title: m.title.clone(),
-            kind: m.kind,
-            url: m.url.clone(),
-            publisher_id: m.publisher_id,
-            published_on: m.published_on.clone(),
-            exercise_ids: Tags(exercise_ids),
-            finding_ids: Tags(finding_ids),
-            source_document_id: m.source_document_id,
-            locator: m.locator.clone(),
-        };
-        Ok(Some((m, fields)))
-    }
 
     async fn validate<C: ConnectionTrait>(conn: &C, f: &ResourceFields) -> ApiResult<Vec<Problem>> {
         let mut p = Vec::new();
@@ -111,100 +81,27 @@ impl Curated for Resources {
         Ok(p)
     }
 
-    async fn write<C: ConnectionTrait>(
+    async fn read_tags<C: ConnectionTrait>(
         conn: &C,
-        id: Option<i32>,
-        f: &ResourceFields,
-        version: i64,
-        external: Option<&External>,
-    ) -> ApiResult<resource::Model> {
-        let now = Utc::now();
-        let mut row = resource::ActiveModel {
-            id: id.map(Set).unwrap_or(NotSet),
-            slug: Set(f.slug.clone()),
-            title: Set(f.title.clone()),
-            kind: Set(f.kind),
-            url: Set(f.url.clone()),
-            publisher_id: Set(f.publisher_id),
-            published_on: Set(f.published_on.clone()),
-            source_document_id: Set(f.source_document_id),
-            locator: Set(f.locator.clone()),
-            updated_at: Set(now),
-            version: Set(version),
-            ..Default::default()
-        };
-        if let Some(e) = external {
-            row.external_source = Set(Some(e.source.clone()));
-            row.external_id = Set(Some(e.id.clone()));
-        }
-        let model = match id {
-            None => {
-                row.created_at = Set(now);
-                db(row.insert(conn).await)?
-            }
-            Some(id) => {
-                clear_links(conn, id).await?;
-                db(row.update(conn).await)?
-            }
-        };
-        if !f.exercise_ids.0.is_empty() {
-            db(
-                resource_exercise::Entity::insert_many(f.exercise_ids.0.iter().map(|e| {
-                    resource_exercise::ActiveModel {
-                        resource_id: Set(model.id),
-                        exercise_id: Set(*e),
-                    }
-                }))
-                .exec_without_returning(conn)
-                .await,
-            )?;
-        }
-        if !f.finding_ids.0.is_empty() {
-            db(
-                resource_finding::Entity::insert_many(f.finding_ids.0.iter().map(|x| {
-                    resource_finding::ActiveModel {
-                        resource_id: Set(model.id),
-                        finding_id: Set(*x),
-                    }
-                }))
-                .exec_without_returning(conn)
-                .await,
-            )?;
-        }
-        Ok(model)
-    }
-
-    async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-        clear_links(conn, id).await?;
-        db(resource::Entity::delete_by_id(id).exec(conn).await)?;
+        m: &resource::Model,
+        f: &mut ResourceFields,
+    ) -> ApiResult<()> {
+        f.exercise_ids = Tags(EXERCISES.read(conn, m.id, false).await?);
+        f.finding_ids = Tags(FINDINGS.read(conn, m.id, false).await?);
         Ok(())
     }
 
-    fn id(m: &resource::Model) -> i32 {
-        m.id
+    async fn write_tags<C: ConnectionTrait>(
+        conn: &C,
+        id: i32,
+        f: &ResourceFields,
+    ) -> ApiResult<()> {
+        EXERCISES.write(conn, id, &f.exercise_ids.0).await?;
+        FINDINGS.write(conn, id, &f.finding_ids.0).await
     }
-    fn version(m: &resource::Model) -> i64 {
-        m.version
-    }
-    fn slug(f: &ResourceFields) -> &str {
-        &f.slug
-    }
-    fn visible(_: &ResourceFields) -> bool {
-        true
-    }
-    fn missions(_: &ResourceFields) -> Vec<Mission> {
-        Vec::new()
-    }
-}
 
-async fn clear_links<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-    db(resource_exercise::Entity::delete_many()
-        .filter(resource_exercise::Column::ResourceId.eq(id))
-        .exec(conn)
-        .await)?;
-    db(resource_finding::Entity::delete_many()
-        .filter(resource_finding::Column::ResourceId.eq(id))
-        .exec(conn)
-        .await)?;
-    Ok(())
+    async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+        EXERCISES.clear(conn, id).await?;
+        FINDINGS.clear(conn, id).await
+    }
 }

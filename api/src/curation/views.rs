@@ -1,36 +1,33 @@
 //! Writing participant views.
 
-use super::{
-    check_ref, check_refs, check_slug, check_text, check_unique, Curated, External, Problem,
-};
+use super::{check_ref, check_refs, check_slug, check_text, check_unique, Curated, Link, Problem};
 use crate::errors::{db, ApiResult};
-use chrono::Utc;
 use entity::enums::{Mission, ReviewStatus, Stance};
 use entity::{
     exercise, finding, participant_view, session, source_document, theme, view_mission, view_theme,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
-use serde::Serialize;
+use sea_orm::{ConnectionTrait, EntityTrait};
 
-/// A participant view's writable state.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ViewFields {
-    pub slug: String,
-    pub exercise_id: i32,
-    pub session_id: Option<i32>,
-    pub finding_id: Option<i32>,
-    pub text: String,
-    pub verbatim: bool,
-    pub stance: Stance,
-    pub missions: Vec<Mission>,
-    pub theme_ids: Vec<i32>,
-    pub source_document_id: i32,
-    pub locator: String,
-    pub review_status: ReviewStatus,
+fields! {
+    /// A participant view's writable state.
+    ViewFields: participant_view {
+        slug: String,
+        exercise_id: i32,
+        session_id: Option<i32>,
+        finding_id: Option<i32>,
+        text: String,
+        stance: Stance,
+        source_document_id: i32,
+        locator: String,
+        review_status: ReviewStatus,
+    }
+    renamed {
+        verbatim: bool = is_verbatim,
+    }
+    tags {
+        missions: Vec<Mission>,
+        theme_ids: Vec<i32>,
+    }
 }
 
 impl ViewFields {
@@ -44,49 +41,16 @@ impl ViewFields {
 
 pub struct Views;
 
+const MISSIONS: Link<view_mission::Entity> = Link::new(
+    view_mission::Column::ViewId,
+    view_mission::Column::MissionCode,
+);
+const THEMES: Link<view_theme::Entity> =
+    Link::new(view_theme::Column::ViewId, view_theme::Column::ThemeId);
+
 impl Curated for Views {
     type Model = participant_view::Model;
     type Fields = ViewFields;
-
-    async fn load<C: ConnectionTrait>(
-        conn: &C,
-        id: i32,
-    ) -> ApiResult<Option<(participant_view::Model, ViewFields)>> {
-        let Some(m) = db(participant_view::Entity::find_by_id(id).one(conn).await)? else {
-            return Ok(None);
-        };
-        let missions = db(view_mission::Entity::find()
-            .filter(view_mission::Column::ViewId.eq(id))
-            .all(conn)
-            .await)?
-        .into_iter()
-        .map(|t| t.mission_code)
-        .collect();
-        let theme_ids = db(view_theme::Entity::find()
-            .select_only()
-            .column(view_theme::Column::ThemeId)
-            .filter(view_theme::Column::ViewId.eq(id))
-            .order_by_asc(view_theme::Column::ThemeId)
-            .into_tuple::<i32>()
-            .all(conn)
-            .await)?;
-        let fields = ViewFields {
-            slug: m.slug.clone(),
-            exercise_id: m.exercise_id,
-            session_id: m.session_id,
-            finding_id: m.finding_id,
-            text: m.text.clone(),
-            verbatim: m.is_verbatim,
-            stance: m.stance,
-            missions,
-            theme_ids,
-            source_document_id: m.source_document_id,
-            locator: m.locator.clone(),
-            review_status: m.review_status,
-        }
-        .normalised();
-        Ok(Some((m, fields)))
-    }
 
     async fn validate<C: ConnectionTrait>(conn: &C, f: &ViewFields) -> ApiResult<Vec<Problem>> {
         let mut p = check_own(f);
@@ -125,84 +89,27 @@ impl Curated for Views {
         Ok(p)
     }
 
-    async fn write<C: ConnectionTrait>(
+    async fn read_tags<C: ConnectionTrait>(
         conn: &C,
-        id: Option<i32>,
-        f: &ViewFields,
-        version: i64,
-        external: Option<&External>,
-    ) -> ApiResult<participant_view::Model> {
-        let now = Utc::now();
-        let mut row = participant_view::ActiveModel {
-            id: id.map(Set).unwrap_or(NotSet),
-            slug: Set(f.slug.clone()),
-            exercise_id: Set(f.exercise_id),
-            session_id: Set(f.session_id),
-            finding_id: Set(f.finding_id),
-            text: Set(f.text.clone()),
-            is_verbatim: Set(f.verbatim),
-            stance: Set(f.stance),
-            source_document_id: Set(f.source_document_id),
-            locator: Set(f.locator.clone()),
-            updated_at: Set(now),
-            version: Set(version),
-            review_status: Set(f.review_status),
-            ..Default::default()
-        };
-        if let Some(e) = external {
-            row.external_source = Set(Some(e.source.clone()));
-            row.external_id = Set(Some(e.id.clone()));
-        }
-        let model = match id {
-            None => {
-                row.created_at = Set(now);
-                db(row.insert(conn).await)?
-            }
-            Some(id) => {
-                clear_tags(conn, id).await?;
-                db(row.update(conn).await)?
-            }
-        };
-        if !f.missions.is_empty() {
-            db(
-                view_mission::Entity::insert_many(f.missions.iter().map(|code| {
-                    view_mission::ActiveModel {
-                        view_id: Set(model.id),
-                        mission_code: Set(*code),
-                    }
-                }))
-                .exec(conn)
-                .await,
-            )?;
-        }
-        if !f.theme_ids.is_empty() {
-            db(view_theme::Entity::insert_many(f.theme_ids.iter().map(|t| {
-                view_theme::ActiveModel {
-                    view_id: Set(model.id),
-                    theme_id: Set(*t),
-                }
-            }))
-            .exec(conn)
-            .await)?;
-        }
-        Ok(model)
-    }
-
-    async fn remove<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-        clear_tags(conn, id).await?;
-        db(participant_view::Entity::delete_by_id(id).exec(conn).await)?;
+        m: &participant_view::Model,
+        f: &mut ViewFields,
+    ) -> ApiResult<()> {
+        f.missions = MISSIONS.read(conn, m.id, false).await?;
+        f.missions.sort_by_key(|m| *m as u8);
+        f.theme_ids = THEMES.read(conn, m.id, true).await?;
         Ok(())
     }
 
-    fn id(m: &participant_view::Model) -> i32 {
-        m.id
+    async fn write_tags<C: ConnectionTrait>(conn: &C, id: i32, f: &ViewFields) -> ApiResult<()> {
+        MISSIONS.write(conn, id, &f.missions).await?;
+        THEMES.write(conn, id, &f.theme_ids).await
     }
-    fn version(m: &participant_view::Model) -> i64 {
-        m.version
+
+    async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
+        MISSIONS.clear(conn, id).await?;
+        THEMES.clear(conn, id).await
     }
-    fn slug(f: &ViewFields) -> &str {
-        &f.slug
-    }
+
     fn visible(f: &ViewFields) -> bool {
         f.review_status == ReviewStatus::Published
     }
@@ -242,16 +149,4 @@ async fn related<C: ConnectionTrait>(conn: &C, a: i32, b: i32) -> ApiResult<bool
         )
     };
     Ok(parent(a).await? == Some(b) || parent(b).await? == Some(a))
-}
-
-async fn clear_tags<C: ConnectionTrait>(conn: &C, id: i32) -> ApiResult<()> {
-    db(view_mission::Entity::delete_many()
-        .filter(view_mission::Column::ViewId.eq(id))
-        .exec(conn)
-        .await)?;
-    db(view_theme::Entity::delete_many()
-        .filter(view_theme::Column::ViewId.eq(id))
-        .exec(conn)
-        .await)?;
-    Ok(())
 }
