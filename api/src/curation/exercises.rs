@@ -8,6 +8,8 @@
 //! organisation involvements) go with it.
 
 use super::is_partial_date;
+use super::organisations::Organisations;
+use super::source_documents::SourceDocuments;
 use super::{
     check_date, check_opt_text, check_ref, check_slug, check_text, check_unique, Curated,
     Dependent, External, Link, Problem, Tags,
@@ -17,7 +19,7 @@ use crate::places::place_key;
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
 use entity::{
     commitment_exercise, exercise, exercise_mission, exercise_organisation, exercise_place,
-    finding, metric, organisation, participant_view, resource_exercise, session, source_document,
+    finding, metric, participant_view, resource_exercise, session,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
@@ -118,26 +120,18 @@ impl Curated for Exercises {
         check_unique(&mut p, "organisations", &f.organisations.0);
         check_text(&mut p, "locator", &f.locator, 500);
         if let Some(parent) = f.part_of_id {
-            check_ref::<exercise::Entity, C>(conn, &mut p, "partOfId", parent, "exercise").await?;
+            check_ref::<Self, C>(conn, &mut p, "partOfId", parent).await?;
         }
         for (i, o) in f.organisations.0.iter().enumerate() {
-            check_ref::<organisation::Entity, C>(
+            check_ref::<Organisations, C>(
                 conn,
                 &mut p,
                 &format!("organisations[{i}].organisationId"),
                 o.organisation_id,
-                "organisation",
             )
             .await?;
         }
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
         Ok(p)
     }
 

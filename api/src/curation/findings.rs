@@ -1,13 +1,15 @@
 //! Writing findings.
 
+use super::exercises::Exercises;
+use super::source_documents::SourceDocuments;
+use super::themes::Themes;
 use super::{
     check_ref, check_refs, check_slug, check_text, check_unique, Columns, Curated, Link, Problem,
 };
 use crate::errors::{db, ApiError, ApiResult};
 use entity::enums::{FindingKind, Mission, ReviewStatus};
 use entity::{
-    commitment_finding, exercise, finding, finding_mission, finding_theme, participant_view,
-    resource_finding, source_document, theme,
+    commitment_finding, finding, finding_mission, finding_theme, participant_view, resource_finding,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -65,17 +67,9 @@ impl Curated for Findings {
         }
         check_unique(&mut p, "missions", &f.missions);
         check_unique(&mut p, "themeIds", &f.theme_ids);
-        check_ref::<exercise::Entity, C>(conn, &mut p, "exerciseId", f.exercise_id, "exercise")
-            .await?;
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
-        check_refs::<theme::Entity, C>(conn, &mut p, "themeIds", &f.theme_ids, "theme").await?;
+        check_ref::<Exercises, C>(conn, &mut p, "exerciseId", f.exercise_id).await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
+        check_refs::<Themes, C>(conn, &mut p, "themeIds", &f.theme_ids).await?;
         Ok(p)
     }
 

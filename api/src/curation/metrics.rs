@@ -1,9 +1,11 @@
 //! Writing metrics: numbers an exercise reported. Nothing depends on a metric, so a delete
 //! always goes through.
 
+use super::exercises::Exercises;
+use super::source_documents::SourceDocuments;
 use super::{check_ref, check_slug, check_text, Curated, Problem};
 use crate::errors::ApiResult;
-use entity::{exercise, metric, source_document};
+use entity::metric;
 use sea_orm::ConnectionTrait;
 
 fields! {
@@ -38,16 +40,8 @@ impl Curated for Metrics {
             p.push(Problem::new("base", "Must not be negative"));
         }
         check_text(&mut p, "locator", &f.locator, 500);
-        check_ref::<exercise::Entity, C>(conn, &mut p, "exerciseId", f.exercise_id, "exercise")
-            .await?;
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
+        check_ref::<Exercises, C>(conn, &mut p, "exerciseId", f.exercise_id).await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
         Ok(p)
     }
 }

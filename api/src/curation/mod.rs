@@ -707,52 +707,35 @@ pub fn check_external(external: &External, prefix: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Whether a row with this id exists in `E`'s table.
-pub async fn exists<E: sea_orm::EntityTrait, C: ConnectionTrait>(
-    conn: &C,
-    id: i32,
-) -> ApiResult<bool>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
-{
-    Ok(db(E::find_by_id(id).one(conn).await)?.is_some())
-}
-
-/// Checks that every id names a row of `E`, reporting `field[i]` for the ones that do not.
-pub async fn check_refs<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+/// Checks that every id names a row of `T`, reporting `field[i]` for the ones that do not.
+pub async fn check_refs<T: Record, C: ConnectionTrait>(
     conn: &C,
     problems: &mut Vec<Problem>,
     field: &str,
     ids: &[i32],
-    what: &str,
-) -> ApiResult<()>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
-{
+) -> ApiResult<()> {
     for (i, id) in ids.iter().enumerate() {
-        if !exists::<E, C>(conn, *id).await? {
-            problems.push(Problem::new(
-                format!("{field}[{i}]"),
-                format!("No {what} has this ID"),
-            ));
-        }
+        check_ref::<T, C>(conn, problems, &format!("{field}[{i}]"), *id).await?;
     }
     Ok(())
 }
 
-/// Checks a single reference.
-pub async fn check_ref<E: sea_orm::EntityTrait, C: ConnectionTrait>(
+/// Checks that `id` names a row of `T`.
+pub async fn check_ref<T: Record, C: ConnectionTrait>(
     conn: &C,
     problems: &mut Vec<Problem>,
     field: &str,
     id: i32,
-    what: &str,
-) -> ApiResult<()>
-where
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i32>,
-{
-    if !exists::<E, C>(conn, id).await? {
-        problems.push(Problem::new(field, format!("No {what} has this ID")));
+) -> ApiResult<()> {
+    let found = db(T::Entity::find()
+        .select_only()
+        .column(T::ID)
+        .filter(T::ID.eq(id))
+        .into_tuple::<i32>()
+        .one(conn)
+        .await)?;
+    if found.is_none() {
+        problems.push(Problem::new(field, format!("No {} has this ID", T::NOUN)));
     }
     Ok(())
 }

@@ -4,12 +4,13 @@
 //! resource's publisher: those links are evidence in their own right, so the editor removes
 //! them (by updating the exercise or resource) first.
 
+use super::source_documents::SourceDocuments;
 use super::{
     check_opt_text, check_ref, check_slug, check_text, check_url, Curated, Dependent, Problem,
 };
 use crate::errors::ApiResult;
 use entity::enums::OrganisationKind;
-use entity::{commitment, exercise_organisation, organisation, resource, source_document};
+use entity::{commitment, exercise_organisation, organisation, resource};
 use sea_orm::ConnectionTrait;
 
 fields! {
@@ -41,14 +42,7 @@ impl Curated for Organisations {
         check_url(&mut p, "website", f.website.as_deref());
         check_opt_text(&mut p, "description", f.description.as_deref(), 5_000);
         check_text(&mut p, "locator", &f.locator, 500);
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
         Ok(p)
     }
 

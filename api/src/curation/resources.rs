@@ -3,15 +3,17 @@
 //! resource's `findingIds`. Nothing depends on a resource, so a delete removes its own links
 //! and always goes through.
 
+use super::exercises::Exercises;
+use super::findings::Findings;
+use super::organisations::Organisations;
+use super::source_documents::SourceDocuments;
 use super::{
     check_date, check_ref, check_refs, check_slug, check_text, check_unique, check_url, Curated,
     Link, Problem, Tags,
 };
 use crate::errors::ApiResult;
 use entity::enums::ResourceKind;
-use entity::{
-    exercise, finding, organisation, resource, resource_exercise, resource_finding, source_document,
-};
+use entity::{resource, resource_exercise, resource_finding};
 use sea_orm::ConnectionTrait;
 
 fields! {
@@ -57,27 +59,11 @@ impl Curated for Resources {
         check_unique(&mut p, "findingIds", &f.finding_ids.0);
         check_text(&mut p, "locator", &f.locator, 500);
         if let Some(id) = f.publisher_id {
-            check_ref::<organisation::Entity, C>(conn, &mut p, "publisherId", id, "organisation")
-                .await?;
+            check_ref::<Organisations, C>(conn, &mut p, "publisherId", id).await?;
         }
-        check_refs::<exercise::Entity, C>(
-            conn,
-            &mut p,
-            "exerciseIds",
-            &f.exercise_ids.0,
-            "exercise",
-        )
-        .await?;
-        check_refs::<finding::Entity, C>(conn, &mut p, "findingIds", &f.finding_ids.0, "finding")
-            .await?;
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
+        check_refs::<Exercises, C>(conn, &mut p, "exerciseIds", &f.exercise_ids.0).await?;
+        check_refs::<Findings, C>(conn, &mut p, "findingIds", &f.finding_ids.0).await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
         Ok(p)
     }
 

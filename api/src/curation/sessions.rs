@@ -4,12 +4,14 @@
 //! silently unlink them, losing where they were voiced. For the same reason it cannot move to
 //! another exercise while they are.
 
+use super::exercises::Exercises;
+use super::source_documents::SourceDocuments;
 use super::{
     check_date, check_opt_text, check_ref, check_slug, check_text, Curated, Dependent, Problem,
 };
 use crate::errors::{db, ApiResult};
 use entity::enums::SessionFormat;
-use entity::{exercise, participant_view, session, source_document};
+use entity::{participant_view, session};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 fields! {
@@ -43,16 +45,8 @@ impl Curated for Sessions {
         check_date(&mut p, "date", f.date.as_deref());
         check_opt_text(&mut p, "place", f.place.as_deref(), 200);
         check_text(&mut p, "locator", &f.locator, 500);
-        check_ref::<exercise::Entity, C>(conn, &mut p, "exerciseId", f.exercise_id, "exercise")
-            .await?;
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
+        check_ref::<Exercises, C>(conn, &mut p, "exerciseId", f.exercise_id).await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
         Ok(p)
     }
 

@@ -1,11 +1,12 @@
 //! Writing participant views.
 
+use super::exercises::Exercises;
+use super::source_documents::SourceDocuments;
+use super::themes::Themes;
 use super::{check_ref, check_refs, check_slug, check_text, check_unique, Curated, Link, Problem};
 use crate::errors::{db, ApiResult};
 use entity::enums::{Mission, ReviewStatus, Stance};
-use entity::{
-    exercise, finding, participant_view, session, source_document, theme, view_mission, view_theme,
-};
+use entity::{exercise, finding, participant_view, session, view_mission, view_theme};
 use sea_orm::{ConnectionTrait, EntityTrait};
 
 fields! {
@@ -54,17 +55,9 @@ impl Curated for Views {
 
     async fn validate<C: ConnectionTrait>(conn: &C, f: &ViewFields) -> ApiResult<Vec<Problem>> {
         let mut p = check_own(f);
-        check_ref::<exercise::Entity, C>(conn, &mut p, "exerciseId", f.exercise_id, "exercise")
-            .await?;
-        check_ref::<source_document::Entity, C>(
-            conn,
-            &mut p,
-            "sourceId",
-            f.source_document_id,
-            "source document",
-        )
-        .await?;
-        check_refs::<theme::Entity, C>(conn, &mut p, "themeIds", &f.theme_ids, "theme").await?;
+        check_ref::<Exercises, C>(conn, &mut p, "exerciseId", f.exercise_id).await?;
+        check_ref::<SourceDocuments, C>(conn, &mut p, "sourceId", f.source_document_id).await?;
+        check_refs::<Themes, C>(conn, &mut p, "themeIds", &f.theme_ids).await?;
         // A view's session and finding must belong to its own exercise, or to the exercise it is
         // part of (or one of its parts): a survey within a community of practice supports the
         // community's findings.
