@@ -2,7 +2,7 @@
 //! them to the exercises and findings they answer. Review goes through `review`, as for findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe, set, set_id};
+use super::{id_of, ids_of, set_id};
 use crate::curation::commitments::{CommitmentFields, Commitments};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -43,17 +43,13 @@ pub struct CreateCommitmentInput {
 
 impl Values<Commitments> for CreateCommitmentInput {
     fn fields(&self, at: &str) -> ApiResult<CommitmentFields> {
-        Ok(CommitmentFields {
-            slug: self.slug.clone(),
-            title: self.title.clone(),
-            statement: self.statement.clone(),
+        Ok(fields_of!(self => CommitmentFields {
+            slug, title, statement, stated_on, status, locator, review_status;
             organisation_id: id_of(
                 &self.organisation_id,
                 NodeKind::Organisation,
                 &format!("{at}.organisationId"),
             )?,
-            stated_on: self.stated_on.clone(),
-            status: self.status.into(),
             exercise_ids: Tags(ids_of(
                 &self.exercise_ids,
                 NodeKind::Exercise,
@@ -69,9 +65,7 @@ impl Values<Commitments> for CreateCommitmentInput {
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-            review_status: self.review_status.into(),
-        })
+        }))
     }
 }
 
@@ -109,17 +103,13 @@ pub struct UpdateCommitmentInput {
 
 impl Changes<Commitments> for UpdateCommitmentInput {
     fn apply(&self, mut f: CommitmentFields) -> ApiResult<CommitmentFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.title, &self.title);
-        set(&mut f.statement, &self.statement);
+        patch!(self => f: slug, title, statement, status, locator, stated_on);
         set_id(
             &mut f.organisation_id,
             &self.organisation_id,
             NodeKind::Organisation,
             "input.organisationId",
         )?;
-        f.stated_on = maybe(&self.stated_on, f.stated_on);
-        set(&mut f.status, &self.status);
         if let Some(v) = &self.exercise_ids {
             f.exercise_ids = Tags(ids_of(v, NodeKind::Exercise, "input.exerciseIds")?);
         }
@@ -132,7 +122,6 @@ impl Changes<Commitments> for UpdateCommitmentInput {
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

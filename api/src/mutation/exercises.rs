@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting engagement exercises.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe, maybe_ref, missions, opt_id_of, set, set_id};
+use super::{id_of, maybe_ref, missions, opt_id_of, set_id};
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -78,23 +78,9 @@ pub struct CreateExerciseInput {
 
 impl Values<Exercises> for CreateExerciseInput {
     fn fields(&self, at: &str) -> ApiResult<ExerciseFields> {
-        Ok(ExerciseFields {
-            slug: self.slug.clone(),
-            title: self.title.clone(),
-            kind: self.kind.into(),
-            method: self.method.clone(),
-            summary: self.summary.clone(),
-            start_date: self.start_date.clone(),
-            end_date: self.end_date.clone(),
-            places: self.places.clone(),
-            participant_count: self.participant_count,
-            session_count: self.session_count,
-            status: self.status.into(),
-            part_of_id: opt_id_of(
-                &self.part_of_id,
-                NodeKind::Exercise,
-                &format!("{at}.partOfId"),
-            )?,
+        Ok(fields_of!(self => ExerciseFields {
+            slug, title, kind, method, summary, start_date, end_date, places, participant_count, session_count, status, locator;
+            part_of_id: opt_id_of(&self.part_of_id, NodeKind::Exercise, &format!("{at}.partOfId"))?,
             missions: Tags(missions(&self.missions)),
             organisations: involvements(&self.organisations, &format!("{at}.organisations"))?,
             source_document_id: id_of(
@@ -102,8 +88,7 @@ impl Values<Exercises> for CreateExerciseInput {
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-        }
+        })
         .normalised())
     }
 }
@@ -153,17 +138,7 @@ pub struct UpdateExerciseInput {
 
 impl Changes<Exercises> for UpdateExerciseInput {
     fn apply(&self, mut f: ExerciseFields) -> ApiResult<ExerciseFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.title, &self.title);
-        set(&mut f.kind, &self.kind);
-        f.method = maybe(&self.method, f.method);
-        set(&mut f.summary, &self.summary);
-        f.start_date = maybe(&self.start_date, f.start_date);
-        f.end_date = maybe(&self.end_date, f.end_date);
-        set(&mut f.places, &self.places);
-        f.participant_count = maybe(&self.participant_count, f.participant_count);
-        f.session_count = maybe(&self.session_count, f.session_count);
-        set(&mut f.status, &self.status);
+        patch!(self => f: slug, title, kind, summary, places, status, locator, method, start_date, end_date, participant_count, session_count);
         f.part_of_id = maybe_ref(
             &self.part_of_id,
             f.part_of_id,
@@ -182,7 +157,6 @@ impl Changes<Exercises> for UpdateExerciseInput {
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, missions, set, set_id};
+use super::{id_of, ids_of, missions, set_id};
 use crate::curation::{findings::FindingFields, findings::Findings};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -41,17 +41,9 @@ pub struct CreateFindingInput {
 
 impl Values<Findings> for CreateFindingInput {
     fn fields(&self, at: &str) -> ApiResult<FindingFields> {
-        Ok(FindingFields {
-            slug: self.slug.clone(),
-            exercise_id: id_of(
-                &self.exercise_id,
-                NodeKind::Exercise,
-                &format!("{at}.exerciseId"),
-            )?,
-            title: self.title.clone(),
-            summary: self.summary.clone(),
-            kind: self.kind.into(),
-            position: self.position,
+        Ok(fields_of!(self => FindingFields {
+            slug, title, summary, kind, position, locator, review_status;
+            exercise_id: id_of(&self.exercise_id, NodeKind::Exercise, &format!("{at}.exerciseId"))?,
             missions: missions(&self.missions),
             theme_ids: ids_of(&self.theme_ids, NodeKind::Theme, &format!("{at}.themeIds"))?,
             source_document_id: id_of(
@@ -59,9 +51,7 @@ impl Values<Findings> for CreateFindingInput {
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-            review_status: self.review_status.into(),
-        }
+        })
         .normalised())
     }
 }
@@ -98,17 +88,13 @@ pub struct UpdateFindingInput {
 
 impl Changes<Findings> for UpdateFindingInput {
     fn apply(&self, mut f: FindingFields) -> ApiResult<FindingFields> {
-        set(&mut f.slug, &self.slug);
+        patch!(self => f: slug, title, summary, kind, position, locator);
         set_id(
             &mut f.exercise_id,
             &self.exercise_id,
             NodeKind::Exercise,
             "input.exerciseId",
         )?;
-        set(&mut f.title, &self.title);
-        set(&mut f.summary, &self.summary);
-        set(&mut f.kind, &self.kind);
-        set(&mut f.position, &self.position);
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
@@ -121,7 +107,6 @@ impl Changes<Findings> for UpdateFindingInput {
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting metrics.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe, set, set_id};
+use super::{id_of, set_id};
 use crate::curation::{metrics::MetricFields, metrics::Metrics};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -31,24 +31,15 @@ pub struct CreateMetricInput {
 
 impl Values<Metrics> for CreateMetricInput {
     fn fields(&self, at: &str) -> ApiResult<MetricFields> {
-        Ok(MetricFields {
-            slug: self.slug.clone(),
-            exercise_id: id_of(
-                &self.exercise_id,
-                NodeKind::Exercise,
-                &format!("{at}.exerciseId"),
-            )?,
-            label: self.label.clone(),
-            value: self.value,
-            unit: self.unit.clone(),
-            base: self.base,
+        Ok(fields_of!(self => MetricFields {
+            slug, label, value, unit, base, locator;
+            exercise_id: id_of(&self.exercise_id, NodeKind::Exercise, &format!("{at}.exerciseId"))?,
             source_document_id: id_of(
                 &self.source_id,
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-        })
+        }))
     }
 }
 
@@ -80,24 +71,19 @@ pub struct UpdateMetricInput {
 
 impl Changes<Metrics> for UpdateMetricInput {
     fn apply(&self, mut f: MetricFields) -> ApiResult<MetricFields> {
-        set(&mut f.slug, &self.slug);
+        patch!(self => f: slug, label, value, unit, locator, base);
         set_id(
             &mut f.exercise_id,
             &self.exercise_id,
             NodeKind::Exercise,
             "input.exerciseId",
         )?;
-        set(&mut f.label, &self.label);
-        set(&mut f.value, &self.value);
-        set(&mut f.unit, &self.unit);
-        f.base = maybe(&self.base, f.base);
         set_id(
             &mut f.source_document_id,
             &self.source_id,
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

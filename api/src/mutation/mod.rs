@@ -85,13 +85,6 @@ pub(crate) fn opt_id_of(id: &Option<ID>, kind: NodeKind, field: &str) -> ApiResu
     id.as_ref().map(|id| id_of(id, kind, field)).transpose()
 }
 
-/// The new value of a field in an update: kept when absent.
-pub(crate) fn set<T, U: Clone + Into<T>>(field: &mut T, value: &Option<U>) {
-    if let Some(v) = value {
-        *field = v.clone().into();
-    }
-}
-
 /// The new value of a reference in an update: kept when absent, else decoded (`at` names the
 /// argument in errors).
 pub(crate) fn set_id(
@@ -104,15 +97,6 @@ pub(crate) fn set_id(
         *field = id_of(id, kind, at)?;
     }
     Ok(())
-}
-
-/// The new value of a nullable field in an update: kept when absent, cleared by `null`.
-pub(crate) fn maybe<T: Clone>(value: &MaybeUndefined<T>, current: Option<T>) -> Option<T> {
-    match value {
-        MaybeUndefined::Undefined => current,
-        MaybeUndefined::Null => None,
-        MaybeUndefined::Value(v) => Some(v.clone()),
-    }
 }
 
 /// The new value of a nullable reference in an update: kept when absent, cleared by `null`.

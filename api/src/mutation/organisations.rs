@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting organisations.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe, set, set_id};
+use super::{id_of, set_id};
 use crate::curation::{organisations::OrganisationFields, organisations::Organisations};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -29,19 +29,14 @@ pub struct CreateOrganisationInput {
 
 impl Values<Organisations> for CreateOrganisationInput {
     fn fields(&self, at: &str) -> ApiResult<OrganisationFields> {
-        Ok(OrganisationFields {
-            slug: self.slug.clone(),
-            name: self.name.clone(),
-            kind: self.kind.into(),
-            website: self.website.clone(),
-            description: self.description.clone(),
+        Ok(fields_of!(self => OrganisationFields {
+            slug, name, kind, website, description, locator;
             source_document_id: id_of(
                 &self.source_id,
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-        })
+        }))
     }
 }
 
@@ -71,18 +66,13 @@ pub struct UpdateOrganisationInput {
 
 impl Changes<Organisations> for UpdateOrganisationInput {
     fn apply(&self, mut f: OrganisationFields) -> ApiResult<OrganisationFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.name, &self.name);
-        set(&mut f.kind, &self.kind);
-        f.website = maybe(&self.website, f.website);
-        f.description = maybe(&self.description, f.description);
+        patch!(self => f: slug, name, kind, locator, website, description);
         set_id(
             &mut f.source_document_id,
             &self.source_id,
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

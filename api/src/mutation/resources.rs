@@ -2,7 +2,7 @@
 //! report on and the findings they state.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe, maybe_ref, opt_id_of, set, set_id};
+use super::{id_of, ids_of, maybe_ref, opt_id_of, set_id};
 use crate::curation::resources::{ResourceFields, Resources};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -40,17 +40,13 @@ pub struct CreateResourceInput {
 
 impl Values<Resources> for CreateResourceInput {
     fn fields(&self, at: &str) -> ApiResult<ResourceFields> {
-        Ok(ResourceFields {
-            slug: self.slug.clone(),
-            title: self.title.clone(),
-            kind: self.kind.into(),
-            url: self.url.clone(),
+        Ok(fields_of!(self => ResourceFields {
+            slug, title, kind, url, published_on, locator;
             publisher_id: opt_id_of(
                 &self.publisher_id,
                 NodeKind::Organisation,
                 &format!("{at}.publisherId"),
             )?,
-            published_on: self.published_on.clone(),
             exercise_ids: Tags(ids_of(
                 &self.exercise_ids,
                 NodeKind::Exercise,
@@ -66,8 +62,7 @@ impl Values<Resources> for CreateResourceInput {
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-        })
+        }))
     }
 }
 
@@ -104,17 +99,13 @@ pub struct UpdateResourceInput {
 
 impl Changes<Resources> for UpdateResourceInput {
     fn apply(&self, mut f: ResourceFields) -> ApiResult<ResourceFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.title, &self.title);
-        set(&mut f.kind, &self.kind);
-        f.url = maybe(&self.url, f.url);
+        patch!(self => f: slug, title, kind, locator, url, published_on);
         f.publisher_id = maybe_ref(
             &self.publisher_id,
             f.publisher_id,
             NodeKind::Organisation,
             "input.publisherId",
         )?;
-        f.published_on = maybe(&self.published_on, f.published_on);
         if let Some(v) = &self.exercise_ids {
             f.exercise_ids = Tags(ids_of(v, NodeKind::Exercise, "input.exerciseIds")?);
         }
@@ -127,7 +118,6 @@ impl Changes<Resources> for UpdateResourceInput {
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

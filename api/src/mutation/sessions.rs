@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting sessions of exercises.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe, set, set_id};
+use super::{id_of, set_id};
 use crate::curation::{sessions::SessionFields, sessions::Sessions};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -33,25 +33,16 @@ pub struct CreateSessionInput {
 
 impl Values<Sessions> for CreateSessionInput {
     fn fields(&self, at: &str) -> ApiResult<SessionFields> {
-        Ok(SessionFields {
-            slug: self.slug.clone(),
-            exercise_id: id_of(
-                &self.exercise_id,
-                NodeKind::Exercise,
-                &format!("{at}.exerciseId"),
-            )?,
-            title: self.title.clone(),
-            sequence: self.sequence,
-            date: self.date.clone(),
-            place: self.place.clone(),
+        Ok(fields_of!(self => SessionFields {
+            slug, title, sequence, date, place, locator;
+            exercise_id: id_of(&self.exercise_id, NodeKind::Exercise, &format!("{at}.exerciseId"))?,
             format: self.format.map(Into::into),
             source_document_id: id_of(
                 &self.source_id,
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-        })
+        }))
     }
 }
 
@@ -85,25 +76,19 @@ pub struct UpdateSessionInput {
 
 impl Changes<Sessions> for UpdateSessionInput {
     fn apply(&self, mut f: SessionFields) -> ApiResult<SessionFields> {
-        set(&mut f.slug, &self.slug);
+        patch!(self => f: slug, title, locator, sequence, date, place, format);
         set_id(
             &mut f.exercise_id,
             &self.exercise_id,
             NodeKind::Exercise,
             "input.exerciseId",
         )?;
-        set(&mut f.title, &self.title);
-        f.sequence = maybe(&self.sequence, f.sequence);
-        f.date = maybe(&self.date, f.date);
-        f.place = maybe(&self.place, f.place);
-        f.format = maybe(&self.format.map_value(Into::into), f.format);
         set_id(
             &mut f.source_document_id,
             &self.source_id,
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f)
     }
 }

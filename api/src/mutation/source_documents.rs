@@ -1,7 +1,6 @@
 //! Creating, changing, upserting and deleting source documents.
 
 use super::writes::{Changes, Values};
-use super::{maybe, set};
 use crate::curation::{source_documents::SourceDocumentFields, source_documents::SourceDocuments};
 use crate::errors::ApiResult;
 use crate::types::SourceDocument;
@@ -26,14 +25,10 @@ pub struct CreateSourceDocumentInput {
 
 impl Values<SourceDocuments> for CreateSourceDocumentInput {
     fn fields(&self, _at: &str) -> ApiResult<SourceDocumentFields> {
-        Ok(SourceDocumentFields {
-            slug: self.slug.clone(),
-            file_name: self.file_name.clone(),
-            title: self.title.clone(),
-            publisher: self.publisher.clone(),
-            published_on: self.published_on.clone(),
-            url: self.url.clone(),
-        })
+        Ok(fields_of!(self => SourceDocumentFields {
+            slug, file_name, title, publisher, published_on, url;
+
+        }))
     }
 }
 
@@ -61,12 +56,7 @@ pub struct UpdateSourceDocumentInput {
 
 impl Changes<SourceDocuments> for UpdateSourceDocumentInput {
     fn apply(&self, mut f: SourceDocumentFields) -> ApiResult<SourceDocumentFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.file_name, &self.file_name);
-        set(&mut f.title, &self.title);
-        set(&mut f.publisher, &self.publisher);
-        f.published_on = maybe(&self.published_on, f.published_on);
-        f.url = maybe(&self.url, f.url);
+        patch!(self => f: slug, file_name, title, publisher, published_on, url);
         Ok(f)
     }
 }

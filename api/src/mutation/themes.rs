@@ -1,6 +1,5 @@
 //! Creating, changing, upserting and deleting themes.
 
-use super::set;
 use super::writes::{Changes, Values};
 use crate::curation::{themes::ThemeFields, themes::Themes};
 use crate::errors::ApiResult;
@@ -20,11 +19,10 @@ pub struct CreateThemeInput {
 
 impl Values<Themes> for CreateThemeInput {
     fn fields(&self, _at: &str) -> ApiResult<ThemeFields> {
-        Ok(ThemeFields {
-            slug: self.slug.clone(),
-            label: self.label.clone(),
-            definition: self.definition.clone(),
-        })
+        Ok(fields_of!(self => ThemeFields {
+            slug, label, definition;
+
+        }))
     }
 }
 
@@ -46,9 +44,7 @@ pub struct UpdateThemeInput {
 
 impl Changes<Themes> for UpdateThemeInput {
     fn apply(&self, mut f: ThemeFields) -> ApiResult<ThemeFields> {
-        set(&mut f.slug, &self.slug);
-        set(&mut f.label, &self.label);
-        set(&mut f.definition, &self.definition);
+        patch!(self => f: slug, label, definition);
         Ok(f)
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting participant views.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe_ref, missions, set, set_id};
+use super::{id_of, ids_of, maybe_ref, missions, set_id};
 use crate::curation::{views::ViewFields, views::Views};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -43,13 +43,9 @@ pub struct CreateViewInput {
 
 impl Values<Views> for CreateViewInput {
     fn fields(&self, at: &str) -> ApiResult<ViewFields> {
-        Ok(ViewFields {
-            slug: self.slug.clone(),
-            exercise_id: id_of(
-                &self.exercise_id,
-                NodeKind::Exercise,
-                &format!("{at}.exerciseId"),
-            )?,
+        Ok(fields_of!(self => ViewFields {
+            slug, text, verbatim, stance, locator, review_status;
+            exercise_id: id_of(&self.exercise_id, NodeKind::Exercise, &format!("{at}.exerciseId"))?,
             session_id: self
                 .session_id
                 .as_ref()
@@ -60,9 +56,6 @@ impl Values<Views> for CreateViewInput {
                 .as_ref()
                 .map(|id| id_of(id, NodeKind::Finding, &format!("{at}.findingId")))
                 .transpose()?,
-            text: self.text.clone(),
-            verbatim: self.verbatim,
-            stance: self.stance.into(),
             missions: missions(&self.missions),
             theme_ids: ids_of(&self.theme_ids, NodeKind::Theme, &format!("{at}.themeIds"))?,
             source_document_id: id_of(
@@ -70,9 +63,7 @@ impl Values<Views> for CreateViewInput {
                 NodeKind::SourceDocument,
                 &format!("{at}.sourceId"),
             )?,
-            locator: self.locator.clone(),
-            review_status: self.review_status.into(),
-        }
+        })
         .normalised())
     }
 }
@@ -112,7 +103,7 @@ pub struct UpdateViewInput {
 
 impl Changes<Views> for UpdateViewInput {
     fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
-        set(&mut f.slug, &self.slug);
+        patch!(self => f: slug, text, verbatim, stance, locator);
         set_id(
             &mut f.exercise_id,
             &self.exercise_id,
@@ -131,9 +122,6 @@ impl Changes<Views> for UpdateViewInput {
             NodeKind::Finding,
             "input.findingId",
         )?;
-        set(&mut f.text, &self.text);
-        set(&mut f.verbatim, &self.verbatim);
-        set(&mut f.stance, &self.stance);
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
@@ -146,7 +134,6 @@ impl Changes<Views> for UpdateViewInput {
             NodeKind::SourceDocument,
             "input.sourceId",
         )?;
-        set(&mut f.locator, &self.locator);
         Ok(f.normalised())
     }
 }

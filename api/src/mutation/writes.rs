@@ -7,7 +7,7 @@ use super::{begin, commit, id_of, version_arg, ExternalKeyInput, Tombstone, Writ
 use crate::auth::{caller, Role};
 use crate::curation::{self, Curated};
 use crate::errors::ApiResult;
-use async_graphql::{Context, ID};
+use async_graphql::{Context, MaybeUndefined, ID};
 
 /// A create (or upsert) input of `T`: the fields it sets, with references decoded. `at` is where
 /// the input sits in the request, for the paths of errors (`input`).
@@ -189,5 +189,59 @@ macro_rules! writes {
                 $crate::mutation::writes::delete::<$curated>(ctx, &id, expected_version).await
             }
         }
+    };
+}
+
+/// A create input's field as the curated type's field: cloned, and converted from the schema's
+/// enum to the stored one where they differ.
+pub(crate) trait Take<T> {
+    fn take(&self) -> T;
+}
+
+impl<T, U: Clone + Into<T>> Take<T> for U {
+    fn take(&self) -> T {
+        self.clone().into()
+    }
+}
+
+/// An update input's field: how it changes the current value. An absent field keeps it; a
+/// `MaybeUndefined` field's `null` clears it.
+pub(crate) trait Patch<T> {
+    fn patch(&self, current: &mut T);
+}
+
+impl<T, U: Clone + Into<T>> Patch<T> for Option<U> {
+    fn patch(&self, current: &mut T) {
+        if let Some(v) = self {
+            *current = v.clone().into();
+        }
+    }
+}
+
+impl<T, U: Clone + Into<T>> Patch<Option<T>> for MaybeUndefined<U> {
+    fn patch(&self, current: &mut Option<T>) {
+        match self {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => *current = None,
+            MaybeUndefined::Value(v) => *current = Some(v.clone().into()),
+        }
+    }
+}
+
+/// The fields of a create input: those named first are taken as they are ([`Take`]), the rest
+/// given as `field: value`.
+macro_rules! fields_of {
+    ($input:ident => $ty:ident { $($same:ident),* ; $($field:ident: $value:expr),* $(,)? }) => {
+        $ty {
+            $( $same: $crate::mutation::writes::Take::take(&$input.$same), )*
+            $( $field: $value, )*
+        }
+    };
+}
+
+/// Applies an update input's fields of the same name to the current fields ([`Patch`]).
+macro_rules! patch {
+    ($input:ident => $fields:ident: $($field:ident),* $(,)?) => {
+        $( $crate::mutation::writes::Patch::patch(&$input.$field, &mut $fields.$field); )*
     };
 }
