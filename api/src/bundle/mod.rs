@@ -21,6 +21,8 @@
 //! updated or left unchanged. Every bad row is reported by line and field; if any row is bad,
 //! or on a dry run, the transaction is rolled back and nothing is written.
 
+#[macro_use]
+mod codec;
 mod bulk;
 mod commitments;
 pub mod csv_metrics;

@@ -1,13 +1,10 @@
 //! Sessions in a bundle.
 
-use super::{external_of, next_chunk, required_ref, slug, Codec};
-use crate::curation::sessions::{SessionFields, Sessions};
-use crate::curation::{exercises::Exercises, slugs_of, source_documents::SourceDocuments};
-use crate::curation::{External, Problem};
-use crate::errors::ApiResult;
+use crate::curation::{
+    exercises::Exercises, sessions::SessionFields, sessions::Sessions,
+    source_documents::SourceDocuments,
+};
 use entity::enums::SessionFormat;
-use entity::session;
-use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 /// A session row: the seed corpus' fields, plus external key.
@@ -33,72 +30,10 @@ pub struct SessionRow {
     pub external_id: Option<String>,
 }
 
-impl Codec for Sessions {
-    const TYPE: &'static str = "session";
-    type Row = SessionRow;
-
-    fn row_slug(row: &SessionRow) -> &str {
-        &row.slug
-    }
-
-    fn external(row: &SessionRow) -> Option<External> {
-        external_of(&row.external_source, &row.external_id)
-    }
-
-    async fn resolve<C: ConnectionTrait>(
-        conn: &C,
-        row: &SessionRow,
-        problems: &mut Vec<Problem>,
-    ) -> ApiResult<Option<SessionFields>> {
-        let exercise_id =
-            required_ref::<Exercises, C>(conn, problems, "exercise", &row.exercise).await?;
-        let source_id =
-            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
-        let (Some(exercise_id), Some(source_document_id)) = (exercise_id, source_id) else {
-            return Ok(None);
-        };
-        Ok(Some(SessionFields {
-            slug: row.slug.clone(),
-            exercise_id,
-            title: row.title.clone(),
-            sequence: row.sequence,
-            date: row.date.clone(),
-            place: row.place.clone(),
-            format: row.format,
-            source_document_id,
-            locator: row.locator.clone(),
-        }))
-    }
-
-    async fn export_chunk<C: ConnectionTrait>(
-        conn: &C,
-        after: i32,
-        limit: u64,
-    ) -> ApiResult<Vec<(i32, SessionRow)>> {
-        let rows =
-            next_chunk::<session::Entity, C>(conn, session::Column::Id, after, limit).await?;
-        let exercises = slugs_of::<Exercises, C>(conn, rows.iter().map(|r| r.exercise_id)).await?;
-        let sources =
-            slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push((
-                r.id,
-                SessionRow {
-                    exercise: slug(&exercises, r.exercise_id)?,
-                    source: slug(&sources, r.source_document_id)?,
-                    slug: r.slug,
-                    title: r.title,
-                    sequence: r.sequence,
-                    date: r.date,
-                    place: r.place,
-                    format: r.format,
-                    locator: r.locator,
-                    external_source: r.external_source,
-                    external_id: r.external_id,
-                },
-            ));
-        }
-        Ok(out)
+codec! {
+    Sessions: "session", SessionRow => SessionFields {
+        same { slug, title, sequence, date, place, format, locator }
+        one Exercises: exercise -> exercise_id;
+        one SourceDocuments: source -> source_document_id;
     }
 }

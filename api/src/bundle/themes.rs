@@ -1,11 +1,6 @@
 //! Themes in a bundle.
 
-use super::{external_of, next_chunk, Codec};
-use crate::curation::themes::{ThemeFields, Themes};
-use crate::curation::{External, Problem};
-use crate::errors::ApiResult;
-use entity::theme;
-use sea_orm::ConnectionTrait;
+use crate::curation::{themes::ThemeFields, themes::Themes};
 use serde::{Deserialize, Serialize};
 
 /// A theme row: the seed corpus' fields, plus external key.
@@ -21,50 +16,8 @@ pub struct ThemeRow {
     pub external_id: Option<String>,
 }
 
-impl Codec for Themes {
-    const TYPE: &'static str = "theme";
-    type Row = ThemeRow;
-
-    fn row_slug(row: &ThemeRow) -> &str {
-        &row.slug
-    }
-
-    fn external(row: &ThemeRow) -> Option<External> {
-        external_of(&row.external_source, &row.external_id)
-    }
-
-    async fn resolve<C: ConnectionTrait>(
-        _conn: &C,
-        row: &ThemeRow,
-        _problems: &mut Vec<Problem>,
-    ) -> ApiResult<Option<ThemeFields>> {
-        Ok(Some(ThemeFields {
-            slug: row.slug.clone(),
-            label: row.label.clone(),
-            definition: row.definition.clone(),
-        }))
-    }
-
-    async fn export_chunk<C: ConnectionTrait>(
-        conn: &C,
-        after: i32,
-        limit: u64,
-    ) -> ApiResult<Vec<(i32, ThemeRow)>> {
-        let rows = next_chunk::<theme::Entity, C>(conn, theme::Column::Id, after, limit).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                (
-                    r.id,
-                    ThemeRow {
-                        slug: r.slug,
-                        label: r.label,
-                        definition: r.definition,
-                        external_source: r.external_source,
-                        external_id: r.external_id,
-                    },
-                )
-            })
-            .collect())
+codec! {
+    Themes: "theme", ThemeRow => ThemeFields {
+        same { slug, label, definition }
     }
 }

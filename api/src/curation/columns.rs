@@ -57,6 +57,16 @@ macro_rules! fields {
         }
 
         impl $name {
+            /// The fields the row's columns hold; tags empty.
+            #[allow(clippy::clone_on_copy)]
+            pub fn of_row(m: &entity::$table::Model) -> Self {
+                $name {
+                    $( $col: m.$col.clone(), )*
+                    $($( $field: m.$column.clone(), )*)?
+                    $($( $tag: Default::default(), )*)?
+                }
+            }
+
             /// The row to write: the columns, `version`, `updated_at`, the external key when
             /// given, and `created_at` on insert (`id` is `None`).
             #[allow(clippy::clone_on_copy)]
@@ -90,7 +100,6 @@ macro_rules! fields {
         impl $crate::curation::Columns for $name {
             type Model = entity::$table::Model;
 
-            #[allow(clippy::clone_on_copy)]
             async fn find<C: sea_orm::ConnectionTrait>(
                 conn: &C,
                 id: i32,
@@ -99,11 +108,7 @@ macro_rules! fields {
                 let Some(m) = $crate::errors::db(entity::$table::Entity::find_by_id(id).one(conn).await)? else {
                     return Ok(None);
                 };
-                let fields = $name {
-                    $( $col: m.$col.clone(), )*
-                    $($( $field: m.$column.clone(), )*)?
-                    $($( $tag: Default::default(), )*)?
-                };
+                let fields = $name::of_row(&m);
                 Ok(Some((m, fields)))
             }
 
@@ -173,6 +178,23 @@ impl<J: EntityTrait> Link<J> {
             select = select.order_by_asc(self.tag);
         }
         db(select.into_tuple::<V>().all(conn).await)
+    }
+
+    /// The tags of each of the rows `ids`, as (row, tag) in the tags' order.
+    pub async fn read_many<V: TryGetable, C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        ids: &[i32],
+    ) -> ApiResult<Vec<(i32, V)>> {
+        db(J::find()
+            .select_only()
+            .column(self.owner)
+            .column(self.tag)
+            .filter(self.owner.is_in(ids.iter().copied()))
+            .order_by_asc(self.tag)
+            .into_tuple::<(i32, V)>()
+            .all(conn)
+            .await)
     }
 
     /// Tags the row with each of `tags` (none: nothing is written).

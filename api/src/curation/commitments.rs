@@ -37,11 +37,13 @@ fields! {
 
 pub struct Commitments;
 
-const EXERCISES: Link<commitment_exercise::Entity> = Link::new(
+/// The join table of a row's exercises.
+pub const EXERCISES: Link<commitment_exercise::Entity> = Link::new(
     commitment_exercise::Column::CommitmentId,
     commitment_exercise::Column::ExerciseId,
 );
-const FINDINGS: Link<commitment_finding::Entity> = Link::new(
+/// The join table of a row's findings.
+pub const FINDINGS: Link<commitment_finding::Entity> = Link::new(
     commitment_finding::Column::CommitmentId,
     commitment_finding::Column::FindingId,
 );

@@ -76,7 +76,8 @@ pub fn ends_after(start: &str, end: &str) -> bool {
 
 pub struct Exercises;
 
-const MISSIONS: Link<exercise_mission::Entity> = Link::new(
+/// The join table of a row's missions.
+pub const MISSIONS: Link<exercise_mission::Entity> = Link::new(
     exercise_mission::Column::ExerciseId,
     exercise_mission::Column::MissionCode,
 );

@@ -43,11 +43,13 @@ impl FindingFields {
 
 pub struct Findings;
 
-const MISSIONS: Link<finding_mission::Entity> = Link::new(
+/// The join table of a row's missions.
+pub const MISSIONS: Link<finding_mission::Entity> = Link::new(
     finding_mission::Column::FindingId,
     finding_mission::Column::MissionCode,
 );
-const THEMES: Link<finding_theme::Entity> = Link::new(
+/// The join table of a row's themes.
+pub const THEMES: Link<finding_theme::Entity> = Link::new(
     finding_theme::Column::FindingId,
     finding_theme::Column::ThemeId,
 );

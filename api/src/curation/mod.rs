@@ -761,6 +761,12 @@ impl<T> Default for Tags<T> {
     }
 }
 
+impl<T> From<Vec<T>> for Tags<T> {
+    fn from(list: Vec<T>) -> Self {
+        Tags(list)
+    }
+}
+
 impl<T: PartialEq> PartialEq for Tags<T> {
     fn eq(&self, other: &Self) -> bool {
         let count = |list: &[T], x: &T| list.iter().filter(|y| *y == x).count();

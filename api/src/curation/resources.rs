@@ -36,11 +36,13 @@ fields! {
 
 pub struct Resources;
 
-const EXERCISES: Link<resource_exercise::Entity> = Link::new(
+/// The join table of a row's exercises.
+pub const EXERCISES: Link<resource_exercise::Entity> = Link::new(
     resource_exercise::Column::ResourceId,
     resource_exercise::Column::ExerciseId,
 );
-const FINDINGS: Link<resource_finding::Entity> = Link::new(
+/// The join table of a row's findings.
+pub const FINDINGS: Link<resource_finding::Entity> = Link::new(
     resource_finding::Column::ResourceId,
     resource_finding::Column::FindingId,
 );

@@ -42,11 +42,13 @@ impl ViewFields {
 
 pub struct Views;
 
-const MISSIONS: Link<view_mission::Entity> = Link::new(
+/// The join table of a row's missions.
+pub const MISSIONS: Link<view_mission::Entity> = Link::new(
     view_mission::Column::ViewId,
     view_mission::Column::MissionCode,
 );
-const THEMES: Link<view_theme::Entity> =
+/// The join table of a row's themes.
+pub const THEMES: Link<view_theme::Entity> =
     Link::new(view_theme::Column::ViewId, view_theme::Column::ThemeId);
 
 impl Curated for Views {
