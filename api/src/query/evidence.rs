@@ -5,8 +5,9 @@
 // its filter and order.
 #![allow(clippy::too_many_arguments)]
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Index, Indexes, Selected};
 use crate::errors::ApiResult;
+use crate::filters::{select_findings, select_views};
 use crate::filters::{CommitmentFilter, MetricFilter, ResourceFilter};
 use crate::filters::{FindingFilter, ViewFilter};
 use crate::ids::NodeKind;
@@ -17,12 +18,43 @@ use crate::types::{
     evidence_map, fetch_one, finding_map, Commitment, EvidenceDimension, EvidenceMap, Finding,
     FindingDimension, FindingMap, Lookup, LookupInput, Metric, ParticipantView, Resource,
 };
+use crate::visibility::published_only;
 use async_graphql::{Context, Object};
 use entity::{commitment, finding, metric, participant_view, resource};
 use sea_orm::{DatabaseConnection, EntityTrait, QueryFilter};
+use std::sync::Arc;
 
 #[derive(Default)]
 pub struct EvidenceQuery;
+
+/// A page of the rows `set` selects, read off the engine's index (`table` picks it from the
+/// two); `None` when the engine has no selection or cannot answer, and SQL answers instead.
+async fn indexed<E, T>(
+    ctx: &Context<'_>,
+    set: Option<Arc<Selected>>,
+    table: fn(&Indexes) -> &Index,
+    order: &Order<E>,
+    (id_of, wrap): (fn(&E::Model) -> i32, fn(E::Model) -> T),
+    args: &PageArgs,
+) -> ApiResult<Option<Page<T>>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
+    T: async_graphql::OutputType,
+{
+    let Some(set) = set else {
+        return Ok(None);
+    };
+    let engine = ctx.data_opt::<Engine>();
+    paginate_indexed(ctx, order, id_of, wrap, args, set.len(), false, |w| {
+        engine?
+            .read(|index| {
+                table(index).walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+            })
+            .flatten()
+    })
+    .await
+}
 
 /// How the list of findings is ordered.
 fn finding_order(list: ListOrder) -> Order<finding::Entity> {
@@ -101,29 +133,18 @@ impl EvidenceQuery {
         let order = finding_order(order.unwrap_or_default());
         let args = PageArgs::new(first, after, last, before);
         let engine = ctx.data_opt::<Engine>();
-        let published_only = crate::visibility::published_only(ctx);
-        if let Some(set) = crate::filters::select_findings(engine, &filter, published_only)? {
-            let page = paginate_indexed(
-                ctx,
-                &order,
-                |m| m.id,
-                Finding,
-                &args,
-                set.len(),
-                false,
-                |w| {
-                    engine?
-                        .read(|index| {
-                            let findings = &index.findings;
-                            findings.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
-                        })
-                        .flatten()
-                },
-            )
-            .await?;
-            if let Some(page) = page {
-                return Ok(page);
-            }
+        let set = select_findings(engine, &filter, published_only(ctx))?;
+        if let Some(page) = indexed(
+            ctx,
+            set,
+            |i| &i.findings,
+            &order,
+            (|m| m.id, Finding),
+            &args,
+        )
+        .await?
+        {
+            return Ok(page);
         }
         paginate_ordered(
             ctx,
@@ -184,29 +205,18 @@ impl EvidenceQuery {
         let order = view_order(order.unwrap_or_default());
         let args = PageArgs::new(first, after, last, before);
         let engine = ctx.data_opt::<Engine>();
-        let published_only = crate::visibility::published_only(ctx);
-        if let Some(set) = crate::filters::select_views(engine, &filter, published_only)? {
-            let page = paginate_indexed(
-                ctx,
-                &order,
-                |m| m.id,
-                ParticipantView,
-                &args,
-                set.len(),
-                false,
-                |w| {
-                    engine?
-                        .read(|index| {
-                            let views = &index.views;
-                            views.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
-                        })
-                        .flatten()
-                },
-            )
-            .await?;
-            if let Some(page) = page {
-                return Ok(page);
-            }
+        let set = select_views(engine, &filter, published_only(ctx))?;
+        if let Some(page) = indexed(
+            ctx,
+            set,
+            |i| &i.views,
+            &order,
+            (|m| m.id, ParticipantView),
+            &args,
+        )
+        .await?
+        {
+            return Ok(page);
         }
         paginate_ordered(
             ctx,
