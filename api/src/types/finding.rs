@@ -6,7 +6,7 @@ use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, FindingMissions};
 use crate::pagination::{paginate_children, Page, PageArgs};
-use crate::scalars::Timestamp;
+use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
 use entity::{
     commitment, commitment_finding, finding, participant_view, resource, resource_finding,
@@ -185,25 +185,10 @@ impl Finding {
         }
     }
 
-    /// When this row was created.
-    async fn created_at(&self) -> Timestamp {
-        Timestamp(self.0.created_at)
-    }
-
-    /// When this row last changed.
-    async fn updated_at(&self) -> Timestamp {
-        Timestamp(self.0.updated_at)
-    }
-
-    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
-    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
-    async fn version(&self) -> i64 {
-        self.0.version
-    }
-
-    /// The integrator's key for this object, when it was written through an upsert or import.
-    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
-        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
+    /// `createdAt`, `updatedAt`, `version` and `externalKey`.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        stamps!(self.0)
     }
 
     /// Where the object is in review. Readers without an editor token only ever see `PUBLISHED`.

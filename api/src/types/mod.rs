@@ -1,6 +1,8 @@
 //! GraphQL object types, each wrapping an `entity` model (`From<Model>`), with the resolvers that
 //! follow its relations. Storage types never derive GraphQL traits themselves.
 
+#[macro_use]
+pub(crate) mod support;
 mod commitment;
 mod counts;
 mod curation;
@@ -12,7 +14,6 @@ mod finding_map;
 mod node;
 mod organisation;
 mod search;
-pub(crate) mod support;
 mod view;
 mod vocabulary;
 

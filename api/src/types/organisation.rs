@@ -6,7 +6,7 @@ use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
 use crate::pagination::{paginate, paginate_children, Page, PageArgs};
-use crate::scalars::Timestamp;
+use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
 use entity::{commitment, exercise, exercise_organisation, organisation, resource};
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -170,25 +170,10 @@ impl Organisation {
         }
     }
 
-    /// When this row was created.
-    async fn created_at(&self) -> Timestamp {
-        Timestamp(self.0.created_at)
-    }
-
-    /// When this row last changed.
-    async fn updated_at(&self) -> Timestamp {
-        Timestamp(self.0.updated_at)
-    }
-
-    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
-    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
-    async fn version(&self) -> i64 {
-        self.0.version
-    }
-
-    /// The integrator's key for this object, when it was written through an upsert or import.
-    async fn external_key(&self) -> Option<crate::types::ExternalKey> {
-        crate::types::ExternalKey::of(&self.0.external_source, &self.0.external_id)
+    /// `createdAt`, `updatedAt`, `version` and `externalKey`.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        stamps!(self.0)
     }
 }
 

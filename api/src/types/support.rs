@@ -128,3 +128,48 @@ impl ExternalKey {
         }
     }
 }
+
+/// What every curated row carries: when it was made and last changed, its version, and the
+/// integrator's key. Each object type flattens these fields into its own (`stamps`).
+pub struct Stamps {
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i64,
+    pub external_key: Option<ExternalKey>,
+}
+
+/// The [`Stamps`] of a model: every curated table has the columns.
+macro_rules! stamps {
+    ($m:expr) => {
+        $crate::types::support::Stamps {
+            created_at: $m.created_at,
+            updated_at: $m.updated_at,
+            version: $m.version,
+            external_key: $crate::types::ExternalKey::of(&$m.external_source, &$m.external_id),
+        }
+    };
+}
+
+#[async_graphql::Object]
+impl Stamps {
+    /// When this row was created.
+    async fn created_at(&self) -> crate::types::Timestamp {
+        crate::types::Timestamp(self.created_at)
+    }
+
+    /// When this row last changed.
+    async fn updated_at(&self) -> crate::types::Timestamp {
+        crate::types::Timestamp(self.updated_at)
+    }
+
+    /// The row's version, bumped by every change. Send it back as `expectedVersion` when
+    /// updating or deleting: a write against a version that has moved on is refused (`CONFLICT`).
+    async fn version(&self) -> i64 {
+        self.version
+    }
+
+    /// The integrator's key for this object, when it was written through an upsert or import.
+    async fn external_key(&self) -> Option<&ExternalKey> {
+        self.external_key.as_ref()
+    }
+}
