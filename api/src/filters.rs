@@ -1,6 +1,7 @@
 //! Typed filters for lists, translated into SQL conditions (subqueries on indexed join-table and
 //! foreign-key columns), so filtering happens in the database.
 
+use crate::curation::Link;
 use crate::engine::{
     kind_index, mission_index, nanos, stance_index, Engine, Index, Selected, ViewQuery,
 };
@@ -9,10 +10,7 @@ use crate::errors::{db, ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::scalars::Timestamp;
 use async_graphql::{InputObject, ID};
-use entity::{
-    exercise, finding, finding_mission, finding_theme, participant_view, theme, view_mission,
-    view_theme,
-};
+use entity::{exercise, finding, participant_view, theme};
 use sea_orm::{
     sea_query::{Condition, Query, SelectStatement},
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
@@ -142,37 +140,162 @@ where
         .to_owned()
 }
 
-/// Tag conditions (missions and themes, any-of and all-of) over one tagged table.
-#[allow(clippy::too_many_arguments)]
-async fn tag_conditions<M: EntityTrait, T: EntityTrait>(
-    conn: &DatabaseConnection,
-    id: impl ColumnTrait,
-    missions: &Option<MissionMatch>,
-    themes: &Option<ThemeMatch>,
-    (m_pick, m_by): (M::Column, M::Column),
-    (t_pick, t_by): (T::Column, T::Column),
-    mut cond: Condition,
-) -> ApiResult<Condition> {
-    if let Some(m) = missions {
-        if let Some(any) = m.any_of.as_ref().filter(|l| !l.is_empty()) {
-            cond = cond.add(id.in_subquery(tagged::<M, _>(m_pick, m_by, db_missions(any))));
-        }
-        for one in m.all_of.iter().flatten() {
-            cond = cond.add(id.in_subquery(tagged::<M, _>(m_pick, m_by, db_missions(&[*one]))));
+/// Subquery: the rows the join table `link` tags with one of `tags`.
+fn tagged_by<J: EntityTrait, V>(link: &Link<J>, tags: V) -> SelectStatement
+where
+    V: IntoIterator,
+    V::Item: Into<sea_orm::Value>,
+{
+    tagged::<J, V>(link.owner, link.tag, tags)
+}
+
+/// A filter's conditions, added argument by argument: every one must hold. An argument not
+/// given (or an empty list) adds nothing.
+struct All(Condition);
+
+impl Default for All {
+    fn default() -> Self {
+        All(Condition::all())
+    }
+}
+
+impl All {
+    fn add(self, condition: impl Into<Condition>) -> Self {
+        All(self.0.add(condition))
+    }
+
+    /// `column` holds one of `values` (schema enums, stored as `S`).
+    fn one_of<S: Into<sea_orm::Value>, V: Copy + Into<S>>(
+        self,
+        column: impl ColumnTrait,
+        values: &Option<Vec<V>>,
+    ) -> Self {
+        match values.as_ref().filter(|l| !l.is_empty()) {
+            Some(l) => self.add(column.is_in(l.iter().map(|v| Into::<S>::into(*v)))),
+            None => self,
         }
     }
-    if let Some(t) = themes {
-        if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
-            let ids = theme_ids(conn, any, "filter.themes.anyOf").await?;
-            cond = cond.add(id.in_subquery(tagged::<T, _>(t_pick, t_by, ids)));
+
+    /// `column` holds the row the global ID `id` names.
+    fn is(
+        self,
+        column: impl ColumnTrait,
+        id: &Option<ID>,
+        kind: NodeKind,
+        at: &str,
+    ) -> ApiResult<Self> {
+        Ok(match id {
+            Some(id) => self.add(column.eq(GlobalId::decode_int(id, kind, at)?)),
+            None => self,
+        })
+    }
+
+    /// The row (its `id_column`) is linked through `link` to the row the global ID `id` names.
+    fn linked<J: EntityTrait>(
+        self,
+        id_column: impl ColumnTrait,
+        link: &Link<J>,
+        id: &Option<ID>,
+        kind: NodeKind,
+        at: &str,
+    ) -> ApiResult<Self> {
+        Ok(match id {
+            Some(id) => {
+                let other = GlobalId::decode_int(id, kind, at)?;
+                self.add(id_column.in_subquery(tagged_by(link, [other])))
+            }
+            None => self,
+        })
+    }
+
+    /// `column` (a partial date) lies in `range`.
+    fn within(
+        self,
+        column: impl ColumnTrait,
+        range: &Option<DateRange>,
+        at: &str,
+    ) -> ApiResult<Self> {
+        Ok(match range {
+            Some(range) => self.add(date_range(column, range, at)?),
+            None => self,
+        })
+    }
+
+    /// `column` equals `value`.
+    fn equals<V: Into<sea_orm::Value>>(self, column: impl ColumnTrait, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.add(column.eq(v)),
+            None => self,
         }
-        if let Some(all) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
-            for one in theme_ids(conn, all, "filter.themes.allOf").await? {
-                cond = cond.add(id.in_subquery(tagged::<T, _>(t_pick, t_by, [one])));
+    }
+
+    /// The row's exercise (its `column`) started within `started`, was held in one of
+    /// `places`, and involved the organisation `organisation` names.
+    fn exercises(
+        self,
+        column: impl ColumnTrait,
+        started: &Option<DateRange>,
+        places: &Option<Vec<String>>,
+        organisation: &Option<ID>,
+    ) -> ApiResult<Self> {
+        let mut all = self;
+        if let Some(range) = started {
+            let sub = exercises_started(range, "filter.exerciseStarted")?;
+            all = all.add(column.in_subquery(sub));
+        }
+        if let Some(sub) = exercises_in(places) {
+            all = all.add(column.in_subquery(sub));
+        }
+        if let Some(sub) = exercises_of(organisation)? {
+            all = all.add(column.in_subquery(sub));
+        }
+        Ok(all)
+    }
+
+    /// The row (its `id_column`) is tagged with the missions and themes asked for (any of,
+    /// and each of all of), through its join tables.
+    async fn tagged<M: EntityTrait, T: EntityTrait>(
+        self,
+        conn: &DatabaseConnection,
+        id: impl ColumnTrait,
+        tags: (
+            &Link<M>,
+            &Option<MissionMatch>,
+            &Link<T>,
+            &Option<ThemeMatch>,
+        ),
+    ) -> ApiResult<Self> {
+        let (mission_link, missions, theme_link, themes) = tags;
+        let mut all = self;
+        if let Some(m) = missions {
+            if let Some(any) = m.any_of.as_ref().filter(|l| !l.is_empty()) {
+                all = all.add(id.in_subquery(tagged_by(mission_link, db_missions(any))));
+            }
+            for one in m.all_of.iter().flatten() {
+                all = all.add(id.in_subquery(tagged_by(mission_link, db_missions(&[*one]))));
             }
         }
+        if let Some(t) = themes {
+            if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
+                let ids = theme_ids(conn, any, "filter.themes.anyOf").await?;
+                all = all.add(id.in_subquery(tagged_by(theme_link, ids)));
+            }
+            if let Some(list) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
+                for one in theme_ids(conn, list, "filter.themes.allOf").await? {
+                    all = all.add(id.in_subquery(tagged_by(theme_link, [one])));
+                }
+            }
+        }
+        Ok(all)
     }
-    Ok(cond)
+
+    /// `column` (a change time) is at or after `since`.
+    fn since(self, column: impl ColumnTrait, since: &Option<Timestamp>) -> Self {
+        match since {
+            Some(Timestamp(at)) => self.add(column.gte(*at)),
+            None => self,
+        }
+    }
 }
 
 /// Subquery: the exercises whose start date lies in `range`.
@@ -266,113 +389,63 @@ fn check_date(value: &str, field: &str) -> ApiResult<()> {
 impl ViewFilter {
     /// The SQL condition on `participant_view` this filter stands for.
     pub async fn condition(&self, conn: &DatabaseConnection) -> ApiResult<Condition> {
+        use crate::curation::views::{MISSIONS, THEMES};
         use participant_view::Column as C;
-        let mut cond = Condition::all();
-        if let Some(stances) = self.stances.as_ref().filter(|l| !l.is_empty()) {
-            let values: Vec<entity::enums::Stance> = stances.iter().map(|s| (*s).into()).collect();
-            cond = cond.add(C::Stance.is_in(values));
-        }
-        if let Some(id) = &self.exercise {
-            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
-                id,
+        let all = All::default()
+            .one_of::<entity::enums::Stance, _>(C::Stance, &self.stances)
+            .is(
+                C::ExerciseId,
+                &self.exercise,
                 NodeKind::Exercise,
                 "filter.exercise",
-            )?));
-        }
-        if let Some(id) = &self.session {
-            cond = cond.add(C::SessionId.eq(GlobalId::decode_int(
-                id,
+            )?
+            .is(
+                C::SessionId,
+                &self.session,
                 NodeKind::Session,
                 "filter.session",
-            )?));
-        }
-        if let Some(id) = &self.finding {
-            cond = cond.add(C::FindingId.eq(GlobalId::decode_int(
-                id,
+            )?
+            .is(
+                C::FindingId,
+                &self.finding,
                 NodeKind::Finding,
                 "filter.finding",
-            )?));
-        }
-        if let Some(verbatim) = self.verbatim {
-            cond = cond.add(C::IsVerbatim.eq(verbatim));
-        }
-        if let Some(range) = &self.exercise_started {
-            cond = cond.add(
-                C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
-            );
-        }
-        if let Some(sub) = exercises_in(&self.places) {
-            cond = cond.add(C::ExerciseId.in_subquery(sub));
-        }
-        if let Some(sub) = exercises_of(&self.organisation)? {
-            cond = cond.add(C::ExerciseId.in_subquery(sub));
-        }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        tag_conditions::<view_mission::Entity, view_theme::Entity>(
-            conn,
-            C::Id,
-            &self.missions,
-            &self.themes,
-            (
-                view_mission::Column::ViewId,
-                view_mission::Column::MissionCode,
-            ),
-            (view_theme::Column::ViewId, view_theme::Column::ThemeId),
-            cond,
-        )
-        .await
+            )?
+            .equals(C::IsVerbatim, self.verbatim)
+            .exercises(
+                C::ExerciseId,
+                &self.exercise_started,
+                &self.places,
+                &self.organisation,
+            )?
+            .since(C::UpdatedAt, &self.updated_since);
+        let tags = (&MISSIONS, &self.missions, &THEMES, &self.themes);
+        Ok(all.tagged(conn, C::Id, tags).await?.0)
     }
 }
 
 impl FindingFilter {
     /// The SQL condition on `finding` this filter stands for.
     pub async fn condition(&self, conn: &DatabaseConnection) -> ApiResult<Condition> {
+        use crate::curation::findings::{MISSIONS, THEMES};
         use finding::Column as C;
-        let mut cond = Condition::all();
-        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
-            let values: Vec<entity::enums::FindingKind> =
-                kinds.iter().map(|k| (*k).into()).collect();
-            cond = cond.add(C::Kind.is_in(values));
-        }
-        if let Some(id) = &self.exercise {
-            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
-                id,
+        let all = All::default()
+            .one_of::<entity::enums::FindingKind, _>(C::Kind, &self.kinds)
+            .is(
+                C::ExerciseId,
+                &self.exercise,
                 NodeKind::Exercise,
                 "filter.exercise",
-            )?));
-        }
-        if let Some(range) = &self.exercise_started {
-            cond = cond.add(
-                C::ExerciseId.in_subquery(exercises_started(range, "filter.exerciseStarted")?),
-            );
-        }
-        if let Some(sub) = exercises_in(&self.places) {
-            cond = cond.add(C::ExerciseId.in_subquery(sub));
-        }
-        if let Some(sub) = exercises_of(&self.organisation)? {
-            cond = cond.add(C::ExerciseId.in_subquery(sub));
-        }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        tag_conditions::<finding_mission::Entity, finding_theme::Entity>(
-            conn,
-            C::Id,
-            &self.missions,
-            &self.themes,
-            (
-                finding_mission::Column::FindingId,
-                finding_mission::Column::MissionCode,
-            ),
-            (
-                finding_theme::Column::FindingId,
-                finding_theme::Column::ThemeId,
-            ),
-            cond,
-        )
-        .await
+            )?
+            .exercises(
+                C::ExerciseId,
+                &self.exercise_started,
+                &self.places,
+                &self.organisation,
+            )?
+            .since(C::UpdatedAt, &self.updated_since);
+        let tags = (&MISSIONS, &self.missions, &THEMES, &self.themes);
+        Ok(all.tagged(conn, C::Id, tags).await?.0)
     }
 }
 
@@ -398,45 +471,24 @@ pub struct ExerciseFilter {
 impl ExerciseFilter {
     /// The SQL condition on `exercise` this filter stands for.
     pub fn condition(&self) -> ApiResult<Condition> {
-        use entity::{exercise_mission, exercise_organisation};
         use exercise::Column as C;
-        let mut cond = Condition::all();
-        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
-            let v: Vec<entity::enums::ExerciseKind> = kinds.iter().map(|k| (*k).into()).collect();
-            cond = cond.add(C::Kind.is_in(v));
-        }
-        if let Some(statuses) = self.statuses.as_ref().filter(|l| !l.is_empty()) {
-            let v: Vec<entity::enums::ExerciseStatus> =
-                statuses.iter().map(|k| (*k).into()).collect();
-            cond = cond.add(C::Status.is_in(v));
-        }
+        let mut all = All::default()
+            .one_of::<entity::enums::ExerciseKind, _>(C::Kind, &self.kinds)
+            .one_of::<entity::enums::ExerciseStatus, _>(C::Status, &self.statuses);
         if let Some(missions) = self.missions.as_ref().filter(|l| !l.is_empty()) {
-            cond = cond.add(C::Id.in_subquery(tagged::<exercise_mission::Entity, _>(
-                exercise_mission::Column::ExerciseId,
-                exercise_mission::Column::MissionCode,
-                db_missions(missions),
-            )));
+            let link = &crate::curation::exercises::MISSIONS;
+            all = all.add(C::Id.in_subquery(tagged_by(link, db_missions(missions))));
         }
-        if let Some(id) = &self.organisation {
-            let org = GlobalId::decode_int(id, NodeKind::Organisation, "filter.organisation")?;
-            cond = cond.add(
-                C::Id.in_subquery(tagged::<exercise_organisation::Entity, _>(
-                    exercise_organisation::Column::ExerciseId,
-                    exercise_organisation::Column::OrganisationId,
-                    [org],
-                )),
-            );
-        }
-        if let Some(range) = &self.started {
-            cond = cond.add(date_range(C::StartDate, range, "filter.started")?);
+        if let Some(sub) = exercises_of(&self.organisation)? {
+            all = all.add(C::Id.in_subquery(sub));
         }
         if let Some(sub) = exercises_in(&self.places) {
-            cond = cond.add(C::Id.in_subquery(sub));
+            all = all.add(C::Id.in_subquery(sub));
         }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        Ok(cond)
+        Ok(all
+            .within(C::StartDate, &self.started, "filter.started")?
+            .since(C::UpdatedAt, &self.updated_since)
+            .0)
     }
 }
 
@@ -460,43 +512,33 @@ pub struct ResourceFilter {
 impl ResourceFilter {
     /// The SQL condition on `resource` this filter stands for.
     pub fn condition(&self) -> ApiResult<Condition> {
-        use entity::{resource, resource_exercise, resource_finding};
-        use resource::Column as C;
-        let mut cond = Condition::all();
-        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
-            let v: Vec<entity::enums::ResourceKind> = kinds.iter().map(|k| (*k).into()).collect();
-            cond = cond.add(C::Kind.is_in(v));
-        }
-        if let Some(id) = &self.publisher {
-            cond = cond.add(C::PublisherId.eq(GlobalId::decode_int(
-                id,
+        use crate::curation::resources::{EXERCISES, FINDINGS};
+        use entity::resource::Column as C;
+        Ok(All::default()
+            .one_of::<entity::enums::ResourceKind, _>(C::Kind, &self.kinds)
+            .is(
+                C::PublisherId,
+                &self.publisher,
                 NodeKind::Organisation,
                 "filter.publisher",
-            )?));
-        }
-        if let Some(id) = &self.exercise {
-            let ex = GlobalId::decode_int(id, NodeKind::Exercise, "filter.exercise")?;
-            cond = cond.add(C::Id.in_subquery(tagged::<resource_exercise::Entity, _>(
-                resource_exercise::Column::ResourceId,
-                resource_exercise::Column::ExerciseId,
-                [ex],
-            )));
-        }
-        if let Some(id) = &self.finding {
-            let f = GlobalId::decode_int(id, NodeKind::Finding, "filter.finding")?;
-            cond = cond.add(C::Id.in_subquery(tagged::<resource_finding::Entity, _>(
-                resource_finding::Column::ResourceId,
-                resource_finding::Column::FindingId,
-                [f],
-            )));
-        }
-        if let Some(range) = &self.published {
-            cond = cond.add(date_range(C::PublishedOn, range, "filter.published")?);
-        }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        Ok(cond)
+            )?
+            .linked(
+                C::Id,
+                &EXERCISES,
+                &self.exercise,
+                NodeKind::Exercise,
+                "filter.exercise",
+            )?
+            .linked(
+                C::Id,
+                &FINDINGS,
+                &self.finding,
+                NodeKind::Finding,
+                "filter.finding",
+            )?
+            .within(C::PublishedOn, &self.published, "filter.published")?
+            .since(C::UpdatedAt, &self.updated_since)
+            .0)
     }
 }
 
@@ -520,44 +562,34 @@ pub struct CommitmentFilter {
 impl CommitmentFilter {
     /// The SQL condition on `commitment` this filter stands for.
     pub fn condition(&self) -> ApiResult<Condition> {
-        use commitment::Column as C;
-        use entity::{commitment, commitment_exercise, commitment_finding};
-        let mut cond = Condition::all();
-        if let Some(statuses) = self.statuses.as_ref().filter(|l| !l.is_empty()) {
-            let v: Vec<entity::enums::CommitmentStatus> =
-                statuses.iter().map(|s| (*s).into()).collect();
-            cond = cond.add(C::Status.is_in(v));
-        }
-        if let Some(id) = &self.organisation {
-            cond = cond.add(C::OrganisationId.eq(GlobalId::decode_int(
-                id,
-                NodeKind::Organisation,
+        use crate::curation::commitments::{EXERCISES, FINDINGS};
+        use entity::commitment::Column as C;
+        let organisation = NodeKind::Organisation;
+        Ok(All::default()
+            .one_of::<entity::enums::CommitmentStatus, _>(C::Status, &self.statuses)
+            .is(
+                C::OrganisationId,
+                &self.organisation,
+                organisation,
                 "filter.organisation",
-            )?));
-        }
-        if let Some(id) = &self.exercise {
-            let ex = GlobalId::decode_int(id, NodeKind::Exercise, "filter.exercise")?;
-            cond = cond.add(C::Id.in_subquery(tagged::<commitment_exercise::Entity, _>(
-                commitment_exercise::Column::CommitmentId,
-                commitment_exercise::Column::ExerciseId,
-                [ex],
-            )));
-        }
-        if let Some(id) = &self.finding {
-            let f = GlobalId::decode_int(id, NodeKind::Finding, "filter.finding")?;
-            cond = cond.add(C::Id.in_subquery(tagged::<commitment_finding::Entity, _>(
-                commitment_finding::Column::CommitmentId,
-                commitment_finding::Column::FindingId,
-                [f],
-            )));
-        }
-        if let Some(range) = &self.stated {
-            cond = cond.add(date_range(C::StatedOn, range, "filter.stated")?);
-        }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        Ok(cond)
+            )?
+            .linked(
+                C::Id,
+                &EXERCISES,
+                &self.exercise,
+                NodeKind::Exercise,
+                "filter.exercise",
+            )?
+            .linked(
+                C::Id,
+                &FINDINGS,
+                &self.finding,
+                NodeKind::Finding,
+                "filter.finding",
+            )?
+            .within(C::StatedOn, &self.stated, "filter.stated")?
+            .since(C::UpdatedAt, &self.updated_since)
+            .0)
     }
 }
 
@@ -577,12 +609,9 @@ impl OrganisationFilter {
     pub fn condition(&self) -> ApiResult<Condition> {
         use entity::{exercise_organisation, organisation};
         use organisation::Column as C;
-        let mut cond = Condition::all();
-        if let Some(kinds) = self.kinds.as_ref().filter(|l| !l.is_empty()) {
-            let v: Vec<entity::enums::OrganisationKind> =
-                kinds.iter().map(|k| (*k).into()).collect();
-            cond = cond.add(C::Kind.is_in(v));
-        }
+        let mut cond = All::default()
+            .one_of::<entity::enums::OrganisationKind, _>(C::Kind, &self.kinds)
+            .0;
         let mut sub = Query::select()
             .column(exercise_organisation::Column::OrganisationId)
             .from(exercise_organisation::Entity)
@@ -619,18 +648,15 @@ impl MetricFilter {
     /// The SQL condition on `metric` this filter stands for.
     pub fn condition(&self) -> ApiResult<Condition> {
         use entity::metric::Column as C;
-        let mut cond = Condition::all();
-        if let Some(id) = &self.exercise {
-            cond = cond.add(C::ExerciseId.eq(GlobalId::decode_int(
-                id,
+        Ok(All::default()
+            .is(
+                C::ExerciseId,
+                &self.exercise,
                 NodeKind::Exercise,
                 "filter.exercise",
-            )?));
-        }
-        if let Some(Timestamp(since)) = self.updated_since {
-            cond = cond.add(C::UpdatedAt.gte(since));
-        }
-        Ok(cond)
+            )?
+            .since(C::UpdatedAt, &self.updated_since)
+            .0)
     }
 }
 

@@ -27,6 +27,12 @@ use std::sync::Arc;
 #[derive(Default)]
 pub struct EvidenceQuery;
 
+/// How a list reads a row's id and wraps the row as its GraphQL type.
+type IdAndWrap<E, T> = (
+    fn(&<E as EntityTrait>::Model) -> i32,
+    fn(<E as EntityTrait>::Model) -> T,
+);
+
 /// A page of the rows `set` selects, read off the engine's index (`table` picks it from the
 /// two); `None` when the engine has no selection or cannot answer, and SQL answers instead.
 async fn indexed<E, T>(
@@ -34,7 +40,7 @@ async fn indexed<E, T>(
     set: Option<Arc<Selected>>,
     table: fn(&Indexes) -> &Index,
     order: &Order<E>,
-    (id_of, wrap): (fn(&E::Model) -> i32, fn(E::Model) -> T),
+    (id_of, wrap): IdAndWrap<E, T>,
     args: &PageArgs,
 ) -> ApiResult<Option<Page<T>>>
 where
