@@ -140,15 +140,6 @@ where
         .to_owned()
 }
 
-/// Subquery: the rows the join table `link` tags with one of `tags`.
-fn tagged_by<J: EntityTrait, V>(link: &Link<J>, tags: V) -> SelectStatement
-where
-    V: IntoIterator,
-    V::Item: Into<sea_orm::Value>,
-{
-    tagged::<J, V>(link.owner, link.tag, tags)
-}
-
 /// A filter's conditions, added argument by argument: every one must hold. An argument not
 /// given (or an empty list) adds nothing.
 struct All(Condition);
@@ -202,7 +193,7 @@ impl All {
         Ok(match id {
             Some(id) => {
                 let other = GlobalId::decode_int(id, kind, at)?;
-                self.add(id_column.in_subquery(tagged_by(link, [other])))
+                self.add(id_column.in_subquery(link.tagged_with([other])))
             }
             None => self,
         })
@@ -269,20 +260,20 @@ impl All {
         let mut all = self;
         if let Some(m) = missions {
             if let Some(any) = m.any_of.as_ref().filter(|l| !l.is_empty()) {
-                all = all.add(id.in_subquery(tagged_by(mission_link, db_missions(any))));
+                all = all.add(id.in_subquery(mission_link.tagged_with(db_missions(any))));
             }
             for one in m.all_of.iter().flatten() {
-                all = all.add(id.in_subquery(tagged_by(mission_link, db_missions(&[*one]))));
+                all = all.add(id.in_subquery(mission_link.tagged_with(db_missions(&[*one]))));
             }
         }
         if let Some(t) = themes {
             if let Some(any) = t.any_of.as_ref().filter(|l| !l.is_empty()) {
                 let ids = theme_ids(conn, any, "filter.themes.anyOf").await?;
-                all = all.add(id.in_subquery(tagged_by(theme_link, ids)));
+                all = all.add(id.in_subquery(theme_link.tagged_with(ids)));
             }
             if let Some(list) = t.all_of.as_ref().filter(|l| !l.is_empty()) {
                 for one in theme_ids(conn, list, "filter.themes.allOf").await? {
-                    all = all.add(id.in_subquery(tagged_by(theme_link, [one])));
+                    all = all.add(id.in_subquery(theme_link.tagged_with([one])));
                 }
             }
         }
@@ -477,7 +468,7 @@ impl ExerciseFilter {
             .one_of::<entity::enums::ExerciseStatus, _>(C::Status, &self.statuses);
         if let Some(missions) = self.missions.as_ref().filter(|l| !l.is_empty()) {
             let link = &crate::curation::exercises::MISSIONS;
-            all = all.add(C::Id.in_subquery(tagged_by(link, db_missions(missions))));
+            all = all.add(C::Id.in_subquery(link.tagged_with(db_missions(missions))));
         }
         if let Some(sub) = exercises_of(&self.organisation)? {
             all = all.add(C::Id.in_subquery(sub));

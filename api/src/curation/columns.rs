@@ -3,6 +3,7 @@
 
 use super::External;
 use crate::errors::{db, ApiResult};
+use sea_orm::sea_query::{Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TryGetable, Value,
@@ -195,6 +196,19 @@ impl<J: EntityTrait> Link<J> {
             .into_tuple::<(i32, V)>()
             .all(conn)
             .await)
+    }
+
+    /// A subquery: the rows tagged with any of `tags`.
+    pub fn tagged_with<V>(&self, tags: V) -> SelectStatement
+    where
+        V: IntoIterator,
+        V::Item: Into<Value>,
+    {
+        Query::select()
+            .column(self.owner)
+            .from(J::default())
+            .and_where(self.tag.is_in(tags))
+            .to_owned()
     }
 
     /// Tags the row with each of `tags` (none: nothing is written).

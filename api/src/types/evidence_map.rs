@@ -2,21 +2,20 @@
 //! x Theme), split by stance, computed in the database with one GROUP BY, including the empty
 //! cells where no evidence exists yet. Each cell drills into the paginated views behind it.
 
+use super::maps::{count, index_values, key_condition, Axis, Views};
 use super::support::conn;
 use super::{ParticipantView, Stance};
-use crate::engine::{Dim, Engine};
+use crate::engine::Engine;
 use crate::errors::{db, ApiError, ApiResult};
 use crate::filters::ViewFilter;
 use crate::ids::{GlobalId, NodeKind};
 use crate::pagination::{paginate, paginate_members, Page, PageArgs};
 use async_graphql::{Context, Enum, Object, SimpleObject, ID};
-use entity::{exercise, mission, participant_view, theme, view_mission, view_theme};
+use entity::{exercise, mission, participant_view, theme};
 use sea_orm::{
-    sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement},
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    sea_query::Condition, ActiveEnum, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A way to group participant views.
@@ -204,8 +203,14 @@ impl EvidenceCell {
             .map
             .base
             .clone()
-            .add(key_condition(*rows, &row_keys[self.row].stored)?)
-            .add(key_condition(*columns, &col_keys[self.column].stored)?);
+            .add(key_condition::<Views>(
+                axis(*rows),
+                &row_keys[self.row].stored,
+            )?)
+            .add(key_condition::<Views>(
+                axis(*columns),
+                &col_keys[self.column].stored,
+            )?);
         let select = participant_view::Entity::find().filter(condition);
         paginate(ctx, select, id, |m| m.id, ParticipantView, args)
             .await
@@ -323,66 +328,14 @@ async fn read_keys(
     })
 }
 
-/// The key column of a dimension (joining its tag table when it has one), as text.
-fn key_expr(q: &mut SelectStatement, dim: EvidenceDimension) -> Expr {
+/// The shared map's axis of a dimension.
+pub(super) fn axis(dim: EvidenceDimension) -> Axis {
     match dim {
-        EvidenceDimension::Mission => {
-            q.inner_join(
-                view_mission::Entity,
-                Expr::col((view_mission::Entity, view_mission::Column::ViewId))
-                    .equals((participant_view::Entity, participant_view::Column::Id)),
-            );
-            Expr::col((view_mission::Entity, view_mission::Column::MissionCode))
-        }
-        EvidenceDimension::Theme => {
-            q.inner_join(
-                view_theme::Entity,
-                Expr::col((view_theme::Entity, view_theme::Column::ViewId))
-                    .equals((participant_view::Entity, participant_view::Column::Id)),
-            );
-            Expr::col((view_theme::Entity, view_theme::Column::ThemeId))
-        }
-        EvidenceDimension::Stance => {
-            Expr::col((participant_view::Entity, participant_view::Column::Stance))
-        }
-        EvidenceDimension::Exercise => Expr::col((
-            participant_view::Entity,
-            participant_view::Column::ExerciseId,
-        )),
+        EvidenceDimension::Mission => Axis::Mission,
+        EvidenceDimension::Theme => Axis::Theme,
+        EvidenceDimension::Stance => Axis::Class,
+        EvidenceDimension::Exercise => Axis::Exercise,
     }
-    .cast_as(Alias::new("TEXT"))
-}
-
-/// The condition "this view has value `key` on `dim`".
-fn key_condition(dim: EvidenceDimension, sql_key: &str) -> ApiResult<Condition> {
-    use participant_view::Column as C;
-    let int = || sql_key.parse::<i32>().map_err(|_| ApiError::Internal);
-    Ok(Condition::all().add(match dim {
-        EvidenceDimension::Mission => {
-            let code = entity::enums::Mission::try_from_value(&sql_key.to_string())
-                .map_err(|_| ApiError::Internal)?;
-            C::Id.in_subquery(
-                Query::select()
-                    .column(view_mission::Column::ViewId)
-                    .from(view_mission::Entity)
-                    .and_where(view_mission::Column::MissionCode.eq(code))
-                    .to_owned(),
-            )
-        }
-        EvidenceDimension::Theme => C::Id.in_subquery(
-            Query::select()
-                .column(view_theme::Column::ViewId)
-                .from(view_theme::Entity)
-                .and_where(view_theme::Column::ThemeId.eq(int()?))
-                .to_owned(),
-        ),
-        EvidenceDimension::Stance => {
-            let stance = entity::enums::Stance::try_from_value(&sql_key.to_string())
-                .map_err(|_| ApiError::Internal)?;
-            C::Stance.eq(stance)
-        }
-        EvidenceDimension::Exercise => C::ExerciseId.eq(int()?),
-    }))
 }
 
 /// Builds the evidence map for `rows` x `columns` over the views matching `filter`.
@@ -410,46 +363,30 @@ pub async fn evidence_map(
     let matching = participant_view::Entity::find().filter(base.clone());
     let row_keys = keys(engine, c, rows).await?;
     let col_keys = keys(engine, c, columns).await?;
-    let from_index = match (engine, &indexed) {
-        (Some(engine), Some(set)) => {
-            indexed_counts(engine, set, (rows, &row_keys), (columns, &col_keys))
-                .map(|counts| (counts, set.len()))
-        }
-        _ => None,
-    };
-    let counted = from_index.is_some();
-    let (counts, total_views) = match from_index {
-        Some(found) => found,
-        None => {
-            let (found, total) = sql_counts(c, &matching, rows, columns).await?;
-            let stances = STANCES.map(stance_key);
-            let mut counts = Vec::with_capacity(row_keys.len() * col_keys.len());
-            for r in &row_keys {
-                for col in &col_keys {
-                    counts.push(stances.clone().map(|s| {
-                        let key = (r.stored.clone(), col.stored.clone(), s);
-                        found.get(&key).copied().unwrap_or(0)
-                    }));
-                }
-            }
-            (counts, total)
-        }
-    };
-
+    let counts = count::<Views>(
+        engine,
+        indexed,
+        c,
+        &matching,
+        (axis(rows), &row_keys),
+        (axis(columns), &col_keys),
+    )
+    .await?;
     let threshold = crate::suppression::threshold(ctx);
-    let shared = indexed.filter(|_| counted);
-    let (row_dim, row_values) = index_values(rows, &row_keys);
-    let (col_dim, col_values) = index_values(columns, &col_keys);
+    let (row_dim, row_values) = index_values::<Views>(axis(rows), &row_keys);
+    let (col_dim, col_values) = index_values::<Views>(axis(columns), &col_keys);
     let map = Arc::new(CellContext {
         rows: (rows, row_keys),
         columns: (columns, col_keys),
         base,
     });
-    let mut cells = Vec::with_capacity(counts.len());
-    let mut counts = counts.into_iter();
+    let mut cells = Vec::with_capacity(counts.cells.len());
+    let mut by_class = counts.cells.into_iter();
     for (r, rv) in row_values.iter().enumerate() {
         for (col, cv) in col_values.iter().enumerate() {
-            let by_stance = counts.next().unwrap_or_default();
+            // The engine numbers stances in STANCES' order (see `engine::STANCES`).
+            let by_class = by_class.next().unwrap_or_default();
+            let by_stance = &by_class[..STANCES.len()];
             cells.push(EvidenceCell {
                 map: map.clone(),
                 row: r,
@@ -457,120 +394,25 @@ pub async fn evidence_map(
                 by_stance: STANCES
                     .iter()
                     .zip(by_stance)
-                    .map(|(s, n)| StanceCount::new(*s, n, threshold))
+                    .map(|(s, n)| StanceCount::new(*s, *n, threshold))
                     .collect(),
                 total: by_stance.iter().sum(),
                 threshold,
-                members: shared.as_ref().map(|set| crate::engine::CellMembers {
-                    set: set.clone(),
-                    row: (row_dim, *rv),
-                    column: (col_dim, *cv),
-                }),
+                members: counts
+                    .indexed
+                    .as_ref()
+                    .map(|set| crate::engine::CellMembers {
+                        set: set.clone(),
+                        row: (row_dim, *rv),
+                        column: (col_dim, *cv),
+                    }),
             });
         }
     }
     Ok(EvidenceMap {
         keys: map,
         cells,
-        total_views,
+        total_views: counts.total,
         threshold,
     })
-}
-
-/// The map's counts per cell (row by row) and stance (in [`STANCES`]' order), from the index
-/// (counted once per filter, shape and position: see [`crate::engine::Selected::map`]).
-fn indexed_counts(
-    engine: &Engine,
-    set: &crate::engine::Selected,
-    rows: (EvidenceDimension, &[EvidenceKey]),
-    columns: (EvidenceDimension, &[EvidenceKey]),
-) -> Option<Vec<[u64; STANCES.len()]>> {
-    let (row_dim, row_values) = index_values(rows.0, rows.1);
-    let (col_dim, col_values) = index_values(columns.0, columns.1);
-    let found = set.map(
-        engine,
-        false,
-        (row_dim, &row_values),
-        (col_dim, &col_values),
-    )?;
-    let mut counts = Vec::with_capacity(row_values.len() * col_values.len());
-    for rv in &row_values {
-        for cv in &col_values {
-            // The index numbers stances in STANCES' order (see `engine::STANCES`).
-            let by_class = found.get(&(*rv, *cv)).copied().unwrap_or_default();
-            counts.push(std::array::from_fn(|s| by_class[s]));
-        }
-    }
-    Some(counts)
-}
-
-/// The map's counts keyed by (row, column, stance) as stored, and the total, in SQL: one
-/// GROUP BY over the matching views, one COUNT.
-async fn sql_counts(
-    c: &DatabaseConnection,
-    matching: &sea_orm::Select<participant_view::Entity>,
-    rows: EvidenceDimension,
-    columns: EvidenceDimension,
-) -> ApiResult<(HashMap<(String, String, String), u64>, u64)> {
-    let mut q = Query::select();
-    q.from(participant_view::Entity);
-    let row_expr = key_expr(&mut q, rows);
-    let col_expr = key_expr(&mut q, columns);
-    let stance_expr = Expr::col((participant_view::Entity, participant_view::Column::Stance))
-        .cast_as(Alias::new("TEXT"));
-    q.expr_as(row_expr.clone(), Alias::new("r"))
-        .expr_as(col_expr.clone(), Alias::new("c"))
-        .expr_as(stance_expr.clone(), Alias::new("s"))
-        .expr_as(
-            Expr::col((participant_view::Entity, participant_view::Column::Id)).count_distinct(),
-            Alias::new("n"),
-        )
-        .and_where(
-            Expr::col((participant_view::Entity, participant_view::Column::Id)).in_subquery(
-                matching
-                    .clone()
-                    .select_only()
-                    .column(participant_view::Column::Id)
-                    .into_query(),
-            ),
-        )
-        .add_group_by([row_expr, col_expr, stance_expr]);
-    let found = db(c.query_all(&q).await)?;
-    let mut counts: HashMap<(String, String, String), u64> = HashMap::new();
-    for row in found {
-        let key = (
-            db(row.try_get::<String>("", "r"))?,
-            db(row.try_get::<String>("", "c"))?,
-            db(row.try_get::<String>("", "s"))?,
-        );
-        let n = db(row.try_get::<i64>("", "n"))?;
-        counts.insert(key, u64::try_from(n).unwrap_or(0));
-    }
-
-    let total_views = db(matching.clone().count(c).await)?;
-    Ok((counts, total_views))
-}
-
-/// The index's dimension and value for each key of a map dimension.
-fn index_values(dim: EvidenceDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
-    let value = |k: &EvidenceKey| -> i32 {
-        match dim {
-            EvidenceDimension::Mission => {
-                crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
-            }
-            EvidenceDimension::Stance => {
-                crate::engine::stance_index(&k.stored).map_or(-1, i32::from)
-            }
-            EvidenceDimension::Theme | EvidenceDimension::Exercise => {
-                k.stored.parse().unwrap_or(-1)
-            }
-        }
-    };
-    let d = match dim {
-        EvidenceDimension::Mission => Dim::Mission,
-        EvidenceDimension::Theme => Dim::Theme,
-        EvidenceDimension::Stance => Dim::Stance,
-        EvidenceDimension::Exercise => Dim::Exercise,
-    };
-    (d, keys.iter().map(value).collect())
 }

@@ -4,20 +4,16 @@
 //! `evidence_map`; findings have kinds instead of stances, so they have a map of their own.
 
 use super::evidence_map::{keys, EvidenceDimension, EvidenceKey};
+use super::maps::{count, index_values, key_condition, Axis, Findings};
 use super::support::conn;
 use super::{Finding, FindingKind};
-use crate::engine::{Dim, Engine};
-use crate::errors::{db, ApiError, ApiResult};
+use crate::engine::Engine;
+use crate::errors::{ApiError, ApiResult};
 use crate::filters::FindingFilter;
 use crate::pagination::{paginate, paginate_members, Page, PageArgs};
 use async_graphql::{Context, Enum, Object};
-use entity::{finding, finding_mission, finding_theme};
-use sea_orm::{
-    sea_query::{Alias, Condition, Expr, ExprTrait, Query, SelectStatement},
-    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, QueryTrait,
-};
-use std::collections::HashMap;
+use entity::finding;
+use sea_orm::{sea_query::Condition, ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 
 /// A way to group findings.
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
@@ -167,64 +163,14 @@ async fn finding_keys(
     })
 }
 
-/// The key column of a dimension (joining its tag table when it has one), as text.
-fn key_expr(q: &mut SelectStatement, dim: FindingDimension) -> Expr {
+/// The shared map's axis of a dimension.
+fn axis(dim: FindingDimension) -> Axis {
     match dim {
-        FindingDimension::Mission => {
-            q.inner_join(
-                finding_mission::Entity,
-                Expr::col((finding_mission::Entity, finding_mission::Column::FindingId))
-                    .equals((finding::Entity, finding::Column::Id)),
-            );
-            Expr::col((
-                finding_mission::Entity,
-                finding_mission::Column::MissionCode,
-            ))
-        }
-        FindingDimension::Theme => {
-            q.inner_join(
-                finding_theme::Entity,
-                Expr::col((finding_theme::Entity, finding_theme::Column::FindingId))
-                    .equals((finding::Entity, finding::Column::Id)),
-            );
-            Expr::col((finding_theme::Entity, finding_theme::Column::ThemeId))
-        }
-        FindingDimension::Kind => Expr::col((finding::Entity, finding::Column::Kind)),
-        FindingDimension::Exercise => Expr::col((finding::Entity, finding::Column::ExerciseId)),
+        FindingDimension::Mission => Axis::Mission,
+        FindingDimension::Theme => Axis::Theme,
+        FindingDimension::Kind => Axis::Class,
+        FindingDimension::Exercise => Axis::Exercise,
     }
-    .cast_as(Alias::new("TEXT"))
-}
-
-/// The condition "this finding has value `key` on `dim`".
-fn key_condition(dim: FindingDimension, key: &str) -> ApiResult<Condition> {
-    use finding::Column as C;
-    let int = || key.parse::<i32>().map_err(|_| ApiError::Internal);
-    Ok(Condition::all().add(match dim {
-        FindingDimension::Mission => {
-            let code = entity::enums::Mission::try_from_value(&key.to_string())
-                .map_err(|_| ApiError::Internal)?;
-            C::Id.in_subquery(
-                Query::select()
-                    .column(finding_mission::Column::FindingId)
-                    .from(finding_mission::Entity)
-                    .and_where(finding_mission::Column::MissionCode.eq(code))
-                    .to_owned(),
-            )
-        }
-        FindingDimension::Theme => C::Id.in_subquery(
-            Query::select()
-                .column(finding_theme::Column::FindingId)
-                .from(finding_theme::Entity)
-                .and_where(finding_theme::Column::ThemeId.eq(int()?))
-                .to_owned(),
-        ),
-        FindingDimension::Kind => {
-            let kind = entity::enums::FindingKind::try_from_value(&key.to_string())
-                .map_err(|_| ApiError::Internal)?;
-            C::Kind.eq(kind)
-        }
-        FindingDimension::Exercise => C::ExerciseId.eq(int()?),
-    }))
 }
 
 /// Builds the finding map for `rows` x `columns` over the findings matching `filter`.
@@ -251,40 +197,38 @@ pub async fn finding_map(
     let matching = finding::Entity::find().filter(base.clone());
     let row_keys = finding_keys(engine, c, rows).await?;
     let col_keys = finding_keys(engine, c, columns).await?;
-    let from_index = match (engine, &indexed) {
-        (Some(engine), Some(set)) => {
-            indexed_counts(engine, set, (rows, &row_keys), (columns, &col_keys))
-                .map(|counts| (counts, set.len()))
-        }
-        _ => None,
-    };
-    let counted = from_index.is_some();
-    let (counts, total_findings) = match from_index {
-        Some(found) => found,
-        None => sql_counts(c, &matching, rows, columns).await?,
-    };
-    let shared = indexed.filter(|_| counted);
-    let (row_dim, row_values) = index_values(rows, &row_keys);
-    let (col_dim, col_values) = index_values(columns, &col_keys);
-    let mut cells = Vec::with_capacity(row_keys.len() * col_keys.len());
+    let (rows, columns) = (axis(rows), axis(columns));
+    let counts = count::<Findings>(
+        engine,
+        indexed,
+        c,
+        &matching,
+        (rows, &row_keys),
+        (columns, &col_keys),
+    )
+    .await?;
+    let (row_dim, row_values) = index_values::<Findings>(rows, &row_keys);
+    let (col_dim, col_values) = index_values::<Findings>(columns, &col_keys);
+    let mut cells = Vec::with_capacity(counts.cells.len());
+    let mut by_class = counts.cells.iter();
     for (r, rv) in row_keys.iter().zip(&row_values) {
         for (col, cv) in col_keys.iter().zip(&col_values) {
             cells.push(FindingCell {
-                members: shared.as_ref().map(|set| crate::engine::CellMembers {
-                    set: set.clone(),
-                    row: (row_dim, *rv),
-                    column: (col_dim, *cv),
-                }),
+                members: counts
+                    .indexed
+                    .as_ref()
+                    .map(|set| crate::engine::CellMembers {
+                        set: set.clone(),
+                        row: (row_dim, *rv),
+                        column: (col_dim, *cv),
+                    }),
                 row: r.clone(),
                 column: col.clone(),
-                count: counts
-                    .get(&(r.stored.clone(), col.stored.clone()))
-                    .copied()
-                    .unwrap_or(0),
+                count: by_class.next().map_or(0, |n| n.iter().sum()),
                 condition: base
                     .clone()
-                    .add(key_condition(rows, &r.stored)?)
-                    .add(key_condition(columns, &col.stored)?),
+                    .add(key_condition::<Findings>(rows, &r.stored)?)
+                    .add(key_condition::<Findings>(columns, &col.stored)?),
             });
         }
     }
@@ -292,89 +236,6 @@ pub async fn finding_map(
         rows: row_keys,
         columns: col_keys,
         cells,
-        total_findings,
+        total_findings: counts.total,
     })
-}
-
-/// The map's counts keyed by (row, column) as stored, from the index.
-fn indexed_counts(
-    engine: &Engine,
-    set: &crate::engine::Selected,
-    rows: (FindingDimension, &[EvidenceKey]),
-    columns: (FindingDimension, &[EvidenceKey]),
-) -> Option<HashMap<(String, String), u64>> {
-    let (row_dim, row_values) = index_values(rows.0, rows.1);
-    let (col_dim, col_values) = index_values(columns.0, columns.1);
-    let found = set.map(engine, true, (row_dim, &row_values), (col_dim, &col_values))?;
-    let mut counts = HashMap::new();
-    for (r, rv) in rows.1.iter().zip(&row_values) {
-        for (c, cv) in columns.1.iter().zip(&col_values) {
-            if let Some(by_kind) = found.get(&(*rv, *cv)) {
-                counts.insert((r.stored.clone(), c.stored.clone()), by_kind.iter().sum());
-            }
-        }
-    }
-    Some(counts)
-}
-
-/// The map's counts keyed by (row, column) as stored, and the total, in SQL: one GROUP BY over
-/// the matching findings, one COUNT.
-async fn sql_counts(
-    c: &DatabaseConnection,
-    matching: &sea_orm::Select<finding::Entity>,
-    rows: FindingDimension,
-    columns: FindingDimension,
-) -> ApiResult<(HashMap<(String, String), u64>, u64)> {
-    let mut q = Query::select();
-    q.from(finding::Entity);
-    let row_expr = key_expr(&mut q, rows);
-    let col_expr = key_expr(&mut q, columns);
-    q.expr_as(row_expr.clone(), Alias::new("r"))
-        .expr_as(col_expr.clone(), Alias::new("c"))
-        .expr_as(
-            Expr::col((finding::Entity, finding::Column::Id)).count_distinct(),
-            Alias::new("n"),
-        )
-        .and_where(
-            Expr::col((finding::Entity, finding::Column::Id)).in_subquery(
-                matching
-                    .clone()
-                    .select_only()
-                    .column(finding::Column::Id)
-                    .into_query(),
-            ),
-        )
-        .add_group_by([row_expr, col_expr]);
-    let mut counts: HashMap<(String, String), u64> = HashMap::new();
-    for row in db(c.query_all(&q).await)? {
-        let key = (
-            db(row.try_get::<String>("", "r"))?,
-            db(row.try_get::<String>("", "c"))?,
-        );
-        let n = db(row.try_get::<i64>("", "n"))?;
-        counts.insert(key, u64::try_from(n).unwrap_or(0));
-    }
-
-    let total_findings = db(matching.clone().count(c).await)?;
-    Ok((counts, total_findings))
-}
-
-/// The index's dimension and value for each key of a map dimension.
-fn index_values(dim: FindingDimension, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
-    let value = |k: &EvidenceKey| -> i32 {
-        match dim {
-            FindingDimension::Mission => {
-                crate::engine::mission_index(&k.stored).map_or(-1, i32::from)
-            }
-            FindingDimension::Kind => crate::engine::kind_index(&k.stored).map_or(-1, i32::from),
-            FindingDimension::Theme | FindingDimension::Exercise => k.stored.parse().unwrap_or(-1),
-        }
-    };
-    let d = match dim {
-        FindingDimension::Mission => Dim::Mission,
-        FindingDimension::Theme => Dim::Theme,
-        FindingDimension::Kind => Dim::Stance,
-        FindingDimension::Exercise => Dim::Exercise,
-    };
-    (d, keys.iter().map(value).collect())
 }

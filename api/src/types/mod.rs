@@ -11,6 +11,7 @@ mod evidence_map;
 mod exercise;
 mod finding;
 mod finding_map;
+mod maps;
 mod node;
 mod organisation;
 mod search;
