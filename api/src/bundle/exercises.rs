@@ -8,15 +8,15 @@
 //! `partOf`. Within one transaction, so nothing of this is seen half-done.
 
 use super::{
-    check_missions, external_of, next_chunk, parse_row, reject, required_ref, row_field, slot,
-    slug, write_row, Codec, ImportReport,
+    codec, external_of, next_chunk, parse_row, reject, row_field, slot, slug, write_row, Codec,
+    ImportReport,
 };
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement as InvolvementFields};
 use crate::curation::{self, Actor, Curated, External, Outcome, Problem, Tags};
 use crate::curation::{organisations::Organisations, slugs_of, source_documents::SourceDocuments};
 use crate::errors::{db, ApiError, ApiResult};
 use entity::enums::{ExerciseKind, ExerciseStatus, Mission, OrganisationRole};
-use entity::{exercise, exercise_mission, exercise_organisation, organisation};
+use entity::{exercise, exercise_organisation, organisation};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -162,33 +162,25 @@ impl Codec for Exercises {
         row: &ExerciseRow,
         problems: &mut Vec<Problem>,
     ) -> ApiResult<Option<ExerciseFields>> {
-        let before = problems.len();
-        let part_of_id = match &row.part_of {
-            None => None,
-            Some(p) => required_ref::<Exercises, C>(conn, problems, "partOf", p).await?,
-        };
-        check_missions(conn, problems, &row.missions).await?;
+        // Any problem here refuses the row (a mission unknown too), so `failed` is not read.
+        let (before, mut failed) = (problems.len(), false);
+        let part_of_id =
+            codec::opt::<Exercises, C>(conn, problems, &mut failed, "partOf", &row.part_of).await?;
+        let missions = codec::missions(conn, problems, &row.missions).await?;
         let mut organisations = Vec::new();
         for (i, o) in row.organisations.iter().enumerate() {
-            if let Some(organisation_id) = required_ref::<Organisations, C>(
-                conn,
-                problems,
-                &format!("organisations[{i}].organisation"),
-                &o.organisation,
-            )
-            .await?
-            {
-                organisations.push(InvolvementFields {
-                    organisation_id,
-                    role: o.role,
-                });
-            }
+            let at = format!("organisations[{i}].organisation");
+            let organisation_id =
+                codec::one::<Organisations, C>(conn, problems, &mut failed, &at, &o.organisation)
+                    .await?;
+            organisations.push(InvolvementFields {
+                organisation_id,
+                role: o.role,
+            });
         }
-        let source_id =
-            required_ref::<SourceDocuments, C>(conn, problems, "source", &row.source).await?;
-        let Some(source_document_id) = source_id else {
-            return Ok(None);
-        };
+        let source_document_id =
+            codec::one::<SourceDocuments, C>(conn, problems, &mut failed, "source", &row.source)
+                .await?;
         if problems.len() > before {
             return Ok(None);
         }
@@ -206,7 +198,7 @@ impl Codec for Exercises {
                 session_count: row.session_count,
                 status: row.status,
                 part_of_id,
-                missions: Tags(row.missions.clone()),
+                missions: Tags(missions),
                 organisations: Tags(organisations),
                 source_document_id,
                 locator: row.locator.clone(),
@@ -227,17 +219,8 @@ impl Codec for Exercises {
             slugs_of::<SourceDocuments, C>(conn, rows.iter().map(|r| r.source_document_id)).await?;
         let parents =
             slugs_of::<Exercises, C>(conn, rows.iter().filter_map(|r| r.parent_id)).await?;
-        let mut missions: HashMap<i32, Vec<Mission>> = HashMap::new();
-        for t in db(exercise_mission::Entity::find()
-            .filter(exercise_mission::Column::ExerciseId.is_in(ids.clone()))
-            .all(conn)
-            .await)?
-        {
-            missions
-                .entry(t.exercise_id)
-                .or_default()
-                .push(t.mission_code);
-        }
+        let missions =
+            codec::linked_missions(conn, &crate::curation::exercises::MISSIONS, &ids).await?;
         // In the organisations' id order, which an export and import keeps.
         let mut organisations: HashMap<i32, Vec<(i32, Involvement)>> = HashMap::new();
         for (t, o) in db(exercise_organisation::Entity::find()
@@ -263,8 +246,7 @@ impl Codec for Exercises {
                 tracing::error!(error = %err, exercise = r.id, "places is not a list of names");
                 ApiError::Internal
             })?;
-            let mut m = missions.remove(&r.id).unwrap_or_default();
-            m.sort_by_key(|m| *m as u8);
+            let m = missions.get(&r.id).cloned().unwrap_or_default();
             let mut o = organisations.remove(&r.id).unwrap_or_default();
             o.sort_by_key(|(id, i)| (*id, i.role as u8));
             out.push((
