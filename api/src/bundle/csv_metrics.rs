@@ -12,7 +12,7 @@ use super::{reject, write_row, ImportReport};
 use crate::curation::metrics::Metrics;
 use crate::curation::Actor;
 use crate::curation::Problem;
-use crate::errors::{ApiError, ApiResult};
+use crate::errors::ApiResult;
 use sea_orm::ConnectionTrait;
 use std::io::Read;
 
@@ -114,44 +114,20 @@ pub async fn export<W: std::io::Write>(
     conn: &sea_orm::DatabaseConnection,
     out: W,
 ) -> ApiResult<u64> {
-    use super::Codec;
-    let failed = |err: csv::Error| {
-        tracing::error!(error = %err, "could not write the export");
-        ApiError::Internal
-    };
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(COLUMNS).map_err(failed)?;
-    let mut after = 0;
-    let mut n = 0;
-    loop {
-        let chunk = Metrics::export_chunk(conn, after, super::CHUNK).await?;
-        let done = (chunk.len() as u64) < super::CHUNK;
-        for (id, r) in chunk {
-            // `Display` writes the shortest text that reads back as the same f64.
-            writer
-                .write_record([
-                    r.slug.as_str(),
-                    &r.exercise,
-                    &r.label,
-                    &r.value.to_string(),
-                    &r.unit,
-                    &r.base.map(|b| b.to_string()).unwrap_or_default(),
-                    &r.source,
-                    &r.locator,
-                    r.external_source.as_deref().unwrap_or_default(),
-                    r.external_id.as_deref().unwrap_or_default(),
-                ])
-                .map_err(failed)?;
-            after = id;
-            n += 1;
-        }
-        if done {
-            break;
-        }
-    }
-    writer.flush().map_err(|err| {
-        tracing::error!(error = %err, "could not write the export");
-        ApiError::Internal
-    })?;
-    Ok(n)
+    super::export_csv::<Metrics, W>(conn, out, &COLUMNS, |r| {
+        // `Display` writes the shortest text that reads back as the same f64.
+        vec![
+            r.slug.clone(),
+            r.exercise.clone(),
+            r.label.clone(),
+            r.value.to_string(),
+            r.unit.clone(),
+            r.base.map(|b| b.to_string()).unwrap_or_default(),
+            r.source.clone(),
+            r.locator.clone(),
+            r.external_source.clone().unwrap_or_default(),
+            r.external_id.clone().unwrap_or_default(),
+        ]
+    })
+    .await
 }

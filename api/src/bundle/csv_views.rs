@@ -183,56 +183,31 @@ pub async fn export<W: std::io::Write>(
     conn: &sea_orm::DatabaseConnection,
     out: W,
 ) -> ApiResult<u64> {
-    use super::Codec;
     use crate::curation::views::Views;
-    let failed = |err: csv::Error| {
-        tracing::error!(error = %err, "could not write the export");
-        ApiError::Internal
-    };
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(COLUMNS).map_err(failed)?;
-    let mut after = 0;
-    let mut n = 0;
-    loop {
-        let chunk = Views::export_chunk(conn, after, super::CHUNK).await?;
-        let done = (chunk.len() as u64) < super::CHUNK;
-        for (id, r) in chunk {
-            let missions = r
-                .missions
-                .iter()
-                .map(|m| crate::curation::mission_code(*m))
-                .collect::<Vec<_>>()
-                .join(";");
-            writer
-                .write_record([
-                    r.slug.as_str(),
-                    &r.exercise,
-                    r.session.as_deref().unwrap_or_default(),
-                    r.finding.as_deref().unwrap_or_default(),
-                    &r.text,
-                    if r.verbatim { "true" } else { "false" },
-                    &code(&r.stance),
-                    &missions,
-                    &r.themes.join(";"),
-                    &r.source,
-                    &r.locator,
-                    &code(&r.review_status),
-                    r.external_source.as_deref().unwrap_or_default(),
-                    r.external_id.as_deref().unwrap_or_default(),
-                ])
-                .map_err(failed)?;
-            after = id;
-            n += 1;
-        }
-        if done {
-            break;
-        }
-    }
-    writer.flush().map_err(|err| {
-        tracing::error!(error = %err, "could not write the export");
-        ApiError::Internal
-    })?;
-    Ok(n)
+    super::export_csv::<Views, W>(conn, out, &COLUMNS, |r| {
+        let missions: Vec<&str> = r
+            .missions
+            .iter()
+            .map(|m| crate::curation::mission_code(*m))
+            .collect();
+        vec![
+            r.slug.clone(),
+            r.exercise.clone(),
+            r.session.clone().unwrap_or_default(),
+            r.finding.clone().unwrap_or_default(),
+            r.text.clone(),
+            r.verbatim.to_string(),
+            code(&r.stance),
+            missions.join(";"),
+            r.themes.join(";"),
+            r.source.clone(),
+            r.locator.clone(),
+            code(&r.review_status),
+            r.external_source.clone().unwrap_or_default(),
+            r.external_id.clone().unwrap_or_default(),
+        ]
+    })
+    .await
 }
 
 /// The stored (and serialised) code of an enum value, e.g. `CONCERN`.

@@ -765,6 +765,36 @@ async fn export_type<T: Codec, W: Write>(conn: &DatabaseConnection, out: &mut W)
     }
 }
 
+/// Writes every row of `T` as CSV under `columns`, in id order, streaming in chunks; `record`
+/// gives a row's cells in the columns' order.
+pub(crate) async fn export_csv<T: Codec, W: Write>(
+    conn: &DatabaseConnection,
+    out: W,
+    columns: &[&str],
+    record: impl Fn(&T::Row) -> Vec<String>,
+) -> ApiResult<u64> {
+    let failed = |err: csv::Error| {
+        tracing::error!(error = %err, "could not write the export");
+        ApiError::Internal
+    };
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(columns).map_err(failed)?;
+    let (mut after, mut n) = (0, 0);
+    loop {
+        let chunk = T::export_chunk(conn, after, CHUNK).await?;
+        let done = (chunk.len() as u64) < CHUNK;
+        for (id, row) in &chunk {
+            writer.write_record(record(row)).map_err(failed)?;
+            (after, n) = (*id, n + 1);
+        }
+        if done {
+            break;
+        }
+    }
+    writer.flush().map_err(|err| failed(err.into()))?;
+    Ok(n)
+}
+
 // Slug lookups shared by the codecs.
 
 /// The review status a finding, view or commitment row gets when the bundle does not say.
