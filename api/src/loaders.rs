@@ -312,6 +312,23 @@ impl ChildRelation {
         }
     }
 
+    /// The condition "the child (a row of `child_table`, whose key is `id`) is under `parent`".
+    pub fn condition(&self, child_table: &str, parent: i32) -> sea_orm::Condition {
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let column = |table: &str, column: &str| Expr::col((Alias::new(table), Alias::new(column)));
+        let under = match self.child {
+            None => column(self.table, self.parent).eq(parent),
+            Some(child) => column(child_table, "id").in_subquery(
+                Query::select()
+                    .column((Alias::new(self.table), Alias::new(child)))
+                    .from(Alias::new(self.table))
+                    .and_where(column(self.table, self.parent).eq(parent))
+                    .to_owned(),
+            ),
+        };
+        sea_orm::Condition::all().add(under)
+    }
+
     /// The SQL naming a child's parent id, e.g. `participant_view.finding_id`.
     fn parent_sql(&self) -> String {
         format!("{}.{}", self.table, self.parent)

@@ -652,6 +652,56 @@ pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> u
     page.saturating_mul(child_complexity).saturating_add(1)
 }
 
+/// A stored row's id (every curated table's key is an `id` column).
+pub trait HasId {
+    const ID: Self::Column;
+    type Column;
+    fn id(&self) -> i32;
+}
+
+macro_rules! has_id {
+    ($($table:ident),*) => {$(
+        impl HasId for entity::$table::Model {
+            type Column = entity::$table::Column;
+            const ID: entity::$table::Column = entity::$table::Column::Id;
+            fn id(&self) -> i32 {
+                self.id
+            }
+        }
+    )*};
+}
+
+has_id!(
+    exercise,
+    finding,
+    participant_view,
+    metric,
+    resource,
+    session,
+    commitment,
+    organisation
+);
+
+/// The children of `parent` through `relation`, paged: [`paginate_children`] with the
+/// statement the relation names.
+pub async fn children<E, T>(
+    ctx: &Context<'_>,
+    relation: loaders::ChildRelation,
+    parent: i32,
+    wrap: impl Fn(E::Model) -> T,
+    args: PageArgs,
+) -> ApiResult<Page<T>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + HasId<Column = E::Column>,
+    T: OutputType,
+{
+    let under = relation.condition(E::default().table_name(), parent);
+    let select = || E::find().filter(under);
+    let id = <E::Model as HasId>::ID;
+    paginate_children(ctx, relation, parent, select, id, HasId::id, wrap, args).await
+}
+
 /// Like [`paginate`], for a list nested under a parent. A plain first page (no cursor, no
 /// `last`) is loaded for all the parents of the enclosing page in one windowed statement, and
 /// its `totalCount` in one GROUP BY; anything else pages this parent alone (`select` makes its

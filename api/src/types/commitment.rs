@@ -1,17 +1,16 @@
 //! "What happened next": organisers' stated responses and commitments, with the exercises and
 //! findings they answer.
 
-use super::support::{members, Provenance};
+use super::support::Provenance;
 use super::{CommitmentStatus, Exercise, Finding, Organisation};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
-use crate::pagination::{paginate_children, Page, PageArgs};
+use crate::pagination::{children, Page, PageArgs};
 use crate::scalars::PartialDate;
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
-use entity::{commitment, commitment_exercise, commitment_finding, exercise, finding};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{commitment, exercise, finding};
 
 /// A stated response or commitment.
 pub struct Commitment(pub commitment::Model);
@@ -74,22 +73,10 @@ impl Commitment {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = || {
-            exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
-                commitment_exercise::Entity,
-            >(
-                commitment_exercise::Column::ExerciseId,
-                commitment_exercise::Column::CommitmentId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<exercise::Entity, _>(
             ctx,
             loaders::rel::commitment_exercises(),
             self.0.id,
-            select,
-            exercise::Column::Id,
-            |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
         )
@@ -112,22 +99,10 @@ impl Commitment {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = || {
-            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-                commitment_finding::Entity,
-            >(
-                commitment_finding::Column::FindingId,
-                commitment_finding::Column::CommitmentId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<finding::Entity, _>(
             ctx,
             loaders::rel::commitment_findings(),
             self.0.id,
-            select,
-            finding::Column::Id,
-            |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
         )

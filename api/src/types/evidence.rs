@@ -1,16 +1,15 @@
 //! Reported figures (metrics) and linked material (resources).
 
-use super::support::{members, Provenance};
+use super::support::Provenance;
 use super::{Exercise, Finding, Organisation, ResourceKind};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
-use crate::pagination::{paginate_children, Page, PageArgs};
+use crate::pagination::{children, Page, PageArgs};
 use crate::scalars::PartialDate;
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
-use entity::{exercise, finding, metric, resource, resource_exercise, resource_finding};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{exercise, finding, metric, resource};
 
 /// A reported figure.
 pub struct Metric(pub metric::Model);
@@ -132,22 +131,10 @@ impl Resource {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = || {
-            exercise::Entity::find().filter(exercise::Column::Id.in_subquery(members::<
-                resource_exercise::Entity,
-            >(
-                resource_exercise::Column::ExerciseId,
-                resource_exercise::Column::ResourceId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<exercise::Entity, _>(
             ctx,
             loaders::rel::resource_exercises(),
             self.0.id,
-            select,
-            exercise::Column::Id,
-            |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
         )
@@ -170,22 +157,10 @@ impl Resource {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = || {
-            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-                resource_finding::Entity,
-            >(
-                resource_finding::Column::FindingId,
-                resource_finding::Column::ResourceId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<finding::Entity, _>(
             ctx,
             loaders::rel::resource_findings(),
             self.0.id,
-            select,
-            finding::Column::Id,
-            |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
         )

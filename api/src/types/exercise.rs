@@ -1,6 +1,6 @@
 //! Engagement exercises (public dialogues, communities of practice, surveys...) and their sessions.
 
-use super::support::{conn, members, Provenance};
+use super::support::{conn, Provenance};
 use super::{
     Commitment, ExerciseCounts, ExerciseKind, ExerciseStatus, Finding, Involvement, Metric,
     Mission, Organisation, OrganisationRole, ParticipantView, Resource, SessionFormat,
@@ -8,13 +8,13 @@ use super::{
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, ExerciseById, ExerciseMissions};
-use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::pagination::{children, paginate, Page, PageArgs};
 use crate::scalars::PartialDate;
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
 use entity::{
-    commitment, commitment_exercise, exercise, exercise_organisation, finding, metric,
-    organisation, participant_view, resource, resource_exercise, session,
+    commitment, exercise, exercise_organisation, finding, metric, organisation, participant_view,
+    resource, session,
 };
 use sea_orm::{sea_query::Query, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -118,14 +118,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Exercise>> {
-        let select = || exercise::Entity::find().filter(exercise::Column::ParentId.eq(self.0.id));
-        paginate_children(
+        children::<exercise::Entity, _>(
             ctx,
             loaders::rel::exercise_parts(),
             self.0.id,
-            select,
-            exercise::Column::Id,
-            |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
         )
@@ -205,14 +201,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Session>> {
-        let select = || session::Entity::find().filter(session::Column::ExerciseId.eq(self.0.id));
-        paginate_children(
+        children::<session::Entity, _>(
             ctx,
             loaders::rel::exercise_sessions(),
             self.0.id,
-            select,
-            session::Column::Id,
-            |m| m.id,
             Session,
             PageArgs::new(first, after, last, before),
         )
@@ -235,14 +227,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = || finding::Entity::find().filter(finding::Column::ExerciseId.eq(self.0.id));
-        paginate_children(
+        children::<finding::Entity, _>(
             ctx,
             loaders::rel::exercise_findings(),
             self.0.id,
-            select,
-            finding::Column::Id,
-            |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
         )
@@ -265,17 +253,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = || {
-            participant_view::Entity::find()
-                .filter(participant_view::Column::ExerciseId.eq(self.0.id))
-        };
-        paginate_children(
+        children::<participant_view::Entity, _>(
             ctx,
             loaders::rel::exercise_views(),
             self.0.id,
-            select,
-            participant_view::Column::Id,
-            |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
         )
@@ -298,14 +279,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Metric>> {
-        let select = || metric::Entity::find().filter(metric::Column::ExerciseId.eq(self.0.id));
-        paginate_children(
+        children::<metric::Entity, _>(
             ctx,
             loaders::rel::exercise_metrics(),
             self.0.id,
-            select,
-            metric::Column::Id,
-            |m| m.id,
             Metric,
             PageArgs::new(first, after, last, before),
         )
@@ -328,22 +305,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select = || {
-            resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
-                resource_exercise::Entity,
-            >(
-                resource_exercise::Column::ResourceId,
-                resource_exercise::Column::ExerciseId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<resource::Entity, _>(
             ctx,
             loaders::rel::exercise_resources(),
             self.0.id,
-            select,
-            resource::Column::Id,
-            |m| m.id,
             Resource,
             PageArgs::new(first, after, last, before),
         )
@@ -367,22 +332,10 @@ impl Exercise {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
-        let select = || {
-            commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
-                commitment_exercise::Entity,
-            >(
-                commitment_exercise::Column::CommitmentId,
-                commitment_exercise::Column::ExerciseId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<commitment::Entity, _>(
             ctx,
             loaders::rel::exercise_commitments(),
             self.0.id,
-            select,
-            commitment::Column::Id,
-            |m| m.id,
             Commitment,
             PageArgs::new(first, after, last, before),
         )
@@ -491,17 +444,10 @@ impl Session {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = || {
-            participant_view::Entity::find()
-                .filter(participant_view::Column::SessionId.eq(self.0.id))
-        };
-        paginate_children(
+        children::<participant_view::Entity, _>(
             ctx,
             loaders::rel::session_views(),
             self.0.id,
-            select,
-            participant_view::Column::Id,
-            |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
         )

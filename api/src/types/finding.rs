@@ -1,17 +1,14 @@
 //! Findings: an exercise's key messages and conclusions.
 
-use super::support::{members, Provenance};
+use super::support::Provenance;
 use super::{Commitment, Exercise, FindingKind, Mission, ParticipantView, Resource, Theme};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, FindingMissions};
-use crate::pagination::{paginate_children, Page, PageArgs};
+use crate::pagination::{children, Page, PageArgs};
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
-use entity::{
-    commitment, commitment_finding, finding, participant_view, resource, resource_finding,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use entity::{commitment, finding, participant_view, resource};
 
 /// A finding of an exercise.
 pub struct Finding(pub finding::Model);
@@ -83,17 +80,10 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = || {
-            participant_view::Entity::find()
-                .filter(participant_view::Column::FindingId.eq(self.0.id))
-        };
-        paginate_children(
+        children::<participant_view::Entity, _>(
             ctx,
             loaders::rel::finding_views(),
             self.0.id,
-            select,
-            participant_view::Column::Id,
-            |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
         )
@@ -116,22 +106,10 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select = || {
-            resource::Entity::find().filter(resource::Column::Id.in_subquery(members::<
-                resource_finding::Entity,
-            >(
-                resource_finding::Column::ResourceId,
-                resource_finding::Column::FindingId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<resource::Entity, _>(
             ctx,
             loaders::rel::finding_resources(),
             self.0.id,
-            select,
-            resource::Column::Id,
-            |m| m.id,
             Resource,
             PageArgs::new(first, after, last, before),
         )
@@ -155,22 +133,10 @@ impl Finding {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
-        let select = || {
-            commitment::Entity::find().filter(commitment::Column::Id.in_subquery(members::<
-                commitment_finding::Entity,
-            >(
-                commitment_finding::Column::CommitmentId,
-                commitment_finding::Column::FindingId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<commitment::Entity, _>(
             ctx,
             loaders::rel::finding_commitments(),
             self.0.id,
-            select,
-            commitment::Column::Id,
-            |m| m.id,
             Commitment,
             PageArgs::new(first, after, last, before),
         )

@@ -5,7 +5,7 @@ use super::{Commitment, Exercise, OrganisationKind, OrganisationRole, Resource};
 use crate::errors::{db, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders::{self, OrganisationById};
-use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::pagination::{children, paginate, Page, PageArgs};
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
 use entity::{commitment, exercise, exercise_organisation, organisation, resource};
@@ -115,15 +115,10 @@ impl Organisation {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Resource>> {
-        let select =
-            || resource::Entity::find().filter(resource::Column::PublisherId.eq(self.0.id));
-        paginate_children(
+        children::<resource::Entity, _>(
             ctx,
             loaders::rel::published_resources(),
             self.0.id,
-            select,
-            resource::Column::Id,
-            |m| m.id,
             Resource,
             PageArgs::new(first, after, last, before),
         )
@@ -147,15 +142,10 @@ impl Organisation {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Commitment>> {
-        let select =
-            || commitment::Entity::find().filter(commitment::Column::OrganisationId.eq(self.0.id));
-        paginate_children(
+        children::<commitment::Entity, _>(
             ctx,
             loaders::rel::organisation_commitments(),
             self.0.id,
-            select,
-            commitment::Column::Id,
-            |m| m.id,
             Commitment,
             PageArgs::new(first, after, last, before),
         )

@@ -6,13 +6,13 @@ use super::{Exercise, Finding, Mission, MissionCounts, ParticipantView};
 use crate::errors::ApiResult;
 use crate::ids::{GlobalId, NodeKind};
 use crate::loaders;
-use crate::pagination::{paginate, paginate_children, Page, PageArgs};
+use crate::pagination::{children, paginate, Page, PageArgs};
 use crate::scalars::PartialDate;
 use crate::types::support::Stamps;
 use async_graphql::{Context, Object, ID};
 use entity::{
-    exercise, exercise_mission, finding, finding_mission, finding_theme, participant_view,
-    source_document, theme, view_mission, view_theme,
+    exercise, exercise_mission, finding, finding_mission, participant_view, source_document, theme,
+    view_mission,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -271,22 +271,10 @@ impl Theme {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<Finding>> {
-        let select = || {
-            finding::Entity::find().filter(finding::Column::Id.in_subquery(members::<
-                finding_theme::Entity,
-            >(
-                finding_theme::Column::FindingId,
-                finding_theme::Column::ThemeId,
-                self.0.id,
-            )))
-        };
-        paginate_children(
+        children::<finding::Entity, _>(
             ctx,
             loaders::rel::theme_findings(),
             self.0.id,
-            select,
-            finding::Column::Id,
-            |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
         )
@@ -309,22 +297,10 @@ impl Theme {
         last: Option<i32>,
         #[graphql(desc = "Page backwards: items before this cursor.")] before: Option<String>,
     ) -> ApiResult<Page<ParticipantView>> {
-        let select = || {
-            participant_view::Entity::find().filter(participant_view::Column::Id.in_subquery(
-                members::<view_theme::Entity>(
-                    view_theme::Column::ViewId,
-                    view_theme::Column::ThemeId,
-                    self.0.id,
-                ),
-            ))
-        };
-        paginate_children(
+        children::<participant_view::Entity, _>(
             ctx,
             loaders::rel::theme_views(),
             self.0.id,
-            select,
-            participant_view::Column::Id,
-            |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
         )
