@@ -2,7 +2,7 @@
 //! them to the exercises and findings they answer. Review goes through `review`, as for findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, set_id};
+use super::{id_of, ids_of};
 use crate::curation::commitments::{CommitmentFields, Commitments};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -104,24 +104,16 @@ pub struct UpdateCommitmentInput {
 impl Changes<Commitments> for UpdateCommitmentInput {
     fn apply(&self, mut f: CommitmentFields) -> ApiResult<CommitmentFields> {
         patch!(self => f: slug, title, statement, status, locator, stated_on);
-        set_id(
-            &mut f.organisation_id,
-            &self.organisation_id,
-            NodeKind::Organisation,
-            "input.organisationId",
-        )?;
+        patch_refs!(self => f:
+            organisation_id <- organisation_id: Organisation "input.organisationId"
+        );
         if let Some(v) = &self.exercise_ids {
             f.exercise_ids = Tags(ids_of(v, NodeKind::Exercise, "input.exerciseIds")?);
         }
         if let Some(v) = &self.finding_ids {
             f.finding_ids = Tags(ids_of(v, NodeKind::Finding, "input.findingIds")?);
         }
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f)
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting engagement exercises.
 
 use super::writes::{Changes, Values};
-use super::{id_of, maybe_ref, missions, opt_id_of, set_id};
+use super::{id_of, missions, opt_id_of};
 use crate::curation::exercises::{ExerciseFields, Exercises, Involvement};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -139,24 +139,14 @@ pub struct UpdateExerciseInput {
 impl Changes<Exercises> for UpdateExerciseInput {
     fn apply(&self, mut f: ExerciseFields) -> ApiResult<ExerciseFields> {
         patch!(self => f: slug, title, kind, summary, places, status, locator, method, start_date, end_date, participant_count, session_count);
-        f.part_of_id = maybe_ref(
-            &self.part_of_id,
-            f.part_of_id,
-            NodeKind::Exercise,
-            "input.partOfId",
-        )?;
+        patch_refs!(self => f: part_of_id <- part_of_id: Exercise "input.partOfId");
         if let Some(v) = &self.missions {
             f.missions = Tags(missions(v));
         }
         if let Some(v) = &self.organisations {
             f.organisations = involvements(v, "input.organisations")?;
         }
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f.normalised())
     }
 }

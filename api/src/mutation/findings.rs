@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting findings.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, missions, set_id};
+use super::{id_of, ids_of, missions};
 use crate::curation::{findings::FindingFields, findings::Findings};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -89,24 +89,14 @@ pub struct UpdateFindingInput {
 impl Changes<Findings> for UpdateFindingInput {
     fn apply(&self, mut f: FindingFields) -> ApiResult<FindingFields> {
         patch!(self => f: slug, title, summary, kind, position, locator);
-        set_id(
-            &mut f.exercise_id,
-            &self.exercise_id,
-            NodeKind::Exercise,
-            "input.exerciseId",
-        )?;
+        patch_refs!(self => f: exercise_id <- exercise_id: Exercise "input.exerciseId");
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
         if let Some(v) = &self.theme_ids {
             f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
         }
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f.normalised())
     }
 }

@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting metrics.
 
+use super::id_of;
 use super::writes::{Changes, Values};
-use super::{id_of, set_id};
 use crate::curation::{metrics::MetricFields, metrics::Metrics};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -72,18 +72,8 @@ pub struct UpdateMetricInput {
 impl Changes<Metrics> for UpdateMetricInput {
     fn apply(&self, mut f: MetricFields) -> ApiResult<MetricFields> {
         patch!(self => f: slug, label, value, unit, locator, base);
-        set_id(
-            &mut f.exercise_id,
-            &self.exercise_id,
-            NodeKind::Exercise,
-            "input.exerciseId",
-        )?;
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: exercise_id <- exercise_id: Exercise "input.exerciseId");
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f)
     }
 }

@@ -24,7 +24,7 @@ use crate::curation;
 use crate::errors::{ApiError, ApiResult};
 use crate::ids::{GlobalId, NodeKind};
 use crate::types::Mission;
-use async_graphql::{Context, Enum, InputObject, MaybeUndefined, MergedObject, SimpleObject, ID};
+use async_graphql::{Context, Enum, InputObject, MergedObject, SimpleObject, ID};
 use chrono::Utc;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
@@ -83,34 +83,6 @@ pub(crate) fn ids_of(ids: &[ID], kind: NodeKind, field: &str) -> ApiResult<Vec<i
 /// Decodes an optional reference of a create input.
 pub(crate) fn opt_id_of(id: &Option<ID>, kind: NodeKind, field: &str) -> ApiResult<Option<i32>> {
     id.as_ref().map(|id| id_of(id, kind, field)).transpose()
-}
-
-/// The new value of a reference in an update: kept when absent, else decoded (`at` names the
-/// argument in errors).
-pub(crate) fn set_id(
-    field: &mut i32,
-    value: &Option<ID>,
-    kind: NodeKind,
-    at: &str,
-) -> ApiResult<()> {
-    if let Some(id) = value {
-        *field = id_of(id, kind, at)?;
-    }
-    Ok(())
-}
-
-/// The new value of a nullable reference in an update: kept when absent, cleared by `null`.
-pub(crate) fn maybe_ref(
-    value: &MaybeUndefined<ID>,
-    current: Option<i32>,
-    kind: NodeKind,
-    field: &str,
-) -> ApiResult<Option<i32>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(current),
-        MaybeUndefined::Null => Ok(None),
-        MaybeUndefined::Value(id) => Ok(Some(id_of(id, kind, field)?)),
-    }
 }
 
 pub(crate) fn missions(list: &[Mission]) -> Vec<entity::enums::Mission> {

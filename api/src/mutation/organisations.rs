@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting organisations.
 
+use super::id_of;
 use super::writes::{Changes, Values};
-use super::{id_of, set_id};
 use crate::curation::{organisations::OrganisationFields, organisations::Organisations};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -67,12 +67,7 @@ pub struct UpdateOrganisationInput {
 impl Changes<Organisations> for UpdateOrganisationInput {
     fn apply(&self, mut f: OrganisationFields) -> ApiResult<OrganisationFields> {
         patch!(self => f: slug, name, kind, locator, website, description);
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f)
     }
 }

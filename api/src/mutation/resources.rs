@@ -2,7 +2,7 @@
 //! report on and the findings they state.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe_ref, opt_id_of, set_id};
+use super::{id_of, ids_of, opt_id_of};
 use crate::curation::resources::{ResourceFields, Resources};
 use crate::curation::Tags;
 use crate::errors::ApiResult;
@@ -100,24 +100,14 @@ pub struct UpdateResourceInput {
 impl Changes<Resources> for UpdateResourceInput {
     fn apply(&self, mut f: ResourceFields) -> ApiResult<ResourceFields> {
         patch!(self => f: slug, title, kind, locator, url, published_on);
-        f.publisher_id = maybe_ref(
-            &self.publisher_id,
-            f.publisher_id,
-            NodeKind::Organisation,
-            "input.publisherId",
-        )?;
+        patch_refs!(self => f: publisher_id <- publisher_id: Organisation "input.publisherId");
         if let Some(v) = &self.exercise_ids {
             f.exercise_ids = Tags(ids_of(v, NodeKind::Exercise, "input.exerciseIds")?);
         }
         if let Some(v) = &self.finding_ids {
             f.finding_ids = Tags(ids_of(v, NodeKind::Finding, "input.findingIds")?);
         }
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f)
     }
 }

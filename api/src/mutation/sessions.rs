@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting sessions of exercises.
 
+use super::id_of;
 use super::writes::{Changes, Values};
-use super::{id_of, set_id};
 use crate::curation::{sessions::SessionFields, sessions::Sessions};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -77,18 +77,8 @@ pub struct UpdateSessionInput {
 impl Changes<Sessions> for UpdateSessionInput {
     fn apply(&self, mut f: SessionFields) -> ApiResult<SessionFields> {
         patch!(self => f: slug, title, locator, sequence, date, place, format);
-        set_id(
-            &mut f.exercise_id,
-            &self.exercise_id,
-            NodeKind::Exercise,
-            "input.exerciseId",
-        )?;
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: exercise_id <- exercise_id: Exercise "input.exerciseId");
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f)
     }
 }

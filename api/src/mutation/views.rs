@@ -1,7 +1,7 @@
 //! Creating, changing, upserting and deleting participant views.
 
 use super::writes::{Changes, Values};
-use super::{id_of, ids_of, maybe_ref, missions, set_id};
+use super::{id_of, ids_of, missions};
 use crate::curation::{views::ViewFields, views::Views};
 use crate::errors::ApiResult;
 use crate::ids::NodeKind;
@@ -104,36 +104,16 @@ pub struct UpdateViewInput {
 impl Changes<Views> for UpdateViewInput {
     fn apply(&self, mut f: ViewFields) -> ApiResult<ViewFields> {
         patch!(self => f: slug, text, verbatim, stance, locator);
-        set_id(
-            &mut f.exercise_id,
-            &self.exercise_id,
-            NodeKind::Exercise,
-            "input.exerciseId",
-        )?;
-        f.session_id = maybe_ref(
-            &self.session_id,
-            f.session_id,
-            NodeKind::Session,
-            "input.sessionId",
-        )?;
-        f.finding_id = maybe_ref(
-            &self.finding_id,
-            f.finding_id,
-            NodeKind::Finding,
-            "input.findingId",
-        )?;
+        patch_refs!(self => f: exercise_id <- exercise_id: Exercise "input.exerciseId");
+        patch_refs!(self => f: session_id <- session_id: Session "input.sessionId");
+        patch_refs!(self => f: finding_id <- finding_id: Finding "input.findingId");
         if let Some(v) = &self.missions {
             f.missions = missions(v);
         }
         if let Some(v) = &self.theme_ids {
             f.theme_ids = ids_of(v, NodeKind::Theme, "input.themeIds")?;
         }
-        set_id(
-            &mut f.source_document_id,
-            &self.source_id,
-            NodeKind::SourceDocument,
-            "input.sourceId",
-        )?;
+        patch_refs!(self => f: source_document_id <- source_id: SourceDocument "input.sourceId");
         Ok(f.normalised())
     }
 }

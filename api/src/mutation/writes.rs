@@ -7,6 +7,7 @@ use super::{begin, commit, id_of, version_arg, ExternalKeyInput, Tombstone, Writ
 use crate::auth::{caller, Role};
 use crate::curation::{self, Curated};
 use crate::errors::ApiResult;
+use crate::ids::NodeKind;
 use async_graphql::{Context, MaybeUndefined, ID};
 
 /// A create (or upsert) input of `T`: the fields it sets, with references decoded. `at` is where
@@ -243,5 +244,43 @@ macro_rules! fields_of {
 macro_rules! patch {
     ($input:ident => $fields:ident: $($field:ident),* $(,)?) => {
         $( $crate::mutation::writes::Patch::patch(&$input.$field, &mut $fields.$field); )*
+    };
+}
+
+/// An update input's reference: a global ID decoded as `kind` (`at` names the argument in
+/// errors). An absent one keeps the current reference; a `MaybeUndefined` one's `null` clears it.
+pub(crate) trait PatchRef<T> {
+    fn patch_ref(&self, current: &mut T, kind: NodeKind, at: &str) -> ApiResult<()>;
+}
+
+impl PatchRef<i32> for Option<ID> {
+    fn patch_ref(&self, current: &mut i32, kind: NodeKind, at: &str) -> ApiResult<()> {
+        if let Some(id) = self {
+            *current = id_of(id, kind, at)?;
+        }
+        Ok(())
+    }
+}
+
+impl PatchRef<Option<i32>> for MaybeUndefined<ID> {
+    fn patch_ref(&self, current: &mut Option<i32>, kind: NodeKind, at: &str) -> ApiResult<()> {
+        match self {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => *current = None,
+            MaybeUndefined::Value(id) => *current = Some(id_of(id, kind, at)?),
+        }
+        Ok(())
+    }
+}
+
+/// Applies an update input's references ([`PatchRef`]): `field <- argument: Kind "path"`.
+macro_rules! patch_refs {
+    ($input:ident => $fields:ident: $($field:ident <- $arg:ident: $kind:ident $at:literal),* $(,)?) => {
+        $( $crate::mutation::writes::PatchRef::patch_ref(
+            &$input.$arg,
+            &mut $fields.$field,
+            $crate::ids::NodeKind::$kind,
+            $at,
+        )?; )*
     };
 }
