@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 use std::future::Future;
 
-/// What [`fields!`] writes for a curated type's fields: the columns they hold, read from the row
+/// What `fields!` writes for a curated type's fields: the columns they hold, read from the row
 /// and written to it as they are (tags start empty: the type's own code reads and writes them).
 pub trait Columns: Clone + PartialEq + Serialize + Send + Sync + Sized {
     /// The row as stored.

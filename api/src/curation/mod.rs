@@ -192,7 +192,7 @@ pub async fn slugs_of<T: Record, C: ConnectionTrait>(
 }
 
 /// What an entity's writable state looks like, and how to read and write it. The columns come
-/// from [`fields!`]; a type adds its checks, its tags and what blocks its deletion.
+/// from `fields!`; a type adds its checks, its tags and what blocks its deletion.
 pub trait Curated: Record + Sized + Send + Sync {
     /// The row as stored.
     type Model: Clone + Send + Sync;

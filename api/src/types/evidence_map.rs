@@ -1,6 +1,7 @@
 //! The evidence map: counts of participant views for every cell of two dimensions (e.g. Mission
-//! x Theme), split by stance, computed in the database with one GROUP BY, including the empty
-//! cells where no evidence exists yet. Each cell drills into the paginated views behind it.
+//! x Theme), split by stance, including the empty cells where no evidence exists yet, counted as
+//! [`super::maps`] says (by the read engine, else with one GROUP BY). Each cell drills into the
+//! paginated views behind it.
 
 use super::maps::{count, index_values, key_condition, Axis, Views};
 use super::support::conn;

@@ -1,5 +1,5 @@
 //! The finding map: counts of findings for every cell of two dimensions (e.g. Mission x Theme),
-//! under a `FindingFilter`, computed in the database with one GROUP BY, empty cells included.
+//! under a `FindingFilter`, empty cells included, counted as [`super::maps`] says.
 //! Each cell drills into the paginated findings behind it. The views' counterpart is
 //! `evidence_map`; findings have kinds instead of stances, so they have a map of their own.
 
