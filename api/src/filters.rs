@@ -127,19 +127,6 @@ async fn theme_ids(
         .collect()
 }
 
-/// Subquery: the ids (`pick`) of the join table's rows whose `by` column is in `values`.
-fn tagged<J: EntityTrait, V>(pick: J::Column, by: J::Column, values: V) -> SelectStatement
-where
-    V: IntoIterator,
-    V::Item: Into<sea_orm::Value>,
-{
-    Query::select()
-        .column(pick)
-        .from(J::default())
-        .and_where(by.is_in(values))
-        .to_owned()
-}
-
 /// A filter's conditions, added argument by argument: every one must hold. An argument not
 /// given (or an empty list) adds nothing.
 struct All(Condition);
@@ -310,11 +297,11 @@ fn exercises_in(places: &Option<Vec<String>>) -> Option<SelectStatement> {
     if keys.is_empty() {
         return None;
     }
-    Some(tagged::<exercise_place::Entity, _>(
+    let link = Link::<exercise_place::Entity>::new(
         exercise_place::Column::ExerciseId,
         exercise_place::Column::PlaceKey,
-        keys,
-    ))
+    );
+    Some(link.tagged_with(keys))
 }
 
 /// Subquery: the exercises the organisation named by `id` took part in (indexed on the
@@ -323,11 +310,11 @@ fn exercises_of(id: &Option<ID>) -> ApiResult<Option<SelectStatement>> {
     use entity::exercise_organisation;
     let Some(id) = id else { return Ok(None) };
     let org = GlobalId::decode_int(id, NodeKind::Organisation, "filter.organisation")?;
-    Ok(Some(tagged::<exercise_organisation::Entity, _>(
+    let link = Link::<exercise_organisation::Entity>::new(
         exercise_organisation::Column::ExerciseId,
         exercise_organisation::Column::OrganisationId,
-        [org],
-    )))
+    );
+    Ok(Some(link.tagged_with([org])))
 }
 
 /// The bounds of `range` as stored-text comparisons (`from <= date <= to`), each checked: a

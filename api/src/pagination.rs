@@ -696,8 +696,7 @@ where
     E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + HasId<Column = E::Column>,
     T: OutputType,
 {
-    let under = relation.condition(E::default().table_name(), parent);
-    let select = || E::find().filter(under);
+    let select = || E::find().filter(relation.condition(E::default().table_name(), parent));
     let id = <E::Model as HasId>::ID;
     paginate_children(ctx, relation, parent, select, id, HasId::id, wrap, args).await
 }

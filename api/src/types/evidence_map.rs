@@ -3,7 +3,7 @@
 //! [`super::maps`] says (by the read engine, else with one GROUP BY). Each cell drills into the
 //! paginated views behind it.
 
-use super::maps::{count, index_values, key_condition, Axis, Views};
+use super::maps::{count, key_condition, Axis, Views};
 use super::support::conn;
 use super::{ParticipantView, Stance};
 use crate::engine::Engine;
@@ -374,17 +374,16 @@ pub async fn evidence_map(
     )
     .await?;
     let threshold = crate::suppression::threshold(ctx);
-    let (row_dim, row_values) = index_values::<Views>(axis(rows), &row_keys);
-    let (col_dim, col_values) = index_values::<Views>(axis(columns), &col_keys);
+    let (row_count, col_count) = (row_keys.len(), col_keys.len());
     let map = Arc::new(CellContext {
         rows: (rows, row_keys),
         columns: (columns, col_keys),
         base,
     });
     let mut cells = Vec::with_capacity(counts.cells.len());
-    let mut by_class = counts.cells.into_iter();
-    for (r, rv) in row_values.iter().enumerate() {
-        for (col, cv) in col_values.iter().enumerate() {
+    let mut by_class = counts.cells.iter().copied();
+    for r in 0..row_count {
+        for col in 0..col_count {
             // The engine numbers stances in STANCES' order (see `engine::STANCES`).
             let by_class = by_class.next().unwrap_or_default();
             let by_stance = &by_class[..STANCES.len()];
@@ -399,14 +398,7 @@ pub async fn evidence_map(
                     .collect(),
                 total: by_stance.iter().sum(),
                 threshold,
-                members: counts
-                    .indexed
-                    .as_ref()
-                    .map(|set| crate::engine::CellMembers {
-                        set: set.clone(),
-                        row: (row_dim, *rv),
-                        column: (col_dim, *cv),
-                    }),
+                members: counts.members(r, col),
             });
         }
     }

@@ -4,7 +4,7 @@
 //! `evidence_map`; findings have kinds instead of stances, so they have a map of their own.
 
 use super::evidence_map::{keys, EvidenceDimension, EvidenceKey};
-use super::maps::{count, index_values, key_condition, Axis, Findings};
+use super::maps::{count, key_condition, Axis, Findings};
 use super::support::conn;
 use super::{Finding, FindingKind};
 use crate::engine::Engine;
@@ -207,21 +207,12 @@ pub async fn finding_map(
         (columns, &col_keys),
     )
     .await?;
-    let (row_dim, row_values) = index_values::<Findings>(rows, &row_keys);
-    let (col_dim, col_values) = index_values::<Findings>(columns, &col_keys);
     let mut cells = Vec::with_capacity(counts.cells.len());
     let mut by_class = counts.cells.iter();
-    for (r, rv) in row_keys.iter().zip(&row_values) {
-        for (col, cv) in col_keys.iter().zip(&col_values) {
+    for (i, r) in row_keys.iter().enumerate() {
+        for (j, col) in col_keys.iter().enumerate() {
             cells.push(FindingCell {
-                members: counts
-                    .indexed
-                    .as_ref()
-                    .map(|set| crate::engine::CellMembers {
-                        set: set.clone(),
-                        row: (row_dim, *rv),
-                        column: (col_dim, *cv),
-                    }),
+                members: counts.members(i, j),
                 row: r.clone(),
                 column: col.clone(),
                 count: by_class.next().map_or(0, |n| n.iter().sum()),

@@ -99,7 +99,22 @@ pub(super) struct Counts {
     /// How many distinct rows match the filter.
     pub total: u64,
     /// The engine's selection, when the engine counted the map (its cells drill into it).
-    pub indexed: Option<std::sync::Arc<Selected>>,
+    indexed: Option<std::sync::Arc<Selected>>,
+    /// The engine's dimension and values of the rows and of the columns.
+    rows: (Dim, Vec<i32>),
+    columns: (Dim, Vec<i32>),
+}
+
+impl Counts {
+    /// The engine's members of the cell at (`row`, `column`) (positions among the keys), when
+    /// the engine counted the map.
+    pub fn members(&self, row: usize, column: usize) -> Option<crate::engine::CellMembers> {
+        Some(crate::engine::CellMembers {
+            set: self.indexed.clone()?,
+            row: (self.rows.0, self.rows.1[row]),
+            column: (self.columns.0, self.columns.1[column]),
+        })
+    }
 }
 
 /// Counts the map `rows` x `columns` of the rows `matching` selects: off the engine's
@@ -128,11 +143,12 @@ pub(super) async fn count<C: Counted>(
                     cells.push(found.get(&(*rv, *cv)).copied().unwrap_or_default());
                 }
             }
-            let total = set.len();
             return Ok(Counts {
                 cells,
-                total,
+                total: set.len(),
                 indexed,
+                rows: (row_dim, row_values),
+                columns: (col_dim, col_values),
             });
         }
     }
@@ -155,6 +171,8 @@ pub(super) async fn count<C: Counted>(
         cells,
         total,
         indexed: None,
+        rows: (row_dim, row_values),
+        columns: (col_dim, col_values),
     })
 }
 
@@ -237,7 +255,7 @@ pub(super) fn key_condition<C: Counted>(axis: Axis, key: &str) -> ApiResult<Cond
 }
 
 /// The engine's dimension and value for each key of an axis.
-pub(super) fn index_values<C: Counted>(axis: Axis, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
+fn index_values<C: Counted>(axis: Axis, keys: &[EvidenceKey]) -> (Dim, Vec<i32>) {
     let value = |k: &EvidenceKey| -> i32 {
         match axis {
             Axis::Mission => crate::engine::mission_index(&k.stored).map_or(-1, i32::from),
