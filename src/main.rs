@@ -11,11 +11,11 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// arenas mostly hold more memory apart), and freed pages handed back to the system after a
 /// second instead of ten, so the index build's temporary memory does not stay resident.
 #[export_name = "malloc_conf"]
-pub static MALLOC_CONF: Conf = Conf(b"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0".as_ptr());
+pub static MALLOC_CONF: Conf = Conf(c"narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0".as_ptr());
 
 /// A pointer to jemalloc's settings, a C string: what the `malloc_conf` symbol must be.
 #[repr(transparent)]
-pub struct Conf(*const u8);
+pub struct Conf(*const std::ffi::c_char);
 
 // SAFETY: the pointer is to a static, immutable byte string; jemalloc only reads it.
 unsafe impl Sync for Conf {}
