@@ -283,7 +283,10 @@ impl Drop for RankingTurn {
 
 /// Hands the heap pages the allocator holds free back to the system. The build loads and drops
 /// a million rows batch by batch; glibc keeps what they freed (about 90 MB at 1M views, measured)
-/// in its arenas, where it counts as the process's resident memory until reused.
+/// in its arenas, where it counts as the process's resident memory until reused. The
+/// `public-voice` binary allocates with jemalloc instead, which hands freed pages back by itself
+/// within a second (`src/main.rs`); there this call finds nothing to release. It still matters
+/// wherever this crate runs on glibc's allocator (the tests, another binary).
 fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only releases free memory the allocator owns; it takes no pointers.
