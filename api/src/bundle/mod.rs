@@ -30,7 +30,7 @@ pub mod csv_views;
 mod exercises;
 mod findings;
 mod metrics;
-mod missions;
+pub(crate) mod missions;
 mod organisations;
 mod resources;
 mod sessions;

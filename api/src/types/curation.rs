@@ -82,6 +82,8 @@ impl From<&Viewer> for ViewerInfo {
 pub enum EntityKind {
     /// Source documents.
     SourceDocument,
+    /// Government missions (created or relabelled by a bundle import).
+    GovernmentMission,
     /// Themes.
     Theme,
     /// Organisations.
@@ -106,6 +108,7 @@ impl EntityKind {
     pub fn node_kind(self) -> NodeKind {
         match self {
             EntityKind::SourceDocument => NodeKind::SourceDocument,
+            EntityKind::GovernmentMission => NodeKind::GovernmentMission,
             EntityKind::Theme => NodeKind::Theme,
             EntityKind::Organisation => NodeKind::Organisation,
             EntityKind::Exercise => NodeKind::Exercise,
@@ -198,7 +201,8 @@ impl ChangeEvent {
 
     /// The changed object's global ID (stable across its life, still valid in a tombstone).
     async fn object_id(&self) -> ApiResult<ID> {
-        Ok(GlobalId::encode(self.kind_of()?, self.0.entity_id))
+        let gid = self.object()?;
+        Ok(GlobalId::encode(gid.kind, gid.key))
     }
 
     /// The object's slug at the time of the change.
@@ -227,11 +231,7 @@ impl ChangeEvent {
         if self.0.kind == entity::enums::ChangeKind::Delete {
             return Ok(None);
         }
-        let gid = GlobalId {
-            kind: self.kind_of()?,
-            key: self.0.entity_id.to_string(),
-        };
-        load_node(ctx, &gid, "", "node").await
+        load_node(ctx, &self.object()?, "", "node").await
     }
 
     /// The token name that made the change (`cli` for the command line). Admins only.
@@ -254,11 +254,20 @@ impl ChangeEvent {
 }
 
 impl ChangeEvent {
-    /// The changed object's kind; an entry naming no kind is a server fault, never a guess.
-    fn kind_of(&self) -> ApiResult<NodeKind> {
-        NodeKind::from_type_name(&self.0.entity).ok_or_else(|| {
+    /// The changed object's global ID; an entry naming no kind (or no mission) is a server
+    /// fault, never a guess. Missions are logged under their code's place in the enum's order.
+    fn object(&self) -> ApiResult<GlobalId> {
+        let fault = || {
             tracing::error!(entity = %self.0.entity, seq = self.0.seq, "change of an unknown kind");
             ApiError::Internal
-        })
+        };
+        let kind = NodeKind::from_type_name(&self.0.entity).ok_or_else(fault)?;
+        let key = if kind == NodeKind::GovernmentMission {
+            let code = crate::bundle::missions::code_of_key(self.0.entity_id).ok_or_else(fault)?;
+            crate::curation::mission_code(code).to_string()
+        } else {
+            self.0.entity_id.to_string()
+        };
+        Ok(GlobalId { kind, key })
     }
 }

@@ -231,10 +231,10 @@ pub(super) fn stance_key(s: Stance) -> String {
     entity::enums::Stance::from(s).to_value()
 }
 
-/// Every value of a dimension, in display order. Themes and exercises are curated, and every
-/// change to them moves the engine's change-log position: with the engine ready they are read
-/// once per position (a map redrawn asks no statement for them). Missions are read each time
-/// (an import may relabel them without a change-log entry), stances are constants.
+/// Every value of a dimension, in display order. Themes, exercises and missions are logged in
+/// the change log whenever they change (missions by a bundle import), which moves the engine's
+/// position: with the engine ready they are read once per position (a map redrawn asks no
+/// statement for them). Stances are constants.
 pub(super) async fn keys(
     engine: Option<&Engine>,
     conn: &DatabaseConnection,
@@ -243,9 +243,8 @@ pub(super) async fn keys(
     let name = match dim {
         EvidenceDimension::Theme => "map keys: themes",
         EvidenceDimension::Exercise => "map keys: exercises",
-        EvidenceDimension::Mission | EvidenceDimension::Stance => {
-            return read_keys(conn, dim).await
-        }
+        EvidenceDimension::Mission => "map keys: missions",
+        EvidenceDimension::Stance => return read_keys(conn, dim).await,
     };
     let Some(engine) = engine else {
         return read_keys(conn, dim).await;
