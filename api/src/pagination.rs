@@ -1,6 +1,13 @@
 //! Relay cursor connections with keyset pagination: a page is `WHERE id > cursor ORDER BY id
 //! LIMIT n + 1`, never OFFSET, so a deep page costs what the first page costs. Cursors are opaque
 //! and name the ordering they belong to, so a cursor from another ordering is rejected.
+//!
+//! The size of futures: async-graphql resolves each selected field of an object with that type's
+//! one `resolve_field` future, which is as large as the largest field's, moved to the heap per
+//! field. A paging function's state (its statements, the engine's walk, the loaders) ran to
+//! 2-5 KB, so a view's `slug` cost as much to resolve as its `resources`. The paging functions
+//! below therefore run their bodies in a box of their own: a resolver awaiting one holds a
+//! pointer and its arguments.
 
 use crate::errors::{db, ApiError, ApiResult};
 use crate::loaders;
@@ -379,90 +386,95 @@ where
     E::Model: Sync,
     T: OutputType,
 {
-    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
-    let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
-    let threshold = crate::suppression::threshold(ctx);
-    if threshold.is_some() && crate::suppression::covers(table_name::<E>()) {
-        let total = db(select.clone().count(conn).await)?;
-        crate::suppression::check_views(threshold, total)?;
-    }
-    let limits = *crate::errors::data::<PageLimits>(ctx)?;
-    let first = limits.size(args.first, "first")?;
-    let last = limits.size(args.last, "last")?;
-    if first.is_some() && last.is_some() {
-        return Err(ApiError::bad_input(
-            "last",
-            "Give `first` or `last`, not both",
-        ));
-    }
-    if let Some(key) = text_key(&order, conn.get_database_backend())? {
-        return paginate_by_key(ctx, select, order.id, key, id_of, wrap, args, first, last).await;
-    }
-    let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
-        ListOrder::NewestFirst
-    } else {
-        order.list
-    };
-    let after = args
-        .after
-        .as_deref()
-        .map(|c| decode_ordered(list, c, "after"))
-        .transpose()?;
-    let before = args
-        .before
-        .as_deref()
-        .map(|c| decode_ordered(list, c, "before"))
-        .transpose()?;
-
-    let total_count = if ctx.look_ahead().field("totalCount").exists() {
-        db(select.clone().count(conn).await)?
-    } else {
-        0
-    };
-
-    let descending = list != ListOrder::OldestFirst;
-    let mut page = select;
-    if let Some(p) = &after {
-        page = page.filter(beyond(&order, p, descending));
-    }
-    if let Some(p) = &before {
-        page = page.filter(beyond(&order, p, !descending));
-    }
-    let backwards = last.is_some();
-    let size = last.or(first).unwrap_or(limits.default_size as u64);
-    let read_descending = descending != backwards;
-    let sort = if read_descending {
-        sea_orm::Order::Desc
-    } else {
-        sea_orm::Order::Asc
-    };
-    if list == ListOrder::RecentlyUpdated {
-        if let Some((column, _)) = &order.updated_at {
-            page = page.order_by(*column, sort.clone());
+    // Boxed: see the module's note on the size of futures.
+    Box::pin(async move {
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
+        let select = crate::visibility::restrict(crate::visibility::published_only(ctx), select);
+        let threshold = crate::suppression::threshold(ctx);
+        if threshold.is_some() && crate::suppression::covers(table_name::<E>()) {
+            let total = db(select.clone().count(conn).await)?;
+            crate::suppression::check_views(threshold, total)?;
         }
-    }
-    page = page.order_by(order.id, sort);
-    let mut rows = db(page.limit(size + 1).all(conn).await)?;
-    let more = rows.len() as u64 > size;
-    rows.truncate(size as usize);
-    if backwards {
-        rows.reverse();
-    }
-    // Relay lets a server answer the "other side" cheaply: a cursor there means items exist there.
-    let (has_previous, has_next) = if backwards {
-        (more, before.is_some())
-    } else {
-        (after.is_some(), more)
-    };
-    let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
-    let edges: Vec<PageEdge<T>> = rows
-        .into_iter()
-        .map(|row| PageEdge {
-            cursor: ordered_cursor(list, id_of(&row), read_at.map(|read| read(&row))),
-            node: wrap(row),
-        })
-        .collect();
-    Ok(Page::new(edges, has_previous, has_next, total_count))
+        let limits = *crate::errors::data::<PageLimits>(ctx)?;
+        let first = limits.size(args.first, "first")?;
+        let last = limits.size(args.last, "last")?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::bad_input(
+                "last",
+                "Give `first` or `last`, not both",
+            ));
+        }
+        if let Some(key) = text_key(&order, conn.get_database_backend())? {
+            return paginate_by_key(ctx, select, order.id, key, id_of, wrap, args, first, last)
+                .await;
+        }
+        let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
+            ListOrder::NewestFirst
+        } else {
+            order.list
+        };
+        let after = args
+            .after
+            .as_deref()
+            .map(|c| decode_ordered(list, c, "after"))
+            .transpose()?;
+        let before = args
+            .before
+            .as_deref()
+            .map(|c| decode_ordered(list, c, "before"))
+            .transpose()?;
+
+        let total_count = if ctx.look_ahead().field("totalCount").exists() {
+            db(select.clone().count(conn).await)?
+        } else {
+            0
+        };
+
+        let descending = list != ListOrder::OldestFirst;
+        let mut page = select;
+        if let Some(p) = &after {
+            page = page.filter(beyond(&order, p, descending));
+        }
+        if let Some(p) = &before {
+            page = page.filter(beyond(&order, p, !descending));
+        }
+        let backwards = last.is_some();
+        let size = last.or(first).unwrap_or(limits.default_size as u64);
+        let read_descending = descending != backwards;
+        let sort = if read_descending {
+            sea_orm::Order::Desc
+        } else {
+            sea_orm::Order::Asc
+        };
+        if list == ListOrder::RecentlyUpdated {
+            if let Some((column, _)) = &order.updated_at {
+                page = page.order_by(*column, sort.clone());
+            }
+        }
+        page = page.order_by(order.id, sort);
+        let mut rows = db(page.limit(size + 1).all(conn).await)?;
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        if backwards {
+            rows.reverse();
+        }
+        // Relay lets a server answer the "other side" cheaply: a cursor there means items exist there.
+        let (has_previous, has_next) = if backwards {
+            (more, before.is_some())
+        } else {
+            (after.is_some(), more)
+        };
+        let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
+        let edges: Vec<PageEdge<T>> = rows
+            .into_iter()
+            .map(|row| PageEdge {
+                cursor: ordered_cursor(list, id_of(&row), read_at.map(|read| read(&row))),
+                node: wrap(row),
+            })
+            .collect();
+        Ok(Page::new(edges, has_previous, has_next, total_count))
+    })
+    .await
 }
 
 /// A text sort key: the tag its cursors carry, its direction, and its SQL expression.
@@ -721,65 +733,70 @@ where
     E::Model: sea_orm::FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
-    let published_only = crate::visibility::published_only(ctx);
-    let engine = ctx.data_opt::<crate::engine::Engine>();
-    let held = loaders::held(relation);
-    if let Some((findings, set)) =
-        held.and_then(|h| crate::engine::child_set(engine, h, parent, published_only))
-    {
-        let page =
-            paginate_members::<E, T>(ctx, findings, set, id_column, &id_of, &wrap, &args).await?;
-        if let Some(page) = page {
-            return Ok(page);
+    // Boxed: see the module's note on the size of futures.
+    Box::pin(async move {
+        let published_only = crate::visibility::published_only(ctx);
+        let engine = ctx.data_opt::<crate::engine::Engine>();
+        let held = loaders::held(relation);
+        if let Some((findings, set)) =
+            held.and_then(|h| crate::engine::child_set(engine, h, parent, published_only))
+        {
+            let page =
+                paginate_members::<E, T>(ctx, findings, set, id_column, &id_of, &wrap, &args)
+                    .await?;
+            if let Some(page) = page {
+                return Ok(page);
+            }
         }
-    }
-    let plain = args.after.is_none() && args.before.is_none() && args.last.is_none();
-    if !plain {
-        return paginate(ctx, select(), id_column, id_of, wrap, args).await;
-    }
-    let limits = *crate::errors::data::<PageLimits>(ctx)?;
-    let size = limits
-        .size(args.first, "first")?
-        .unwrap_or(limits.default_size as u64);
-    let mut rows = loaders::of(ctx)?
-        .load_one(loaders::FirstChildren::<E> {
-            relation,
-            parent,
-            limit: size,
-            entity: std::marker::PhantomData,
-        })
-        .await?
-        .unwrap_or_default();
-    let more = rows.len() as u64 > size;
-    rows.truncate(size as usize);
-    let threshold = crate::suppression::threshold(ctx);
-    let suppressible = threshold.is_some() && crate::suppression::covers(table_name::<E>());
-    let total_count = if suppressible || ctx.look_ahead().field("totalCount").exists() {
-        match held.and_then(|h| crate::engine::child_count(engine, h, parent, published_only)) {
-            Some(n) => n,
-            None => loaders::of(ctx)?
-                .load_one(loaders::ChildCount {
-                    relation,
-                    table: table_name::<E>(),
-                    parent,
-                })
-                .await?
-                .unwrap_or(0),
+        let plain = args.after.is_none() && args.before.is_none() && args.last.is_none();
+        if !plain {
+            return paginate(ctx, select(), id_column, id_of, wrap, args).await;
         }
-    } else {
-        0
-    };
-    if suppressible {
-        crate::suppression::check_views(threshold, total_count)?;
-    }
-    let edges = rows
-        .into_iter()
-        .map(|row| PageEdge {
-            cursor: encode_cursor(id_of(&row)),
-            node: wrap(row),
-        })
-        .collect();
-    Ok(Page::new(edges, false, more, total_count))
+        let limits = *crate::errors::data::<PageLimits>(ctx)?;
+        let size = limits
+            .size(args.first, "first")?
+            .unwrap_or(limits.default_size as u64);
+        let mut rows = loaders::of(ctx)?
+            .load_one(loaders::FirstChildren::<E> {
+                relation,
+                parent,
+                limit: size,
+                entity: std::marker::PhantomData,
+            })
+            .await?
+            .unwrap_or_default();
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let threshold = crate::suppression::threshold(ctx);
+        let suppressible = threshold.is_some() && crate::suppression::covers(table_name::<E>());
+        let total_count = if suppressible || ctx.look_ahead().field("totalCount").exists() {
+            match held.and_then(|h| crate::engine::child_count(engine, h, parent, published_only)) {
+                Some(n) => n,
+                None => loaders::of(ctx)?
+                    .load_one(loaders::ChildCount {
+                        relation,
+                        table: table_name::<E>(),
+                        parent,
+                    })
+                    .await?
+                    .unwrap_or(0),
+            }
+        } else {
+            0
+        };
+        if suppressible {
+            crate::suppression::check_views(threshold, total_count)?;
+        }
+        let edges = rows
+            .into_iter()
+            .map(|row| PageEdge {
+                cursor: encode_cursor(id_of(&row)),
+                node: wrap(row),
+            })
+            .collect();
+        Ok(Page::new(edges, false, more, total_count))
+    })
+    .await
 }
 
 /// The table name of an entity, as a static string for loader keys.
@@ -823,142 +840,149 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
-    use crate::engine::{Start, Walk};
-    if crate::suppression::covers(table_name::<E>()) {
-        crate::suppression::check_views(crate::suppression::threshold(ctx), total_count)?;
-    }
-    let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
-    let limits = *crate::errors::data::<PageLimits>(ctx)?;
-    let first = limits.size(args.first, "first")?;
-    let last = limits.size(args.last, "last")?;
-    if first.is_some() && last.is_some() {
-        return Err(ApiError::bad_input(
-            "last",
-            "Give `first` or `last`, not both",
-        ));
-    }
-    if args.after.is_some() && args.before.is_some() {
-        return Ok(None);
-    }
-    let backwards = last.is_some();
-    let size = last.or(first).unwrap_or(limits.default_size as u64);
-    let cursor = match (&args.after, &args.before) {
-        (Some(c), _) => Some((c.as_str(), "after")),
-        (_, Some(c)) => Some((c.as_str(), "before")),
-        _ => None,
-    };
-    let key = text_key(order, conn.get_database_backend())?;
-    let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
-        ListOrder::NewestFirst
-    } else {
-        order.list
-    };
-    // (walk, descending, the text key when the cursor carries one, the decoded cursor)
-    let (how, descending, text, start) = match &key {
-        Some(key) => {
-            let start = cursor
-                .map(|(c, field)| decode_key_cursor(key.tag, c, field))
-                .transpose()?
-                .map(|(id, k)| (id, k, 0));
-            let how = match key.tag {
-                "date" => Walk::Date { earliest: true },
-                "date-desc" => Walk::Date { earliest: false },
-                _ => Walk::Title,
-            };
-            (how, key.descending, Some(key), start)
+    // Boxed: see the module's note on the size of futures.
+    Box::pin(async move {
+        use crate::engine::{Start, Walk};
+        if crate::suppression::covers(table_name::<E>()) {
+            crate::suppression::check_views(crate::suppression::threshold(ctx), total_count)?;
         }
-        None => {
-            let start = cursor
-                .map(|(c, field)| decode_ordered(list, c, field))
-                .transpose()?
-                .map(|p| {
-                    let at = p.updated_at.map_or(0, crate::engine::nanos);
-                    (p.id, String::new(), at)
-                });
-            let how = match list {
-                ListOrder::RecentlyUpdated => Walk::Recent,
-                _ => Walk::Id,
-            };
-            (how, list != ListOrder::OldestFirst, None, start)
+        let conn = crate::errors::data::<DatabaseConnection>(ctx)?;
+        let limits = *crate::errors::data::<PageLimits>(ctx)?;
+        let first = limits.size(args.first, "first")?;
+        let last = limits.size(args.last, "last")?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::bad_input(
+                "last",
+                "Give `first` or `last`, not both",
+            ));
         }
-    };
-    let Some(mut found) = walk(IndexedWalk {
-        walk: how,
-        descending,
-        backwards,
-        start: start.as_ref().map(|(id, key, at)| Start {
-            id: *id,
-            key: key.as_str(),
-            at: *at,
-        }),
-        limit: size as usize + 1,
-    }) else {
-        return Ok(None);
-    };
-    let more = found.len() as u64 > size;
-    found.truncate(size as usize);
-    let ids: Vec<i32> = found
-        .iter()
-        .filter_map(|(id, _)| i32::try_from(*id).ok())
-        .collect();
-    // Rows by id, with the title sort key as the database computes it when cursors carry it.
-    let mut by_id: std::collections::HashMap<i32, (E::Model, String)> =
-        std::collections::HashMap::with_capacity(ids.len());
-    if ids.is_empty() {
-    } else if let Some(key) = text.filter(|_| how == Walk::Title) {
-        let statement = E::find()
-            .filter(order.id.is_in(ids.iter().copied()))
-            .expr_as(Expr::cust(key.sql.clone()), "pv_sort_key")
-            .into_query();
-        for row in db(conn.query_all(&statement).await)? {
-            let sort_key = db(row.try_get::<String>("", "pv_sort_key"))?;
-            let model = db(E::Model::from_query_result(&row, ""))?;
-            by_id.insert(id_of(&model), (model, sort_key));
+        if args.after.is_some() && args.before.is_some() {
+            return Ok(None);
         }
-    } else if batched {
-        let keys = ids.iter().map(|id| loaders::RowById::<E>::new(*id));
-        for (_, model) in loaders::of(ctx)?.load_many(keys).await? {
-            by_id.insert(id_of(&model), (model, String::new()));
-        }
-    } else {
-        for model in db(E::find()
-            .filter(order.id.is_in(ids.iter().copied()))
-            .all(conn)
-            .await)?
-        {
-            by_id.insert(id_of(&model), (model, String::new()));
-        }
-    }
-    if by_id.len() != found.len() {
-        // The index names a row the database no longer has: it is behind; SQL answers.
-        return Ok(None);
-    }
-    if backwards {
-        found.reverse();
-    }
-    let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
-    let mut edges = Vec::with_capacity(found.len());
-    for (id, date_key) in found {
-        let Some((row, title_key)) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id)) else {
+        let backwards = last.is_some();
+        let size = last.or(first).unwrap_or(limits.default_size as u64);
+        let cursor = match (&args.after, &args.before) {
+            (Some(c), _) => Some((c.as_str(), "after")),
+            (_, Some(c)) => Some((c.as_str(), "before")),
+            _ => None,
+        };
+        let key = text_key(order, conn.get_database_backend())?;
+        let list = if order.updated_at.is_none() && order.list == ListOrder::RecentlyUpdated {
+            ListOrder::NewestFirst
+        } else {
+            order.list
+        };
+        // (walk, descending, the text key when the cursor carries one, the decoded cursor)
+        let (how, descending, text, start) = match &key {
+            Some(key) => {
+                let start = cursor
+                    .map(|(c, field)| decode_key_cursor(key.tag, c, field))
+                    .transpose()?
+                    .map(|(id, k)| (id, k, 0));
+                let how = match key.tag {
+                    "date" => Walk::Date { earliest: true },
+                    "date-desc" => Walk::Date { earliest: false },
+                    _ => Walk::Title,
+                };
+                (how, key.descending, Some(key), start)
+            }
+            None => {
+                let start = cursor
+                    .map(|(c, field)| decode_ordered(list, c, field))
+                    .transpose()?
+                    .map(|p| {
+                        let at = p.updated_at.map_or(0, crate::engine::nanos);
+                        (p.id, String::new(), at)
+                    });
+                let how = match list {
+                    ListOrder::RecentlyUpdated => Walk::Recent,
+                    _ => Walk::Id,
+                };
+                (how, list != ListOrder::OldestFirst, None, start)
+            }
+        };
+        let Some(mut found) = walk(IndexedWalk {
+            walk: how,
+            descending,
+            backwards,
+            start: start.as_ref().map(|(id, key, at)| Start {
+                id: *id,
+                key: key.as_str(),
+                at: *at,
+            }),
+            limit: size as usize + 1,
+        }) else {
             return Ok(None);
         };
-        let cursor = match (how, text) {
-            (Walk::Title, Some(key)) => key_cursor(key.tag, id as i32, &title_key),
-            (_, Some(key)) => key_cursor(key.tag, id as i32, &date_key),
-            (Walk::Recent, None) => ordered_cursor(list, id as i32, read_at.map(|read| read(&row))),
-            _ => ordered_cursor(list, id as i32, None),
+        let more = found.len() as u64 > size;
+        found.truncate(size as usize);
+        let ids: Vec<i32> = found
+            .iter()
+            .filter_map(|(id, _)| i32::try_from(*id).ok())
+            .collect();
+        // Rows by id, with the title sort key as the database computes it when cursors carry it.
+        let mut by_id: std::collections::HashMap<i32, (E::Model, String)> =
+            std::collections::HashMap::with_capacity(ids.len());
+        if ids.is_empty() {
+        } else if let Some(key) = text.filter(|_| how == Walk::Title) {
+            let statement = E::find()
+                .filter(order.id.is_in(ids.iter().copied()))
+                .expr_as(Expr::cust(key.sql.clone()), "pv_sort_key")
+                .into_query();
+            for row in db(conn.query_all(&statement).await)? {
+                let sort_key = db(row.try_get::<String>("", "pv_sort_key"))?;
+                let model = db(E::Model::from_query_result(&row, ""))?;
+                by_id.insert(id_of(&model), (model, sort_key));
+            }
+        } else if batched {
+            let keys = ids.iter().map(|id| loaders::RowById::<E>::new(*id));
+            for (_, model) in loaders::of(ctx)?.load_many(keys).await? {
+                by_id.insert(id_of(&model), (model, String::new()));
+            }
+        } else {
+            for model in db(E::find()
+                .filter(order.id.is_in(ids.iter().copied()))
+                .all(conn)
+                .await)?
+            {
+                by_id.insert(id_of(&model), (model, String::new()));
+            }
+        }
+        if by_id.len() != found.len() {
+            // The index names a row the database no longer has: it is behind; SQL answers.
+            return Ok(None);
+        }
+        if backwards {
+            found.reverse();
+        }
+        let read_at = order.updated_at.as_ref().map(|(_, read)| *read);
+        let mut edges = Vec::with_capacity(found.len());
+        for (id, date_key) in found {
+            let Some((row, title_key)) = i32::try_from(id).ok().and_then(|id| by_id.remove(&id))
+            else {
+                return Ok(None);
+            };
+            let cursor = match (how, text) {
+                (Walk::Title, Some(key)) => key_cursor(key.tag, id as i32, &title_key),
+                (_, Some(key)) => key_cursor(key.tag, id as i32, &date_key),
+                (Walk::Recent, None) => {
+                    ordered_cursor(list, id as i32, read_at.map(|read| read(&row)))
+                }
+                _ => ordered_cursor(list, id as i32, None),
+            };
+            edges.push(PageEdge {
+                cursor,
+                node: wrap(row),
+            });
+        }
+        let (has_previous, has_next) = if backwards {
+            (more, args.before.is_some())
+        } else {
+            (args.after.is_some(), more)
         };
-        edges.push(PageEdge {
-            cursor,
-            node: wrap(row),
-        });
-    }
-    let (has_previous, has_next) = if backwards {
-        (more, args.before.is_some())
-    } else {
-        (args.after.is_some(), more)
-    };
-    Ok(Some(Page::new(edges, has_previous, has_next, total_count)))
+        Ok(Some(Page::new(edges, has_previous, has_next, total_count)))
+    })
+    .await
 }
 
 /// Pages the rows of `set` (views, or findings when `findings`) by id through the read engine,
@@ -980,27 +1004,31 @@ where
     E::Model: FromQueryResult + Clone + Send + Sync,
     T: OutputType,
 {
-    let Some(engine) = ctx.data_opt::<crate::engine::Engine>() else {
-        return Ok(None);
-    };
-    let order = Order::<E> {
-        list: ListOrder::OldestFirst,
-        id: id_column,
-        updated_at: None,
-        sort: SortKeys::default(),
-    };
-    let total = set.len();
-    paginate_indexed(ctx, &order, id_of, wrap, args, total, true, |w| {
-        engine
-            .read(|index| {
-                let rows = if findings {
-                    &index.findings
-                } else {
-                    &index.views
-                };
-                rows.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
-            })
-            .flatten()
+    // Boxed: see the module's note on the size of futures.
+    Box::pin(async move {
+        let Some(engine) = ctx.data_opt::<crate::engine::Engine>() else {
+            return Ok(None);
+        };
+        let order = Order::<E> {
+            list: ListOrder::OldestFirst,
+            id: id_column,
+            updated_at: None,
+            sort: SortKeys::default(),
+        };
+        let total = set.len();
+        paginate_indexed(ctx, &order, id_of, wrap, args, total, true, |w| {
+            engine
+                .read(|index| {
+                    let rows = if findings {
+                        &index.findings
+                    } else {
+                        &index.views
+                    };
+                    rows.walk(&set, w.walk, w.descending, w.backwards, w.start, w.limit)
+                })
+                .flatten()
+        })
+        .await
     })
     .await
 }
