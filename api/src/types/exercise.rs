@@ -136,11 +136,13 @@ impl Exercise {
 
     /// The organisations involved and the part each played.
     async fn involvements(&self, ctx: &Context<'_>) -> ApiResult<Vec<Involvement>> {
-        let rows = db(exercise_organisation::Entity::find()
-            .filter(exercise_organisation::Column::ExerciseId.eq(self.0.id))
-            .order_by_asc(exercise_organisation::Column::OrganisationId)
-            .all(conn(ctx)?)
-            .await)?;
+        let rows = db(Box::pin(
+            exercise_organisation::Entity::find()
+                .filter(exercise_organisation::Column::ExerciseId.eq(self.0.id))
+                .order_by_asc(exercise_organisation::Column::OrganisationId)
+                .all(conn(ctx)?),
+        )
+        .await)?;
         Ok(rows.into_iter().map(Involvement).collect())
     }
 
@@ -174,14 +176,14 @@ impl Exercise {
             );
         }
         let select = organisation::Entity::find().filter(organisation::Column::Id.in_subquery(sub));
-        paginate(
+        Box::pin(paginate(
             ctx,
             select,
             organisation::Column::Id,
             |m| m.id,
             Organisation,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 

@@ -50,11 +50,13 @@ impl Organisation {
 
     /// The exercises it was involved in and the part it played in each.
     async fn involvements(&self, ctx: &Context<'_>) -> ApiResult<Vec<Involvement>> {
-        let rows = db(exercise_organisation::Entity::find()
-            .filter(exercise_organisation::Column::OrganisationId.eq(self.0.id))
-            .order_by_asc(exercise_organisation::Column::ExerciseId)
-            .all(conn(ctx)?)
-            .await)?;
+        let rows = db(Box::pin(
+            exercise_organisation::Entity::find()
+                .filter(exercise_organisation::Column::OrganisationId.eq(self.0.id))
+                .order_by_asc(exercise_organisation::Column::ExerciseId)
+                .all(conn(ctx)?),
+        )
+        .await)?;
         Ok(rows.into_iter().map(Involvement).collect())
     }
 
@@ -88,14 +90,14 @@ impl Organisation {
             );
         }
         let select = exercise::Entity::find().filter(exercise::Column::Id.in_subquery(sub));
-        paginate(
+        Box::pin(paginate(
             ctx,
             select,
             exercise::Column::Id,
             |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 

@@ -110,14 +110,16 @@ impl ParticipantView {
             )));
         }
         let select = resource::Entity::find().filter(linked);
-        paginate(
+        // Boxed, as the paging functions box their own state: this field's future sizes every
+        // other field's of the type (see `pagination`).
+        Box::pin(paginate(
             ctx,
             select,
             resource::Column::Id,
             |m| m.id,
             Resource,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 

@@ -96,14 +96,14 @@ impl GovernmentMission {
             exercise_mission::Column::MissionCode,
             self.0.code,
         )));
-        paginate(
+        Box::pin(paginate(
             ctx,
             select,
             exercise::Column::Id,
             |m| m.id,
             Exercise,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 
@@ -374,14 +374,14 @@ impl SourceDocument {
     ) -> ApiResult<Page<Finding>> {
         let select =
             finding::Entity::find().filter(finding::Column::SourceDocumentId.eq(self.0.id));
-        paginate(
+        Box::pin(paginate(
             ctx,
             select,
             finding::Column::Id,
             |m| m.id,
             Finding,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 
@@ -403,14 +403,14 @@ impl SourceDocument {
     ) -> ApiResult<Page<ParticipantView>> {
         let select = participant_view::Entity::find()
             .filter(participant_view::Column::SourceDocumentId.eq(self.0.id));
-        paginate(
+        Box::pin(paginate(
             ctx,
             select,
             participant_view::Column::Id,
             |m| m.id,
             ParticipantView,
             PageArgs::new(first, after, last, before),
-        )
+        ))
         .await
     }
 
